@@ -1,0 +1,199 @@
+//! The engine's configuration: the JSON handed to `provider.configure`, once per instance.
+
+use crate::schema::{Registry, ResourceType, Schema, SchemaExtension};
+use serde::Deserialize;
+
+/// What to do with an attribute the schema does not define.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum UnknownAttributes {
+    /// Drop it silently (what identity providers expect: Entra sends attributes nobody asked for).
+    #[default]
+    Ignore,
+    /// Answer 400 `invalidValue` naming it.
+    Reject,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest page a list answers; more is cut to this (RFC 7644 §3.4.2.4).
+    pub max_results: u32,
+    /// Largest request body, in bytes (413 past it).
+    pub max_body_bytes: usize,
+    /// Longest filter, in characters.
+    pub max_filter_length: usize,
+    /// Deepest filter nesting (parentheses, `not`, value paths).
+    pub max_filter_depth: usize,
+    pub bulk_max_operations: u32,
+    pub bulk_max_payload_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_results: 1000,
+            max_body_bytes: 1 << 20,
+            max_filter_length: 10_000,
+            max_filter_depth: 32,
+            bulk_max_operations: 1000,
+            bulk_max_payload_bytes: 1 << 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Switches {
+    pub unknown_attributes: UnknownAttributes,
+    /// Group `displayName` unique among groups, case-insensitively (Entra and Okta assume it).
+    pub unique_group_display_name: bool,
+}
+
+impl Default for Switches {
+    fn default() -> Self {
+        Switches { unknown_attributes: UnknownAttributes::Ignore, unique_group_display_name: true }
+    }
+}
+
+/// An authentication scheme advertised in `/ServiceProviderConfig`; the host does the authenticating.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthScheme {
+    #[serde(rename = "type")]
+    pub scheme_type: String,
+    pub name: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation_uri: Option<String>,
+    #[serde(default)]
+    pub primary: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawConfig {
+    base_url: String,
+    /// Built-in resource types to serve; all when absent.
+    #[serde(default)]
+    resource_types: Option<Vec<String>>,
+    /// Host-defined schemas, in RFC 7643 §7 form.
+    #[serde(default)]
+    schemas: Vec<Schema>,
+    /// Host-defined extensions: resource type name → extension schema URNs (each in `schemas`).
+    #[serde(default)]
+    extensions: std::collections::BTreeMap<String, Vec<SchemaExtension>>,
+    /// Host-defined resource types, in RFC 7643 §6 form.
+    #[serde(default)]
+    custom_resource_types: Vec<ResourceType>,
+    #[serde(default)]
+    limits: Limits,
+    #[serde(default)]
+    switches: Switches,
+    #[serde(default)]
+    authentication_schemes: Vec<AuthScheme>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub registry: Registry,
+    pub limits: Limits,
+    pub switches: Switches,
+    pub authentication_schemes: Vec<AuthScheme>,
+}
+
+impl Config {
+    pub fn from_json(text: &str) -> Result<Config, String> {
+        let raw: RawConfig = serde_json::from_str(text).map_err(|e| format!("configuration: {e}"))?;
+        let base_url = raw.base_url.trim_end_matches('/').to_string();
+        if base_url.is_empty() {
+            return Err("configuration: baseUrl must not be empty".into());
+        }
+        let mut schemas = crate::schema::builtin_schemas();
+        for s in raw.schemas {
+            if schemas.iter().any(|b| b.id.eq_ignore_ascii_case(&s.id)) {
+                return Err(format!("configuration: schemas: {} is already defined", s.id));
+            }
+            schemas.push(s);
+        }
+        let mut types = crate::schema::builtin_resource_types();
+        if let Some(enabled) = &raw.resource_types {
+            for name in enabled {
+                if !types.iter().any(|t| t.name.eq_ignore_ascii_case(name)) {
+                    return Err(format!("configuration: resourceTypes: unknown resource type {name}"));
+                }
+            }
+            types.retain(|t| enabled.iter().any(|n| n.eq_ignore_ascii_case(&t.name)));
+        }
+        types.extend(raw.custom_resource_types);
+        for (type_name, exts) in raw.extensions {
+            let rt = types
+                .iter_mut()
+                .find(|t| t.name.eq_ignore_ascii_case(&type_name))
+                .ok_or_else(|| format!("configuration: extensions: unknown resource type {type_name}"))?;
+            rt.schema_extensions.extend(exts);
+        }
+        for rt in &types {
+            let known = |urn: &str| schemas.iter().any(|s| s.id.eq_ignore_ascii_case(urn));
+            if !known(&rt.schema) {
+                return Err(format!("configuration: resource type {}: unknown schema {}", rt.name, rt.schema));
+            }
+            if let Some(e) = rt.schema_extensions.iter().find(|e| !known(&e.schema)) {
+                return Err(format!("configuration: resource type {}: unknown extension {}", rt.name, e.schema));
+            }
+        }
+        let authentication_schemes = if raw.authentication_schemes.is_empty() {
+            vec![AuthScheme {
+                scheme_type: "oauthbearertoken".into(),
+                name: "OAuth Bearer Token".into(),
+                description: "Authentication with a bearer token in the Authorization header.".into(),
+                spec_uri: Some("https://www.rfc-editor.org/rfc/rfc6750".into()),
+                documentation_uri: None,
+                primary: true,
+            }]
+        } else {
+            raw.authentication_schemes
+        };
+        Ok(Config {
+            base_url,
+            registry: Registry::new(schemas, types),
+            limits: raw.limits,
+            switches: raw.switches,
+            authentication_schemes,
+        })
+    }
+
+    /// A configuration for unit tests.
+    #[cfg(test)]
+    pub fn test() -> Config {
+        Config::from_json(r#"{"baseUrl":"https://example.com/scim/v2"}"#).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_config_serves_users_and_groups() {
+        let c = Config::test();
+        assert_eq!(c.registry.resource_types.len(), 2);
+        assert_eq!(c.limits.max_results, 1000);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_json(r#"{"baseUrl":"x","bogus":1}"#).unwrap_err();
+        assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn unknown_resource_type_is_refused() {
+        let e = Config::from_json(r#"{"baseUrl":"x","resourceTypes":["Device"]}"#).unwrap_err();
+        assert!(e.contains("Device"), "{e}");
+    }
+}

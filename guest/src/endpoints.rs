@@ -1,0 +1,342 @@
+//! Routing and the resource endpoints (RFC 7644 §3): create, read, replace, delete and list.
+
+use crate::config::Config;
+use crate::error::{self as err, ScimError, ScimResult};
+use crate::filter::{self, Filter};
+use crate::http::{Request, Response};
+use crate::projection::Projection;
+use crate::resource::{self, etag, location, render};
+use crate::schema::{discovery, ResourceType};
+use crate::store::{Applied, Query, Store, Stored, Update};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+/// Everything one request works with.
+pub struct Ctx<'a> {
+    pub cfg: &'a Config,
+    pub store: &'a mut dyn Store,
+    pub now: DateTime<Utc>,
+    pub principal: Option<&'a str>,
+}
+
+impl Ctx<'_> {
+    fn now_text(&self) -> String {
+        self.now.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+pub fn handle(ctx: &mut Ctx, req: &Request) -> Response {
+    match route(ctx, req) {
+        Ok(resp) => resp,
+        Err(e) => Response::error(&e),
+    }
+}
+
+fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
+    if req.body.as_ref().is_some_and(|b| b.len() > ctx.cfg.limits.max_body_bytes) {
+        return Err(err::payload_too_large(format!(
+            "the body exceeds the limit of {} bytes",
+            ctx.cfg.limits.max_body_bytes
+        )));
+    }
+    let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method.to_ascii_uppercase();
+    let cfg = ctx.cfg;
+    let get_only = |m: &str| if m == "GET" { Ok(()) } else { Err(err::method_not_allowed(format!("{m} is not allowed here; use GET"))) };
+    match segments.as_slice() {
+        ["ServiceProviderConfig"] => {
+            get_only(&method)?;
+            Ok(Response::json(200, &discovery::service_provider_config(cfg)))
+        }
+        ["ResourceTypes"] | ["ResourceTypes", _] => {
+            get_only(&method)?;
+            Ok(Response::json(200, &discovery::resource_types(cfg, segments.get(1).copied())?))
+        }
+        ["Schemas"] | ["Schemas", _] => {
+            get_only(&method)?;
+            Ok(Response::json(200, &discovery::schemas(cfg, segments.get(1).copied())?))
+        }
+        [endpoint, rest @ ..] if rest.len() <= 1 => {
+            let rt = cfg
+                .registry
+                .by_endpoint(endpoint)
+                .ok_or_else(|| err::not_found(format!("no endpoint /{endpoint}")))?;
+            match (rest.first().copied(), method.as_str()) {
+                (None, "GET") => list(ctx, rt, ListParams::from_query(req)?),
+                (None, "POST") => create(ctx, rt, req),
+                (Some(".search"), "POST") => list(ctx, rt, ListParams::from_search_body(req)?),
+                (Some(id), "GET") => get(ctx, rt, id, req),
+                (Some(id), "PUT") => replace(ctx, rt, id, req),
+                (Some(id), "DELETE") => delete(ctx, rt, id, req),
+                (Some(_), "PATCH") => Err(err::not_implemented("PATCH is not supported yet")),
+                (_, m) => Err(err::method_not_allowed(format!("{m} is not allowed on {}", req.path))),
+            }
+        }
+        _ => Err(err::not_found(format!("no endpoint {}", req.path))),
+    }
+}
+
+/// The JSON body of a request: 415 when declared as something else, 400 `invalidSyntax` when malformed.
+pub fn json_body(req: &Request) -> ScimResult<Value> {
+    if let Some(ct) = req.header("content-type") {
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !(mime.is_empty() || mime == "application/json" || mime == "application/scim+json" || mime.ends_with("+json")) {
+            return Err(err::unsupported_media_type(format!(
+                "{mime} is not accepted; send application/scim+json"
+            )));
+        }
+    }
+    let body = req.body.as_deref().unwrap_or_default();
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(err::invalid_syntax("the request needs a JSON body"));
+    }
+    serde_json::from_slice(body).map_err(|e| err::invalid_syntax(format!("the body is not valid JSON: {e}")))
+}
+
+/// `If-Match` as a stored version: `W/"3"` and `"3"` both name version 3; `*` matches any.
+fn if_match(req: &Request) -> Option<String> {
+    let raw = req.header("if-match")?.trim();
+    if raw == "*" {
+        return None;
+    }
+    Some(raw.trim_start_matches("W/").trim_matches('"').to_string())
+}
+
+fn single(cfg: &Config, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+    let body = projection.apply(cfg, rt, render(cfg, rt, stored)?);
+    Ok(Response::json(status, &body).with_header("ETag", etag(&stored.version)))
+}
+
+fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
+    let params = req.params();
+    let find = |name: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    Projection::from_params(cfg, rt, find("attributes"), find("excludedAttributes"))
+}
+
+fn stamp_meta(data: &mut Map<String, Value>, created: Option<Value>, now: &str) {
+    let created = created.unwrap_or_else(|| json!(now));
+    data.insert("meta".into(), json!({"created": created, "lastModified": now}));
+}
+
+fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Response> {
+    let body = json_body(req)?;
+    let mut prepared = resource::ingest(ctx.cfg, rt, body, None)?;
+    stamp_meta(&mut prepared.data, None, &ctx.now_text());
+    let data = Value::Object(prepared.data).to_string();
+    let members = prepared.members.unwrap_or_default();
+    let stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
+    let resp = single(ctx.cfg, rt, 201, &stored, &projection_of(ctx.cfg, rt, req))?;
+    Ok(resp.with_header("Location", location(ctx.cfg, rt, &stored.id)))
+}
+
+fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bool) -> ScimResult<Stored> {
+    ctx.store
+        .get(&rt.name, id, with_members)?
+        .ok_or_else(|| err::not_found(format!("{} {id} not found", rt.name)))
+}
+
+fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    let projection = projection_of(ctx.cfg, rt, req);
+    let stored = fetch(ctx, rt, id, !projection.excludes_members())?;
+    if let Some(tag) = req.header("if-none-match") {
+        if tag.split(',').any(|t| t.trim() == etag(&stored.version) || t.trim() == "*") {
+            return Ok(Response::empty(304).with_header("ETag", etag(&stored.version)));
+        }
+    }
+    single(ctx.cfg, rt, 200, &stored, &projection)
+}
+
+fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    let body = json_body(req)?;
+    let current = fetch(ctx, rt, id, false)?;
+    let mut old: Map<String, Value> = serde_json::from_str(&current.data)
+        .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
+    let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
+    let created = old.remove("meta").and_then(|m| m.get("created").cloned());
+    stamp_meta(&mut prepared.data, created, &ctx.now_text());
+    let change = Update {
+        resource_type: rt.name.clone(),
+        id: id.to_string(),
+        data: Some(Value::Object(prepared.data).to_string()),
+        unique: prepared.unique,
+        clear_members: prepared.members.is_some(),
+        remove_members: vec![],
+        add_members: prepared.members.unwrap_or_default(),
+        // Without If-Match the write is still conditional on the version read, so a concurrent change is
+        // never silently overwritten.
+        if_version: Some(if_match(req).unwrap_or(current.version)),
+    };
+    let stored = ctx.store.update(&change)?;
+    single(ctx.cfg, rt, 200, &stored, &projection_of(ctx.cfg, rt, req))
+}
+
+fn delete(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    ctx.store.delete(&rt.name, id, if_match(req).as_deref()).map_err(|e| match e {
+        crate::store::StoreError::NotFound => err::not_found(format!("{} {id} not found", rt.name)),
+        other => ScimError::from(other),
+    })?;
+    Ok(Response::empty(204))
+}
+
+/// The parameters of a list or search (RFC 7644 §3.4.2).
+#[derive(Debug, Default)]
+pub struct ListParams {
+    pub filter: Option<Filter>,
+    pub sort_by: Option<String>,
+    pub descending: bool,
+    pub start_index: u32,
+    pub count: Option<u32>,
+    pub attributes: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+impl ListParams {
+    fn from_query(req: &Request) -> ScimResult<ListParams> {
+        let mut p = ListParams { start_index: 1, ..Default::default() };
+        for (key, value) in req.params() {
+            match key.to_ascii_lowercase().as_str() {
+                "filter" => p.filter = Some(filter::parse_filter(&value)?),
+                "sortby" => p.sort_by = Some(value),
+                "sortorder" => p.descending = sort_order(&value)?,
+                "startindex" => p.start_index = start_index(&value)?,
+                "count" => p.count = Some(count(&value)?),
+                "attributes" => p.attributes = value.split(',').map(str::to_string).collect(),
+                "excludedattributes" => p.excluded = value.split(',').map(str::to_string).collect(),
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
+    fn from_search_body(req: &Request) -> ScimResult<ListParams> {
+        let body = json_body(req)?;
+        let Value::Object(obj) = body else { return Err(err::invalid_syntax("a search request must be an object")) };
+        let mut p = ListParams { start_index: 1, ..Default::default() };
+        let text = |v: &Value| v.as_str().map(str::to_string).ok_or_else(|| err::invalid_value("expected a string"));
+        let list = |v: &Value| -> ScimResult<Vec<String>> {
+            match v {
+                Value::Array(items) => items.iter().map(text).collect(),
+                Value::String(s) => Ok(s.split(',').map(str::to_string).collect()),
+                _ => Err(err::invalid_value("expected a list of attribute names")),
+            }
+        };
+        let number = |v: &Value| match v {
+            Value::Number(n) => Ok(n.to_string()),
+            Value::String(s) => Ok(s.clone()),
+            _ => Err(err::invalid_value("expected a number")),
+        };
+        for (key, value) in &obj {
+            match key.to_ascii_lowercase().as_str() {
+                "filter" => p.filter = Some(filter::parse_filter(&text(value)?)?),
+                "sortby" => p.sort_by = Some(text(value)?),
+                "sortorder" => p.descending = sort_order(&text(value)?)?,
+                "startindex" => p.start_index = start_index(&number(value)?)?,
+                "count" => p.count = Some(count(&number(value)?)?),
+                "attributes" => p.attributes = list(value)?,
+                "excludedattributes" => p.excluded = list(value)?,
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+}
+
+fn sort_order(v: &str) -> ScimResult<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "ascending" => Ok(false),
+        "descending" => Ok(true),
+        _ => Err(err::bad_request(format!("sortOrder must be ascending or descending, not {v:?}"))),
+    }
+}
+
+/// RFC 7644 §3.4.2.4: a startIndex below 1 is taken as 1.
+fn start_index(v: &str) -> ScimResult<u32> {
+    let n: i64 = v.trim().parse().map_err(|_| err::bad_request(format!("startIndex must be an integer, not {v:?}")))?;
+    Ok(n.clamp(1, u32::MAX as i64) as u32)
+}
+
+/// RFC 7644 §3.4.2.4: a negative count is taken as 0.
+fn count(v: &str) -> ScimResult<u32> {
+    let n: i64 = v.trim().parse().map_err(|_| err::bad_request(format!("count must be an integer, not {v:?}")))?;
+    Ok(n.clamp(0, u32::MAX as i64) as u32)
+}
+
+fn list(ctx: &mut Ctx, rt: &ResourceType, p: ListParams) -> ScimResult<Response> {
+    let cfg = ctx.cfg;
+    let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded);
+    let count = p.count.unwrap_or(cfg.limits.max_results).min(cfg.limits.max_results);
+    let flat = p.filter.as_ref().map(|f| filter::flatten(cfg, rt, f)).transpose()?;
+    let sort = p.sort_by.as_deref().map(|s| crate::store::SortKey { path: s.to_string(), descending: p.descending, case_exact: false });
+    let query = Query {
+        resource_type: rt.name.clone(),
+        filter: flat,
+        sort,
+        start_index: p.start_index,
+        count,
+        without_members: projection.excludes_members(),
+    };
+    let page = ctx.store.search(&query)?;
+    let (items, total) = match page.applied {
+        Applied::Everything => {
+            let total = page.total.unwrap_or(page.items.len() as u64);
+            let rendered = page.items.iter().map(|s| render(cfg, rt, s)).collect::<ScimResult<Vec<_>>>()?;
+            (rendered, total)
+        }
+        applied => {
+            let mut rendered = Vec::with_capacity(page.items.len());
+            for s in &page.items {
+                let r = render(cfg, rt, s)?;
+                let keep = match (&p.filter, applied) {
+                    (Some(f), Applied::Nothing) => filter::matches(cfg, rt, f, &r)?,
+                    _ => true,
+                };
+                if keep {
+                    rendered.push(r);
+                }
+            }
+            if let Some(key) = &query.sort {
+                sort_values(&mut rendered, &key.path, key.descending);
+            }
+            let total = rendered.len() as u64;
+            let skip = (p.start_index - 1) as usize;
+            let page: Vec<Value> = rendered.into_iter().skip(skip).take(count as usize).collect();
+            (page, total)
+        }
+    };
+    let resources: Vec<Value> = items.into_iter().map(|r| projection.apply(cfg, rt, r)).collect();
+    let body = json!({
+        "schemas": [discovery::LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": p.start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    Ok(Response::json(200, &body))
+}
+
+/// Orders rendered resources by a top-level attribute or sub-attribute, text without case; missing last.
+fn sort_values(items: &mut [Value], path: &str, descending: bool) {
+    let key = |v: &Value| -> Option<String> {
+        let mut cur = v;
+        for part in path.split('.') {
+            cur = cur.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(part))?.1;
+            if let Value::Array(a) = cur {
+                cur = a.first()?;
+            }
+        }
+        Some(match cur {
+            Value::String(s) => s.to_lowercase(),
+            other => other.to_string(),
+        })
+    };
+    items.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        match (ka, kb) {
+            (Some(x), Some(y)) if descending => y.cmp(&x),
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+    });
+}

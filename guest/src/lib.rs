@@ -1,0 +1,43 @@
+//! scimkit's engine: every piece of SCIM logic, independent of how it is hosted.
+//!
+//! The same code runs natively (unit tests, against [`store::memory::MemoryStore`]) and as the WebAssembly
+//! component (`component`, against the host's imported storage).
+
+pub mod config;
+pub mod endpoints;
+pub mod error;
+pub mod filter;
+pub mod http;
+pub mod projection;
+pub mod quirks;
+pub mod resource;
+pub mod schema;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+use chrono::{DateTime, Utc};
+
+/// One configured engine. Cheap to call: configuration is parsed once, in [`Engine::new`].
+pub struct Engine {
+    pub config: config::Config,
+}
+
+impl Engine {
+    pub fn new(config_json: &str) -> Result<Engine, String> {
+        Ok(Engine { config: config::Config::from_json(config_json)? })
+    }
+
+    /// Answers one request. Every failure is a SCIM error response; nothing here panics on client input.
+    pub fn handle(
+        &self,
+        store: &mut dyn store::Store,
+        now: DateTime<Utc>,
+        principal: Option<&str>,
+        req: &http::Request,
+    ) -> http::Response {
+        let mut ctx = endpoints::Ctx { cfg: &self.config, store, now, principal };
+        endpoints::handle(&mut ctx, req)
+    }
+}

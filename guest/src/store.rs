@@ -1,0 +1,169 @@
+//! The engine's view of the host's storage: the `storage` WIT interface as a plain Rust trait, so that all
+//! engine logic runs natively in unit tests (against [`memory::MemoryStore`]) and in the component (against
+//! the imported functions) alike.
+
+pub mod memory;
+
+/// RFC 7644 comparison operators, as in the WIT `compare-op`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Co,
+    Sw,
+    Ew,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+/// A typed filter literal, as in the WIT `literal`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Null,
+    Boolean(bool),
+    Integer(i64),
+    Decimal(f64),
+    Text(String),
+    /// RFC 3339, UTC.
+    DateTime(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub path: String,
+    pub op: CompareOp,
+    pub value: Literal,
+    pub case_exact: bool,
+}
+
+/// One node of a flat filter; children are indices into [`FlatFilter::nodes`] and come before their parent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilterNode {
+    AllOf(Vec<u32>),
+    AnyOf(Vec<u32>),
+    Negate(u32),
+    Present(String),
+    Compare(Comparison),
+    ElementMatch(String, u32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlatFilter {
+    pub nodes: Vec<FilterNode>,
+    pub root: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub path: String,
+    pub descending: bool,
+    pub case_exact: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub resource_type: String,
+    pub filter: Option<FlatFilter>,
+    pub sort: Option<SortKey>,
+    /// 1-based.
+    pub start_index: u32,
+    pub count: u32,
+    pub without_members: bool,
+}
+
+/// The closed set of storage failures, as in the WIT `storage-error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    NotFound,
+    /// The attribute whose uniqueness key is taken.
+    Conflict(String),
+    PreconditionFailed,
+    Unsupported,
+    Unavailable(String),
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueKey {
+    pub attribute: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub value: String,
+    pub kind: Option<String>,
+    pub display: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub id: String,
+    pub version: String,
+    pub data: String,
+    pub members: Option<Vec<Member>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Everything,
+    FilterOnly,
+    Nothing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<Stored>,
+    pub total: Option<u64>,
+    pub applied: Applied,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Update {
+    pub resource_type: String,
+    pub id: String,
+    pub data: Option<String>,
+    pub unique: Vec<UniqueKey>,
+    pub clear_members: bool,
+    pub remove_members: Vec<String>,
+    pub add_members: Vec<Member>,
+    pub if_version: Option<String>,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What the engine needs from a host. Mirrors the WIT `storage` interface one to one.
+pub trait Store {
+    fn get(&mut self, resource_type: &str, id: &str, with_members: bool) -> StoreResult<Option<Stored>>;
+    fn create(
+        &mut self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> StoreResult<Stored>;
+    fn update(&mut self, change: &Update) -> StoreResult<Stored>;
+    fn delete(&mut self, resource_type: &str, id: &str, if_version: Option<&str>) -> StoreResult<()>;
+    fn search(&mut self, query: &Query) -> StoreResult<Page>;
+    fn members(&mut self, resource_type: &str, id: &str, start_index: u32, count: u32) -> StoreResult<Vec<Member>>;
+    fn resolve_principal(&mut self, principal: &str) -> StoreResult<Option<(String, String)>>;
+}
+
+impl From<StoreError> for crate::error::ScimError {
+    fn from(e: StoreError) -> Self {
+        use crate::error as err;
+        match e {
+            StoreError::NotFound => err::not_found("resource not found"),
+            StoreError::Conflict(attr) => err::uniqueness(format!("{attr}: the value is already taken")),
+            StoreError::PreconditionFailed => {
+                err::precondition_failed("the resource has changed: its version no longer matches If-Match")
+            }
+            StoreError::Unsupported => err::not_implemented("this operation is not offered by the host"),
+            // Host messages may hold internals: clients get a generic detail.
+            StoreError::Unavailable(_) => err::unavailable("storage is temporarily unavailable; retry later"),
+            StoreError::Other(_) => err::internal("storage failed"),
+        }
+    }
+}
