@@ -124,7 +124,8 @@ fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Respons
     stamp_meta(&mut prepared.data, None, &ctx.now_text());
     let data = Value::Object(prepared.data).to_string();
     let members = prepared.members.unwrap_or_default();
-    let stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
+    let mut stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
+    stored.members = Some(members);
     let resp = single(ctx.cfg, rt, 201, &stored, &projection_of(ctx.cfg, rt, req))?;
     Ok(resp.with_header("Location", location(ctx.cfg, rt, &stored.id)))
 }
@@ -154,20 +155,29 @@ fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimRes
     let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
     let created = old.remove("meta").and_then(|m| m.get("created").cloned());
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
+    let members = prepared.members;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),
         data: Some(Value::Object(prepared.data).to_string()),
         unique: prepared.unique,
-        clear_members: prepared.members.is_some(),
+        clear_members: members.is_some(),
         remove_members: vec![],
-        add_members: prepared.members.unwrap_or_default(),
+        add_members: members.clone().unwrap_or_default(),
         // Without If-Match the write is still conditional on the version read, so a concurrent change is
         // never silently overwritten.
         if_version: Some(if_match(req).unwrap_or(current.version)),
     };
-    let stored = ctx.store.update(&change)?;
-    single(ctx.cfg, rt, 200, &stored, &projection_of(ctx.cfg, rt, req))
+    let mut stored = ctx.store.update(&change)?;
+    let projection = projection_of(ctx.cfg, rt, req);
+    stored.members = match members {
+        Some(m) => Some(m),
+        None if !projection.excludes_members() && resource::has_members(ctx.cfg, rt) => {
+            fetch(ctx, rt, id, true)?.members
+        }
+        None => None,
+    };
+    single(ctx.cfg, rt, 200, &stored, &projection)
 }
 
 fn delete(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {

@@ -77,7 +77,7 @@ impl Store for MemoryStore {
             members: Vec::new(),
         };
         upsert_members(&mut row.members, members);
-        let stored = Self::stored(&id, &row, true);
+        let stored = Self::stored(&id, &row, false);
         self.rows.insert(id, row);
         Ok(stored)
     }
@@ -106,7 +106,7 @@ impl Store for MemoryStore {
         row.members.retain(|m| !change.remove_members.contains(&m.value));
         upsert_members(&mut row.members, &change.add_members);
         row.version += 1;
-        Ok(Self::stored(&change.id, row, true))
+        Ok(Self::stored(&change.id, row, false))
     }
 
     fn delete(&mut self, resource_type: &str, id: &str, if_version: Option<&str>) -> StoreResult<()> {

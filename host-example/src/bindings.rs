@@ -1,0 +1,68 @@
+//! The host side of the WIT world `engine`: generated bindings, implemented once by [`HostState`], which
+//! forwards storage calls to a plain [`Storage`](crate::storage::Storage).
+
+use crate::storage::Storage;
+use std::sync::Arc;
+use wasmtime::StoreLimits;
+
+wasmtime::component::bindgen!({ path: "../wit", world: "engine" });
+
+pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};
+pub use scimkit::scim::query_types::{CompareOp, Comparison, Filter, FilterNode, Literal, Query, SortKey};
+pub use scimkit::scim::storage::{Applied, Member, Page, ResourceChange, StorageError, Stored, UniqueKey};
+pub use exports::scimkit::scim::provider::Caller;
+
+/// What one component instance's store holds.
+pub struct HostState {
+    pub storage: Arc<dyn Storage>,
+    pub limits: StoreLimits,
+}
+
+impl scimkit::scim::storage::Host for HostState {
+    fn get(&mut self, resource_type: String, id: String, with_members: bool) -> Result<Option<Stored>, StorageError> {
+        self.storage.get(&resource_type, &id, with_members)
+    }
+
+    fn create(&mut self, resource_type: String, data: String, unique: Vec<UniqueKey>, members: Vec<Member>) -> Result<Stored, StorageError> {
+        self.storage.create(&resource_type, &data, &unique, &members)
+    }
+
+    fn update(&mut self, change: ResourceChange) -> Result<Stored, StorageError> {
+        self.storage.update(&change)
+    }
+
+    fn delete(&mut self, resource_type: String, id: String, if_version: Option<String>) -> Result<(), StorageError> {
+        self.storage.delete(&resource_type, &id, if_version.as_deref())
+    }
+
+    fn search(&mut self, q: Query) -> Result<Page, StorageError> {
+        self.storage.search(&q)
+    }
+
+    fn members(&mut self, resource_type: String, id: String, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+        self.storage.members(&resource_type, &id, start_index, count)
+    }
+
+    fn resolve_principal(&mut self, principal: String) -> Result<Option<(String, String)>, StorageError> {
+        self.storage.resolve_principal(&principal)
+    }
+}
+
+impl scimkit::scim::storage::HostStorageError for HostState {}
+
+impl scimkit::scim::clock::Host for HostState {
+    fn now(&mut self) -> scimkit::scim::clock::Instant {
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        scimkit::scim::clock::Instant { seconds: d.as_secs() as i64, nanoseconds: d.subsec_nanos() }
+    }
+}
+
+/// This host serves; it does not provision.
+impl scimkit::scim::transport::Host for HostState {
+    fn send(&mut self, _req: HttpRequest) -> Result<HttpResponse, String> {
+        Err("this host has no provisioning transport".into())
+    }
+}
+
+impl scimkit::scim::query_types::Host for HostState {}
+impl scimkit::scim::http_types::Host for HostState {}

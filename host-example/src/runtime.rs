@@ -1,0 +1,146 @@
+//! The engine over the component: one compiled component, a pool of configured instances reused across
+//! requests, and traps contained to the request that caused them.
+
+use crate::bindings::{Caller, Engine as Bindings, EnginePre, HostState, HttpRequest, HttpResponse};
+use crate::component::{self, Origin};
+use crate::storage::Storage;
+use anyhow::{Context, Result};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Store, StoreLimitsBuilder};
+
+/// Limits applied to every instance.
+#[derive(Debug, Clone)]
+pub struct GuestLimits {
+    /// Linear memory cap per instance, in bytes.
+    pub memory_bytes: usize,
+    /// Fuel per request (roughly, wasm instructions); none: unlimited.
+    pub fuel: Option<u64>,
+}
+
+impl Default for GuestLimits {
+    fn default() -> Self {
+        GuestLimits { memory_bytes: 256 << 20, fuel: None }
+    }
+}
+
+/// The compiled component, ready to instantiate. Shared by every tenant.
+pub struct Runtime {
+    engine: wasmtime::Engine,
+    pre: EnginePre<HostState>,
+    limits: GuestLimits,
+    /// Where the component came from and how long loading took, for the start-up log.
+    pub origin: Origin,
+    pub load_time: std::time::Duration,
+}
+
+impl Runtime {
+    /// Loads `wasm` (normally [`component::EMBEDDED`]), using `cache_dir` for the precompiled form.
+    pub fn new(wasm: &[u8], cache_dir: Option<&Path>, limits: GuestLimits) -> Result<Runtime> {
+        let mut config = wasmtime::Config::new();
+        config.consume_fuel(limits.fuel.is_some());
+        let engine = wasmtime::Engine::new(&config).context("creating the wasm engine")?;
+        let started = Instant::now();
+        let (component, origin) = component::load(&engine, wasm, cache_dir)?;
+        let load_time = started.elapsed();
+        let mut linker = Linker::<HostState>::new(&engine);
+        Bindings::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        // The guest's standard library imports WASI (stdio, environment) that it only reaches when failing:
+        // those calls trap, which the pool handles like any other trap.
+        linker.define_unknown_imports_as_traps(&component)?;
+        let pre = EnginePre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Runtime { engine, pre, limits, origin, load_time })
+    }
+}
+
+struct Slot {
+    store: Store<HostState>,
+    bindings: Bindings,
+}
+
+/// One configured SCIM service: an engine configuration, a storage, and a pool of idle instances.
+pub struct Provider {
+    runtime: Arc<Runtime>,
+    config: String,
+    storage: Arc<dyn Storage>,
+    idle: Mutex<Vec<Slot>>,
+    max_idle: usize,
+}
+
+impl Provider {
+    /// Checks the configuration by configuring a first instance, which is kept for the first request.
+    pub fn new(runtime: Arc<Runtime>, config: String, storage: Arc<dyn Storage>, max_idle: usize) -> Result<Provider> {
+        let provider = Provider { runtime, config, storage, idle: Mutex::new(Vec::new()), max_idle: max_idle.max(1) };
+        let slot = provider.instantiate()?;
+        provider.idle.lock().unwrap().push(slot);
+        Ok(provider)
+    }
+
+    fn instantiate(&self) -> Result<Slot> {
+        let rt = &self.runtime;
+        let limits = StoreLimitsBuilder::new().memory_size(rt.limits.memory_bytes).build();
+        let mut store = Store::new(&rt.engine, HostState { storage: self.storage.clone(), limits });
+        store.limiter(|s| &mut s.limits);
+        if rt.limits.fuel.is_some() {
+            store.set_fuel(u64::MAX)?;
+        }
+        let bindings = rt.pre.instantiate(&mut store).context("instantiating the component")?;
+        bindings
+            .scimkit_scim_provider()
+            .call_configure(&mut store, &self.config)?
+            .map_err(|e| anyhow::anyhow!("the engine refused its configuration: {e}"))?;
+        Ok(Slot { store, bindings })
+    }
+
+    /// Answers one SCIM request. A trap (a guest fault, or a limit reached) discards the instance and
+    /// answers 500; the next request gets a healthy instance.
+    pub fn handle(&self, principal: Option<String>, req: HttpRequest) -> HttpResponse {
+        let slot = self.idle.lock().unwrap().pop();
+        let mut slot = match slot.map(Ok).unwrap_or_else(|| self.instantiate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("cannot instantiate the component: {e:#}");
+                return internal_error("the SCIM engine could not start");
+            }
+        };
+        if let Some(fuel) = self.runtime.limits.fuel {
+            if let Err(e) = slot.store.set_fuel(fuel) {
+                tracing::error!("setting fuel: {e:#}");
+            }
+        }
+        let who = Caller { principal };
+        match slot.bindings.scimkit_scim_provider().call_handle(&mut slot.store, &who, &req) {
+            Ok(resp) => {
+                let mut idle = self.idle.lock().unwrap();
+                if idle.len() < self.max_idle {
+                    idle.push(slot);
+                }
+                resp
+            }
+            Err(trap) => {
+                tracing::error!(method = %req.method, path = %req.path, "the engine trapped; instance discarded: {trap:#}");
+                internal_error("the request could not be completed")
+            }
+        }
+    }
+}
+
+/// An RFC 7644 error body made by the host, for failures outside the engine.
+pub fn error_response(status: u16, detail: &str) -> HttpResponse {
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": status.to_string(),
+        "detail": detail,
+    });
+    HttpResponse {
+        status,
+        headers: vec![("Content-Type".into(), "application/scim+json".into())],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+fn internal_error(detail: &str) -> HttpResponse {
+    error_response(500, detail)
+}

@@ -1,0 +1,37 @@
+//! The storage a host gives the engine: a plain Rust trait over the WIT types, implemented by each backend.
+
+use crate::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+
+/// Backends implement this; the contract of each method is documented on the WIT `storage` interface.
+/// Methods take `&self`: one storage serves many component instances at once.
+pub trait Storage: Send + Sync {
+    fn get(&self, resource_type: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError>;
+    fn create(&self, resource_type: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError>;
+    fn update(&self, change: &ResourceChange) -> Result<Stored, StorageError>;
+    fn delete(&self, resource_type: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError>;
+    fn search(&self, query: &Query) -> Result<Page, StorageError>;
+    fn members(&self, resource_type: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError>;
+    /// `/Me`: most hosts have no mapping from a token to a user.
+    fn resolve_principal(&self, _principal: &str) -> Result<Option<(String, String)>, StorageError> {
+        Err(StorageError::Unsupported)
+    }
+}
+
+/// A fresh resource id: a random UUID (version 4), as identity providers expect.
+pub fn new_id() -> String {
+    let b: [u8; 16] = rand::random();
+    let hex = hex::encode([&b[..6], &[(b[6] & 0x0f) | 0x40], &b[7..8], &[(b[8] & 0x3f) | 0x80], &b[9..]].concat());
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_uuid_v4() {
+        let id = super::new_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        assert_ne!(id, super::new_id());
+    }
+}
