@@ -48,8 +48,6 @@ impl scimkit::scim::storage::Host for HostState {
     }
 }
 
-impl scimkit::scim::storage::HostStorageError for HostState {}
-
 impl scimkit::scim::clock::Host for HostState {
     fn now(&mut self) -> scimkit::scim::clock::Instant {
         let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

@@ -34,7 +34,7 @@ pub fn cache_path(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {
 /// Loads the component, from `cache_dir` when a matching `.cwasm` is there, else by compiling it.
 pub fn load(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<(Component, Origin)> {
     let Some(dir) = cache_dir else {
-        return Ok((Component::new(engine, wasm).context("compiling the component")?, Origin::Compiled));
+        return Ok((Component::new(engine, wasm).map_err(anyhow::Error::from).context("compiling the component")?, Origin::Compiled));
     };
     let path = cache_path(engine, wasm, dir);
     if path.exists() {
@@ -45,8 +45,8 @@ pub fn load(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<(C
             Err(e) => tracing::warn!("cached component {} refused, recompiling: {e:#}", path.display()),
         }
     }
-    let component = Component::new(engine, wasm).context("compiling the component")?;
-    let bytes = component.serialize().context("serialising the compiled component")?;
+    let component = Component::new(engine, wasm).map_err(anyhow::Error::from).context("compiling the component")?;
+    let bytes = component.serialize().map_err(anyhow::Error::from).context("serialising the compiled component")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     // Written under a temporary name, then renamed: a reader never sees half a file.
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));

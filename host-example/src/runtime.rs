@@ -41,7 +41,7 @@ impl Runtime {
     pub fn new(wasm: &[u8], cache_dir: Option<&Path>, limits: GuestLimits) -> Result<Runtime> {
         let mut config = wasmtime::Config::new();
         config.consume_fuel(limits.fuel.is_some());
-        let engine = wasmtime::Engine::new(&config).context("creating the wasm engine")?;
+        let engine = wasmtime::Engine::new(&config).map_err(anyhow::Error::from).context("creating the wasm engine")?;
         let started = Instant::now();
         let (component, origin) = component::load(&engine, wasm, cache_dir)?;
         let load_time = started.elapsed();
@@ -86,7 +86,7 @@ impl Provider {
         if rt.limits.fuel.is_some() {
             store.set_fuel(u64::MAX)?;
         }
-        let bindings = rt.pre.instantiate(&mut store).context("instantiating the component")?;
+        let bindings = rt.pre.instantiate(&mut store).map_err(anyhow::Error::from).context("instantiating the component")?;
         bindings
             .scimkit_scim_provider()
             .call_configure(&mut store, &self.config)?

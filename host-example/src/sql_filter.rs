@@ -1,0 +1,206 @@
+//! Translates the engine's flat filter into SQL over the `attr_values` index table.
+//!
+//! Every scalar leaf of a stored resource is indexed as (path, value), so a comparison on any path — single-
+//! or multi-valued, core or extension — is an index lookup with no schema knowledge in the host. What cannot
+//! be translated exactly is left out; the search then returns candidates and the engine finishes the job.
+
+use crate::bindings::{CompareOp, Comparison, FilterNode, Literal};
+use rusqlite::types::Value as SqlValue;
+
+/// A translated filter: a SQL condition on `r` (the resources table) and its parameters.
+#[derive(Debug, Default)]
+pub struct Translated {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+/// Translates node `index`. None: not exactly expressible here.
+pub fn translate(nodes: &[FilterNode], index: u32) -> Option<Translated> {
+    let mut t = Translated::default();
+    t.sql = node(nodes, index, &mut t.params, 0)?;
+    Some(t)
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, depth: usize) -> Option<String> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    match nodes.get(index as usize)? {
+        FilterNode::AllOf(children) => join(nodes, children, " AND ", params, depth),
+        FilterNode::AnyOf(children) => join(nodes, children, " OR ", params, depth),
+        FilterNode::Negate(child) => Some(format!("NOT ({})", node(nodes, *child, params, depth + 1)?)),
+        FilterNode::Present(path) => present(path, params),
+        FilterNode::Compare(c) => compare(c, params),
+        FilterNode::ElementMatch(..) => None,
+    }
+}
+
+fn join(nodes: &[FilterNode], children: &[u32], op: &str, params: &mut Vec<SqlValue>, depth: usize) -> Option<String> {
+    if children.is_empty() {
+        return None;
+    }
+    let parts: Option<Vec<String>> = children.iter().map(|c| node(nodes, *c, params, depth + 1).map(|s| format!("({s})"))).collect();
+    Some(parts?.join(op))
+}
+
+/// Members live in their own table, not in the resource body.
+fn member_column(path: &str) -> Option<&'static str> {
+    match path {
+        "members.value" => Some("m.member_id"),
+        "members.type" => Some("m.kind"),
+        "members.display" => Some("m.display"),
+        _ => None,
+    }
+}
+
+fn present(path: &str, params: &mut Vec<SqlValue>) -> Option<String> {
+    if path == "members" || member_column(path).is_some() {
+        return Some("r.id IN (SELECT m.group_id FROM members m)".into());
+    }
+    if path.starts_with("members.") {
+        return None;
+    }
+    params.push(SqlValue::Text(path.to_string()));
+    let p = params.len();
+    params.push(SqlValue::Text(format!("{path}.%")));
+    let q = params.len();
+    Some(format!(
+        "r.id IN (SELECT a.id FROM attr_values a WHERE (a.path = ?{p} OR a.path LIKE ?{q}) AND a.value IS NOT NULL AND a.value <> '')"
+    ))
+}
+
+fn compare(c: &Comparison, params: &mut Vec<SqlValue>) -> Option<String> {
+    let value = match &c.value {
+        Literal::Text(s) => SqlValue::Text(s.clone()),
+        Literal::Integer(i) => SqlValue::Integer(*i),
+        Literal::Decimal(d) => SqlValue::Real(*d),
+        Literal::Boolean(b) if matches!(c.op, CompareOp::Eq) => SqlValue::Integer(*b as i64),
+        // Instants written with different offsets or precision do not compare as text; null has its own
+        // semantics. The engine handles these.
+        _ => return None,
+    };
+    let text = matches!(value, SqlValue::Text(_));
+    let collate = if text && !c.case_exact { " COLLATE NOCASE" } else { "" };
+    let (column, scope) = match member_column(&c.path) {
+        Some(col) => (col, "m.group_id FROM members m WHERE 1"),
+        None if c.path.starts_with("members.") => return None,
+        None => ("a.value", "a.id FROM attr_values a WHERE a.path = ?"),
+    };
+    let mut scope = scope.to_string();
+    if column == "a.value" {
+        params.push(SqlValue::Text(c.path.clone()));
+        scope.push_str(&params.len().to_string());
+    }
+    let cond = match c.op {
+        CompareOp::Eq => bind(params, value, |p| format!("{column} = ?{p}{collate}")),
+        CompareOp::Gt => bind(params, value, |p| format!("{column} > ?{p}{collate}")),
+        CompareOp::Ge => bind(params, value, |p| format!("{column} >= ?{p}{collate}")),
+        CompareOp::Lt => bind(params, value, |p| format!("{column} < ?{p}{collate}")),
+        CompareOp::Le => bind(params, value, |p| format!("{column} <= ?{p}{collate}")),
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew if text => {
+            let SqlValue::Text(s) = value else { unreachable!("checked text") };
+            let pattern = match c.op {
+                CompareOp::Co => format!("%{}%", escape_like(&s)),
+                CompareOp::Sw => format!("{}%", escape_like(&s)),
+                _ => format!("%{}", escape_like(&s)),
+            };
+            // LIKE ignores ASCII case only; a case-exact one is left to the engine.
+            if c.case_exact || !s.is_ascii() {
+                return None;
+            }
+            bind(params, SqlValue::Text(pattern), |p| format!("{column} LIKE ?{p} ESCAPE '\\'"))
+        }
+        _ => return None,
+    };
+    // An uncorrelated IN lets SQLite answer from the index once, instead of probing per resource.
+    Some(format!("r.id IN (SELECT {scope} AND {cond})"))
+}
+
+fn bind(params: &mut Vec<SqlValue>, v: SqlValue, f: impl FnOnce(usize) -> String) -> String {
+    params.push(v);
+    f(params.len())
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Scalar leaves of a stored body as (path, value): `userName`, `emails.value` (once per element),
+/// `name.givenName`, `urn:…:User:employeeNumber`. Booleans become 1/0, as SQLite compares them.
+pub fn leaves(data: &serde_json::Value) -> Vec<(String, SqlValue)> {
+    let mut out = Vec::new();
+    if let serde_json::Value::Object(obj) = data {
+        for (k, v) in obj {
+            walk(k, v, &mut out, 0);
+        }
+    }
+    out
+}
+
+fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<(String, SqlValue)>, depth: usize) {
+    use serde_json::Value as J;
+    if depth > 8 {
+        return;
+    }
+    match v {
+        J::Null => {}
+        J::Bool(b) => out.push((path.to_string(), SqlValue::Integer(*b as i64))),
+        J::Number(n) => out.push((
+            path.to_string(),
+            n.as_i64().map(SqlValue::Integer).unwrap_or_else(|| SqlValue::Real(n.as_f64().unwrap_or(0.0))),
+        )),
+        J::String(s) => out.push((path.to_string(), SqlValue::Text(s.clone()))),
+        J::Array(items) => items.iter().for_each(|i| walk(path, i, out, depth + 1)),
+        J::Object(obj) => {
+            // An extension's attributes are addressed `urn:…:User:attr`, core sub-attributes `name.attr`.
+            let sep = if path.starts_with("urn:") && depth == 0 { ':' } else { '.' };
+            for (k, v) in obj {
+                walk(&format!("{path}{sep}{k}"), v, out, depth + 1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn leaves_cover_multi_valued_and_extensions() {
+        let data = json!({"userName":"b","active":true,"emails":[{"value":"a@x"},{"value":"b@x"}],
+            "urn:ext:User":{"employeeNumber":"7","manager":{"value":"9"}}});
+        let paths: Vec<String> = leaves(&data).into_iter().map(|(p, _)| p).collect();
+        assert!(paths.contains(&"emails.value".to_string()));
+        assert_eq!(paths.iter().filter(|p| *p == "emails.value").count(), 2);
+        assert!(paths.contains(&"urn:ext:User:employeeNumber".to_string()));
+        assert!(paths.contains(&"urn:ext:User:manager.value".to_string()));
+    }
+
+    #[test]
+    fn element_match_is_left_to_the_engine() {
+        let nodes = vec![
+            FilterNode::Present("type".into()),
+            FilterNode::ElementMatch(("emails".into(), 0)),
+        ];
+        assert!(translate(&nodes, 1).is_none());
+    }
+
+    #[test]
+    fn and_or_not_translate() {
+        let cmp = |p: &str| FilterNode::Compare(Comparison { path: p.into(), op: CompareOp::Eq, value: Literal::Text("x".into()), case_exact: false });
+        let nodes = vec![cmp("userName"), cmp("emails.value"), FilterNode::Negate(1), FilterNode::AnyOf(vec![0, 2])];
+        let t = translate(&nodes, 3).unwrap();
+        assert!(t.sql.contains(" OR ") && t.sql.contains("NOT ("), "{}", t.sql);
+        assert_eq!(t.params.len(), 4);
+    }
+}

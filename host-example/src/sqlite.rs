@@ -1,0 +1,446 @@
+//! The embedded default storage: SQLite (bundled), WAL mode, one writer and a pool of readers.
+//!
+//! Tables: `resources` (one row per resource, the body as JSON), `unique_keys` (the engine's uniqueness keys,
+//! enforced by a primary key), `members` (group membership, one row per member, so that membership changes
+//! cost the size of the change) and `attr_values` (every scalar leaf, for filter push-down).
+
+use crate::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::sql_filter;
+use crate::storage::{new_id, Storage};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS resources (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    rtype TEXT NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_by_type ON resources(rtype, seq);
+CREATE TABLE IF NOT EXISTS unique_keys (
+    rtype TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (rtype, attribute, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unique_keys_by_id ON unique_keys(id);
+CREATE TABLE IF NOT EXISTS members (
+    group_id TEXT NOT NULL, member_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT, display TEXT,
+    PRIMARY KEY (group_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_by_member ON members(member_id);
+CREATE INDEX IF NOT EXISTS members_in_order ON members(group_id, seq);
+CREATE TABLE IF NOT EXISTS attr_values (id TEXT NOT NULL, path TEXT NOT NULL, value);
+CREATE INDEX IF NOT EXISTS attr_values_by_id ON attr_values(id);
+CREATE INDEX IF NOT EXISTS attr_values_nocase ON attr_values(path, value COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values(path, value);
+";
+
+pub struct SqliteStorage {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn other(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Other(e.to_string())
+}
+
+fn db_error(e: rusqlite::Error) -> StorageError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StorageError::Unavailable(e.to_string()),
+        _ => other(e),
+    }
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // WAL: readers never block the writer. synchronous=FULL: an acknowledged write survives power loss.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+impl SqliteStorage {
+    /// Opens (creating when needed) the database at `path`.
+    pub fn open(path: &Path) -> anyhow::Result<SqliteStorage> {
+        let writer = open(path)?;
+        writer.execute_batch(SCHEMA)?;
+        Ok(SqliteStorage { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        let conn = self.readers.lock().unwrap().pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open(&self.path).map_err(db_error)?,
+        };
+        let result = f(&conn);
+        self.readers.lock().unwrap().push(conn);
+        result
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        let mut conn = self.writer.lock().unwrap();
+        // IMMEDIATE: take the write lock first, so that check-then-write is atomic across processes too.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
+        let value = f(&tx)?;
+        tx.commit().map_err(db_error)?;
+        Ok(value)
+    }
+}
+
+fn load_members(conn: &Connection, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT member_id, kind, display FROM members WHERE group_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3")
+        .map_err(db_error)?;
+    let rows = stmt
+        .query_map(params![id, count as i64, start_index.saturating_sub(1) as i64], |r| {
+            Ok(Member { value: r.get(0)?, kind: r.get(1)?, display: r.get(2)? })
+        })
+        .map_err(db_error)?;
+    rows.collect::<Result<_, _>>().map_err(db_error)
+}
+
+fn get_row(conn: &Connection, rtype: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
+    let row = conn
+        .prepare_cached("SELECT version, data FROM resources WHERE id = ?1 AND rtype = ?2")
+        .map_err(db_error)?
+        .query_row(params![id, rtype], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .optional()
+        .map_err(db_error)?;
+    let Some((version, data)) = row else { return Ok(None) };
+    let members = if with_members { Some(load_members(conn, id, 1, u32::MAX)?) } else { None };
+    Ok(Some(Stored { id: id.to_string(), version: version.to_string(), data, members }))
+}
+
+fn put_unique(tx: &Transaction, rtype: &str, id: &str, keys: &[UniqueKey]) -> Result<(), StorageError> {
+    let mut stmt = tx
+        .prepare_cached("INSERT INTO unique_keys (rtype, attribute, value, id) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(db_error)?;
+    for k in keys {
+        match stmt.execute(params![rtype, k.attribute, k.value, id]) {
+            Ok(_) => {}
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                return Err(StorageError::Conflict(k.attribute.clone()));
+            }
+            Err(e) => return Err(db_error(e)),
+        }
+    }
+    Ok(())
+}
+
+fn put_values(tx: &Transaction, id: &str, data: &str) -> Result<(), StorageError> {
+    tx.prepare_cached("DELETE FROM attr_values WHERE id = ?1").map_err(db_error)?.execute([id]).map_err(db_error)?;
+    let json: serde_json::Value = serde_json::from_str(data).map_err(other)?;
+    let mut stmt = tx.prepare_cached("INSERT INTO attr_values (id, path, value) VALUES (?1, ?2, ?3)").map_err(db_error)?;
+    for (path, value) in sql_filter::leaves(&json) {
+        stmt.execute(params![id, path, value]).map_err(db_error)?;
+    }
+    Ok(())
+}
+
+fn add_members(tx: &Transaction, id: &str, members: &[Member]) -> Result<(), StorageError> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let next: i64 = tx
+        .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM members WHERE group_id = ?1")
+        .map_err(db_error)?
+        .query_row([id], |r| r.get(0))
+        .map_err(db_error)?;
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO members (group_id, member_id, seq, kind, display) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (group_id, member_id) DO UPDATE SET kind = excluded.kind, display = excluded.display",
+        )
+        .map_err(db_error)?;
+    for (i, m) in members.iter().enumerate() {
+        stmt.execute(params![id, m.value, next + i as i64, m.kind, m.display]).map_err(db_error)?;
+    }
+    Ok(())
+}
+
+fn check_version(tx: &Transaction, rtype: &str, id: &str, if_version: Option<&str>) -> Result<i64, StorageError> {
+    let version: Option<i64> = tx
+        .prepare_cached("SELECT version FROM resources WHERE id = ?1 AND rtype = ?2")
+        .map_err(db_error)?
+        .query_row(params![id, rtype], |r| r.get(0))
+        .optional()
+        .map_err(db_error)?;
+    let version = version.ok_or(StorageError::NotFound)?;
+    if if_version.is_some_and(|v| v != version.to_string()) {
+        return Err(StorageError::PreconditionFailed);
+    }
+    Ok(version)
+}
+
+impl Storage for SqliteStorage {
+    fn get(&self, rtype: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
+        self.read(|c| get_row(c, rtype, id, with_members))
+    }
+
+    fn create(&self, rtype: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+        let id = new_id();
+        self.write(|tx| {
+            tx.prepare_cached("INSERT INTO resources (rtype, id, version, data) VALUES (?1, ?2, 1, ?3)")
+                .map_err(db_error)?
+                .execute(params![rtype, id, data])
+                .map_err(db_error)?;
+            put_unique(tx, rtype, &id, unique)?;
+            put_values(tx, &id, data)?;
+            add_members(tx, &id, members)?;
+            Ok(())
+        })?;
+        Ok(Stored { id, version: "1".into(), data: data.to_string(), members: None })
+    }
+
+    fn update(&self, c: &ResourceChange) -> Result<Stored, StorageError> {
+        self.write(|tx| {
+            let version = check_version(tx, &c.resource_type, &c.id, c.if_version.as_deref())? + 1;
+            if let Some(data) = &c.data {
+                tx.prepare_cached("DELETE FROM unique_keys WHERE id = ?1").map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
+                put_unique(tx, &c.resource_type, &c.id, &c.unique)?;
+                put_values(tx, &c.id, data)?;
+            }
+            if c.clear_members {
+                tx.prepare_cached("DELETE FROM members WHERE group_id = ?1").map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
+            }
+            let mut remove = tx.prepare_cached("DELETE FROM members WHERE group_id = ?1 AND member_id = ?2").map_err(db_error)?;
+            for m in &c.remove_members {
+                remove.execute(params![c.id, m]).map_err(db_error)?;
+            }
+            add_members(tx, &c.id, &c.add_members)?;
+            tx.prepare_cached("UPDATE resources SET version = ?1, data = coalesce(?2, data) WHERE id = ?3")
+                .map_err(db_error)?
+                .execute(params![version, c.data, c.id])
+                .map_err(db_error)?;
+            let data: String = tx
+                .prepare_cached("SELECT data FROM resources WHERE id = ?1")
+                .map_err(db_error)?
+                .query_row([&c.id], |r| r.get(0))
+                .map_err(db_error)?;
+            Ok(Stored { id: c.id.clone(), version: version.to_string(), data, members: None })
+        })
+    }
+
+    fn delete(&self, rtype: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
+        self.write(|tx| {
+            check_version(tx, rtype, id, if_version)?;
+            // The resource leaves every group it was in; those groups change version.
+            tx.execute(
+                "UPDATE resources SET version = version + 1 WHERE id IN (SELECT group_id FROM members WHERE member_id = ?1)",
+                [id],
+            )
+            .map_err(db_error)?;
+            for sql in [
+                "DELETE FROM members WHERE member_id = ?1",
+                "DELETE FROM members WHERE group_id = ?1",
+                "DELETE FROM unique_keys WHERE id = ?1",
+                "DELETE FROM attr_values WHERE id = ?1",
+                "DELETE FROM resources WHERE id = ?1",
+            ] {
+                tx.prepare_cached(sql).map_err(db_error)?.execute([id]).map_err(db_error)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn search(&self, q: &Query) -> Result<Page, StorageError> {
+        self.read(|conn| search(conn, q))
+    }
+
+    fn members(&self, rtype: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+        self.read(|conn| {
+            if get_row(conn, rtype, id, false)?.is_none() {
+                return Err(StorageError::NotFound);
+            }
+            load_members(conn, id, start_index, count)
+        })
+    }
+}
+
+/// Sorting is pushed down for top-level attributes; a sub-attribute may be multi-valued, which only the
+/// engine knows how to order.
+fn order_by(q: &Query) -> Option<String> {
+    let Some(key) = &q.sort else { return Some("r.seq".into()) };
+    if key.path.contains('.') || key.path.contains(':') || !key.path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let collate = if key.case_exact { "" } else { " COLLATE NOCASE" };
+    let dir = if key.descending { "DESC" } else { "ASC" };
+    // Resources without the attribute sort last in ascending order (RFC 7644 §3.4.2.3).
+    let expr = format!("json_extract(r.data, '$.{}')", key.path);
+    Some(format!("({expr} IS NULL) {dir}, {expr}{collate} {dir}, r.seq"))
+}
+
+fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
+    use rusqlite::types::Value as SqlValue;
+    let translated = match &q.filter {
+        None => Some(sql_filter::Translated { sql: "1".into(), params: vec![] }),
+        Some(f) => sql_filter::translate(&f.nodes, f.root),
+    };
+    let mut params: Vec<SqlValue> = vec![SqlValue::Text(q.resource_type.clone())];
+    let (condition, applied) = match translated {
+        Some(t) => {
+            // The filter's parameters follow the resource type (?1): renumber its placeholders.
+            let sql = renumber(&t.sql, 1);
+            params.extend(t.params);
+            let applied = if order_by(q).is_some() { Applied::Everything } else { Applied::FilterOnly };
+            (sql, applied)
+        }
+        None => ("1".to_string(), Applied::Nothing),
+    };
+    let base = format!("FROM resources r WHERE r.rtype = ?1 AND ({condition})");
+    let (sql, total) = if applied == Applied::Everything {
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) {base}"))
+            .map_err(db_error)?
+            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
+            .map_err(db_error)?;
+        let order = order_by(q).expect("checked above");
+        let sql = format!(
+            "SELECT r.id, r.version, r.data {base} ORDER BY {order} LIMIT {} OFFSET {}",
+            q.count,
+            q.start_index.saturating_sub(1)
+        );
+        (sql, Some(total as u64))
+    } else {
+        (format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq"), None)
+    };
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+            Ok(Stored { id: r.get(0)?, version: r.get::<_, i64>(1)?.to_string(), data: r.get(2)?, members: None })
+        })
+        .map_err(db_error)?;
+    let mut items: Vec<Stored> = rows.collect::<Result<_, _>>().map_err(db_error)?;
+    if !q.without_members {
+        for item in &mut items {
+            item.members = Some(load_members(conn, &item.id, 1, u32::MAX)?);
+        }
+    }
+    Ok(Page { items, total, applied })
+}
+
+/// Shifts `?N` placeholders by `by`.
+fn renumber(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '\'' {
+            in_string = !in_string;
+        }
+        if c == '?' && !in_string {
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            let n: usize = digits.parse().unwrap_or(0);
+            out.push_str(&(n + by).to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::{CompareOp, Comparison, Filter, FilterNode, Literal};
+
+    fn storage() -> (tempdir::Dir, SqliteStorage) {
+        let dir = tempdir::Dir::new();
+        let s = SqliteStorage::open(&dir.path.join("db.sqlite")).unwrap();
+        (dir, s)
+    }
+
+    mod tempdir {
+        pub struct Dir {
+            pub path: std::path::PathBuf,
+        }
+        impl Dir {
+            pub fn new() -> Dir {
+                let path = std::env::temp_dir().join(format!("scimkit-sqlite-{}", crate::storage::new_id()));
+                std::fs::create_dir_all(&path).unwrap();
+                Dir { path }
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.path);
+            }
+        }
+    }
+
+    fn key(v: &str) -> Vec<UniqueKey> {
+        vec![UniqueKey { attribute: "userName".into(), value: v.into() }]
+    }
+
+    fn eq(path: &str, v: &str) -> Query {
+        Query {
+            resource_type: "User".into(),
+            filter: Some(Filter {
+                nodes: vec![FilterNode::Compare(Comparison { path: path.into(), op: CompareOp::Eq, value: Literal::Text(v.into()), case_exact: false })],
+                root: 0,
+            }),
+            sort: None,
+            start_index: 1,
+            count: 10,
+            without_members: true,
+        }
+    }
+
+    #[test]
+    fn uniqueness_is_enforced() {
+        let (_d, s) = storage();
+        s.create("User", r#"{"userName":"A"}"#, &key("a"), &[]).unwrap();
+        assert_eq!(s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(), StorageError::Conflict("userName".into()));
+        // The failed create left nothing behind.
+        assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total, Some(1));
+    }
+
+    #[test]
+    fn filter_is_pushed_down_with_multi_valued_paths() {
+        let (_d, s) = storage();
+        s.create("User", r#"{"userName":"bjensen","emails":[{"value":"b@x.org"},{"value":"B2@x.org"}]}"#, &key("bjensen"), &[]).unwrap();
+        s.create("User", r#"{"userName":"other"}"#, &key("other"), &[]).unwrap();
+        let page = s.search(&eq("emails.value", "b2@X.org")).unwrap();
+        assert_eq!(page.applied, Applied::Everything);
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(s.search(&eq("userName", "BJENSEN")).unwrap().total, Some(1));
+    }
+
+    #[test]
+    fn conditional_update_and_member_delta() {
+        let (_d, s) = storage();
+        let g = s.create("Group", r#"{"displayName":"g"}"#, &[], &[Member { value: "u1".into(), kind: Some("User".into()), display: None }]).unwrap();
+        let change = |v: &str| ResourceChange {
+            resource_type: "Group".into(),
+            id: g.id.clone(),
+            data: None,
+            unique: vec![],
+            clear_members: false,
+            remove_members: vec!["u1".into()],
+            add_members: vec![Member { value: "u2".into(), kind: None, display: None }],
+            if_version: Some(v.into()),
+        };
+        assert_eq!(s.update(&change("7")).unwrap_err(), StorageError::PreconditionFailed);
+        let after = s.update(&change("1")).unwrap();
+        assert_eq!(after.version, "2");
+        let members = s.members("Group", &g.id, 1, 10).unwrap();
+        assert_eq!(members.iter().map(|m| m.value.as_str()).collect::<Vec<_>>(), vec!["u2"]);
+        s.delete("User", "u2", None).unwrap_err();
+    }
+
+    #[test]
+    fn placeholders_are_renumbered() {
+        assert_eq!(renumber("a = ?1 AND b LIKE '?x' AND c = ?12", 1), "a = ?2 AND b LIKE '?x' AND c = ?13");
+    }
+}
