@@ -56,6 +56,10 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
             get_only(&method)?;
             Ok(Response::json(200, &discovery::schemas(cfg, segments.get(1).copied())?))
         }
+        [".search"] => match method.as_str() {
+            "POST" => search_all(ctx, ListParams::from_search_body(req)?),
+            m => Err(err::method_not_allowed(format!("{m} is not allowed on /.search; use POST"))),
+        },
         [endpoint, rest @ ..] if rest.len() <= 1 => {
             let rt = cfg
                 .registry
@@ -271,17 +275,55 @@ fn count(v: &str) -> ScimResult<u32> {
     Ok(n.clamp(0, u32::MAX as i64) as u32)
 }
 
+fn list_response(start_index: u32, total: u64, resources: Vec<Value>) -> Response {
+    let body = json!({
+        "schemas": [discovery::LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    Response::json(200, &body)
+}
+
+fn page_size(cfg: &Config, p: &ListParams) -> u32 {
+    p.count.unwrap_or(cfg.limits.max_results).min(cfg.limits.max_results)
+}
+
 fn list(ctx: &mut Ctx, rt: &ResourceType, p: ListParams) -> ScimResult<Response> {
+    let count = page_size(ctx.cfg, &p);
+    let (resources, total) = query_type(ctx, rt, &p, p.start_index, count)?;
+    Ok(list_response(p.start_index, total, resources))
+}
+
+/// `POST /.search` at the root: every resource type, one after the other, paged as one list.
+fn search_all(ctx: &mut Ctx, p: ListParams) -> ScimResult<Response> {
+    let count = page_size(ctx.cfg, &p);
+    let types: Vec<ResourceType> = ctx.cfg.registry.resource_types.clone();
+    let mut skip = u64::from(p.start_index - 1);
+    let (mut resources, mut total) = (Vec::new(), 0u64);
+    for rt in &types {
+        let want = count.saturating_sub(resources.len() as u32);
+        let start = u32::try_from(skip + 1).unwrap_or(u32::MAX);
+        let (items, n) = query_type(ctx, rt, &p, start, want)?;
+        skip = skip.saturating_sub(n);
+        total += n;
+        resources.extend(items);
+    }
+    Ok(list_response(p.start_index, total, resources))
+}
+
+/// One page of one resource type, projected, and the total number of matches.
+fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32, count: u32) -> ScimResult<(Vec<Value>, u64)> {
     let cfg = ctx.cfg;
     let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded);
-    let count = p.count.unwrap_or(cfg.limits.max_results).min(cfg.limits.max_results);
     let flat = p.filter.as_ref().map(|f| filter::flatten(cfg, rt, f)).transpose()?;
     let sort = p.sort_by.as_deref().map(|s| crate::store::SortKey { path: s.to_string(), descending: p.descending, case_exact: false });
     let query = Query {
         resource_type: rt.name.clone(),
         filter: flat,
         sort,
-        start_index: p.start_index,
+        start_index,
         count,
         without_members: projection.excludes_members(),
     };
@@ -308,20 +350,13 @@ fn list(ctx: &mut Ctx, rt: &ResourceType, p: ListParams) -> ScimResult<Response>
                 sort_values(&mut rendered, &key.path, key.descending);
             }
             let total = rendered.len() as u64;
-            let skip = (p.start_index - 1) as usize;
+            let skip = (start_index - 1) as usize;
             let page: Vec<Value> = rendered.into_iter().skip(skip).take(count as usize).collect();
             (page, total)
         }
     };
     let resources: Vec<Value> = items.into_iter().map(|r| projection.apply(cfg, rt, r)).collect();
-    let body = json!({
-        "schemas": [discovery::LIST_RESPONSE],
-        "totalResults": total,
-        "startIndex": p.start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    });
-    Ok(Response::json(200, &body))
+    Ok((resources, total))
 }
 
 /// Orders rendered resources by a top-level attribute or sub-attribute, text without case; missing last.

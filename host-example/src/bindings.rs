@@ -5,7 +5,7 @@ use crate::storage::Storage;
 use std::sync::Arc;
 use wasmtime::StoreLimits;
 
-wasmtime::component::bindgen!({ path: "../wit", world: "engine" });
+wasmtime::component::bindgen!({ path: "../wit", world: "engine", additional_derives: [PartialEq] });
 
 pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};
 pub use scimkit::scim::query_types::{CompareOp, Comparison, Filter, FilterNode, Literal, Query, SortKey};

@@ -1,0 +1,75 @@
+"""RFC 7643/7644 conformance: scim2-tester against a real `scimkit serve` on a free loopback port.
+
+Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
+the CRUD and PATCH checks when discovery does not parse.
+"""
+
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from httpx2 import Client
+from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_tester import Status, check_server
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TOKEN = "conformance-token"
+MIN_CHECKS = int(os.environ.get("SCIMKIT_CONFORMANCE_MIN_CHECKS", "40"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    binary = os.environ.get("SCIMKIT_BIN", str(ROOT / "target/release/scimkit"))
+    proc = subprocess.Popen(
+        [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data", data],
+        env={**os.environ, "SCIM_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc, f"http://127.0.0.1:{port}/scim/v2"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit("scimkit did not start")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as data:
+        proc, base = start_server(data)
+        try:
+            client = SyncSCIMClient(
+                Client(base_url=base + "/", headers={"Authorization": "Bearer " + TOKEN}, timeout=30)
+            )
+            results = check_server(client, raise_exceptions=False)
+        finally:
+            proc.kill()
+            proc.wait()
+    failed = [r for r in results if r.status in (Status.ERROR, Status.CRITICAL)]
+    passed = [r for r in results if r.status == Status.SUCCESS]
+    for r in results:
+        mark = {Status.SUCCESS: "ok  "}.get(r.status, r.status.name[:4].lower())
+        print(f"{mark} {r.title}" + (f" -- {r.reason}" if r.status != Status.SUCCESS and r.reason else ""))
+    print(f"conformance: {len(passed)} passed, {len(failed)} failed, {len(results) - len(passed) - len(failed)} skipped")
+    if len(results) < MIN_CHECKS:
+        print(f"conformance: only {len(results)} checks ran; expected at least {MIN_CHECKS}")
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

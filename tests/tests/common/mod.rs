@@ -1,0 +1,195 @@
+//! Starts the real `scimkit serve` on a free loopback port with a temporary data directory, and talks to it.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const TOKEN: &str = "e2e-token";
+
+/// The `scimkit` binary: `$SCIMKIT_BIN`, else the release build of this workspace.
+pub fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("SCIMKIT_BIN") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let bin = root.join("target/release/scimkit");
+    assert!(bin.exists(), "{} is missing: run `cargo build --release -p host-example` first", bin.display());
+    bin
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let p = std::env::temp_dir().join(format!("scimkit-e2e-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts `scimkit serve` exactly as documented: `SCIM_TOKEN=… scimkit serve --listen … --data …`.
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        let port = free_port();
+        let log = data.with_extension(format!("{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(binary())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(data)
+            .args(extra)
+            .env("SCIM_TOKEN", TOKEN)
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting scimkit");
+        let server = Server { child, base: format!("http://127.0.0.1:{port}/scim/v2"), port, log };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let url = format!("http://127.0.0.1:{}/healthz", self.port);
+        while Instant::now() < deadline {
+            if agent().get(&url).call().is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("scimkit did not start; log:\n{}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Still running?
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log()
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.send("GET", path, &[], None)
+    }
+
+    pub fn delete(&self, path: &str) -> Resp {
+        self.send("DELETE", path, &[], None)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send("POST", path, &[], Some(body.to_string()))
+    }
+
+    pub fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send("PUT", path, &[], Some(body.to_string()))
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> Resp {
+        self.send("PATCH", path, &[], Some(body.to_string()))
+    }
+
+    /// A request with the right token and the SCIM content type; `headers` are added (and may override).
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Resp {
+        let mut all = vec![("Authorization", format!("Bearer {TOKEN}")), ("Content-Type", "application/scim+json".to_string())];
+        for (k, v) in headers {
+            all.retain(|(name, _)| !name.eq_ignore_ascii_case(k));
+            all.push((k, v.to_string()));
+        }
+        raw(method, &self.url(path), &all, body.map(String::into_bytes))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into()
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an RFC 7644 error body with this status (and scimType, when given).
+    pub fn assert_error(&self, status: u16, scim_type: Option<&str>) {
+        assert_eq!(self.status, status, "{}", self.text);
+        let body = self.json();
+        assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error", "{body}");
+        assert_eq!(body["status"], status.to_string(), "{body}");
+        if let Some(t) = scim_type {
+            assert_eq!(body["scimType"], t, "{body}");
+        }
+        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    }
+}
+
+/// One HTTP request with exactly these headers.
+pub fn raw(method: &str, url: &str, headers: &[(&str, String)], body: Option<Vec<u8>>) -> Resp {
+    let mut b = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        b = b.header(*k, v);
+    }
+    let req = b.body(body.unwrap_or_default()).unwrap();
+    let mut resp = agent().run(req).expect("HTTP request failed");
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let mut text = String::new();
+    resp.body_mut().as_reader().read_to_string(&mut text).unwrap();
+    Resp { status, headers, text }
+}
