@@ -3,6 +3,7 @@
 //! Schema files may leave characteristics out; RFC 7643 §2.2 defaults apply, and discovery always prints
 //! every characteristic.
 
+pub mod check;
 pub mod discovery;
 
 use serde::{Deserialize, Serialize};
