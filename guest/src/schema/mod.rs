@@ -5,6 +5,8 @@
 
 pub mod check;
 pub mod discovery;
+#[cfg(test)]
+mod rfc_examples;
 
 use serde::{Deserialize, Serialize};
 
