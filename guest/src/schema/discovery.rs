@@ -19,7 +19,8 @@ pub struct Features {
     pub change_password: bool,
 }
 
-pub const FEATURES: Features = Features { patch: false, bulk: false, sort: true, etag: true, change_password: false };
+/// `change_password`: a PUT carrying `password` replaces the stored one (write-only, never returned).
+pub const FEATURES: Features = Features { patch: false, bulk: false, sort: true, etag: true, change_password: true };
 
 pub fn service_provider_config(cfg: &Config) -> Value {
     json!({

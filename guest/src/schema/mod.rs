@@ -6,6 +6,8 @@
 pub mod check;
 pub mod discovery;
 #[cfg(test)]
+mod host_schemas;
+#[cfg(test)]
 mod rfc_examples;
 
 use serde::{Deserialize, Serialize};
