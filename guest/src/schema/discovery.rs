@@ -122,6 +122,16 @@ mod tests {
     }
 
     #[test]
+    fn service_provider_config_matches_the_engine() {
+        let spc = service_provider_config(&Config::test());
+        assert_eq!(spc["patch"]["supported"], false);
+        assert_eq!(spc["bulk"]["supported"], false);
+        assert_eq!(spc["changePassword"]["supported"], true);
+        assert_eq!(spc["etag"]["supported"], true);
+        assert_eq!(spc["filter"]["maxResults"], 1000);
+    }
+
+    #[test]
     fn unknown_resource_type_is_404() {
         assert_eq!(resource_types(&Config::test(), Some("Device")).unwrap_err().status(), 404);
     }
