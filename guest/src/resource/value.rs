@@ -182,7 +182,7 @@ fn is_base64(s: &str) -> bool {
     let alphabet = body
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
-    alphabet && padding <= 2 && body.len() % 4 != 1 && (padding == 0 || s.len() % 4 == 0)
+    alphabet && padding <= 2 && body.len() % 4 != 1 && (padding == 0 || s.len().is_multiple_of(4))
 }
 
 #[cfg(test)]
