@@ -137,15 +137,10 @@ impl Config {
                 .ok_or_else(|| format!("configuration: extensions: unknown resource type {type_name}"))?;
             rt.schema_extensions.extend(exts);
         }
-        for rt in &types {
-            let known = |urn: &str| schemas.iter().any(|s| s.id.eq_ignore_ascii_case(urn));
-            if !known(&rt.schema) {
-                return Err(format!("configuration: resource type {}: unknown schema {}", rt.name, rt.schema));
-            }
-            if let Some(e) = rt.schema_extensions.iter().find(|e| !known(&e.schema)) {
-                return Err(format!("configuration: resource type {}: unknown extension {}", rt.name, e.schema));
-            }
+        for s in &schemas {
+            crate::schema::check::schema(s).map_err(|e| format!("configuration: schemas: {e}"))?;
         }
+        crate::schema::check::resource_types(&types, &schemas).map_err(|e| format!("configuration: {e}"))?;
         let authentication_schemes = if raw.authentication_schemes.is_empty() {
             vec![AuthScheme {
                 scheme_type: "oauthbearertoken".into(),

@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::error::{self as err, ScimError, ScimResult};
 use crate::filter::{self, Filter};
 use crate::http::{Request, Response};
+use crate::membership;
 use crate::projection::Projection;
 use crate::resource::{self, etag, location, render};
 use crate::schema::{discovery, ResourceType};
@@ -106,9 +107,22 @@ fn if_match(req: &Request) -> Option<String> {
     Some(raw.trim_start_matches("W/").trim_matches('"').to_string())
 }
 
-fn single(cfg: &Config, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
-    let body = projection.apply(cfg, rt, render(cfg, rt, stored)?);
+fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+    let body = shown(ctx, rt, render(ctx.cfg, rt, stored)?, projection)?;
     Ok(Response::json(status, &body).with_header("ETag", etag(&stored.version)))
+}
+
+/// A rendered resource as the client sees it: computed attributes added (only when they will be shown),
+/// then the projection applied.
+fn shown(ctx: &mut Ctx, rt: &ResourceType, mut resource: Value, projection: &Projection) -> ScimResult<Value> {
+    if membership::computes_groups(ctx.cfg, rt) && projection.may_show_core("groups") {
+        let id = resource.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let groups = membership::groups_of(ctx.cfg, ctx.store, &id)?;
+        if !groups.is_empty() {
+            resource["groups"] = Value::Array(groups);
+        }
+    }
+    Ok(projection.apply(ctx.cfg, rt, resource))
 }
 
 fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
@@ -125,12 +139,13 @@ fn stamp_meta(data: &mut Map<String, Value>, created: Option<Value>, now: &str) 
 fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Response> {
     let body = json_body(req)?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, None)?;
+    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
     stamp_meta(&mut prepared.data, None, &ctx.now_text());
     let data = Value::Object(prepared.data).to_string();
     let members = prepared.members.unwrap_or_default();
     let mut stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
     stored.members = Some(members);
-    let resp = single(ctx.cfg, rt, 201, &stored, &projection_of(ctx.cfg, rt, req))?;
+    let resp = single(ctx, rt, 201, &stored, &projection)?;
     Ok(resp.with_header("Location", location(ctx.cfg, rt, &stored.id)))
 }
 
@@ -148,7 +163,7 @@ fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<
             return Ok(Response::empty(304).with_header("ETag", etag(&stored.version)));
         }
     }
-    single(ctx.cfg, rt, 200, &stored, &projection)
+    single(ctx, rt, 200, &stored, &projection)
 }
 
 fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
@@ -157,6 +172,7 @@ fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimRes
     let mut old: Map<String, Value> = serde_json::from_str(&current.data)
         .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
+    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
     let created = old.remove("meta").and_then(|m| m.get("created").cloned());
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let members = prepared.members;
@@ -173,7 +189,6 @@ fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimRes
         if_version: Some(if_match(req).unwrap_or(current.version)),
     };
     let mut stored = ctx.store.update(&change)?;
-    let projection = projection_of(ctx.cfg, rt, req);
     stored.members = match members {
         Some(m) => Some(m),
         None if !projection.excludes_members() && resource::has_members(ctx.cfg, rt) => {
@@ -181,7 +196,7 @@ fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimRes
         }
         None => None,
     };
-    single(ctx.cfg, rt, 200, &stored, &projection)
+    single(ctx, rt, 200, &stored, &projection)
 }
 
 fn delete(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
@@ -355,7 +370,10 @@ fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32
             (page, total)
         }
     };
-    let resources: Vec<Value> = items.into_iter().map(|r| projection.apply(cfg, rt, r)).collect();
+    let mut resources = Vec::with_capacity(items.len());
+    for r in items {
+        resources.push(shown(ctx, rt, r, &projection)?);
+    }
     Ok((resources, total))
 }
 

@@ -8,11 +8,14 @@ pub mod endpoints;
 pub mod error;
 pub mod filter;
 pub mod http;
+pub mod membership;
 pub mod projection;
 pub mod quirks;
 pub mod resource;
 pub mod schema;
 pub mod store;
+#[cfg(test)]
+pub mod testing;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

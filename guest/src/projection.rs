@@ -1,16 +1,30 @@
-//! `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5), with the schema's `returned` characteristic.
+//! `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9), with the schema's `returned`
+//! characteristic (RFC 7643 §7): `always` shows whatever is asked, `never` (and every write-only attribute)
+//! hides whatever is asked, `request` shows only when named in `attributes` or, on POST and PUT, when the
+//! client sent it.
 
 use crate::config::Config;
-use crate::schema::{Attribute, ResourceType, Returned};
+use crate::schema::{Attribute, Mutability, ResourceType, Returned};
 use serde_json::{Map, Value};
 
-/// A requested attribute: `[urn:]name[.sub]`, resolved against the resource type.
+/// A requested name, resolved against the resource type: `[urn:]name[.sub]`, or a whole schema `urn`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Wanted {
     /// The extension URN for an extension attribute; none for core and common attributes.
     urn: Option<String>,
+    /// None: every attribute of the schema named by `urn`.
     name: Option<String>,
     sub: Option<String>,
+}
+
+impl Wanted {
+    fn names(&self, urn: Option<&str>, attr: &Attribute) -> bool {
+        self.urn.as_deref() == urn && self.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&attr.name))
+    }
+
+    fn whole_schema(&self, urn: Option<&str>) -> bool {
+        self.urn.as_deref() == urn && self.name.is_none()
+    }
 }
 
 /// Which attributes a response shows.
@@ -18,14 +32,18 @@ struct Wanted {
 pub struct Projection {
     attributes: Vec<Wanted>,
     excluded: Vec<Wanted>,
+    /// Attributes the client sent in a POST or PUT body, which `returned: request` shows.
+    sent: Vec<Wanted>,
 }
 
 impl Projection {
     /// From the comma-separated query parameters (or `.search` body lists). Unknown names are kept: they
     /// simply match nothing.
     pub fn new(cfg: &Config, rt: &ResourceType, attributes: &[String], excluded: &[String]) -> Projection {
-        let parse = |list: &[String]| list.iter().filter(|s| !s.trim().is_empty()).map(|s| wanted(cfg, rt, s.trim())).collect();
-        Projection { attributes: parse(attributes), excluded: parse(excluded) }
+        let parse = |list: &[String]| {
+            list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| wanted(cfg, rt, s)).collect()
+        };
+        Projection { attributes: parse(attributes), excluded: parse(excluded), sent: Vec::new() }
     }
 
     pub fn from_params(cfg: &Config, rt: &ResourceType, attributes: Option<&str>, excluded: Option<&str>) -> Projection {
@@ -33,43 +51,55 @@ impl Projection {
         Projection::new(cfg, rt, &split(attributes), &split(excluded))
     }
 
-    /// True when `members` will not be shown, so storage need not load them.
-    pub fn excludes_members(&self) -> bool {
-        let names = |w: &Wanted| w.urn.is_none() && w.name.as_deref() == Some("members");
-        if !self.attributes.is_empty() {
-            return !self.attributes.iter().any(|w| names(w));
+    /// Marks the attributes of a validated POST or PUT body (canonical keys) as sent by the client.
+    pub fn with_sent(mut self, cfg: &Config, rt: &ResourceType, data: &Map<String, Value>) -> Projection {
+        for (key, value) in data {
+            match (cfg.registry.extension(rt, key), value) {
+                (Some(ext), Value::Object(inner)) => self.sent.extend(
+                    inner.keys().map(|k| Wanted { urn: Some(ext.id.clone()), name: Some(k.clone()), sub: None }),
+                ),
+                _ => self.sent.push(Wanted { urn: None, name: Some(key.clone()), sub: None }),
+            }
         }
-        self.excluded.iter().any(|w| names(w) && w.sub.is_none())
+        self
     }
 
-    /// Applies the projection to a rendered resource.
+    /// True when `members` will not be shown, so storage need not load them.
+    pub fn excludes_members(&self) -> bool {
+        !self.may_show_core("members")
+    }
+
+    /// False when a core attribute will certainly not be shown: a computed one need not be computed.
+    pub fn may_show_core(&self, name: &str) -> bool {
+        let named = |w: &Wanted| w.urn.is_none() && w.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name));
+        if !self.attributes.is_empty() {
+            return self.attributes.iter().any(|w| named(w) || w.whole_schema(None));
+        }
+        !self.excluded.iter().any(|w| (named(w) && w.sub.is_none()) || w.whole_schema(None))
+    }
+
+    /// Applies the projection to a rendered resource. Keys the schema does not define are dropped.
     pub fn apply(&self, cfg: &Config, rt: &ResourceType, resource: Value) -> Value {
         let Value::Object(obj) = resource else { return resource };
         let reg = &cfg.registry;
         let mut out = Map::new();
         for (key, value) in obj {
-            if key == "schemas" || key == "id" {
+            if key == "schemas" {
                 out.insert(key, value);
-                continue;
-            }
-            if let Some(ext) = reg.extension(rt, &key) {
+            } else if let Some(ext) = reg.extension(rt, &key) {
                 let Value::Object(inner) = value else { continue };
-                let urn = Some(ext.id.clone());
-                let mut kept = Map::new();
-                for (name, v) in inner {
-                    if let Some(attr) = ext.attribute(&name) {
-                        if let Some(v) = self.keep(attr, &urn, v) {
-                            kept.insert(name, v);
-                        }
-                    }
-                }
+                let kept: Map<String, Value> = inner
+                    .into_iter()
+                    .filter_map(|(name, v)| {
+                        let attr = ext.attribute(&name)?;
+                        self.keep(attr, Some(&ext.id), v).map(|v| (name, v))
+                    })
+                    .collect();
                 if !kept.is_empty() {
                     out.insert(key, Value::Object(kept));
                 }
-                continue;
-            }
-            if let Some((_, attr)) = reg.attribute(rt, None, &key) {
-                if let Some(v) = self.keep(attr, &None, value) {
+            } else if let Some((_, attr)) = reg.attribute(rt, None, &key) {
+                if let Some(v) = self.keep(attr, None, value) {
                     out.insert(key, v);
                 }
             }
@@ -77,48 +107,55 @@ impl Projection {
         Value::Object(out)
     }
 
-    fn keep(&self, attr: &Attribute, urn: &Option<String>, value: Value) -> Option<Value> {
-        let is = |w: &Wanted| w.urn == *urn && w.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&attr.name));
-        match attr.returned {
-            Returned::Never => return None,
-            Returned::Always => return Some(value),
-            _ => {}
+    /// One top-level attribute's value as shown, or none.
+    fn keep(&self, attr: &Attribute, urn: Option<&str>, value: Value) -> Option<Value> {
+        if hidden(attr) {
+            return None;
         }
-        let whole_urn = |w: &Wanted| w.urn == *urn && urn.is_some() && w.name.is_none();
+        let all_subs = |_: &Attribute| true;
+        if attr.returned == Returned::Always {
+            return subs(attr, value, all_subs);
+        }
         if !self.attributes.is_empty() {
-            let asked: Vec<&Wanted> = self.attributes.iter().filter(|w| is(w)).collect();
+            let asked: Vec<&Wanted> = self.attributes.iter().filter(|w| w.names(urn, attr)).collect();
+            let whole = asked.iter().any(|w| w.sub.is_none())
+                || (attr.returned != Returned::Request && self.attributes.iter().any(|w| w.whole_schema(urn)));
+            if whole || (!asked.is_empty() && attr.sub_attributes.is_empty()) {
+                return subs(attr, value, all_subs);
+            }
             if asked.is_empty() {
-                return self.attributes.iter().any(whole_urn).then_some(value).filter(|_| attr.returned != Returned::Request);
+                return None;
             }
-            if asked.iter().any(|w| w.sub.is_none()) || attr.sub_attributes.is_empty() {
-                return Some(value);
-            }
-            let subs: Vec<&str> = asked.iter().filter_map(|w| w.sub.as_deref()).collect();
-            return filter_subs(attr, value, |name, sub| subs.iter().any(|s| s.eq_ignore_ascii_case(name)) || sub.returned == Returned::Always);
+            let named = |s: &Attribute| asked.iter().any(|w| w.sub.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&s.name)));
+            return subs(attr, value, |s| s.returned == Returned::Always || named(s));
         }
-        if attr.returned == Returned::Request {
+        if attr.returned == Returned::Request && !self.sent.iter().any(|w| w.names(urn, attr)) {
             return None;
         }
-        let excluded: Vec<&Wanted> = self.excluded.iter().filter(|w| is(w)).collect();
-        if excluded.iter().any(|w| w.sub.is_none()) || self.excluded.iter().any(whole_urn) {
+        let excluded: Vec<&Wanted> = self.excluded.iter().filter(|w| w.names(urn, attr)).collect();
+        if excluded.iter().any(|w| w.sub.is_none()) || self.excluded.iter().any(|w| w.whole_schema(urn)) {
             return None;
         }
-        if excluded.is_empty() {
-            return Some(value);
-        }
-        let subs: Vec<&str> = excluded.iter().filter_map(|w| w.sub.as_deref()).collect();
-        filter_subs(attr, value, |name, sub| sub.returned == Returned::Always || !subs.iter().any(|s| s.eq_ignore_ascii_case(name)))
+        let named = |s: &Attribute| excluded.iter().any(|w| w.sub.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&s.name)));
+        subs(attr, value, |s| s.returned == Returned::Always || (s.returned != Returned::Request && !named(s)))
     }
 }
 
-/// Keeps the sub-attributes of a complex value (or of each element) that `keep` accepts.
-fn filter_subs(attr: &Attribute, value: Value, keep: impl Fn(&str, &Attribute) -> bool) -> Option<Value> {
+/// Never shown, whatever is asked (RFC 7643 §7: write-only attributes are returned `never`).
+fn hidden(attr: &Attribute) -> bool {
+    attr.returned == Returned::Never || attr.mutability == Mutability::WriteOnly
+}
+
+/// Keeps the sub-attributes of a complex value (or of each of its values) that `keep` accepts and that are
+/// not hidden; a value left empty disappears. Values of simple attributes pass unchanged.
+fn subs(attr: &Attribute, value: Value, keep: impl Fn(&Attribute) -> bool) -> Option<Value> {
+    if attr.sub_attributes.is_empty() {
+        return Some(value);
+    }
     let one = |v: Value| -> Option<Value> {
         let Value::Object(obj) = v else { return Some(v) };
-        let kept: Map<String, Value> = obj
-            .into_iter()
-            .filter(|(k, _)| attr.sub(k).is_none_or(|s| keep(k, s) && s.returned != Returned::Never))
-            .collect();
+        let kept: Map<String, Value> =
+            obj.into_iter().filter(|(k, _)| attr.sub(k).is_some_and(|s| !hidden(s) && keep(s))).collect();
         (!kept.is_empty()).then_some(Value::Object(kept))
     };
     match value {
@@ -130,26 +167,25 @@ fn filter_subs(attr: &Attribute, value: Value, keep: impl Fn(&str, &Attribute) -
     }
 }
 
-/// Resolves `urn:...:User:employeeNumber`, `name.givenName`, `urn:...:User` (a whole extension).
+/// Resolves `userName`, `name.givenName`, `urn:…:enterprise:2.0:User:manager.value`, `urn:…:core:2.0:User:meta`
+/// and whole schemas (`urn:…:enterprise:2.0:User`), all without regard to case.
 fn wanted(cfg: &Config, rt: &ResourceType, text: &str) -> Wanted {
     let reg = &cfg.registry;
     let core = reg.core_schema(rt);
-    for (_, ext) in reg.extensions(rt) {
-        if text.eq_ignore_ascii_case(&ext.id) {
-            return Wanted { urn: Some(ext.id.clone()), name: None, sub: None };
-        }
+    if text.eq_ignore_ascii_case(&core.id) {
+        return Wanted { urn: None, name: None, sub: None };
     }
-    let (urn, rest) = match text.rfind(':') {
-        Some(i) if text[..i].to_ascii_lowercase().starts_with("urn:") => {
-            let prefix = &text[..i];
-            if prefix.eq_ignore_ascii_case(&core.id) {
-                (None, &text[i + 1..])
-            } else {
-                let ext = reg.extension(rt, prefix).map(|s| s.id.clone()).unwrap_or_else(|| prefix.to_string());
-                (Some(ext), &text[i + 1..])
-            }
+    if let Some(ext) = reg.extension(rt, text) {
+        return Wanted { urn: Some(ext.id.clone()), name: None, sub: None };
+    }
+    let is_urn = text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
+    let (urn, rest) = match text.rsplit_once(':').filter(|_| is_urn) {
+        Some((prefix, rest)) if prefix.eq_ignore_ascii_case(&core.id) => (None, rest),
+        Some((prefix, rest)) => {
+            let ext = reg.extension(rt, prefix).map_or_else(|| prefix.to_string(), |s| s.id.clone());
+            (Some(ext), rest)
         }
-        _ => (None, text),
+        None => (None, text),
     };
     let (name, sub) = match rest.split_once('.') {
         Some((n, s)) => (n, Some(s.to_string())),
@@ -159,51 +195,4 @@ fn wanted(cfg: &Config, rt: &ResourceType, text: &str) -> Wanted {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn user() -> Value {
-        json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"1","userName":"bjensen",
-               "password":"secret","name":{"givenName":"Barbara","familyName":"Jensen"},
-               "emails":[{"value":"b@x","type":"work"}],
-               "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"7","department":"R&D"},
-               "meta":{"resourceType":"User"}})
-    }
-
-    fn project(attrs: &[&str], excluded: &[&str]) -> Value {
-        let cfg = Config::test();
-        let rt = cfg.registry.resource_type("User").unwrap();
-        let s = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        Projection::new(&cfg, rt, &s(attrs), &s(excluded)).apply(&cfg, rt, user())
-    }
-
-    #[test]
-    fn password_is_never_returned() {
-        assert!(project(&[], &[]).get("password").is_none());
-        assert!(project(&["password"], &[]).get("password").is_none());
-    }
-
-    #[test]
-    fn attributes_keeps_id_and_schemas() {
-        let v = project(&["userName"], &[]);
-        assert_eq!(v["userName"], "bjensen");
-        assert_eq!(v["id"], "1");
-        assert!(v.get("emails").is_none() && v.get("meta").is_none());
-    }
-
-    #[test]
-    fn sub_attribute_and_urn_paths() {
-        let v = project(&["name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"], &[]);
-        assert_eq!(v["name"], json!({"givenName":"Barbara"}));
-        assert_eq!(v["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"], json!({"employeeNumber":"7"}));
-    }
-
-    #[test]
-    fn excluded_attributes() {
-        let v = project(&[], &["emails", "name.familyName"]);
-        assert!(v.get("emails").is_none());
-        assert_eq!(v["name"], json!({"givenName":"Barbara"}));
-        assert_eq!(v["userName"], "bjensen");
-    }
-}
+mod tests;

@@ -19,7 +19,8 @@ pub struct Features {
     pub change_password: bool,
 }
 
-pub const FEATURES: Features = Features { patch: false, bulk: false, sort: true, etag: true, change_password: false };
+/// `change_password`: a PUT carrying `password` replaces the stored one (write-only, never returned).
+pub const FEATURES: Features = Features { patch: false, bulk: false, sort: true, etag: true, change_password: true };
 
 pub fn service_provider_config(cfg: &Config) -> Value {
     json!({
@@ -118,6 +119,16 @@ mod tests {
             assert!(un.get(key).is_some(), "{key} missing");
         }
         assert_eq!(schemas(&cfg, None).unwrap()["totalResults"], 3);
+    }
+
+    #[test]
+    fn service_provider_config_matches_the_engine() {
+        let spc = service_provider_config(&Config::test());
+        assert_eq!(spc["patch"]["supported"], false);
+        assert_eq!(spc["bulk"]["supported"], false);
+        assert_eq!(spc["changePassword"]["supported"], true);
+        assert_eq!(spc["etag"]["supported"], true);
+        assert_eq!(spc["filter"]["maxResults"], 1000);
     }
 
     #[test]

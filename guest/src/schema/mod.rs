@@ -3,7 +3,12 @@
 //! Schema files may leave characteristics out; RFC 7643 §2.2 defaults apply, and discovery always prints
 //! every characteristic.
 
+pub mod check;
 pub mod discovery;
+#[cfg(test)]
+mod host_schemas;
+#[cfg(test)]
+mod rfc_examples;
 
 use serde::{Deserialize, Serialize};
 
