@@ -9,7 +9,7 @@ use crate::store::CompareOp;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1, take_while_m_n};
 use nom::character::complete::{char, digit0, digit1, multispace0, one_of, satisfy};
-use nom::combinator::{opt, recognize};
+use nom::combinator::opt;
 use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser};
 
@@ -82,6 +82,18 @@ fn expect<'a, O>(
 /// `nameChar = "-" / "_" / DIGIT / ALPHA`
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// The text `p` consumes. Measured by length rather than by pointer (as `recognize` does): some nom parsers
+/// return a fresh empty string at the end of input, which breaks pointer arithmetic.
+fn consumed<'a, O>(
+    mut p: impl Parser<&'a str, Output = O, Error = SyntaxError<'a>>,
+) -> impl FnMut(&'a str) -> PResult<'a, &'a str> {
+    move |i| {
+        let (rest, _) = p.parse(i)?;
+        let used = i.len().saturating_sub(rest.len());
+        Ok((rest, i.get(..used).unwrap_or(i)))
+    }
 }
 
 /// Characters of a schema URI and of the attribute path after it (`$` for `$ref`).
@@ -256,11 +268,11 @@ fn comp_value(i: &str) -> PResult<'_, CompValue> {
 
 /// `number = [ minus ] int [ frac ] [ exp ]` (RFC 8259 §6).
 fn number(i: &str) -> PResult<'_, CompValue> {
-    let int = alt((tag("0"), recognize((one_of("123456789"), digit0))));
+    let int = alt((tag("0"), consumed((one_of("123456789"), digit0))));
     let frac = (char('.'), digit1);
     let exp = (one_of("eE"), opt(one_of("+-")), digit1);
     let (rest, text) =
-        expect("a JSON number", recognize((opt(char('-')), int, opt(frac), opt(exp)))).parse(i)?;
+        expect("a JSON number", consumed((opt(char('-')), int, opt(frac), opt(exp)))).parse(i)?;
     if rest.starts_with(|c: char| is_name_char(c) || c == '.') {
         return fail(rest, "the end of the number (digits after \".\" and in the exponent, no leading zeros)");
     }
@@ -351,15 +363,16 @@ fn hex_escape(i: &str) -> PResult<'_, u32> {
 /// colon, so the path is the longest run of path characters, split at its last colon.
 fn attr_path(i: &str) -> PResult<'_, AttrPath> {
     let (rest, token) = expect("an attribute name", take_while1(is_path_char)).parse(i)?;
+    // `local` runs to the end of the input, so that errors in it are suffixes of the input like all others.
     let (urn, local) = match token.rfind(':') {
         Some(0) => return fail(i, "a schema URI before \":\""),
-        Some(at) => (Some(token[..at].to_string()), &token[at + 1..]),
-        None => (None, token),
+        Some(at) => (Some(token[..at].to_string()), &i[at + 1..]),
+        None => (None, i),
     };
     let (after, name) = attr_name(local)?;
     let (after, sub) = opt(sub_attr).parse(after)?;
-    if let Some(extra) = after.chars().next() {
-        let expected = if extra == '.' {
+    if after.len() > rest.len() {
+        let expected = if after.starts_with('.') {
             "the end of the path (a path has at most one sub-attribute)"
         } else {
             "a letter, a digit, \"-\" or \"_\""
@@ -371,7 +384,7 @@ fn attr_path(i: &str) -> PResult<'_, AttrPath> {
 
 /// `ATTRNAME = ALPHA *(nameChar)`, and `$ref` (RFC 7643 §2.1 names `$ref` among the attribute names).
 fn attr_name(i: &str) -> PResult<'_, String> {
-    let name = recognize((opt(char('$')), satisfy(|c| c.is_ascii_alphabetic()), take_while(is_name_char)));
+    let name = consumed((opt(char('$')), satisfy(|c| c.is_ascii_alphabetic()), take_while(is_name_char)));
     expect("an attribute name (a letter, then letters, digits, \"-\" or \"_\")", name)
         .parse(i)
         .map(|(rest, n)| (rest, n.to_string()))
@@ -449,4 +462,350 @@ pub fn path_text(input: &str, limits: Limits) -> Result<PatchPath, String> {
 /// A whole attribute path, as `sortBy` names one.
 pub fn attr_path_text(input: &str, limits: Limits) -> Result<AttrPath, String> {
     whole(input, limits, "attribute path", |i, _| attr_path(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse_filter, parse_filter_with, parse_patch_path};
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn path(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
+        AttrPath { urn: urn.map(str::to_string), name: name.to_string(), sub: sub.map(str::to_string) }
+    }
+
+    fn pr(name: &str) -> Filter {
+        Filter::Present(path(None, name, None))
+    }
+
+    fn eq(name: &str, v: &str) -> Filter {
+        Filter::Compare(path(None, name, None), CompareOp::Eq, CompValue::Str(v.to_string()))
+    }
+
+    /// (input, canonical text). Each must parse, print as given, and parse back to the same tree.
+    const CANONICAL: &[(&str, &str)] = &[
+        // RFC 7644 §3.4.2.2 examples.
+        (r#"userName Eq "john""#, r#"userName eq "john""#),
+        (r#"Username eq "john""#, r#"Username eq "john""#),
+        (r#"userName eq "bjensen""#, r#"userName eq "bjensen""#),
+        (r#"name.familyName co "O'Malley""#, r#"name.familyName co "O'Malley""#),
+        (r#"userName sw "J""#, r#"userName sw "J""#),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
+        ),
+        ("title pr", "title pr"),
+        (r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, r#"meta.lastModified gt "2011-05-13T04:42:34Z""#),
+        (r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, r#"meta.lastModified ge "2011-05-13T04:42:34Z""#),
+        (r#"meta.lastModified lt "2011-05-13T04:42:34Z""#, r#"meta.lastModified lt "2011-05-13T04:42:34Z""#),
+        (r#"meta.lastModified le "2011-05-13T04:42:34Z""#, r#"meta.lastModified le "2011-05-13T04:42:34Z""#),
+        (r#"title pr and userType eq "Employee""#, r#"title pr and userType eq "Employee""#),
+        (r#"title pr or userType eq "Intern""#, r#"title pr or userType eq "Intern""#),
+        (
+            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+        ),
+        (
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+        ),
+        (
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+        ),
+        (
+            r#"userType eq "Employee" and (emails.type eq "work")"#,
+            r#"userType eq "Employee" and emails.type eq "work""#,
+        ),
+        (
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+        ),
+        (
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
+        ),
+        // Precedence: not > and > or.
+        ("a pr or b pr and c pr", "a pr or b pr and c pr"),
+        ("a pr and b pr or c pr", "a pr and b pr or c pr"),
+        ("not (a pr or b pr) and c pr", "not (a pr or b pr) and c pr"),
+        ("(a pr or b pr) and c pr", "(a pr or b pr) and c pr"),
+        ("a pr and (b pr or c pr)", "a pr and (b pr or c pr)"),
+        ("(a pr and b pr) or c pr", "a pr and b pr or c pr"),
+        ("a pr or (b pr and c pr)", "a pr or b pr and c pr"),
+        ("(a pr and b pr) and c pr", "(a pr and b pr) and c pr"),
+        ("(a pr or b pr) or c pr", "(a pr or b pr) or c pr"),
+        ("a pr and b pr and c pr and d pr", "a pr and b pr and c pr and d pr"),
+        ("a pr or b pr or c pr or d pr", "a pr or b pr or c pr or d pr"),
+        ("a pr and b pr or c pr and d pr", "a pr and b pr or c pr and d pr"),
+        ("not (not (a pr))", "not (not (a pr))"),
+        ("((((a pr))))", "a pr"),
+        ("not(a pr)", "not (a pr)"),
+        ("NOT (a pr)", "not (a pr)"),
+        ("Not\t(a pr)", "not (a pr)"),
+        // Keywords and operators in any case; whitespace tolerance.
+        (r#"userName EQ "x" AND title Pr"#, r#"userName eq "x" and title pr"#),
+        (r#"userName eQ "x" oR title PR"#, r#"userName eq "x" or title pr"#),
+        ("a NE 1", "a ne 1"),
+        (r#"a CO "x""#, r#"a co "x""#),
+        (r#"a Sw "x""#, r#"a sw "x""#),
+        (r#"a eW "x""#, r#"a ew "x""#),
+        ("a GT 1", "a gt 1"),
+        ("a GE 1", "a ge 1"),
+        ("a LT 1", "a lt 1"),
+        ("a LE 1", "a le 1"),
+        ("  a   eq   1  ", "a eq 1"),
+        ("a eq 1\tand\nb eq 2", "a eq 1 and b eq 2"),
+        (r#"a eq"x""#, r#"a eq "x""#),
+        ("( a pr )", "a pr"),
+        ("emails[ type eq \"work\" ]", "emails[type eq \"work\"]"),
+        // Literals.
+        ("a eq true", "a eq true"),
+        ("a eq false", "a eq false"),
+        ("a eq null", "a eq null"),
+        ("a eq TRUE", "a eq true"),
+        ("a eq False", "a eq false"),
+        ("a eq NULL", "a eq null"),
+        ("a eq 0", "a eq 0"),
+        ("a eq 42", "a eq 42"),
+        ("a eq -42", "a eq -42"),
+        ("a eq 1.5", "a eq 1.5"),
+        ("a eq -0.25", "a eq -0.25"),
+        ("a eq 1e5", "a eq 100000.0"),
+        ("a eq 1E+2", "a eq 100.0"),
+        ("a eq -2.5e-3", "a eq -0.0025"),
+        ("a eq 9223372036854775807", "a eq 9223372036854775807"),
+        ("a eq 18446744073709551615", "a eq 18446744073709551615"),
+        ("a eq 1.0", "a eq 1.0"),
+        (r#"a eq """#, r#"a eq """#),
+        (r#"a eq "\"quoted\"""#, r#"a eq "\"quoted\"""#),
+        (r#"a eq "back\\slash""#, r#"a eq "back\\slash""#),
+        (r#"a eq "a\/b""#, r#"a eq "a/b""#),
+        (r#"a eq "\b\f\n\r\t""#, r#"a eq "\b\f\n\r\t""#),
+        (r#"a eq "\u00e9t\u00E9""#, r#"a eq "été""#),
+        (r#"a eq "\ud83d\ude00""#, r#"a eq "😀""#),
+        (r#"a eq "\u0001""#, r#"a eq "\u0001""#),
+        (r#"a eq "été 😀""#, r#"a eq "été 😀""#),
+        (r#"a eq "and or not pr ( ) [ ]""#, r#"a eq "and or not pr ( ) [ ]""#),
+        // Paths.
+        (r#"name.familyName eq "Jensen""#, r#"name.familyName eq "Jensen""#),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "Jensen""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "Jensen""#,
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+        ),
+        (r#"members.$ref eq "https://x/Users/1""#, r#"members.$ref eq "https://x/Users/1""#),
+        (r#"members[$ref ew "/1"]"#, r#"members[$ref ew "/1"]"#),
+        (r#"x-custom_attr1 eq "v""#, r#"x-custom_attr1 eq "v""#),
+        ("not eq 1", "not eq 1"),
+        ("and pr and or pr", "and pr and or pr"),
+        ("pr pr", "pr pr"),
+        ("organization pr or orange pr", "organization pr or orange pr"),
+        ("android pr and notes pr", "android pr and notes pr"),
+        // Value paths.
+        (r#"emails[type eq "work"]"#, r#"emails[type eq "work"]"#),
+        (r#"emails[not (type eq "work")]"#, r#"emails[not (type eq "work")]"#),
+        (r#"emails[type eq "work" or primary eq true]"#, r#"emails[type eq "work" or primary eq true]"#),
+        (r#"emails[(type eq "a" or type eq "b") and value pr]"#, r#"emails[(type eq "a" or type eq "b") and value pr]"#),
+        (r#"addresses[postalCode sw "916" and not (country eq "CA")]"#, r#"addresses[postalCode sw "916" and not (country eq "CA")]"#),
+        (r#"not (emails[type eq "work"])"#, r#"not (emails[type eq "work"])"#),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "work"]"#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "work"]"#,
+        ),
+        // The quirk: a sub-attribute comparison after the brackets joins the element's filter.
+        (r#"emails[type eq "work"].value eq "a@b""#, r#"emails[type eq "work" and value eq "a@b"]"#),
+        (r#"emails[type eq "work" and primary eq true].value co "@b""#, r#"emails[type eq "work" and primary eq true and value co "@b"]"#),
+        (r#"emails[type eq "a" or type eq "b"].value pr"#, r#"emails[(type eq "a" or type eq "b") and value pr]"#),
+        (r#"emails[type eq "work"].value eq "a@b" and active eq true"#, r#"emails[type eq "work" and value eq "a@b"] and active eq true"#),
+    ];
+
+    #[test]
+    fn canonical_text_and_round_trip() {
+        for (input, canonical) in CANONICAL {
+            let parsed = parse_filter(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            let printed = parsed.to_string();
+            assert_eq!(&printed, canonical, "printing {input}");
+            let again = parse_filter(&printed).unwrap_or_else(|e| panic!("{printed}: {e}"));
+            assert_eq!(again, parsed, "round trip of {input}");
+        }
+    }
+
+    #[test]
+    fn precedence_shapes() {
+        let (a, b, c) = (pr("a"), pr("b"), pr("c"));
+        let cases = [
+            ("a pr or b pr and c pr", Filter::Or(vec![a.clone(), Filter::And(vec![b.clone(), c.clone()])])),
+            ("a pr and b pr or c pr", Filter::Or(vec![Filter::And(vec![a.clone(), b.clone()]), c.clone()])),
+            (
+                "not (a pr or b pr) and c pr",
+                Filter::And(vec![Filter::Not(Box::new(Filter::Or(vec![a.clone(), b.clone()]))), c.clone()]),
+            ),
+            ("a pr and b pr and c pr", Filter::And(vec![a.clone(), b.clone(), c.clone()])),
+            ("(a pr or b pr) and c pr", Filter::And(vec![Filter::Or(vec![a.clone(), b.clone()]), c.clone()])),
+            ("a pr and (b pr and c pr)", Filter::And(vec![a.clone(), Filter::And(vec![b.clone(), c.clone()])])),
+        ];
+        for (input, tree) in cases {
+            assert_eq!(parse_filter(input).unwrap(), tree, "{input}");
+        }
+    }
+
+    #[test]
+    fn paths_split_at_the_last_colon() {
+        let f = parse_filter(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "J""#).unwrap();
+        let Filter::Compare(p, _, _) = f else { panic!("{f:?}") };
+        assert_eq!(p, path(Some("urn:ietf:params:scim:schemas:core:2.0:User"), "name", Some("familyName")));
+        let f = parse_filter("members.$ref pr").unwrap();
+        assert_eq!(f, Filter::Present(path(None, "members", Some("$ref"))));
+    }
+
+    #[test]
+    fn quirk_joins_the_element_filter() {
+        let f = parse_filter(r#"emails[type eq "work"].value eq "a@b""#).unwrap();
+        let expected = Filter::ValuePath(
+            path(None, "emails", None),
+            Box::new(Filter::And(vec![eq("type", "work"), eq("value", "a@b")])),
+        );
+        assert_eq!(f, expected);
+    }
+
+    #[test]
+    fn numbers_keep_their_kind() {
+        let value = |s: &str| match parse_filter(&format!("a eq {s}")).unwrap() {
+            Filter::Compare(_, _, v) => v,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(value("-7"), CompValue::Number((-7).into()));
+        assert_eq!(value("12"), CompValue::Number(12.into()));
+        assert!(value("1e3").to_string().parse::<f64>().is_ok_and(|x| x == 1000.0));
+        assert!(value("-1.5E-2").to_string().parse::<f64>().is_ok_and(|x| x == -0.015));
+    }
+
+    /// (input, what the detail must say, character offset).
+    const INVALID: &[(&str, &str, usize)] = &[
+        ("", "an attribute name", 0),
+        ("   ", "an attribute name", 3),
+        ("userName", "a comparison operator", 8),
+        ("userName eq", "a value", 11),
+        ("userName xx \"a\"", "a comparison operator", 9),
+        ("userName eqq \"a\"", "a comparison operator", 9),
+        ("userName eq bjensen", "a value", 12),
+        ("userName eq 'bjensen'", "a value", 12),
+        ("userName eq \"bjensen", "a closing quotation mark", 20),
+        ("userName eq \"a\" and", "an attribute name", 19),
+        ("userName eq \"a\" or", "an attribute name", 18),
+        ("userName eq \"a\" xor b pr", "\"and\", \"or\" or the end", 16),
+        ("userName eq \"a\" andtitle pr", "\"and\", \"or\" or the end", 16),
+        ("(userName pr", "\"and\", \"or\" or \")\"", 12),
+        ("userName pr)", "\"and\", \"or\" or the end", 11),
+        ("()", "an attribute name", 1),
+        ("not userName pr", "\"(\" after \"not\"", 4),
+        ("not (userName pr", "\")\"", 16),
+        ("emails[type eq \"work\"", "\"]\"", 21),
+        ("emails[]", "an attribute name", 7),
+        ("emails[type eq \"w\"]]", "\"and\", \"or\" or the end", 19),
+        ("emails[type[value eq 1]]", "value paths do not nest", 11),
+        ("name.givenName[value eq 1]", "sub-attribute", 14),
+        ("name.givenName.x eq 1", "at most one sub-attribute", 14),
+        ("1abc eq 1", "an attribute name", 0),
+        ("name. eq 1", "an attribute name", 5),
+        (":userName eq 1", "a schema URI", 0),
+        ("urn:x: eq 1", "an attribute name", 6),
+        ("a eq 01", "the end of the number", 6),
+        ("a eq 1.", "the end of the number", 6),
+        ("a eq .5", "a value", 5),
+        ("a eq +1", "a value", 5),
+        ("a eq 1e", "the end of the number", 6),
+        ("a eq -", "a JSON number", 5),
+        ("a eq 1x", "the end of the number", 6),
+        ("a eq 1e400", "within the range", 5),
+        ("a eq truex", "a value", 5),
+        ("a eq \"\\x\"", "an escape", 7),
+        ("a eq \"\\u12\"", "four hex digits", 6),
+        ("a eq \"\\ud83d\"", "a low surrogate", 12),
+        ("a eq \"\\ud83d\\u0041\"", "a low surrogate", 12),
+        ("a eq \"\\ude00\"", "a high surrogate", 6),
+        ("a eq \"tab\there\"", "control characters must be escaped", 9),
+        ("a eq [1]", "a value", 5),
+        ("a eq {}", "a value", 5),
+        ("a pr and", "an attribute name", 8),
+        ("and", "a comparison operator", 3),
+        ("é eq 1", "an attribute name", 0),
+        ("userName eq \"é\" xx", "\"and\", \"or\" or the end", 16),
+        ("[type eq 1]", "an attribute name", 0),
+    ];
+
+    #[test]
+    fn invalid_filters_name_the_offset_and_the_expectation() {
+        for (input, expected, offset) in INVALID {
+            let e = parse_filter(input).expect_err(input);
+            assert_eq!(e.kind, ErrorKind::InvalidFilter, "{input}");
+            assert!(e.detail.contains(expected), "{input}: {}", e.detail);
+            let at = format!("at character offset {offset},");
+            assert!(e.detail.contains(&at), "{input}: {} (wanted {at})", e.detail);
+        }
+    }
+
+    #[test]
+    fn nesting_and_length_are_bounded() {
+        let nested = |n: usize| format!("{}a pr{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_filter(&nested(32)).is_ok());
+        let e = parse_filter(&nested(33)).unwrap_err();
+        assert!(e.detail.contains("at most 32 levels"), "{}", e.detail);
+        let nots = format!("{}a pr{}", "not (".repeat(40), ")".repeat(40));
+        assert_eq!(parse_filter(&nots).unwrap_err().kind, ErrorKind::InvalidFilter);
+        // Deep input far past the limit fails fast instead of exhausting the stack.
+        assert!(parse_filter(&nested(100_000)).is_err());
+        assert!(parse_filter_with(&nested(3), 1000, 2).is_err());
+        assert!(parse_filter_with("emails[type eq \"x\"]", 1000, 0).is_err());
+        let long = format!("a eq \"{}\"", "x".repeat(10_000));
+        assert!(parse_filter(&long).unwrap_err().detail.contains("at most 10000"));
+        assert!(parse_filter_with("a eq \"éé\"", 9, 32).is_ok());
+        assert!(parse_filter_with("a eq \"ééé\"", 9, 32).is_err());
+        let chain = vec!["a pr"; 1000].join(" and ");
+        assert!(matches!(parse_filter(&chain), Ok(Filter::And(t)) if t.len() == 1000));
+    }
+
+    #[test]
+    fn patch_paths() {
+        let cases: &[(&str, &str)] = &[
+            ("userName", "userName"),
+            ("name.givenName", "name.givenName"),
+            ("  emails  ", "emails"),
+            (r#"emails[type eq "work"]"#, r#"emails[type eq "work"]"#),
+            (r#"emails[type eq "work"].value"#, r#"emails[type eq "work"].value"#),
+            (r#"EMAILS[TYPE EQ "work" AND primary EQ true].display"#, r#"EMAILS[TYPE eq "work" and primary eq true].display"#),
+            (r#"members[value eq "2819c223"]"#, r#"members[value eq "2819c223"]"#),
+            (
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+            ),
+            (
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+            ),
+            (r#"addresses[type eq "work"].streetAddress"#, r#"addresses[type eq "work"].streetAddress"#),
+        ];
+        for (input, canonical) in cases {
+            let p = parse_patch_path(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(&p.to_string(), canonical);
+            assert_eq!(parse_patch_path(&p.to_string()).unwrap(), p);
+        }
+        let p = parse_patch_path(r#"emails[type eq "work"].value"#).unwrap();
+        assert_eq!(p.attr, path(None, "emails", None));
+        assert_eq!(p.filter, Some(eq("type", "work")));
+        assert_eq!(p.sub.as_deref(), Some("value"));
+        for bad in ["", "emails[", "emails[type eq \"work\"", "emails[type eq \"work\"].", "a b", "name.givenName[value pr]", "emails[type eq 1] eq 2", "a.b.c"] {
+            let e = parse_patch_path(bad).expect_err(bad);
+            assert_eq!(e.kind, ErrorKind::InvalidPath, "{bad}");
+            assert!(e.detail.contains("at character offset"), "{bad}: {}", e.detail);
+        }
+    }
 }
