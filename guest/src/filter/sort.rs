@@ -126,3 +126,61 @@ impl PartialEq for SortValue {
 }
 
 impl Eq for SortValue {}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{barbara, config, user_type};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_are_canonical_and_typed() {
+        let cfg = config();
+        let rt = user_type(&cfg);
+        let key = |s: &str| SortSpec::resolve(&cfg, rt, s).unwrap().key(false);
+        assert_eq!(key("USERNAME"), SortKey { path: "userName".into(), descending: false, case_exact: false });
+        assert_eq!(key("id").case_exact, true);
+        assert_eq!(key("name.familyname").path, "name.familyName");
+        assert_eq!(key("emails").path, "emails.value");
+        assert_eq!(key("meta.lastModified").path, "meta.lastModified");
+        assert_eq!(
+            key("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber").path,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"
+        );
+        for bad in ["bogus", "name", "name.bogus", "userName eq 1", "", "a[b pr]"] {
+            let e = SortSpec::resolve(&cfg, rt, bad).expect_err(bad);
+            assert_eq!(e.kind, crate::error::ErrorKind::InvalidValue, "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_order_by_type() {
+        let cfg = config();
+        let rt = user_type(&cfg);
+        let spec = |s: &str| SortSpec::resolve(&cfg, rt, s).unwrap();
+        let a = json!({"userName": "alice", "id": "b", "meta": {"lastModified": "2011-05-13T06:00:00+02:00"}, "active": true});
+        let b = json!({"userName": "Bob", "id": "B", "meta": {"lastModified": "2011-05-13T05:00:00Z"}, "active": false});
+        let none = json!({});
+        assert_eq!(spec("userName").compare(&a, &b), Ordering::Less);
+        assert_eq!(spec("id").compare(&a, &b), Ordering::Greater);
+        assert_eq!(spec("meta.lastModified").compare(&a, &b), Ordering::Less);
+        assert_eq!(spec("active").compare(&a, &b), Ordering::Greater);
+        assert_eq!(spec("userName").compare(&a, &none), Ordering::Less);
+        assert_eq!(spec("userName").compare(&none, &b), Ordering::Greater);
+        assert_eq!(spec("userName").compare(&none, &none), Ordering::Equal);
+        // Multi-valued: the primary element, else the first.
+        let user = barbara();
+        assert_eq!(spec("emails").value(&user), SortValue::Text("bjensen@example.com".into()));
+        assert_eq!(spec("emails.type").value(&user), SortValue::Text("work".into()));
+        assert_eq!(spec("phoneNumbers.value").value(&user), SortValue::Text("555-555-5555".into()));
+        assert_eq!(spec("name.givenName").value(&user), SortValue::Text("barbara".into()));
+        assert_eq!(
+            spec("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager").value(&user),
+            SortValue::Text("26118915-6090-4610-87e4-49d8ca9f808d".into())
+        );
+        let later_primary = json!({"emails": [{"value": "z@x"}, {"value": "a@x", "primary": true}]});
+        assert_eq!(spec("emails.value").value(&later_primary), SortValue::Text("a@x".into()));
+        assert_eq!(spec("title").value(&user), SortValue::Text("tour guide".into()));
+        assert_eq!(spec("password").value(&user), SortValue::Missing);
+    }
+}
