@@ -276,9 +276,17 @@ fn number(i: &str) -> PResult<'_, CompValue> {
     if rest.starts_with(|c: char| is_name_char(c) || c == '.') {
         return fail(rest, "the end of the number (digits after \".\" and in the exponent, no leading zeros)");
     }
-    match text.parse::<serde_json::Number>() {
-        Ok(n) => Ok((rest, CompValue::Number(n))),
-        Err(_) => fail(i, "a number within the range of a 64-bit float"),
+    // Integers stay exact; other numbers go through the standard library's correctly rounded conversion, so
+    // that printing and parsing again gives back the same float.
+    let n = if text.contains(['.', 'e', 'E']) {
+        text.parse::<f64>().ok().and_then(serde_json::Number::from_f64)
+    } else {
+        let whole = text.parse::<i64>().map(Into::into).or_else(|_| text.parse::<u64>().map(Into::into));
+        whole.ok().or_else(|| text.parse::<f64>().ok().and_then(serde_json::Number::from_f64))
+    };
+    match n {
+        Some(n) => Ok((rest, CompValue::Number(n))),
+        None => fail(i, "a number within the range of a 64-bit float"),
     }
 }
 
@@ -576,6 +584,9 @@ mod tests {
         ("a eq -2.5e-3", "a eq -0.0025"),
         ("a eq 9223372036854775807", "a eq 9223372036854775807"),
         ("a eq 18446744073709551615", "a eq 18446744073709551615"),
+        ("a eq 18446744073709551616", "a eq 1.8446744073709552e+19"),
+        ("a eq -0", "a eq 0"),
+        ("a eq -0.022990299999999998", "a eq -0.022990299999999998"),
         ("a eq 1.0", "a eq 1.0"),
         (r#"a eq """#, r#"a eq """#),
         (r#"a eq "\"quoted\"""#, r#"a eq "\"quoted\"""#),
