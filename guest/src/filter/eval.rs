@@ -142,9 +142,15 @@ mod tests {
         (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "1""#, false),
         (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter pr"#, true),
         (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department co "tour""#, true),
-        (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d""#, true),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d""#,
+            true,
+        ),
         (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName eq "john smith""#, true),
-        (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "26118915-6090-4610-87e4-49d8ca9f808d""#, true),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "26118915-6090-4610-87e4-49d8ca9f808d""#,
+            true,
+        ),
         (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager pr"#, true),
         // Without the URN, an extension attribute is not a core one.
         (r#"employeeNumber eq "701984""#, false),

@@ -144,9 +144,15 @@ mod tests {
     #[test]
     fn unknown_attributes_fold_away() {
         assert_eq!(flat(r#"bogus eq "x" or userName pr"#).nodes, vec![FilterNode::Present("userName".into())]);
-        assert_eq!(flat("bogus pr and userName pr").nodes, vec![FilterNode::Present("id".into()), FilterNode::Negate(0)]);
+        assert_eq!(
+            flat("bogus pr and userName pr").nodes,
+            vec![FilterNode::Present("id".into()), FilterNode::Negate(0)]
+        );
         assert_eq!(flat("not (bogus pr)").nodes, vec![FilterNode::Present("id".into())]);
-        assert_eq!(flat(r#"emails[bogus eq "x"]"#).nodes, vec![FilterNode::Present("id".into()), FilterNode::Negate(0)]);
+        assert_eq!(
+            flat(r#"emails[bogus eq "x"]"#).nodes,
+            vec![FilterNode::Present("id".into()), FilterNode::Negate(0)]
+        );
         assert_eq!(flat(r#"emails[not (bogus eq "x")]"#).nodes, vec![FilterNode::Present("emails".into())]);
         assert_eq!(
             flat(r#"bogus pr or userName pr or title pr"#).nodes,
@@ -162,8 +168,12 @@ mod tests {
     fn numbers_follow_the_schema_type() {
         let mut cfg = config();
         let schema = cfg.registry.schemas.iter_mut().find(|s| s.id.ends_with(":User")).unwrap();
-        schema.attributes.push(serde_json::from_value(serde_json::json!({"name": "level", "type": "integer"})).unwrap());
-        schema.attributes.push(serde_json::from_value(serde_json::json!({"name": "score", "type": "decimal"})).unwrap());
+        schema
+            .attributes
+            .push(serde_json::from_value(serde_json::json!({"name": "level", "type": "integer"})).unwrap());
+        schema
+            .attributes
+            .push(serde_json::from_value(serde_json::json!({"name": "score", "type": "decimal"})).unwrap());
         let rt = user_type(&cfg);
         let lit = |text: &str| match &flatten(&cfg, rt, &parse_filter(text).unwrap()).unwrap().nodes[0] {
             FilterNode::Compare(c) => c.value.clone(),

@@ -227,7 +227,9 @@ fn attr_exp(i: &str, path: AttrPath) -> PResult<'_, Filter> {
         return Ok((rest, Filter::Present(path)));
     }
     let (i, op) = match compare_op(i) {
-        Err(nom::Err::Error(_)) if path.urn.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case("not") => {
+        Err(nom::Err::Error(_))
+            if path.urn.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case("not") =>
+        {
             return fail(i, "\"(\" after \"not\"");
         }
         Err(nom::Err::Error(_)) => {
@@ -271,8 +273,7 @@ fn number(i: &str) -> PResult<'_, CompValue> {
     let int = alt((tag("0"), consumed((one_of("123456789"), digit0))));
     let frac = (char('.'), digit1);
     let exp = (one_of("eE"), opt(one_of("+-")), digit1);
-    let (rest, text) =
-        expect("a JSON number", consumed((opt(char('-')), int, opt(frac), opt(exp)))).parse(i)?;
+    let (rest, text) = expect("a JSON number", consumed((opt(char('-')), int, opt(frac), opt(exp)))).parse(i)?;
     if rest.starts_with(|c: char| is_name_char(c) || c == '.') {
         return fail(rest, "the end of the number (digits after \".\" and in the exponent, no leading zeros)");
     }
@@ -624,8 +625,14 @@ mod tests {
         (r#"emails[type eq "work"]"#, r#"emails[type eq "work"]"#),
         (r#"emails[not (type eq "work")]"#, r#"emails[not (type eq "work")]"#),
         (r#"emails[type eq "work" or primary eq true]"#, r#"emails[type eq "work" or primary eq true]"#),
-        (r#"emails[(type eq "a" or type eq "b") and value pr]"#, r#"emails[(type eq "a" or type eq "b") and value pr]"#),
-        (r#"addresses[postalCode sw "916" and not (country eq "CA")]"#, r#"addresses[postalCode sw "916" and not (country eq "CA")]"#),
+        (
+            r#"emails[(type eq "a" or type eq "b") and value pr]"#,
+            r#"emails[(type eq "a" or type eq "b") and value pr]"#,
+        ),
+        (
+            r#"addresses[postalCode sw "916" and not (country eq "CA")]"#,
+            r#"addresses[postalCode sw "916" and not (country eq "CA")]"#,
+        ),
         (r#"not (emails[type eq "work"])"#, r#"not (emails[type eq "work"])"#),
         (
             r#"urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "work"]"#,
@@ -633,9 +640,15 @@ mod tests {
         ),
         // The quirk: a sub-attribute comparison after the brackets joins the element's filter.
         (r#"emails[type eq "work"].value eq "a@b""#, r#"emails[type eq "work" and value eq "a@b"]"#),
-        (r#"emails[type eq "work" and primary eq true].value co "@b""#, r#"emails[type eq "work" and primary eq true and value co "@b"]"#),
+        (
+            r#"emails[type eq "work" and primary eq true].value co "@b""#,
+            r#"emails[type eq "work" and primary eq true and value co "@b"]"#,
+        ),
         (r#"emails[type eq "a" or type eq "b"].value pr"#, r#"emails[(type eq "a" or type eq "b") and value pr]"#),
-        (r#"emails[type eq "work"].value eq "a@b" and active eq true"#, r#"emails[type eq "work" and value eq "a@b"] and active eq true"#),
+        (
+            r#"emails[type eq "work"].value eq "a@b" and active eq true"#,
+            r#"emails[type eq "work" and value eq "a@b"] and active eq true"#,
+        ),
     ];
 
     #[test]
@@ -792,7 +805,10 @@ mod tests {
             ("  emails  ", "emails"),
             (r#"emails[type eq "work"]"#, r#"emails[type eq "work"]"#),
             (r#"emails[type eq "work"].value"#, r#"emails[type eq "work"].value"#),
-            (r#"EMAILS[TYPE EQ "work" AND primary EQ true].display"#, r#"EMAILS[TYPE eq "work" and primary eq true].display"#),
+            (
+                r#"EMAILS[TYPE EQ "work" AND primary EQ true].display"#,
+                r#"EMAILS[TYPE eq "work" and primary eq true].display"#,
+            ),
             (r#"members[value eq "2819c223"]"#, r#"members[value eq "2819c223"]"#),
             (
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
@@ -813,7 +829,16 @@ mod tests {
         assert_eq!(p.attr, path(None, "emails", None));
         assert_eq!(p.filter, Some(eq("type", "work")));
         assert_eq!(p.sub.as_deref(), Some("value"));
-        for bad in ["", "emails[", "emails[type eq \"work\"", "emails[type eq \"work\"].", "a b", "name.givenName[value pr]", "emails[type eq 1] eq 2", "a.b.c"] {
+        for bad in [
+            "",
+            "emails[",
+            "emails[type eq \"work\"",
+            "emails[type eq \"work\"].",
+            "a b",
+            "name.givenName[value pr]",
+            "emails[type eq 1] eq 2",
+            "a.b.c",
+        ] {
             let e = parse_patch_path(bad).expect_err(bad);
             assert_eq!(e.kind, ErrorKind::InvalidPath, "{bad}");
             assert!(e.detail.contains("at character offset"), "{bad}: {}", e.detail);

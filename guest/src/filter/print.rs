@@ -88,8 +88,10 @@ mod tests {
 
         fn path(&mut self, in_brackets: bool) -> AttrPath {
             const NAMES: [&str; 8] = ["userName", "name", "emails", "members", "$ref", "x-y_z9", "not", "and"];
-            const URNS: [&str; 2] =
-                ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"];
+            const URNS: [&str; 2] = [
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+            ];
             let urn = (!in_brackets && self.next(4) == 0).then(|| URNS[self.next(2)].to_string());
             let name = NAMES[self.next(NAMES.len())].to_string();
             let sub = (self.next(3) == 0).then(|| NAMES[self.next(NAMES.len())].to_string());
@@ -97,7 +99,8 @@ mod tests {
         }
 
         fn value(&mut self) -> CompValue {
-            const TEXTS: [&str; 7] = ["", "plain", "quote\" back\\slash", "tab\tline\n", "\u{1}\u{1f}", "été 😀", "a]b) and (c"];
+            const TEXTS: [&str; 7] =
+                ["", "plain", "quote\" back\\slash", "tab\tline\n", "\u{1}\u{1f}", "été 😀", "a]b) and (c"];
             match self.next(6) {
                 0 => CompValue::Null,
                 1 => CompValue::Bool(self.next(2) == 0),

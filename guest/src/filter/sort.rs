@@ -21,8 +21,8 @@ impl<'a> SortSpec<'a> {
     /// Resolves `sort_by`; 400 `invalidValue` when it is not an attribute path of the resource type.
     pub fn resolve(cfg: &'a Config, rt: &'a ResourceType, sort_by: &str) -> ScimResult<SortSpec<'a>> {
         let limits = Limits { max_len: cfg.limits.max_filter_length, max_depth: 0 };
-        let path = parse::attr_path_text(sort_by, limits)
-            .map_err(|detail| err::invalid_value(format!("sortBy: {detail}")))?;
+        let path =
+            parse::attr_path_text(sort_by, limits).map_err(|detail| err::invalid_value(format!("sortBy: {detail}")))?;
         let target = Scope::Resource(cfg, rt)
             .resolve(&path)
             .ok_or_else(|| err::invalid_value(format!("sortBy: {} has no attribute {path}", rt.name)))?;
@@ -139,7 +139,7 @@ mod tests {
         let rt = user_type(&cfg);
         let key = |s: &str| SortSpec::resolve(&cfg, rt, s).unwrap().key(false);
         assert_eq!(key("USERNAME"), SortKey { path: "userName".into(), descending: false, case_exact: false });
-        assert_eq!(key("id").case_exact, true);
+        assert!(key("id").case_exact);
         assert_eq!(key("name.familyname").path, "name.familyName");
         assert_eq!(key("emails").path, "emails.value");
         assert_eq!(key("meta.lastModified").path, "meta.lastModified");
@@ -159,7 +159,8 @@ mod tests {
         let rt = user_type(&cfg);
         let spec = |s: &str| SortSpec::resolve(&cfg, rt, s).unwrap();
         let a = json!({"userName": "alice", "id": "b", "meta": {"lastModified": "2011-05-13T06:00:00+02:00"}, "active": true});
-        let b = json!({"userName": "Bob", "id": "B", "meta": {"lastModified": "2011-05-13T05:00:00Z"}, "active": false});
+        let b =
+            json!({"userName": "Bob", "id": "B", "meta": {"lastModified": "2011-05-13T05:00:00Z"}, "active": false});
         let none = json!({});
         assert_eq!(spec("userName").compare(&a, &b), Ordering::Less);
         assert_eq!(spec("id").compare(&a, &b), Ordering::Greater);

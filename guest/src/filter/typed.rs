@@ -200,7 +200,11 @@ fn literal(attr: &Attribute, path: &AttrPath, op: CompareOp, value: &CompValue) 
         _ => {}
     }
     if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) && !textual {
-        return refuse(&format!("co, sw and ew apply to strings, and {} is a {}", attr.name, type_name(attr.attr_type)));
+        return refuse(&format!(
+            "co, sw and ew apply to strings, and {} is a {}",
+            attr.name,
+            type_name(attr.attr_type)
+        ));
     }
     match (attr.attr_type, value) {
         (_, CompValue::Str(s)) if textual => Ok(Literal::Text(s.clone())),
