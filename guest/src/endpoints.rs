@@ -333,7 +333,8 @@ fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32
     let cfg = ctx.cfg;
     let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded);
     let flat = p.filter.as_ref().map(|f| filter::flatten(cfg, rt, f)).transpose()?;
-    let sort = p.sort_by.as_deref().map(|s| crate::store::SortKey { path: s.to_string(), descending: p.descending, case_exact: false });
+    let sort_spec = p.sort_by.as_deref().map(|s| filter::SortSpec::resolve(cfg, rt, s)).transpose()?;
+    let sort = sort_spec.as_ref().map(|s| s.key(p.descending));
     let query = Query {
         resource_type: rt.name.clone(),
         filter: flat,
@@ -361,8 +362,8 @@ fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32
                     rendered.push(r);
                 }
             }
-            if let Some(key) = &query.sort {
-                sort_values(&mut rendered, &key.path, key.descending);
+            if let Some(spec) = &sort_spec {
+                sort_values(&mut rendered, spec, p.descending);
             }
             let total = rendered.len() as u64;
             let skip = (start_index - 1) as usize;
@@ -377,29 +378,12 @@ fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32
     Ok((resources, total))
 }
 
-/// Orders rendered resources by a top-level attribute or sub-attribute, text without case; missing last.
-fn sort_values(items: &mut [Value], path: &str, descending: bool) {
-    let key = |v: &Value| -> Option<String> {
-        let mut cur = v;
-        for part in path.split('.') {
-            cur = cur.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(part))?.1;
-            if let Value::Array(a) = cur {
-                cur = a.first()?;
-            }
-        }
-        Some(match cur {
-            Value::String(s) => s.to_lowercase(),
-            other => other.to_string(),
-        })
-    };
-    items.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        match (ka, kb) {
-            (Some(x), Some(y)) if descending => y.cmp(&x),
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-    });
+/// Orders rendered resources by `sortBy` (RFC 7644 §3.4.2.3), keeping creation order among equals; resources
+/// without the attribute come last ascending, first descending.
+fn sort_values(items: &mut [Value], spec: &filter::SortSpec, descending: bool) {
+    if descending {
+        items.sort_by_cached_key(|v| std::cmp::Reverse(spec.value(v)));
+    } else {
+        items.sort_by_cached_key(|v| spec.value(v));
+    }
 }

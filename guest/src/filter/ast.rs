@@ -47,3 +47,32 @@ pub struct PatchPath {
     /// `emails[type eq "work"].value`: the sub-attribute after the brackets.
     pub sub: Option<String>,
 }
+
+/// Every comparison operator, in RFC 7644 §3.4.2.2 Table 3 order. The parser tries the keywords of this list,
+/// so parsing and printing both go through [`keyword`] and cannot disagree.
+pub const OPERATORS: [CompareOp; 9] = [
+    CompareOp::Eq,
+    CompareOp::Ne,
+    CompareOp::Co,
+    CompareOp::Sw,
+    CompareOp::Ew,
+    CompareOp::Gt,
+    CompareOp::Ge,
+    CompareOp::Lt,
+    CompareOp::Le,
+];
+
+/// The lower-case keyword of an operator.
+pub fn keyword(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "eq",
+        CompareOp::Ne => "ne",
+        CompareOp::Co => "co",
+        CompareOp::Sw => "sw",
+        CompareOp::Ew => "ew",
+        CompareOp::Gt => "gt",
+        CompareOp::Ge => "ge",
+        CompareOp::Lt => "lt",
+        CompareOp::Le => "le",
+    }
+}

@@ -1,55 +1,72 @@
-//! The filter language. PROVISIONAL: only `attrPath op value`; the full grammar replaces this file.
+//! The filter language of RFC 7644 §3.4.2.2 and the PATCH path of §3.5.2: parsing (`parse`), canonical text
+//! (`print`), schema checking (`typed`), evaluation (`eval`), the flat form for storage (`flatten`) and
+//! `sortBy` ordering (`sort`).
 
 pub mod ast;
+mod eval;
+mod flatten;
+mod parse;
+mod print;
+mod sort;
+mod typed;
+
+#[cfg(test)]
+mod fixtures;
 
 pub use ast::{AttrPath, CompValue, Filter, PatchPath};
+pub use sort::{SortSpec, SortValue};
 
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
-use crate::schema::ResourceType;
-use crate::store::{CompareOp, Comparison, FilterNode, FlatFilter, Literal};
+use crate::schema::{Attribute, ResourceType};
+use crate::store::FlatFilter;
+use parse::Limits;
 use serde_json::Value;
+use typed::Scope;
 
+/// Longest filter accepted by [`parse_filter`], in characters.
+pub const DEFAULT_MAX_LENGTH: usize = 10_000;
+/// Deepest nesting accepted by [`parse_filter`]: parentheses, `not ( … )` and value-path brackets.
+pub const DEFAULT_MAX_DEPTH: usize = 32;
+
+/// Parses a filter with the default limits; 400 `invalidFilter` naming the character offset and what was
+/// expected there.
 pub fn parse_filter(input: &str) -> ScimResult<Filter> {
-    let mut parts = input.splitn(3, ' ');
-    let (Some(path), Some(op), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(err::invalid_filter(format!("cannot parse filter {input:?}")));
-    };
-    let op = match op.to_ascii_lowercase().as_str() {
-        "eq" => CompareOp::Eq,
-        _ => return Err(err::invalid_filter(format!("unsupported operator {op}"))),
-    };
-    let value: Value = serde_json::from_str(value).map_err(|e| err::invalid_filter(format!("bad value: {e}")))?;
-    let value = match value {
-        Value::String(s) => CompValue::Str(s),
-        Value::Bool(b) => CompValue::Bool(b),
-        Value::Null => CompValue::Null,
-        Value::Number(n) => CompValue::Number(n),
-        _ => return Err(err::invalid_filter("bad value")),
-    };
-    let (name, sub) = match path.split_once('.') {
-        Some((n, s)) => (n.to_string(), Some(s.to_string())),
-        None => (path.to_string(), None),
-    };
-    Ok(Filter::Compare(AttrPath { urn: None, name, sub }, op, value))
+    parse_filter_with(input, DEFAULT_MAX_LENGTH, DEFAULT_MAX_DEPTH)
 }
 
-pub fn matches(_cfg: &Config, _rt: &ResourceType, filter: &Filter, resource: &Value) -> ScimResult<bool> {
-    let Filter::Compare(path, CompareOp::Eq, CompValue::Str(s)) = filter else { return Ok(false) };
-    let field = resource.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(&path.name))).map(|(_, v)| v);
-    Ok(field.and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(s)))
+/// Parses a filter of at most `max_len` characters and `max_depth` levels of nesting.
+pub fn parse_filter_with(input: &str, max_len: usize, max_depth: usize) -> ScimResult<Filter> {
+    parse::filter_text(input, Limits { max_len, max_depth })
+        .map_err(|detail| err::invalid_filter(format!("invalid filter: {detail}")))
 }
 
+/// Parses a PATCH path (`name.givenName`, `emails[type eq "work"].value`); 400 `invalidPath` when malformed.
+pub fn parse_patch_path(input: &str) -> ScimResult<PatchPath> {
+    let limits = Limits { max_len: DEFAULT_MAX_LENGTH, max_depth: DEFAULT_MAX_DEPTH };
+    parse::path_text(input, limits).map_err(|detail| err::invalid_path(format!("invalid path: {detail}")))
+}
+
+/// Whether a rendered resource matches. 400 `invalidFilter` when the filter misuses an attribute's type;
+/// attributes the schema lacks match nothing.
+pub fn matches(cfg: &Config, rt: &ResourceType, filter: &Filter, resource: &Value) -> ScimResult<bool> {
+    Ok(eval::eval(&typed::check(Scope::Resource(cfg, rt), filter)?, resource))
+}
+
+/// Whether one element of the multi-valued complex attribute `attr` matches a value path's inner filter
+/// (`type eq "work"` of `emails[type eq "work"]`). Element paths need no configuration; `cfg` and `rt` keep
+/// the call shaped like [`matches`].
+pub fn matches_element(
+    _cfg: &Config,
+    _rt: &ResourceType,
+    attr: &Attribute,
+    filter: &Filter,
+    element: &Value,
+) -> ScimResult<bool> {
+    Ok(eval::eval(&typed::check(Scope::Element(attr), filter)?, element))
+}
+
+/// The filter as storage receives it; 400 `invalidFilter` as for [`matches`].
 pub fn flatten(cfg: &Config, rt: &ResourceType, filter: &Filter) -> ScimResult<FlatFilter> {
-    let Filter::Compare(path, op, CompValue::Str(s)) = filter else { return Err(err::invalid_filter("unsupported")) };
-    let (_, attr) = cfg.registry.attribute(rt, None, &path.name).ok_or_else(|| err::invalid_filter("unknown attribute"))?;
-    Ok(FlatFilter {
-        nodes: vec![FilterNode::Compare(Comparison {
-            path: attr.name.clone(),
-            op: *op,
-            value: Literal::Text(s.clone()),
-            case_exact: attr.case_exact,
-        })],
-        root: 0,
-    })
+    Ok(flatten::flatten(&typed::check(Scope::Resource(cfg, rt), filter)?))
 }

@@ -1,0 +1,847 @@
+//! nom parsers for the filter grammar of RFC 7644 §3.4.2.2 (Figure 1, with errata) and the PATCH path of §3.5.2.
+//!
+//! Each parser is named after its ABNF rule. An error keeps the unparsed rest of the input, from which the
+//! caller computes the character offset. Past a decision point every error is a `Failure`, so nom does not
+//! backtrack into a vaguer message about an earlier position.
+
+use super::ast::{keyword, AttrPath, CompValue, Filter, PatchPath, OPERATORS};
+use crate::store::CompareOp;
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1, take_while_m_n};
+use nom::character::complete::{char, digit0, digit1, multispace0, one_of, satisfy};
+use nom::combinator::opt;
+use nom::error::{ErrorKind, ParseError};
+use nom::{IResult, Parser};
+
+/// What was expected, and where: `rest` is the input from the offending character on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError<'a> {
+    pub rest: &'a str,
+    pub expected: String,
+}
+
+impl<'a> ParseError<&'a str> for SyntaxError<'a> {
+    fn from_error_kind(input: &'a str, kind: ErrorKind) -> Self {
+        SyntaxError { rest: input, expected: kind.description().to_string() }
+    }
+
+    fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+type PResult<'a, T> = IResult<&'a str, T, SyntaxError<'a>>;
+
+/// Bounds that keep a hostile filter from exhausting the stack or the CPU.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest input, in characters.
+    pub max_len: usize,
+    /// Deepest nesting of parentheses, `not ( … )` and value-path brackets.
+    pub max_depth: usize,
+}
+
+/// Where a parser runs: how deep, and whether inside a value path's brackets (RFC 7644 `valFilter` does not
+/// nest value paths).
+#[derive(Debug, Clone, Copy)]
+struct Nest {
+    depth: usize,
+    max_depth: usize,
+    in_brackets: bool,
+}
+
+impl Nest {
+    /// One level deeper; a `Failure` at `at` past the limit. The recursion counter that bounds the stack.
+    fn deeper<'a>(self, at: &'a str) -> Result<Nest, nom::Err<SyntaxError<'a>>> {
+        if self.depth >= self.max_depth {
+            return Err(failure(at, format!("at most {} levels of nesting", self.max_depth)));
+        }
+        Ok(Nest { depth: self.depth + 1, ..self })
+    }
+}
+
+fn failure(rest: &str, expected: impl Into<String>) -> nom::Err<SyntaxError<'_>> {
+    nom::Err::Failure(SyntaxError { rest, expected: expected.into() })
+}
+
+fn fail<T>(rest: &str, expected: impl Into<String>) -> PResult<'_, T> {
+    Err(failure(rest, expected))
+}
+
+/// Runs `p`; when it does not match, fails here saying what was `expected`.
+fn expect<'a, O>(
+    expected: &'static str,
+    mut p: impl Parser<&'a str, Output = O, Error = SyntaxError<'a>>,
+) -> impl FnMut(&'a str) -> PResult<'a, O> {
+    move |i| match p.parse(i) {
+        Err(nom::Err::Error(_)) => fail(i, expected),
+        other => other,
+    }
+}
+
+/// `nameChar = "-" / "_" / DIGIT / ALPHA`
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// The text `p` consumes. Measured by length rather than by pointer (as `recognize` does): some nom parsers
+/// return a fresh empty string at the end of input, which breaks pointer arithmetic.
+fn consumed<'a, O>(
+    mut p: impl Parser<&'a str, Output = O, Error = SyntaxError<'a>>,
+) -> impl FnMut(&'a str) -> PResult<'a, &'a str> {
+    move |i| {
+        let (rest, _) = p.parse(i)?;
+        let used = i.len().saturating_sub(rest.len());
+        Ok((rest, i.get(..used).unwrap_or(i)))
+    }
+}
+
+/// Characters of a schema URI and of the attribute path after it (`$` for `$ref`).
+fn is_path_char(c: char) -> bool {
+    is_name_char(c) || matches!(c, ':' | '.' | '$' | '/' | '%' | '~' | '+')
+}
+
+/// A case-insensitive keyword (ABNF strings ignore case) not followed by a name character, so that `or` does
+/// not match the start of `organization`.
+fn word<'a>(w: &'static str) -> impl Fn(&'a str) -> PResult<'a, &'a str> {
+    move |i| {
+        let (rest, k) = tag_no_case(w).parse(i)?;
+        if rest.starts_with(is_name_char) {
+            return Err(nom::Err::Error(SyntaxError::from_error_kind(i, ErrorKind::Tag)));
+        }
+        Ok((rest, k))
+    }
+}
+
+/// Optional whitespace: the grammar's `SP`, tolerating several spaces, tabs and line breaks.
+fn ws(i: &str) -> PResult<'_, &str> {
+    multispace0(i)
+}
+
+/// `FILTER = attrExp / logExp / valuePath / *1"not" "(" FILTER ")"`
+/// `logExp = FILTER SP ("and" / "or") SP FILTER`
+///
+/// `logExp` is left-recursive and silent on precedence; RFC 7644 §3.4.2.2 Table 4 ranks `not` over `and` over
+/// `or`. So a FILTER is `or` over `and` over single terms, each chain read iteratively (no recursion per term).
+fn filter(i: &str, nest: Nest) -> PResult<'_, Filter> {
+    let (mut i, first) = and_exp(i, nest)?;
+    let mut terms = vec![first];
+    while let Ok((rest, _)) = (ws, word("or")).parse(i) {
+        let (rest, t) = and_exp(rest, nest)?;
+        terms.push(t);
+        i = rest;
+    }
+    Ok((i, join(terms, Filter::Or)))
+}
+
+/// `logExp = FILTER SP "and" SP FILTER`, for the operands of `or`.
+fn and_exp(i: &str, nest: Nest) -> PResult<'_, Filter> {
+    let (mut i, first) = term(i, nest)?;
+    let mut terms = vec![first];
+    while let Ok((rest, _)) = (ws, word("and")).parse(i) {
+        let (rest, t) = term(rest, nest)?;
+        terms.push(t);
+        i = rest;
+    }
+    Ok((i, join(terms, Filter::And)))
+}
+
+/// One term alone, several under `make`.
+fn join(mut terms: Vec<Filter>, make: fn(Vec<Filter>) -> Filter) -> Filter {
+    if terms.len() == 1 {
+        if let Some(t) = terms.pop() {
+            return t;
+        }
+    }
+    make(terms)
+}
+
+/// An operand of `and`: `"(" FILTER ")"`, `"not" "(" FILTER ")"`, `valuePath` or `attrExp`.
+fn term(i: &str, nest: Nest) -> PResult<'_, Filter> {
+    let (i, _) = ws(i)?;
+    if i.starts_with('(') {
+        return group(i, nest);
+    }
+    if let Ok((rest, _)) = (word("not"), ws).parse(i) {
+        if rest.starts_with('(') {
+            let (rest, f) = group(rest, nest)?;
+            return Ok((rest, Filter::Not(Box::new(f))));
+        }
+    }
+    let (rest, path) = attr_path(i)?;
+    if rest.starts_with('[') {
+        return value_path(rest, path, nest);
+    }
+    attr_exp(rest, path)
+}
+
+/// `"(" FILTER ")"`, or `"(" valFilter ")"` inside brackets.
+fn group(i: &str, nest: Nest) -> PResult<'_, Filter> {
+    let inner = nest.deeper(i)?;
+    let (i, _) = char('(').parse(i)?;
+    let (i, f) = filter(i, inner)?;
+    let (i, _) = ws(i)?;
+    let (i, _) = expect("\"and\", \"or\" or \")\"", char(')')).parse(i)?;
+    Ok((i, f))
+}
+
+/// `valuePath = attrPath "[" valFilter "]"`, `i` at the `[`.
+///
+/// Quirk: `emails[type eq "work"].value eq "a@b"` is not in the RFC grammar, but Entra ID sends
+/// `filter=emails[type eq "work"].value eq "a@b"`. It is read as
+/// `emails[type eq "work" and value eq "a@b"]`: the same element must satisfy both.
+fn value_path(i: &str, path: AttrPath, nest: Nest) -> PResult<'_, Filter> {
+    let (i, inner) = brackets(i, &path, nest)?;
+    let Ok((rest, sub)) = sub_attr(i) else { return Ok((i, Filter::ValuePath(path, Box::new(inner)))) };
+    let (rest, cond) = attr_exp(rest, AttrPath { urn: None, name: sub, sub: None })?;
+    let terms = match inner {
+        Filter::And(mut terms) => {
+            terms.push(cond);
+            terms
+        }
+        other => vec![other, cond],
+    };
+    Ok((rest, Filter::ValuePath(path, Box::new(Filter::And(terms)))))
+}
+
+/// `"[" valFilter "]"` with `valFilter = attrExp / logExp / *1"not" "(" valFilter ")"`, `i` at the `[`.
+fn brackets<'a>(i: &'a str, path: &AttrPath, nest: Nest) -> PResult<'a, Filter> {
+    if path.sub.is_some() {
+        return fail(i, "whitespace or an operator (\"[\" follows an attribute, not a sub-attribute)");
+    }
+    if nest.in_brackets {
+        return fail(i, "whitespace or an operator (value paths do not nest)");
+    }
+    let inner = Nest { in_brackets: true, ..nest.deeper(i)? };
+    let (i, _) = char('[').parse(i)?;
+    let (i, f) = filter(i, inner)?;
+    let (i, _) = ws(i)?;
+    let (i, _) = expect("\"and\", \"or\" or \"]\"", char(']')).parse(i)?;
+    Ok((i, f))
+}
+
+/// `attrExp = (attrPath SP "pr") / (attrPath SP compareOp SP compValue)`, after the path.
+fn attr_exp(i: &str, path: AttrPath) -> PResult<'_, Filter> {
+    let (i, _) = ws(i)?;
+    if let Ok((rest, _)) = word("pr").parse(i) {
+        return Ok((rest, Filter::Present(path)));
+    }
+    let (i, op) = match compare_op(i) {
+        Err(nom::Err::Error(_))
+            if path.urn.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case("not") =>
+        {
+            return fail(i, "\"(\" after \"not\"");
+        }
+        Err(nom::Err::Error(_)) => {
+            return fail(i, "a comparison operator (eq, ne, co, sw, ew, gt, ge, lt, le) or pr");
+        }
+        other => other?,
+    };
+    let (i, _) = ws(i)?;
+    let (i, value) = comp_value(i)?;
+    Ok((i, Filter::Compare(path, op, value)))
+}
+
+/// `compareOp = "eq" / "ne" / "co" / "sw" / "ew" / "gt" / "lt" / "ge" / "le"`, in any case.
+fn compare_op(i: &str) -> PResult<'_, CompareOp> {
+    let (rest, w) = take_while1(is_name_char).parse(i)?;
+    match OPERATORS.iter().find(|op| keyword(**op).eq_ignore_ascii_case(w)) {
+        Some(op) => Ok((rest, *op)),
+        None => Err(nom::Err::Error(SyntaxError::from_error_kind(i, ErrorKind::Tag))),
+    }
+}
+
+/// `compValue = false / null / true / number / string` (the JSON values of RFC 8259).
+fn comp_value(i: &str) -> PResult<'_, CompValue> {
+    match i.chars().next() {
+        Some('"') => string(i).map(|(rest, s)| (rest, CompValue::Str(s))),
+        Some(c) if c == '-' || c.is_ascii_digit() => number(i),
+        _ => expect(
+            "a value: a JSON string, a number, true, false or null",
+            alt((
+                word("true").map(|_| CompValue::Bool(true)),
+                word("false").map(|_| CompValue::Bool(false)),
+                word("null").map(|_| CompValue::Null),
+            )),
+        )
+        .parse(i),
+    }
+}
+
+/// `number = [ minus ] int [ frac ] [ exp ]` (RFC 8259 §6).
+fn number(i: &str) -> PResult<'_, CompValue> {
+    let int = alt((tag("0"), consumed((one_of("123456789"), digit0))));
+    let frac = (char('.'), digit1);
+    let exp = (one_of("eE"), opt(one_of("+-")), digit1);
+    let (rest, text) = expect("a JSON number", consumed((opt(char('-')), int, opt(frac), opt(exp)))).parse(i)?;
+    if rest.starts_with(|c: char| is_name_char(c) || c == '.') {
+        return fail(rest, "the end of the number (digits after \".\" and in the exponent, no leading zeros)");
+    }
+    // Integers stay exact; other numbers go through the standard library's correctly rounded conversion, so
+    // that printing and parsing again gives back the same float.
+    let n = if text.contains(['.', 'e', 'E']) {
+        text.parse::<f64>().ok().and_then(serde_json::Number::from_f64)
+    } else {
+        let whole = text.parse::<i64>().map(Into::into).or_else(|_| text.parse::<u64>().map(Into::into));
+        whole.ok().or_else(|| text.parse::<f64>().ok().and_then(serde_json::Number::from_f64))
+    };
+    match n {
+        Some(n) => Ok((rest, CompValue::Number(n))),
+        None => fail(i, "a number within the range of a 64-bit float"),
+    }
+}
+
+/// `string = quotation-mark *char quotation-mark` (RFC 8259 §7): any character but `"`, `\` and controls, or
+/// an escape.
+fn string(i: &str) -> PResult<'_, String> {
+    let (mut i, _) = char('"').parse(i)?;
+    let mut out = String::new();
+    loop {
+        let (rest, run) = take_while(|c: char| c != '"' && c != '\\' && c >= ' ').parse(i)?;
+        out.push_str(run);
+        i = rest;
+        match i.chars().next() {
+            Some('"') => return Ok((&i[1..], out)),
+            Some('\\') => {
+                let (rest, c) = escape(i)?;
+                out.push(c);
+                i = rest;
+            }
+            Some(_) => return fail(i, "a printable character (control characters must be escaped)"),
+            None => return fail(i, "a closing quotation mark"),
+        }
+    }
+}
+
+/// `escape = "\" ( %x22 / %x5C / %x2F / %x62 / %x66 / %x6E / %x72 / %x74 / %x75 4HEXDIG )`
+fn escape(i: &str) -> PResult<'_, char> {
+    let (rest, _) = char('\\').parse(i)?;
+    let c = match rest.chars().next() {
+        Some('"') => '"',
+        Some('\\') => '\\',
+        Some('/') => '/',
+        Some('b') => '\u{8}',
+        Some('f') => '\u{c}',
+        Some('n') => '\n',
+        Some('r') => '\r',
+        Some('t') => '\t',
+        Some('u') => return unicode_escape(i),
+        _ => return fail(rest, "an escape: \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX"),
+    };
+    Ok((&rest[1..], c))
+}
+
+/// `"\u" 4HEXDIG`, where a high surrogate must be followed by `"\u"` and a low one (RFC 8259 §7), `i` at the `\`.
+fn unicode_escape(i: &str) -> PResult<'_, char> {
+    let (rest, high) = hex_escape(i)?;
+    let code = match high {
+        0xD800..=0xDBFF => {
+            let (after, low) = match hex_escape(rest) {
+                Ok((after, low)) if (0xDC00..=0xDFFF).contains(&low) => (after, low),
+                _ => return fail(rest, "a low surrogate \\uDC00-\\uDFFF after a high one"),
+            };
+            return match char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) {
+                Some(c) => Ok((after, c)),
+                None => fail(i, "a valid code point"),
+            };
+        }
+        0xDC00..=0xDFFF => return fail(i, "a high surrogate \\uD800-\\uDBFF before a low one"),
+        code => code,
+    };
+    match char::from_u32(code) {
+        Some(c) => Ok((rest, c)),
+        None => fail(i, "a valid code point"),
+    }
+}
+
+/// `"\u" 4HEXDIG` as a number.
+fn hex_escape(i: &str) -> PResult<'_, u32> {
+    let (rest, digits) =
+        expect("\\u and four hex digits", (tag("\\u"), take_while_m_n(4, 4, |c: char| c.is_ascii_hexdigit())))
+            .parse(i)
+            .map(|(rest, (_, d))| (rest, d))?;
+    match u32::from_str_radix(digits, 16) {
+        Ok(n) => Ok((rest, n)),
+        Err(_) => fail(i, "four hex digits"),
+    }
+}
+
+/// `attrPath = [URI ":"] ATTRNAME *1subAttr`
+///
+/// A URI holds colons and dots (`urn:ietf:params:scim:schemas:core:2.0:User`) and an attribute path holds no
+/// colon, so the path is the longest run of path characters, split at its last colon.
+fn attr_path(i: &str) -> PResult<'_, AttrPath> {
+    let (rest, token) = expect("an attribute name", take_while1(is_path_char)).parse(i)?;
+    // `local` runs to the end of the input, so that errors in it are suffixes of the input like all others.
+    let (urn, local) = match token.rfind(':') {
+        Some(0) => return fail(i, "a schema URI before \":\""),
+        Some(at) => (Some(token[..at].to_string()), &i[at + 1..]),
+        None => (None, i),
+    };
+    let (after, name) = attr_name(local)?;
+    let (after, sub) = opt(sub_attr).parse(after)?;
+    if after.len() > rest.len() {
+        let expected = if after.starts_with('.') {
+            "the end of the path (a path has at most one sub-attribute)"
+        } else {
+            "a letter, a digit, \"-\" or \"_\""
+        };
+        return fail(after, expected);
+    }
+    Ok((rest, AttrPath { urn, name, sub }))
+}
+
+/// `ATTRNAME = ALPHA *(nameChar)`, and `$ref` (RFC 7643 §2.1 names `$ref` among the attribute names).
+fn attr_name(i: &str) -> PResult<'_, String> {
+    let name = consumed((opt(char('$')), satisfy(|c| c.is_ascii_alphabetic()), take_while(is_name_char)));
+    expect("an attribute name (a letter, then letters, digits, \"-\" or \"_\")", name)
+        .parse(i)
+        .map(|(rest, n)| (rest, n.to_string()))
+}
+
+/// `subAttr = "." ATTRNAME`
+fn sub_attr(i: &str) -> PResult<'_, String> {
+    let (rest, _) = char('.').parse(i)?;
+    attr_name(rest)
+}
+
+/// `PATH = attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2).
+fn path(i: &str, nest: Nest) -> PResult<'_, PatchPath> {
+    let (i, attr) = attr_path(i)?;
+    if !i.starts_with('[') {
+        return Ok((i, PatchPath { attr, filter: None, sub: None }));
+    }
+    let (i, f) = brackets(i, &attr, nest)?;
+    let (i, sub) = match sub_attr(i) {
+        Ok((rest, s)) => (rest, Some(s)),
+        Err(nom::Err::Error(_)) => (i, None),
+        Err(e) => return Err(e),
+    };
+    Ok((i, PatchPath { attr, filter: Some(f), sub }))
+}
+
+/// Runs `p` over all of `input` (surrounding whitespace allowed); an error becomes a sentence naming the
+/// character offset and what was expected there.
+fn whole<T>(
+    input: &str,
+    limits: Limits,
+    what: &str,
+    p: impl FnOnce(&str, Nest) -> PResult<'_, T>,
+) -> Result<T, String> {
+    let len = input.chars().count();
+    if len > limits.max_len {
+        return Err(format!("the {what} is {len} characters long; at most {} are accepted", limits.max_len));
+    }
+    let nest = Nest { depth: 0, max_depth: limits.max_depth, in_brackets: false };
+    let result = ws(input).and_then(|(i, _)| p(i, nest)).and_then(|(rest, v)| {
+        let (rest, _) = ws(rest)?;
+        if rest.is_empty() {
+            Ok(v)
+        } else {
+            Err(failure(rest, format!("\"and\", \"or\" or the end of the {what}")))
+        }
+    });
+    result.map_err(|e| match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => describe(input, what, &e),
+        nom::Err::Incomplete(_) => format!("the {what} ends too early"),
+    })
+}
+
+/// `expected X at character offset N, found "…"`.
+fn describe(input: &str, what: &str, e: &SyntaxError) -> String {
+    let at = input.len().saturating_sub(e.rest.len());
+    let offset = input.get(..at).map_or(0, |s| s.chars().count());
+    let found = match e.rest.chars().next() {
+        None => format!("the end of the {what}"),
+        Some(_) => format!("{:?}", e.rest.chars().take(12).collect::<String>()),
+    };
+    format!("expected {} at character offset {offset}, found {found}", e.expected)
+}
+
+/// A whole filter.
+pub fn filter_text(input: &str, limits: Limits) -> Result<Filter, String> {
+    whole(input, limits, "filter", filter)
+}
+
+/// A whole PATCH path.
+pub fn path_text(input: &str, limits: Limits) -> Result<PatchPath, String> {
+    whole(input, limits, "path", path)
+}
+
+/// A whole attribute path, as `sortBy` names one.
+pub fn attr_path_text(input: &str, limits: Limits) -> Result<AttrPath, String> {
+    whole(input, limits, "attribute path", |i, _| attr_path(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse_filter, parse_filter_with, parse_patch_path};
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn path(urn: Option<&str>, name: &str, sub: Option<&str>) -> AttrPath {
+        AttrPath { urn: urn.map(str::to_string), name: name.to_string(), sub: sub.map(str::to_string) }
+    }
+
+    fn pr(name: &str) -> Filter {
+        Filter::Present(path(None, name, None))
+    }
+
+    fn eq(name: &str, v: &str) -> Filter {
+        Filter::Compare(path(None, name, None), CompareOp::Eq, CompValue::Str(v.to_string()))
+    }
+
+    /// (input, canonical text). Each must parse, print as given, and parse back to the same tree.
+    const CANONICAL: &[(&str, &str)] = &[
+        // RFC 7644 §3.4.2.2 examples.
+        (r#"userName Eq "john""#, r#"userName eq "john""#),
+        (r#"Username eq "john""#, r#"Username eq "john""#),
+        (r#"userName eq "bjensen""#, r#"userName eq "bjensen""#),
+        (r#"name.familyName co "O'Malley""#, r#"name.familyName co "O'Malley""#),
+        (r#"userName sw "J""#, r#"userName sw "J""#),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
+        ),
+        ("title pr", "title pr"),
+        (r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, r#"meta.lastModified gt "2011-05-13T04:42:34Z""#),
+        (r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, r#"meta.lastModified ge "2011-05-13T04:42:34Z""#),
+        (r#"meta.lastModified lt "2011-05-13T04:42:34Z""#, r#"meta.lastModified lt "2011-05-13T04:42:34Z""#),
+        (r#"meta.lastModified le "2011-05-13T04:42:34Z""#, r#"meta.lastModified le "2011-05-13T04:42:34Z""#),
+        (r#"title pr and userType eq "Employee""#, r#"title pr and userType eq "Employee""#),
+        (r#"title pr or userType eq "Intern""#, r#"title pr or userType eq "Intern""#),
+        (
+            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+        ),
+        (
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+        ),
+        (
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+        ),
+        (
+            r#"userType eq "Employee" and (emails.type eq "work")"#,
+            r#"userType eq "Employee" and emails.type eq "work""#,
+        ),
+        (
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+        ),
+        (
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
+        ),
+        // Precedence: not > and > or.
+        ("a pr or b pr and c pr", "a pr or b pr and c pr"),
+        ("a pr and b pr or c pr", "a pr and b pr or c pr"),
+        ("not (a pr or b pr) and c pr", "not (a pr or b pr) and c pr"),
+        ("(a pr or b pr) and c pr", "(a pr or b pr) and c pr"),
+        ("a pr and (b pr or c pr)", "a pr and (b pr or c pr)"),
+        ("(a pr and b pr) or c pr", "a pr and b pr or c pr"),
+        ("a pr or (b pr and c pr)", "a pr or b pr and c pr"),
+        ("(a pr and b pr) and c pr", "(a pr and b pr) and c pr"),
+        ("(a pr or b pr) or c pr", "(a pr or b pr) or c pr"),
+        ("a pr and b pr and c pr and d pr", "a pr and b pr and c pr and d pr"),
+        ("a pr or b pr or c pr or d pr", "a pr or b pr or c pr or d pr"),
+        ("a pr and b pr or c pr and d pr", "a pr and b pr or c pr and d pr"),
+        ("not (not (a pr))", "not (not (a pr))"),
+        ("((((a pr))))", "a pr"),
+        ("not(a pr)", "not (a pr)"),
+        ("NOT (a pr)", "not (a pr)"),
+        ("Not\t(a pr)", "not (a pr)"),
+        // Keywords and operators in any case; whitespace tolerance.
+        (r#"userName EQ "x" AND title Pr"#, r#"userName eq "x" and title pr"#),
+        (r#"userName eQ "x" oR title PR"#, r#"userName eq "x" or title pr"#),
+        ("a NE 1", "a ne 1"),
+        (r#"a CO "x""#, r#"a co "x""#),
+        (r#"a Sw "x""#, r#"a sw "x""#),
+        (r#"a eW "x""#, r#"a ew "x""#),
+        ("a GT 1", "a gt 1"),
+        ("a GE 1", "a ge 1"),
+        ("a LT 1", "a lt 1"),
+        ("a LE 1", "a le 1"),
+        ("  a   eq   1  ", "a eq 1"),
+        ("a eq 1\tand\nb eq 2", "a eq 1 and b eq 2"),
+        (r#"a eq"x""#, r#"a eq "x""#),
+        ("( a pr )", "a pr"),
+        ("emails[ type eq \"work\" ]", "emails[type eq \"work\"]"),
+        // Literals.
+        ("a eq true", "a eq true"),
+        ("a eq false", "a eq false"),
+        ("a eq null", "a eq null"),
+        ("a eq TRUE", "a eq true"),
+        ("a eq False", "a eq false"),
+        ("a eq NULL", "a eq null"),
+        ("a eq 0", "a eq 0"),
+        ("a eq 42", "a eq 42"),
+        ("a eq -42", "a eq -42"),
+        ("a eq 1.5", "a eq 1.5"),
+        ("a eq -0.25", "a eq -0.25"),
+        ("a eq 1e5", "a eq 100000.0"),
+        ("a eq 1E+2", "a eq 100.0"),
+        ("a eq -2.5e-3", "a eq -0.0025"),
+        ("a eq 9223372036854775807", "a eq 9223372036854775807"),
+        ("a eq 18446744073709551615", "a eq 18446744073709551615"),
+        ("a eq 18446744073709551616", "a eq 1.8446744073709552e+19"),
+        ("a eq -0", "a eq 0"),
+        ("a eq -0.022990299999999998", "a eq -0.022990299999999998"),
+        ("a eq 1.0", "a eq 1.0"),
+        (r#"a eq """#, r#"a eq """#),
+        (r#"a eq "\"quoted\"""#, r#"a eq "\"quoted\"""#),
+        (r#"a eq "back\\slash""#, r#"a eq "back\\slash""#),
+        (r#"a eq "a\/b""#, r#"a eq "a/b""#),
+        (r#"a eq "\b\f\n\r\t""#, r#"a eq "\b\f\n\r\t""#),
+        (r#"a eq "\u00e9t\u00E9""#, r#"a eq "été""#),
+        (r#"a eq "\ud83d\ude00""#, r#"a eq "😀""#),
+        (r#"a eq "\u0001""#, r#"a eq "\u0001""#),
+        (r#"a eq "été 😀""#, r#"a eq "été 😀""#),
+        (r#"a eq "and or not pr ( ) [ ]""#, r#"a eq "and or not pr ( ) [ ]""#),
+        // Paths.
+        (r#"name.familyName eq "Jensen""#, r#"name.familyName eq "Jensen""#),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "Jensen""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "Jensen""#,
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+        ),
+        (r#"members.$ref eq "https://x/Users/1""#, r#"members.$ref eq "https://x/Users/1""#),
+        (r#"members[$ref ew "/1"]"#, r#"members[$ref ew "/1"]"#),
+        (r#"x-custom_attr1 eq "v""#, r#"x-custom_attr1 eq "v""#),
+        ("not eq 1", "not eq 1"),
+        ("and pr and or pr", "and pr and or pr"),
+        ("pr pr", "pr pr"),
+        ("organization pr or orange pr", "organization pr or orange pr"),
+        ("android pr and notes pr", "android pr and notes pr"),
+        // Value paths.
+        (r#"emails[type eq "work"]"#, r#"emails[type eq "work"]"#),
+        (r#"emails[not (type eq "work")]"#, r#"emails[not (type eq "work")]"#),
+        (r#"emails[type eq "work" or primary eq true]"#, r#"emails[type eq "work" or primary eq true]"#),
+        (
+            r#"emails[(type eq "a" or type eq "b") and value pr]"#,
+            r#"emails[(type eq "a" or type eq "b") and value pr]"#,
+        ),
+        (
+            r#"addresses[postalCode sw "916" and not (country eq "CA")]"#,
+            r#"addresses[postalCode sw "916" and not (country eq "CA")]"#,
+        ),
+        (r#"not (emails[type eq "work"])"#, r#"not (emails[type eq "work"])"#),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "work"]"#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "work"]"#,
+        ),
+        // The quirk: a sub-attribute comparison after the brackets joins the element's filter.
+        (r#"emails[type eq "work"].value eq "a@b""#, r#"emails[type eq "work" and value eq "a@b"]"#),
+        (
+            r#"emails[type eq "work" and primary eq true].value co "@b""#,
+            r#"emails[type eq "work" and primary eq true and value co "@b"]"#,
+        ),
+        (r#"emails[type eq "a" or type eq "b"].value pr"#, r#"emails[(type eq "a" or type eq "b") and value pr]"#),
+        (
+            r#"emails[type eq "work"].value eq "a@b" and active eq true"#,
+            r#"emails[type eq "work" and value eq "a@b"] and active eq true"#,
+        ),
+    ];
+
+    #[test]
+    fn canonical_text_and_round_trip() {
+        for (input, canonical) in CANONICAL {
+            let parsed = parse_filter(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            let printed = parsed.to_string();
+            assert_eq!(&printed, canonical, "printing {input}");
+            let again = parse_filter(&printed).unwrap_or_else(|e| panic!("{printed}: {e}"));
+            assert_eq!(again, parsed, "round trip of {input}");
+        }
+    }
+
+    #[test]
+    fn precedence_shapes() {
+        let (a, b, c) = (pr("a"), pr("b"), pr("c"));
+        let cases = [
+            ("a pr or b pr and c pr", Filter::Or(vec![a.clone(), Filter::And(vec![b.clone(), c.clone()])])),
+            ("a pr and b pr or c pr", Filter::Or(vec![Filter::And(vec![a.clone(), b.clone()]), c.clone()])),
+            (
+                "not (a pr or b pr) and c pr",
+                Filter::And(vec![Filter::Not(Box::new(Filter::Or(vec![a.clone(), b.clone()]))), c.clone()]),
+            ),
+            ("a pr and b pr and c pr", Filter::And(vec![a.clone(), b.clone(), c.clone()])),
+            ("(a pr or b pr) and c pr", Filter::And(vec![Filter::Or(vec![a.clone(), b.clone()]), c.clone()])),
+            ("a pr and (b pr and c pr)", Filter::And(vec![a.clone(), Filter::And(vec![b.clone(), c.clone()])])),
+        ];
+        for (input, tree) in cases {
+            assert_eq!(parse_filter(input).unwrap(), tree, "{input}");
+        }
+    }
+
+    #[test]
+    fn paths_split_at_the_last_colon() {
+        let f = parse_filter(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "J""#).unwrap();
+        let Filter::Compare(p, _, _) = f else { panic!("{f:?}") };
+        assert_eq!(p, path(Some("urn:ietf:params:scim:schemas:core:2.0:User"), "name", Some("familyName")));
+        let f = parse_filter("members.$ref pr").unwrap();
+        assert_eq!(f, Filter::Present(path(None, "members", Some("$ref"))));
+    }
+
+    #[test]
+    fn quirk_joins_the_element_filter() {
+        let f = parse_filter(r#"emails[type eq "work"].value eq "a@b""#).unwrap();
+        let expected = Filter::ValuePath(
+            path(None, "emails", None),
+            Box::new(Filter::And(vec![eq("type", "work"), eq("value", "a@b")])),
+        );
+        assert_eq!(f, expected);
+    }
+
+    #[test]
+    fn numbers_keep_their_kind() {
+        let value = |s: &str| match parse_filter(&format!("a eq {s}")).unwrap() {
+            Filter::Compare(_, _, v) => v,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(value("-7"), CompValue::Number((-7).into()));
+        assert_eq!(value("12"), CompValue::Number(12.into()));
+        assert!(value("1e3").to_string().parse::<f64>().is_ok_and(|x| x == 1000.0));
+        assert!(value("-1.5E-2").to_string().parse::<f64>().is_ok_and(|x| x == -0.015));
+    }
+
+    /// (input, what the detail must say, character offset).
+    const INVALID: &[(&str, &str, usize)] = &[
+        ("", "an attribute name", 0),
+        ("   ", "an attribute name", 3),
+        ("userName", "a comparison operator", 8),
+        ("userName eq", "a value", 11),
+        ("userName xx \"a\"", "a comparison operator", 9),
+        ("userName eqq \"a\"", "a comparison operator", 9),
+        ("userName eq bjensen", "a value", 12),
+        ("userName eq 'bjensen'", "a value", 12),
+        ("userName eq \"bjensen", "a closing quotation mark", 20),
+        ("userName eq \"a\" and", "an attribute name", 19),
+        ("userName eq \"a\" or", "an attribute name", 18),
+        ("userName eq \"a\" xor b pr", "\"and\", \"or\" or the end", 16),
+        ("userName eq \"a\" andtitle pr", "\"and\", \"or\" or the end", 16),
+        ("(userName pr", "\"and\", \"or\" or \")\"", 12),
+        ("userName pr)", "\"and\", \"or\" or the end", 11),
+        ("()", "an attribute name", 1),
+        ("not userName pr", "\"(\" after \"not\"", 4),
+        ("not (userName pr", "\")\"", 16),
+        ("emails[type eq \"work\"", "\"]\"", 21),
+        ("emails[]", "an attribute name", 7),
+        ("emails[type eq \"w\"]]", "\"and\", \"or\" or the end", 19),
+        ("emails[type[value eq 1]]", "value paths do not nest", 11),
+        ("name.givenName[value eq 1]", "sub-attribute", 14),
+        ("name.givenName.x eq 1", "at most one sub-attribute", 14),
+        ("1abc eq 1", "an attribute name", 0),
+        ("name. eq 1", "an attribute name", 5),
+        (":userName eq 1", "a schema URI", 0),
+        ("urn:x: eq 1", "an attribute name", 6),
+        ("a eq 01", "the end of the number", 6),
+        ("a eq 1.", "the end of the number", 6),
+        ("a eq .5", "a value", 5),
+        ("a eq +1", "a value", 5),
+        ("a eq 1e", "the end of the number", 6),
+        ("a eq -", "a JSON number", 5),
+        ("a eq 1x", "the end of the number", 6),
+        ("a eq 1e400", "within the range", 5),
+        ("a eq truex", "a value", 5),
+        ("a eq \"\\x\"", "an escape", 7),
+        ("a eq \"\\u12\"", "four hex digits", 6),
+        ("a eq \"\\ud83d\"", "a low surrogate", 12),
+        ("a eq \"\\ud83d\\u0041\"", "a low surrogate", 12),
+        ("a eq \"\\ude00\"", "a high surrogate", 6),
+        ("a eq \"tab\there\"", "control characters must be escaped", 9),
+        ("a eq [1]", "a value", 5),
+        ("a eq {}", "a value", 5),
+        ("a pr and", "an attribute name", 8),
+        ("and", "a comparison operator", 3),
+        ("é eq 1", "an attribute name", 0),
+        ("userName eq \"é\" xx", "\"and\", \"or\" or the end", 16),
+        ("[type eq 1]", "an attribute name", 0),
+    ];
+
+    #[test]
+    fn invalid_filters_name_the_offset_and_the_expectation() {
+        for (input, expected, offset) in INVALID {
+            let e = parse_filter(input).expect_err(input);
+            assert_eq!(e.kind, ErrorKind::InvalidFilter, "{input}");
+            assert!(e.detail.contains(expected), "{input}: {}", e.detail);
+            let at = format!("at character offset {offset},");
+            assert!(e.detail.contains(&at), "{input}: {} (wanted {at})", e.detail);
+        }
+    }
+
+    #[test]
+    fn nesting_and_length_are_bounded() {
+        let nested = |n: usize| format!("{}a pr{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_filter(&nested(32)).is_ok());
+        let e = parse_filter(&nested(33)).unwrap_err();
+        assert!(e.detail.contains("at most 32 levels"), "{}", e.detail);
+        let nots = format!("{}a pr{}", "not (".repeat(40), ")".repeat(40));
+        assert_eq!(parse_filter(&nots).unwrap_err().kind, ErrorKind::InvalidFilter);
+        // Deep input far past the limit fails fast instead of exhausting the stack.
+        assert!(parse_filter(&nested(100_000)).is_err());
+        assert!(parse_filter_with(&nested(3), 1000, 2).is_err());
+        assert!(parse_filter_with("emails[type eq \"x\"]", 1000, 0).is_err());
+        let long = format!("a eq \"{}\"", "x".repeat(10_000));
+        assert!(parse_filter(&long).unwrap_err().detail.contains("at most 10000"));
+        assert!(parse_filter_with("a eq \"éé\"", 9, 32).is_ok());
+        assert!(parse_filter_with("a eq \"ééé\"", 9, 32).is_err());
+        let chain = vec!["a pr"; 1000].join(" and ");
+        assert!(matches!(parse_filter(&chain), Ok(Filter::And(t)) if t.len() == 1000));
+    }
+
+    #[test]
+    fn patch_paths() {
+        let cases: &[(&str, &str)] = &[
+            ("userName", "userName"),
+            ("name.givenName", "name.givenName"),
+            ("  emails  ", "emails"),
+            (r#"emails[type eq "work"]"#, r#"emails[type eq "work"]"#),
+            (r#"emails[type eq "work"].value"#, r#"emails[type eq "work"].value"#),
+            (
+                r#"EMAILS[TYPE EQ "work" AND primary EQ true].display"#,
+                r#"EMAILS[TYPE eq "work" and primary eq true].display"#,
+            ),
+            (r#"members[value eq "2819c223"]"#, r#"members[value eq "2819c223"]"#),
+            (
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+            ),
+            (
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+            ),
+            (r#"addresses[type eq "work"].streetAddress"#, r#"addresses[type eq "work"].streetAddress"#),
+        ];
+        for (input, canonical) in cases {
+            let p = parse_patch_path(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(&p.to_string(), canonical);
+            assert_eq!(parse_patch_path(&p.to_string()).unwrap(), p);
+        }
+        let p = parse_patch_path(r#"emails[type eq "work"].value"#).unwrap();
+        assert_eq!(p.attr, path(None, "emails", None));
+        assert_eq!(p.filter, Some(eq("type", "work")));
+        assert_eq!(p.sub.as_deref(), Some("value"));
+        for bad in [
+            "",
+            "emails[",
+            "emails[type eq \"work\"",
+            "emails[type eq \"work\"].",
+            "a b",
+            "name.givenName[value pr]",
+            "emails[type eq 1] eq 2",
+            "a.b.c",
+        ] {
+            let e = parse_patch_path(bad).expect_err(bad);
+            assert_eq!(e.kind, ErrorKind::InvalidPath, "{bad}");
+            assert!(e.detail.contains("at character offset"), "{bad}: {}", e.detail);
+        }
+    }
+}
