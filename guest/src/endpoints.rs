@@ -58,7 +58,7 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
             Ok(Response::json(200, &discovery::schemas(cfg, segments.get(1).copied())?))
         }
         [".search"] => match method.as_str() {
-            "POST" => search_all(ctx, ListParams::from_search_body(req)?),
+            "POST" => search_all(ctx, ListParams::from_search_body(cfg, req)?),
             m => Err(err::method_not_allowed(format!("{m} is not allowed on /.search; use POST"))),
         },
         [endpoint, rest @ ..] if rest.len() <= 1 => {
@@ -67,9 +67,9 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
                 .by_endpoint(endpoint)
                 .ok_or_else(|| err::not_found(format!("no endpoint /{endpoint}")))?;
             match (rest.first().copied(), method.as_str()) {
-                (None, "GET") => list(ctx, rt, ListParams::from_query(req)?),
+                (None, "GET") => list(ctx, rt, ListParams::from_query(cfg, req)?),
                 (None, "POST") => create(ctx, rt, req),
-                (Some(".search"), "POST") => list(ctx, rt, ListParams::from_search_body(req)?),
+                (Some(".search"), "POST") => list(ctx, rt, ListParams::from_search_body(cfg, req)?),
                 (Some(id), "GET") => get(ctx, rt, id, req),
                 (Some(id), "PUT") => replace(ctx, rt, id, req),
                 (Some(id), "DELETE") => delete(ctx, rt, id, req),
@@ -220,11 +220,11 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    fn from_query(req: &Request) -> ScimResult<ListParams> {
+    fn from_query(cfg: &Config, req: &Request) -> ScimResult<ListParams> {
         let mut p = ListParams { start_index: 1, ..Default::default() };
         for (key, value) in req.params() {
             match key.to_ascii_lowercase().as_str() {
-                "filter" => p.filter = Some(filter::parse_filter(&value)?),
+                "filter" => p.filter = Some(parse_filter(cfg, &value)?),
                 "sortby" => p.sort_by = Some(value),
                 "sortorder" => p.descending = sort_order(&value)?,
                 "startindex" => p.start_index = start_index(&value)?,
@@ -237,7 +237,7 @@ impl ListParams {
         Ok(p)
     }
 
-    fn from_search_body(req: &Request) -> ScimResult<ListParams> {
+    fn from_search_body(cfg: &Config, req: &Request) -> ScimResult<ListParams> {
         let body = json_body(req)?;
         let Value::Object(obj) = body else { return Err(err::invalid_syntax("a search request must be an object")) };
         let mut p = ListParams { start_index: 1, ..Default::default() };
@@ -256,7 +256,7 @@ impl ListParams {
         };
         for (key, value) in &obj {
             match key.to_ascii_lowercase().as_str() {
-                "filter" => p.filter = Some(filter::parse_filter(&text(value)?)?),
+                "filter" => p.filter = Some(parse_filter(cfg, &text(value)?)?),
                 "sortby" => p.sort_by = Some(text(value)?),
                 "sortorder" => p.descending = sort_order(&text(value)?)?,
                 "startindex" => p.start_index = start_index(&number(value)?)?,
@@ -268,6 +268,11 @@ impl ListParams {
         }
         Ok(p)
     }
+}
+
+/// A filter within the configured length and nesting limits.
+fn parse_filter(cfg: &Config, text: &str) -> ScimResult<Filter> {
+    filter::parse_filter_with(text, cfg.limits.max_filter_length, cfg.limits.max_filter_depth)
 }
 
 fn sort_order(v: &str) -> ScimResult<bool> {

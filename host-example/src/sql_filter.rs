@@ -55,7 +55,18 @@ fn member_column(path: &str) -> Option<&'static str> {
     }
 }
 
+/// Attributes the engine keeps outside the stored body: `id` is the row's key; most of `meta` is computed.
+fn outside_body(path: &str) -> bool {
+    path == "id" || (path.starts_with("meta.") && !matches!(path, "meta.created" | "meta.lastModified"))
+}
+
 fn present(path: &str, params: &mut Vec<SqlValue>) -> Option<String> {
+    if path == "id" {
+        return Some("1".into());
+    }
+    if outside_body(path) {
+        return None;
+    }
     if path == "members" || member_column(path).is_some() {
         return Some("r.id IN (SELECT m.group_id FROM members m)".into());
     }
@@ -82,6 +93,12 @@ fn compare(c: &Comparison, params: &mut Vec<SqlValue>) -> Option<String> {
         _ => return None,
     };
     let text = matches!(value, SqlValue::Text(_));
+    if c.path == "id" && text && matches!(c.op, CompareOp::Eq) {
+        return Some(bind(params, value, |p| format!("r.id = ?{p}")));
+    }
+    if outside_body(&c.path) {
+        return None;
+    }
     let collate = if text && !c.case_exact { " COLLATE NOCASE" } else { "" };
     let (column, scope) = match member_column(&c.path) {
         Some(col) => (col, "m.group_id FROM members m WHERE 1"),
@@ -184,6 +201,14 @@ mod tests {
         assert_eq!(paths.iter().filter(|p| *p == "emails.value").count(), 2);
         assert!(paths.contains(&"urn:ext:User:employeeNumber".to_string()));
         assert!(paths.contains(&"urn:ext:User:manager.value".to_string()));
+    }
+
+    #[test]
+    fn id_is_the_row_key_and_computed_meta_is_left_to_the_engine() {
+        let cmp = |p: &str| FilterNode::Compare(Comparison { path: p.into(), op: CompareOp::Eq, value: Literal::Text("x".into()), case_exact: true });
+        assert_eq!(translate(&[cmp("id")], 0).unwrap().sql, "r.id = ?1");
+        assert_eq!(translate(&[FilterNode::Present("id".into())], 0).unwrap().sql, "1");
+        assert!(translate(&[cmp("meta.location")], 0).is_none());
     }
 
     #[test]
