@@ -99,6 +99,10 @@ fn compare(c: &Comparison, params: &mut Vec<SqlValue>) -> Option<String> {
     if outside_body(&c.path) {
         return None;
     }
+    // SQLite folds only ASCII case; the engine folds all of Unicode.
+    if matches!(&value, SqlValue::Text(s) if !c.case_exact && !s.is_ascii()) {
+        return None;
+    }
     let collate = if text && !c.case_exact { " COLLATE NOCASE" } else { "" };
     let (column, scope) = match member_column(&c.path) {
         Some(col) => (col, "m.group_id FROM members m WHERE 1"),
@@ -123,8 +127,8 @@ fn compare(c: &Comparison, params: &mut Vec<SqlValue>) -> Option<String> {
                 CompareOp::Sw => format!("{}%", escape_like(&s)),
                 _ => format!("%{}", escape_like(&s)),
             };
-            // LIKE ignores ASCII case only; a case-exact one is left to the engine.
-            if c.case_exact || !s.is_ascii() {
+            // LIKE ignores ASCII case; a case-exact comparison is left to the engine.
+            if c.case_exact {
                 return None;
             }
             bind(params, SqlValue::Text(pattern), |p| format!("{column} LIKE ?{p} ESCAPE '\\'"))

@@ -1,0 +1,125 @@
+//! An in-memory storage for tests and demos. It applies no query (`Applied::Nothing`): the engine does all
+//! filtering, sorting and paging, which makes it the reference the SQL push-down is compared against.
+
+use crate::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::storage::{new_id, Storage};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+struct Row {
+    seq: u64,
+    rtype: String,
+    version: u64,
+    data: String,
+    unique: Vec<UniqueKey>,
+    members: Vec<Member>,
+}
+
+#[derive(Default)]
+pub struct MemoryStorage {
+    rows: Mutex<(u64, BTreeMap<String, Row>)>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> MemoryStorage {
+        MemoryStorage::default()
+    }
+}
+
+fn taken(rows: &BTreeMap<String, Row>, rtype: &str, keys: &[UniqueKey], except: Option<&str>) -> Option<String> {
+    rows.iter()
+        .filter(|(id, r)| r.rtype == rtype && Some(id.as_str()) != except)
+        .flat_map(|(_, r)| r.unique.iter())
+        .find(|k| keys.contains(k))
+        .map(|k| k.attribute.clone())
+}
+
+fn upsert(members: &mut Vec<Member>, add: &[Member]) {
+    for m in add {
+        match members.iter_mut().find(|x| x.value == m.value) {
+            Some(existing) => *existing = m.clone(),
+            None => members.push(m.clone()),
+        }
+    }
+}
+
+fn stored(id: &str, r: &Row, with_members: bool) -> Stored {
+    Stored { id: id.into(), version: r.version.to_string(), data: r.data.clone(), members: with_members.then(|| r.members.clone()) }
+}
+
+impl Storage for MemoryStorage {
+    fn get(&self, rtype: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
+        let g = self.rows.lock().unwrap();
+        Ok(g.1.get(id).filter(|r| r.rtype == rtype).map(|r| stored(id, r, with_members)))
+    }
+
+    fn create(&self, rtype: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+        let mut g = self.rows.lock().unwrap();
+        if let Some(attr) = taken(&g.1, rtype, unique, None) {
+            return Err(StorageError::Conflict(attr));
+        }
+        g.0 += 1;
+        let mut row = Row { seq: g.0, rtype: rtype.into(), version: 1, data: data.into(), unique: unique.to_vec(), members: vec![] };
+        upsert(&mut row.members, members);
+        let id = new_id();
+        let out = stored(&id, &row, false);
+        g.1.insert(id, row);
+        Ok(out)
+    }
+
+    fn update(&self, c: &ResourceChange) -> Result<Stored, StorageError> {
+        let mut g = self.rows.lock().unwrap();
+        let row = g.1.get(&c.id).filter(|r| r.rtype == c.resource_type).ok_or(StorageError::NotFound)?;
+        if c.if_version.as_deref().is_some_and(|v| v != row.version.to_string()) {
+            return Err(StorageError::PreconditionFailed);
+        }
+        if c.data.is_some() {
+            if let Some(attr) = taken(&g.1, &c.resource_type, &c.unique, Some(&c.id)) {
+                return Err(StorageError::Conflict(attr));
+            }
+        }
+        let row = g.1.get_mut(&c.id).expect("checked above");
+        if let Some(data) = &c.data {
+            row.data = data.clone();
+            row.unique = c.unique.clone();
+        }
+        if c.clear_members {
+            row.members.clear();
+        }
+        row.members.retain(|m| !c.remove_members.contains(&m.value));
+        upsert(&mut row.members, &c.add_members);
+        row.version += 1;
+        Ok(stored(&c.id, row, false))
+    }
+
+    fn delete(&self, rtype: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
+        let mut g = self.rows.lock().unwrap();
+        let row = g.1.get(id).filter(|r| r.rtype == rtype).ok_or(StorageError::NotFound)?;
+        if if_version.is_some_and(|v| v != row.version.to_string()) {
+            return Err(StorageError::PreconditionFailed);
+        }
+        g.1.remove(id);
+        for r in g.1.values_mut() {
+            let before = r.members.len();
+            r.members.retain(|m| m.value != id);
+            if r.members.len() != before {
+                r.version += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn search(&self, q: &Query) -> Result<Page, StorageError> {
+        let g = self.rows.lock().unwrap();
+        let mut rows: Vec<(&String, &Row)> = g.1.iter().filter(|(_, r)| r.rtype == q.resource_type).collect();
+        rows.sort_by_key(|(_, r)| r.seq);
+        let items = rows.into_iter().map(|(id, r)| stored(id, r, !q.without_members)).collect();
+        Ok(Page { items, total: None, applied: Applied::Nothing })
+    }
+
+    fn members(&self, rtype: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+        let g = self.rows.lock().unwrap();
+        let row = g.1.get(id).filter(|r| r.rtype == rtype).ok_or(StorageError::NotFound)?;
+        Ok(row.members.iter().skip(start_index.saturating_sub(1) as usize).take(count as usize).cloned().collect())
+    }
+}
