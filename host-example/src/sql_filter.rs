@@ -12,37 +12,88 @@ use rusqlite::types::Value as SqlValue;
 pub struct Translated {
     pub sql: String,
     pub params: Vec<SqlValue>,
+    /// True: the condition is the filter. False: it holds for every match and possibly more (candidates).
+    pub exact: bool,
 }
 
-/// Translates node `index`. None: not exactly expressible here.
+/// Translates node `index`. None: nothing useful is expressible here.
 pub fn translate(nodes: &[FilterNode], index: u32) -> Option<Translated> {
-    let mut t = Translated::default();
-    t.sql = node(nodes, index, &mut t.params, 0)?;
-    Some(t)
+    let mut params = Vec::new();
+    let (sql, exact) = node(nodes, index, &mut params, None, 0)?;
+    Some(Translated { sql, params, exact })
 }
 
 const MAX_DEPTH: usize = 64;
 
-fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, depth: usize) -> Option<String> {
+/// `element` is the multi-valued attribute whose element a sub-filter is about (`emails` in
+/// `emails[type eq "work"]`); its paths are relative to it.
+fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool)> {
     if depth > MAX_DEPTH {
         return None;
     }
+    let full = |p: &str| match element {
+        Some(e) => format!("{e}.{p}"),
+        None => p.to_string(),
+    };
     match nodes.get(index as usize)? {
-        FilterNode::AllOf(children) => join(nodes, children, " AND ", params, depth),
-        FilterNode::AnyOf(children) => join(nodes, children, " OR ", params, depth),
-        FilterNode::Negate(child) => Some(format!("NOT ({})", node(nodes, *child, params, depth + 1)?)),
-        FilterNode::Present(path) => present(path, params),
-        FilterNode::Compare(c) => compare(c, params),
-        FilterNode::ElementMatch(..) => None,
+        FilterNode::AllOf(children) => all_of(nodes, children, params, element, depth),
+        FilterNode::AnyOf(children) => any_of(nodes, children, params, element, depth),
+        // A negated candidate set is not a candidate set; inside an element, "no element matches" is not
+        // "some element does not match".
+        FilterNode::Negate(child) if element.is_none() => match node(nodes, *child, params, None, depth + 1)? {
+            (sql, true) => Some((format!("NOT ({sql})"), true)),
+            _ => None,
+        },
+        FilterNode::Negate(_) => None,
+        FilterNode::Present(path) => present(&full(path), params).map(|s| (s, true)),
+        FilterNode::Compare(c) => {
+            let c = Comparison { path: full(&c.path), ..c.clone() };
+            compare(&c, params).map(|s| (s, true))
+        }
+        // Each condition on its own holds for some element; whether one element holds them all is left to
+        // the engine, unless there is only one condition.
+        FilterNode::ElementMatch((path, child)) if element.is_none() => {
+            let (sql, exact) = node(nodes, *child, params, Some(path), depth + 1)?;
+            let single = matches!(nodes.get(*child as usize), Some(FilterNode::Compare(_) | FilterNode::Present(_)));
+            Some((sql, exact && single))
+        }
+        FilterNode::ElementMatch(_) => None,
     }
 }
 
-fn join(nodes: &[FilterNode], children: &[u32], op: &str, params: &mut Vec<SqlValue>, depth: usize) -> Option<String> {
+/// `a and b`: the parts that translate narrow the candidates even when others do not.
+fn all_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool)> {
+    let mut parts = Vec::new();
+    let mut exact = true;
+    for c in children {
+        let mark = params.len();
+        match node(nodes, *c, params, element, depth + 1) {
+            Some((sql, e)) => {
+                parts.push(format!("({sql})"));
+                exact &= e;
+            }
+            None => {
+                params.truncate(mark);
+                exact = false;
+            }
+        }
+    }
+    (!parts.is_empty()).then(|| (parts.join(" AND "), exact))
+}
+
+/// `a or b`: candidates only when every part gives some.
+fn any_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool)> {
     if children.is_empty() {
         return None;
     }
-    let parts: Option<Vec<String>> = children.iter().map(|c| node(nodes, *c, params, depth + 1).map(|s| format!("({s})"))).collect();
-    Some(parts?.join(op))
+    let mut parts = Vec::new();
+    let mut exact = true;
+    for c in children {
+        let (sql, e) = node(nodes, *c, params, element, depth + 1)?;
+        parts.push(format!("({sql})"));
+        exact &= e;
+    }
+    Some((parts.join(" OR "), exact))
 }
 
 /// Members live in their own table, not in the resource body.
@@ -211,17 +262,24 @@ mod tests {
     fn id_is_the_row_key_and_computed_meta_is_left_to_the_engine() {
         let cmp = |p: &str| FilterNode::Compare(Comparison { path: p.into(), op: CompareOp::Eq, value: Literal::Text("x".into()), case_exact: true });
         assert_eq!(translate(&[cmp("id")], 0).unwrap().sql, "r.id = ?1");
+        let partial = translate(&[cmp("meta.location"), cmp("id"), FilterNode::AllOf(vec![0, 1])], 2).unwrap();
+        assert_eq!((partial.sql.as_str(), partial.exact, partial.params.len()), ("(r.id = ?1)", false, 1));
         assert_eq!(translate(&[FilterNode::Present("id".into())], 0).unwrap().sql, "1");
         assert!(translate(&[cmp("meta.location")], 0).is_none());
     }
 
     #[test]
-    fn element_match_is_left_to_the_engine() {
+    fn element_match_gives_candidates() {
         let nodes = vec![
             FilterNode::Present("type".into()),
             FilterNode::ElementMatch(("emails".into(), 0)),
         ];
-        assert!(translate(&nodes, 1).is_none());
+        let t = translate(&nodes, 1).unwrap();
+        assert!(t.exact, "one condition on an element is exact");
+        let cmp = |p: &str| FilterNode::Compare(Comparison { path: p.into(), op: CompareOp::Eq, value: Literal::Text("x".into()), case_exact: false });
+        let nodes = vec![cmp("type"), cmp("value"), FilterNode::AllOf(vec![0, 1]), FilterNode::ElementMatch(("emails".into(), 2))];
+        let t = translate(&nodes, 3).unwrap();
+        assert!(!t.exact && t.params.len() == 4 && t.params[0] == SqlValue::Text("emails.type".into()), "{t:?}");
     }
 
     #[test]

@@ -281,7 +281,7 @@ fn order_by(q: &Query) -> Option<String> {
 fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
     use rusqlite::types::Value as SqlValue;
     let translated = match &q.filter {
-        None => Some(sql_filter::Translated { sql: "1".into(), params: vec![] }),
+        None => Some(sql_filter::Translated { sql: "1".into(), params: vec![], exact: true }),
         Some(f) => sql_filter::translate(&f.nodes, f.root),
     };
     let mut params: Vec<SqlValue> = vec![SqlValue::Text(q.resource_type.clone())];
@@ -290,7 +290,12 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
             // The filter's parameters follow the resource type (?1): renumber its placeholders.
             let sql = renumber(&t.sql, 1);
             params.extend(t.params);
-            let applied = if order_by(q).is_some() { Applied::Everything } else { Applied::FilterOnly };
+            let applied = match (t.exact, order_by(q).is_some()) {
+                (true, true) => Applied::Everything,
+                (true, false) => Applied::FilterOnly,
+                // Candidates: every match and maybe more; the engine checks each.
+                (false, _) => Applied::Nothing,
+            };
             (sql, applied)
         }
         None => ("1".to_string(), Applied::Nothing),

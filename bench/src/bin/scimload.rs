@@ -1,0 +1,247 @@
+//! `scimload`: a bounded SCIM load driver. Runs phases against any SCIM base URL and prints, for each,
+//! throughput, median and 99th-percentile latency, and errors.
+
+use anyhow::{bail, Result};
+use clap::Parser;
+use scimkit_bench::{encode, Client, Stats};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Clone)]
+#[command(about = "Bounded SCIM load phases against one server")]
+struct Args {
+    /// SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2
+    #[arg(long)]
+    base: String,
+    #[arg(long, default_value = "")]
+    token: String,
+    /// Name of the server in the output.
+    #[arg(long, default_value = "server")]
+    label: String,
+    /// Phases to run, in order.
+    #[arg(long, value_delimiter = ',', default_value = "seed,get,filter,complex,list,patch,getput,group")]
+    phases: Vec<String>,
+    /// Users created by the seed phase.
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
+    /// Members added one PATCH at a time by the group phase.
+    #[arg(long, default_value_t = 1000)]
+    members: usize,
+    /// Seconds per timed phase.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 8)]
+    threads: usize,
+    /// Appends one JSON object per phase to this file.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+/// A per-thread pseudo-random sequence (xorshift): cheap, and no shared state.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+struct Seeded {
+    ids: Vec<String>,
+}
+
+fn user(i: usize) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": format!("user{i}"),
+        "name": {"givenName": format!("Given{i}"), "familyName": format!("Family{}", i % 100)},
+        "emails": [{"value": format!("user{i}@example.com"), "type": "work", "primary": true}],
+        "active": i % 2 == 0,
+    })
+}
+
+fn timed(args: &Args, f: impl Fn(&Client, &mut Rng) -> Result<bool> + Sync) -> Stats {
+    let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
+    let started = Instant::now();
+    let total = Mutex::new(Stats::default());
+    std::thread::scope(|s| {
+        for t in 0..args.threads {
+            let (total, f) = (&total, &f);
+            s.spawn(move || {
+                let client = Client::new(&args.base, &args.token);
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1) * 0x1000_0001);
+                let mut local = Stats::default();
+                while Instant::now() < deadline {
+                    let t0 = Instant::now();
+                    match f(&client, &mut rng) {
+                        Ok(true) => local.latencies.push(t0.elapsed()),
+                        _ => local.errors += 1,
+                    }
+                }
+                total.lock().unwrap().merge(local);
+            });
+        }
+    });
+    let mut stats = total.into_inner().unwrap();
+    stats.elapsed = started.elapsed();
+    stats
+}
+
+fn seed(args: &Args) -> Result<(Stats, Seeded)> {
+    let next = AtomicU64::new(0);
+    let ids = Mutex::new(vec![String::new(); args.users]);
+    let total = Mutex::new(Stats::default());
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..args.threads {
+            s.spawn(|| {
+                let client = Client::new(&args.base, &args.token);
+                let mut local = Stats::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    if i >= args.users {
+                        break;
+                    }
+                    let t0 = Instant::now();
+                    match client.send("POST", "/Users", Some(&user(i))) {
+                        Ok(r) if r.status == 201 => {
+                            local.latencies.push(t0.elapsed());
+                            ids.lock().unwrap()[i] = r.json()["id"].as_str().unwrap_or_default().to_string();
+                        }
+                        _ => local.errors += 1,
+                    }
+                }
+                total.lock().unwrap().merge(local);
+            });
+        }
+    });
+    let mut stats = total.into_inner().unwrap();
+    stats.elapsed = started.elapsed();
+    let ids: Vec<String> = ids.into_inner().unwrap().into_iter().filter(|i| !i.is_empty()).collect();
+    if ids.is_empty() {
+        bail!("seeding created no user");
+    }
+    Ok((stats, Seeded { ids }))
+}
+
+/// Adds members one PATCH at a time; returns all latencies in order.
+fn group_growth(args: &Args, seeded: &Seeded) -> Result<(Stats, f64, f64)> {
+    let client = Client::new(&args.base, &args.token);
+    let g = client.send("POST", "/Groups", Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("growth-{}", std::process::id())})))?;
+    if g.status != 201 {
+        bail!("creating the group failed: {} {}", g.status, g.body);
+    }
+    let gid = g.json()["id"].as_str().unwrap_or_default().to_string();
+    let mut stats = Stats::default();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(args.seconds * 12.0);
+    for i in 0..args.members {
+        if Instant::now() > deadline {
+            break;
+        }
+        let member = seeded.ids.get(i).cloned().unwrap_or_else(|| format!("member-{i}"));
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": member}]}]});
+        let t0 = Instant::now();
+        match client.send("PATCH", &format!("/Groups/{gid}?excludedAttributes=members"), Some(&body)) {
+            Ok(r) if r.status == 200 || r.status == 204 => stats.latencies.push(t0.elapsed()),
+            _ => stats.errors += 1,
+        }
+    }
+    stats.elapsed = started.elapsed();
+    let n = stats.latencies.len();
+    let median = |v: &[Duration]| Stats { latencies: v.to_vec(), ..Default::default() }.quantile_ms(0.5);
+    let first = median(&stats.latencies[..n.min(100)]);
+    let last = median(&stats.latencies[n.saturating_sub(100)..]);
+    Ok((stats, first, last))
+}
+
+fn report(args: &Args, phase: &str, stats: &Stats, extra: Value) -> Result<()> {
+    println!(
+        "{:<10} {:<8} {:>8} {:>10.0} {:>9.2} {:>9.2} {:>7} {}",
+        args.label,
+        phase,
+        stats.latencies.len(),
+        stats.throughput(),
+        stats.quantile_ms(0.5),
+        stats.quantile_ms(0.99),
+        stats.errors,
+        if extra.is_null() { String::new() } else { extra.to_string() }
+    );
+    if let Some(path) = &args.json {
+        let line = json!({"server": args.label, "phase": phase, "requests": stats.latencies.len(),
+            "throughput": stats.throughput(), "p50_ms": stats.quantile_ms(0.5), "p99_ms": stats.quantile_ms(0.99),
+            "errors": stats.errors, "extra": extra});
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        writeln!(f, "{line}")?;
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    println!("{:<10} {:<8} {:>8} {:>10} {:>9} {:>9} {:>7}", "server", "phase", "requests", "req/s", "p50 ms", "p99 ms", "errors");
+    let mut seeded: Option<Seeded> = None;
+    for phase in &args.phases {
+        let ids = || seeded.as_ref().map(|s| s.ids.clone()).unwrap_or_default();
+        let n = args.users.max(1);
+        let stats = match phase.as_str() {
+            "seed" => {
+                let (stats, s) = seed(&args)?;
+                seeded = Some(s);
+                stats
+            }
+            "get" => {
+                let ids = ids();
+                timed(&args, |c, r| Ok(c.send("GET", &format!("/Users/{}", ids[r.below(ids.len())]), None)?.status == 200))
+            }
+            "filter" => timed(&args, |c, r| {
+                let f = encode(&format!("userName eq \"user{}\"", r.below(n)));
+                let reply = c.send("GET", &format!("/Users?filter={f}"), None)?;
+                Ok(reply.status == 200 && reply.json()["totalResults"] == 1)
+            }),
+            "complex" => timed(&args, |c, r| {
+                let f = encode(&format!("emails[type eq \"work\" and value co \"user{}@\"] and active eq true", r.below(n)));
+                Ok(c.send("GET", &format!("/Users?filter={f}"), None)?.status == 200)
+            }),
+            "list" => timed(&args, |c, r| {
+                Ok(c.send("GET", &format!("/Users?startIndex={}&count=50", r.below(n) + 1), None)?.status == 200)
+            }),
+            "patch" => {
+                let ids = ids();
+                timed(&args, |c, r| {
+                    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "replace", "path": "displayName", "value": format!("name {}", r.below(1000))}]});
+                    Ok(c.send("PATCH", &format!("/Users/{}", ids[r.below(ids.len())]), Some(&body))?.status == 200)
+                })
+            }
+            "getput" => {
+                let ids = ids();
+                timed(&args, |c, r| {
+                    let path = format!("/Users/{}", ids[r.below(ids.len())]);
+                    let got = c.send("GET", &path, None)?;
+                    if got.status != 200 {
+                        return Ok(false);
+                    }
+                    Ok(c.send("PUT", &path, Some(&got.json()))?.status == 200)
+                })
+            }
+            "group" => {
+                let s = seeded.as_ref().map(|s| Seeded { ids: s.ids.clone() }).unwrap_or(Seeded { ids: vec![] });
+                let (stats, first, last) = group_growth(&args, &s)?;
+                report(&args, phase, &stats, json!({"first100_p50_ms": first, "last100_p50_ms": last, "ratio": last / first}))?;
+                continue;
+            }
+            other => bail!("unknown phase {other}"),
+        };
+        report(&args, phase, &stats, Value::Null)?;
+    }
+    Ok(())
+}
