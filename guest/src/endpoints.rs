@@ -20,7 +20,7 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn now_text(&self) -> String {
+    pub(crate) fn now_text(&self) -> String {
         self.now.to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 }
@@ -68,7 +68,7 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
                 (Some(id), "GET") => get(ctx, rt, id, req),
                 (Some(id), "PUT") => replace(ctx, rt, id, req),
                 (Some(id), "DELETE") => delete(ctx, rt, id, req),
-                (Some(_), "PATCH") => Err(err::not_implemented("PATCH is not supported yet")),
+                (Some(id), "PATCH") => crate::patch::patch(ctx, rt, id, req),
                 (_, m) => Err(err::method_not_allowed(format!("{m} is not allowed on {}", req.path))),
             }
         }
@@ -94,7 +94,7 @@ pub fn json_body(req: &Request) -> ScimResult<Value> {
 }
 
 /// `If-Match` as a stored version: `W/"3"` and `"3"` both name version 3; `*` matches any.
-fn if_match(req: &Request) -> Option<String> {
+pub(crate) fn if_match(req: &Request) -> Option<String> {
     let raw = req.header("if-match")?.trim();
     if raw == "*" {
         return None;
@@ -102,18 +102,18 @@ fn if_match(req: &Request) -> Option<String> {
     Some(raw.trim_start_matches("W/").trim_matches('"').to_string())
 }
 
-fn single(cfg: &Config, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+pub(crate) fn single(cfg: &Config, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
     let body = projection.apply(cfg, rt, render(cfg, rt, stored)?);
     Ok(Response::json(status, &body).with_header("ETag", etag(&stored.version)))
 }
 
-fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
+pub(crate) fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
     let params = req.params();
     let find = |name: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     Projection::from_params(cfg, rt, find("attributes"), find("excludedAttributes"))
 }
 
-fn stamp_meta(data: &mut Map<String, Value>, created: Option<Value>, now: &str) {
+pub(crate) fn stamp_meta(data: &mut Map<String, Value>, created: Option<Value>, now: &str) {
     let created = created.unwrap_or_else(|| json!(now));
     data.insert("meta".into(), json!({"created": created, "lastModified": now}));
 }
@@ -129,7 +129,7 @@ fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Respons
     Ok(resp.with_header("Location", location(ctx.cfg, rt, &stored.id)))
 }
 
-fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bool) -> ScimResult<Stored> {
+pub(crate) fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bool) -> ScimResult<Stored> {
     ctx.store
         .get(&rt.name, id, with_members)?
         .ok_or_else(|| err::not_found(format!("{} {id} not found", rt.name)))

@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod error;
 pub mod filter;
 pub mod http;
+pub mod patch;
 pub mod projection;
 pub mod quirks;
 pub mod resource;
