@@ -420,3 +420,170 @@ fn service_provider_config_offers_patch() {
     let mut api = Api::new();
     assert_eq!(api.get("/ServiceProviderConfig")["patch"]["supported"], true);
 }
+
+/// Three users and a group holding the first two.
+fn group_with_members(api: &mut Api<impl Store>) -> (String, [String; 3]) {
+    let users = ["u1", "u2", "u3"].map(|n| api.create("/Users", json!({"userName": n})));
+    let members: Vec<Value> = users[..2].iter().map(|u| json!({"value": u, "type": "User"})).collect();
+    let group = api.create("/Groups", json!({"displayName": "Tour Guides", "members": members}));
+    (group, users)
+}
+
+fn member_ids(group: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = group["members"]
+        .as_array()
+        .map(|ms| ms.iter().filter_map(|m| m["value"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn group_membership_forms() {
+    type Case = (&'static str, fn(&[String; 3], &str) -> Value, Result<fn(&[String; 3]) -> Vec<String>, &'static str>);
+    let cases: Vec<Case> = vec![
+        ("add (Entra ID, with a null $ref)", |u, _| json!([{"op":"Add","path":"members","value":[{"$ref":null,"value":u[2]}]}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()])),
+        ("add an existing member does not duplicate it", |u, _| json!([{"op":"add","path":"members","value":[{"value":u[0]}]}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone()])),
+        ("add, no path", |u, _| json!([{"op":"add","value":{"members":[{"value":u[2]}]}}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()])),
+        ("remove the listed members (Entra ID)", |u, _| json!([{"op":"Remove","path":"members","value":[{"value":u[0]}]}]),
+            Ok(|u| vec![u[1].clone()])),
+        ("remove by filter, then add (Okta)", |u, _| json!([
+                {"op":"remove","path":format!("members[value eq \"{}\"]", u[0])},
+                {"op":"add","path":"members","value":[{"value":u[2]},{"value":u[0]}]}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()])),
+        ("remove by filter", |u, _| json!([{"op":"remove","path":format!("members[value eq \"{}\"]", u[1])}]),
+            Ok(|u| vec![u[0].clone()])),
+        ("remove by an or of values", |u, _| json!([{"op":"remove","path":format!("members[value eq \"{}\" or value eq \"{}\"]", u[0], u[1])}]),
+            Ok(|_| vec![])),
+        ("remove by another filter loads the members", |_, _| json!([{"op":"remove","path":"members[type eq \"User\"]"}]),
+            Ok(|_| vec![])),
+        ("remove all", |_, _| json!([{"op":"remove","path":"members"}]), Ok(|_| vec![])),
+        ("replace with [] empties the group (Okta)", |_, _| json!([{"op":"replace","path":"members","value":[]}]), Ok(|_| vec![])),
+        ("replace", |u, _| json!([{"op":"replace","path":"members","value":[{"value":u[2]}]}]), Ok(|u| vec![u[2].clone()])),
+        ("replace one member by filter", |u, _| json!([{"op":"replace","path":format!("members[value eq \"{}\"]", u[0]),"value":[{"value":u[2]}]}]),
+            Ok(|u| vec![u[1].clone(), u[2].clone()])),
+        ("rename with the group's own id in the value (Okta)", |_, g| json!([{"op":"replace","value":{"id":g,"displayName":"new"}}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone()])),
+        ("a member's sub-attribute", |u, _| json!([{"op":"replace","path":format!("members[value eq \"{}\"].display", u[0]),"value":"x"}]),
+            Err("mutability")),
+        ("add with a filter", |u, _| json!([{"op":"add","path":"members[type eq \"User\"]","value":[{"value":u[2]}]}]),
+            Err("invalidPath")),
+        ("a member without an id", |_, _| json!([{"op":"add","path":"members","value":[{"display":"x"}]}]), Err("invalidValue")),
+    ];
+    for (name, ops, want) in cases {
+        let mut api = Api::new();
+        let (group, users) = group_with_members(&mut api);
+        let path = format!("/Groups/{group}");
+        let (status, body) = api.patch(&path, ops(&users, &group));
+        let after = api.get(&path);
+        match want {
+            Ok(members) => {
+                assert_eq!(status, 200, "{name}: {body}");
+                let mut expected = members(&users);
+                expected.sort();
+                assert_eq!(member_ids(&body), expected, "{name}: response");
+                assert_eq!(member_ids(&after), expected, "{name}: stored");
+            }
+            Err(scim_type) => {
+                assert_eq!((status, body["scimType"].as_str()), (400, Some(scim_type)), "{name}: {body}");
+                assert_eq!(member_ids(&after), member_ids(&json!({"members":[{"value":users[0]},{"value":users[1]}]})));
+            }
+        }
+    }
+}
+
+#[test]
+fn group_rename_keeps_members_and_refuses_another_id() {
+    let mut api = Api::new();
+    let (group, _) = group_with_members(&mut api);
+    let path = format!("/Groups/{group}");
+    let (status, body) = api.patch(&path, json!([{"op":"replace","value":{"id":group,"displayName":"Renamed"}}]));
+    assert_eq!((status, body["displayName"].as_str()), (200, Some("Renamed")));
+    let (status, body) = api.patch(&path, json!([{"op":"replace","value":{"id":"other","displayName":"X"}}]));
+    assert_eq!((status, body["scimType"].as_str()), (400, Some("mutability")));
+}
+
+/// Records what the engine asks of storage.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryStore,
+    /// `with_members` of every `get`.
+    gets: Vec<bool>,
+    member_pages: usize,
+    updates: Vec<Update>,
+}
+
+impl Store for Counting {
+    fn get(&mut self, rt: &str, id: &str, with_members: bool) -> StoreResult<Option<Stored>> {
+        self.gets.push(with_members);
+        self.inner.get(rt, id, with_members)
+    }
+    fn create(&mut self, rt: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> StoreResult<Stored> {
+        self.inner.create(rt, data, unique, members)
+    }
+    fn update(&mut self, change: &Update) -> StoreResult<Stored> {
+        self.updates.push(change.clone());
+        self.inner.update(change)
+    }
+    fn delete(&mut self, rt: &str, id: &str, if_version: Option<&str>) -> StoreResult<()> {
+        self.inner.delete(rt, id, if_version)
+    }
+    fn search(&mut self, query: &Query) -> StoreResult<Page> {
+        self.inner.search(query)
+    }
+    fn members(&mut self, rt: &str, id: &str, start: u32, count: u32) -> StoreResult<Vec<Member>> {
+        self.member_pages += 1;
+        self.inner.members(rt, id, start, count)
+    }
+    fn resolve_principal(&mut self, principal: &str) -> StoreResult<Option<(String, String)>> {
+        self.inner.resolve_principal(principal)
+    }
+}
+
+fn big_group(config: &str) -> (Api<Counting>, String) {
+    let mut api = Api::with(config, Counting::default());
+    let members: Vec<Member> =
+        (0..100_000).map(|i| Member { value: format!("m{i}"), kind: Some("User".into()), display: None }).collect();
+    let data = json!({"displayName": "everyone", "meta": {"created": "2023-01-01T00:00:00.000Z"}}).to_string();
+    let unique = [UniqueKey { attribute: "displayName".into(), value: "everyone".into() }];
+    let stored = api.store.inner.create("Group", &data, &unique, &members).expect("created");
+    (api, stored.id)
+}
+
+#[test]
+fn a_group_of_100000_members_is_patched_with_the_delta_only() {
+    let ops = patch_body(json!([
+        {"op":"Add","path":"members","value":[{"$ref":null,"value":"newcomer"}]},
+        {"op":"remove","path":"members[value eq \"m5\"]"},
+        {"op":"Remove","path":"members","value":[{"value":"m6"}]},
+        {"op":"replace","path":"displayName","value":"all of us"}]));
+    let (mut api, id) = big_group(BASE);
+    let resp = api.call("PATCH", &format!("/Groups/{id}?excludedAttributes=members"), Some(&ops), &[]);
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    let body = json_of(&resp);
+    assert!(body.get("members").is_none());
+    assert_eq!(body["displayName"], "all of us");
+    assert_eq!(api.store.gets, vec![false], "the member list is never loaded");
+    assert_eq!(api.store.member_pages, 0);
+    let [update] = api.store.updates.as_slice() else { panic!("one write, got {}", api.store.updates.len()) };
+    assert!(!update.clear_members);
+    assert_eq!(update.remove_members, vec!["m5".to_string(), "m6".to_string()]);
+    assert_eq!(update.add_members.iter().map(|m| m.value.as_str()).collect::<Vec<_>>(), vec!["newcomer"]);
+    assert_eq!(update.if_version.as_deref(), Some("1"));
+    let stored = api.store.inner.get("Group", &id, true).ok().flatten().and_then(|s| s.members).unwrap_or_default();
+    assert_eq!(stored.len(), 99_999);
+
+    let config = r#"{"baseUrl":"https://example.com/scim/v2","switches":{"patchResponse":"noContent"}}"#;
+    let (mut api, id) = big_group(config);
+    let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
+    assert_eq!(resp.status, 204);
+    assert_eq!(api.store.gets, vec![false], "204 reads nothing back");
+
+    let (mut api, id) = big_group(BASE);
+    let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
+    assert_eq!(json_of(&resp)["members"].as_array().map(Vec::len), Some(99_999));
+    assert_eq!(api.store.gets, vec![false, true], "members are read once, after the write, to show them");
+}
