@@ -35,7 +35,10 @@ pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimR
             return Err(StoreError::PreconditionFailed.into());
         }
     }
-    Err(ScimError::new(ErrorKind::Conflict, "the resource kept changing during the PATCH; retry it"))
+    Err(ScimError::new(
+        ErrorKind::Conflict,
+        "the resource kept changing during the PATCH; retry it",
+    ))
 }
 
 /// Prefixes an error with the index of the operation it comes from.
@@ -45,7 +48,13 @@ pub(crate) fn in_operation(i: usize, mut e: ScimError) -> ScimError {
 }
 
 /// One read-apply-write round. `Ok(None)`: another writer got in between.
-fn attempt(ctx: &mut Ctx, rt: &ResourceType, id: &str, operations: &[Operation], expected: Option<&str>) -> ScimResult<Option<Stored>> {
+fn attempt(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    id: &str,
+    operations: &[Operation],
+    expected: Option<&str>,
+) -> ScimResult<Option<Stored>> {
     let cfg = ctx.cfg;
     let current = fetch(ctx, rt, id, false)?;
     if expected.is_some_and(|v| v != current.version) {
@@ -56,14 +65,22 @@ fn attempt(ctx: &mut Ctx, rt: &ResourceType, id: &str, operations: &[Operation],
     let mut doc = old.clone();
     let mut membership = members::State::default();
     for (i, o) in operations.iter().enumerate() {
-        let mut run = Run { ctx: &mut *ctx, rt, id, doc: &mut doc, membership: &mut membership };
+        let mut run = Run {
+            ctx: &mut *ctx,
+            rt,
+            id,
+            doc: &mut doc,
+            membership: &mut membership,
+        };
         run.operation(o).map_err(|e| in_operation(i, e))?;
     }
     check_required(cfg, rt, &old, &doc)?;
     let mut prepared = resource::ingest(cfg, rt, Value::Object(doc.clone()), Some(&old))?;
     forget_removed_write_only(cfg.registry.core_schema(rt), &doc, &mut prepared.data);
     let mut before = old;
-    let created = before.remove("meta").and_then(|m| m.get("created").cloned());
+    let created = before
+        .remove("meta")
+        .and_then(|m| m.get("created").cloned());
     // RFC 7644 §3.5.2.1: a PATCH that changes nothing does not write, and leaves lastModified alone.
     if prepared.data == before && membership.delta.is_empty() {
         return Ok(Some(current));
@@ -89,7 +106,12 @@ fn attempt(ctx: &mut Ctx, rt: &ResourceType, id: &str, operations: &[Operation],
 }
 
 /// 200 with the resource, or 204 when configured. Members are read back only when the response shows them.
-fn respond(ctx: &mut Ctx, rt: &ResourceType, stored: Stored, req: &Request) -> ScimResult<Response> {
+fn respond(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    stored: Stored,
+    req: &Request,
+) -> ScimResult<Response> {
     let cfg = ctx.cfg;
     if cfg.switches.patch_response == PatchResponse::NoContent {
         return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
@@ -98,34 +120,65 @@ fn respond(ctx: &mut Ctx, rt: &ResourceType, stored: Stored, req: &Request) -> S
     let stored = if resource::has_members(cfg, rt) && !projection.excludes_members() {
         fetch(ctx, rt, &stored.id, true)?
     } else {
-        Stored { members: None, ..stored }
+        Stored {
+            members: None,
+            ..stored
+        }
     };
     single(cfg, rt, 200, &stored, &projection)
 }
 
 /// RFC 7644 §3.5.2.2: removing a required attribute is 400 `mutability`.
-fn check_required(cfg: &crate::config::Config, rt: &ResourceType, old: &Map<String, Value>, new: &Map<String, Value>) -> ScimResult<()> {
+fn check_required(
+    cfg: &crate::config::Config,
+    rt: &ResourceType,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> ScimResult<()> {
     let reg = &cfg.registry;
-    let object = |m: &Map<String, Value>, urn: &str| m.get(urn).and_then(Value::as_object).cloned().unwrap_or_default();
+    let object = |m: &Map<String, Value>, urn: &str| {
+        m.get(urn)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
     let mut scopes = vec![(reg.core_schema(rt), None, old.clone(), new.clone())];
     for (_, ext) in reg.extensions(rt) {
-        scopes.push((ext, Some(ext.id.as_str()), object(old, &ext.id), object(new, &ext.id)));
+        scopes.push((
+            ext,
+            Some(ext.id.as_str()),
+            object(old, &ext.id),
+            object(new, &ext.id),
+        ));
     }
     for (schema, urn, before, after) in scopes {
         let lost = schema.attributes.iter().find(|a| {
-            a.required && a.mutability != Mutability::ReadOnly && before.contains_key(&a.name) && !after.contains_key(&a.name)
+            a.required
+                && a.mutability != Mutability::ReadOnly
+                && before.contains_key(&a.name)
+                && !after.contains_key(&a.name)
         });
         if let Some(a) = lost {
             let name = urn.map_or_else(|| a.name.clone(), |u| format!("{u}:{}", a.name));
-            return Err(err::mutability(format!("{name} is required and cannot be removed")));
+            return Err(err::mutability(format!(
+                "{name} is required and cannot be removed"
+            )));
         }
     }
     Ok(())
 }
 
 /// `ingest` keeps write-only attributes a PUT body leaves out; a PATCH that removed one means it.
-fn forget_removed_write_only(core: &Schema, doc: &Map<String, Value>, data: &mut Map<String, Value>) {
-    for a in core.attributes.iter().filter(|a| a.mutability == Mutability::WriteOnly) {
+fn forget_removed_write_only(
+    core: &Schema,
+    doc: &Map<String, Value>,
+    data: &mut Map<String, Value>,
+) {
+    for a in core
+        .attributes
+        .iter()
+        .filter(|a| a.mutability == Mutability::WriteOnly)
+    {
         if !doc.contains_key(&a.name) {
             data.remove(&a.name);
         }
@@ -150,7 +203,9 @@ impl Run<'_, '_> {
         if let Some(ext) = cfg.registry.extension(self.rt, path) {
             return self.extension(o.op, &ext.id, o.value.clone());
         }
-        let Some(t) = target::resolve(cfg, self.rt, path)? else { return Ok(()) };
+        let Some(t) = target::resolve(cfg, self.rt, path)? else {
+            return Ok(());
+        };
         if t.read_only() {
             return Err(err::mutability(format!("{path} is read-only")));
         }
@@ -160,7 +215,11 @@ impl Run<'_, '_> {
     fn on_target(&mut self, op: Op, t: &target::Target, value: Option<Value>) -> ScimResult<()> {
         let cfg = self.ctx.cfg;
         if t.ext.is_none() && t.attr.name == "members" && resource::has_members(cfg, self.rt) {
-            let mut src = members::Source { store: &mut *self.ctx.store, rt: self.rt, id: self.id };
+            let mut src = members::Source {
+                store: &mut *self.ctx.store,
+                rt: self.rt,
+                id: self.id,
+            };
             return members::apply(cfg, &mut src, self.membership, op, t, value);
         }
         ops::apply(cfg, self.rt, self.doc, op, t, value)
@@ -183,7 +242,9 @@ impl Run<'_, '_> {
     fn each_value(&mut self, op: Op, value: Value, urn: Option<&str>) -> ScimResult<()> {
         let cfg = self.ctx.cfg;
         let Value::Object(obj) = value else {
-            return Err(err::invalid_value("without a path, the value must be an object of attributes"));
+            return Err(err::invalid_value(
+                "without a path, the value must be an object of attributes",
+            ));
         };
         for (key, v) in obj {
             if urn.is_none() {
@@ -194,15 +255,25 @@ impl Run<'_, '_> {
                     match v {
                         Value::Null => continue,
                         v @ Value::Object(_) => self.each_value(op, v, Some(&ext.id))?,
-                        _ => return Err(err::invalid_value(format!("{}: an extension must be a JSON object", ext.id))),
+                        _ => {
+                            return Err(err::invalid_value(format!(
+                                "{}: an extension must be a JSON object",
+                                ext.id
+                            )))
+                        }
                     }
                     continue;
                 }
             }
             let path = urn.map_or_else(|| key.clone(), |u| format!("{u}:{key}"));
-            let Some(t) = target::resolve(cfg, self.rt, &path)? else { continue };
+            let Some(t) = target::resolve(cfg, self.rt, &path)? else {
+                continue;
+            };
             if t.read_only() {
-                if t.ext.is_none() && t.sub.is_none() && quirks::echoed_read_only(&t.attr.name, &v, self.id) {
+                if t.ext.is_none()
+                    && t.sub.is_none()
+                    && quirks::echoed_read_only(&t.attr.name, &v, self.id)
+                {
                     continue;
                 }
                 return Err(err::mutability(format!("{path} is read-only")));

@@ -56,8 +56,14 @@ fn in_container(
         container.remove(name);
     }
     // RFC 7643 §2.2: an immutable attribute may be given a value once, never changed or removed.
-    if t.attr.mutability == Mutability::Immutable && before.is_some() && before.as_ref() != container.get(name) {
-        return Err(err::mutability(format!("{} is immutable and already has a value", t.text)));
+    if t.attr.mutability == Mutability::Immutable
+        && before.is_some()
+        && before.as_ref() != container.get(name)
+    {
+        return Err(err::mutability(format!(
+            "{} is immutable and already has a value",
+            t.text
+        )));
     }
     Ok(())
 }
@@ -71,14 +77,25 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-fn write(cfg: &Config, rt: &ResourceType, c: &mut Map<String, Value>, op: Op, t: &Target, value: Value) -> ScimResult<()> {
+fn write(
+    cfg: &Config,
+    rt: &ResourceType,
+    c: &mut Map<String, Value>,
+    op: Op,
+    t: &Target,
+    value: Value,
+) -> ScimResult<()> {
     let new = match (&t.filter, t.sub) {
         (Some(_), None) => one_element(cfg, t, value)?,
         (_, sub) => resource::ingest_attribute(cfg, sub.unwrap_or(t.attr), &t.text, value)?,
     };
     // RFC 7643 §2.5: null and [] are "unassigned"; adding nothing changes nothing, replacing with nothing removes.
     let Some(new) = new else {
-        return if op == Op::Replace { remove(cfg, rt, c, t, None) } else { Ok(()) };
+        return if op == Op::Replace {
+            remove(cfg, rt, c, t, None)
+        } else {
+            Ok(())
+        };
     };
     let name = &t.attr.name;
     match (&t.filter, t.sub) {
@@ -150,7 +167,12 @@ fn write_filtered(
                 element.insert(sub.name.clone(), v);
             }
             (None, Value::Object(given)) => element.extend(given),
-            (None, _) => return Err(err::invalid_value(format!("{}: expected a JSON object", t.text))),
+            (None, _) => {
+                return Err(err::invalid_value(format!(
+                    "{}: expected a JSON object",
+                    t.text
+                )))
+            }
         }
         let canonical = one_element(cfg, t, Value::Object(element))?
             .ok_or_else(|| err::invalid_value(format!("{}: the value is empty", t.text)))?;
@@ -158,11 +180,18 @@ fn write_filtered(
         items.push(canonical);
     } else {
         for &i in &touched {
-            let Some(item) = items.get_mut(i).and_then(Value::as_object_mut) else { continue };
+            let Some(item) = items.get_mut(i).and_then(Value::as_object_mut) else {
+                continue;
+            };
             match (t.sub, &new) {
                 (Some(sub), v) => set_sub(item, sub, v.clone(), &t.text)?,
                 (None, Value::Object(given)) => merge(t, item, given.clone())?,
-                (None, _) => return Err(err::invalid_value(format!("{}: expected a JSON object", t.text))),
+                (None, _) => {
+                    return Err(err::invalid_value(format!(
+                        "{}: expected a JSON object",
+                        t.text
+                    )))
+                }
             }
         }
     }
@@ -171,7 +200,13 @@ fn write_filtered(
     Ok(())
 }
 
-fn remove(cfg: &Config, rt: &ResourceType, c: &mut Map<String, Value>, t: &Target, listed: Option<&Value>) -> ScimResult<()> {
+fn remove(
+    cfg: &Config,
+    rt: &ResourceType,
+    c: &mut Map<String, Value>,
+    t: &Target,
+    listed: Option<&Value>,
+) -> ScimResult<()> {
     let name = &t.attr.name;
     match (&t.filter, t.sub) {
         (None, None) => match quirks::removal_list(listed).filter(|_| t.attr.multi_valued) {
@@ -225,7 +260,13 @@ fn remove(cfg: &Config, rt: &ResourceType, c: &mut Map<String, Value>, t: &Targe
 }
 
 /// Indices of the elements the filter selects.
-fn matching(cfg: &Config, rt: &ResourceType, t: &Target, filter: &Filter, items: &[Value]) -> ScimResult<Vec<usize>> {
+fn matching(
+    cfg: &Config,
+    rt: &ResourceType,
+    t: &Target,
+    filter: &Filter,
+    items: &[Value],
+) -> ScimResult<Vec<usize>> {
     let mut hits = Vec::new();
     for (i, item) in items.iter().enumerate() {
         if target::matches(cfg, rt, t, filter, item)? {
@@ -239,7 +280,10 @@ fn matching(cfg: &Config, rt: &ResourceType, t: &Target, filter: &Filter, items:
 fn one_element(cfg: &Config, t: &Target, value: Value) -> ScimResult<Option<Value>> {
     match resource::ingest_attribute(cfg, t.attr, &t.text, value)? {
         Some(Value::Array(mut items)) if items.len() == 1 => Ok(items.pop()),
-        Some(_) => Err(err::invalid_value(format!("{}: expected one value, not a list", t.text))),
+        Some(_) => Err(err::invalid_value(format!(
+            "{}: expected one value, not a list",
+            t.text
+        ))),
         None => Ok(None),
     }
 }
@@ -259,7 +303,10 @@ fn merge(t: &Target, obj: &mut Map<String, Value>, given: Map<String, Value>) ->
 
 fn set_sub(obj: &mut Map<String, Value>, sub: &Attribute, v: Value, text: &str) -> ScimResult<()> {
     if sub.mutability == Mutability::Immutable && obj.get(&sub.name).is_some_and(|old| *old != v) {
-        return Err(err::mutability(format!("{text}: {} is immutable and already has a value", sub.name)));
+        return Err(err::mutability(format!(
+            "{text}: {} is immutable and already has a value",
+            sub.name
+        )));
     }
     obj.insert(sub.name.clone(), v);
     Ok(())
@@ -267,7 +314,10 @@ fn set_sub(obj: &mut Map<String, Value>, sub: &Attribute, v: Value, text: &str) 
 
 fn unset_sub(obj: &mut Map<String, Value>, sub: &Attribute, text: &str) -> ScimResult<()> {
     if sub.mutability == Mutability::Immutable && obj.contains_key(&sub.name) {
-        return Err(err::mutability(format!("{text}: {} is immutable and cannot be removed", sub.name)));
+        return Err(err::mutability(format!(
+            "{text}: {} is immutable and cannot be removed",
+            sub.name
+        )));
     }
     obj.remove(&sub.name);
     Ok(())
@@ -276,14 +326,21 @@ fn unset_sub(obj: &mut Map<String, Value>, sub: &Attribute, text: &str) -> ScimR
 /// RFC 7643 §2.4: one `primary` at most. A value just set primary takes it from the others.
 fn one_primary(items: &mut [Value], touched: &[usize]) {
     let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
-    if !touched.iter().any(|&i| items.get(i).is_some_and(is_primary)) {
+    if !touched
+        .iter()
+        .any(|&i| items.get(i).is_some_and(is_primary))
+    {
         return;
     }
     for (i, item) in items.iter_mut().enumerate() {
         if touched.contains(&i) {
             continue;
         }
-        if let Some(p) = item.as_object_mut().and_then(|o| o.get_mut("primary")).filter(|p| **p == Value::Bool(true)) {
+        if let Some(p) = item
+            .as_object_mut()
+            .and_then(|o| o.get_mut("primary"))
+            .filter(|p| **p == Value::Bool(true))
+        {
             *p = Value::Bool(false);
         }
     }
@@ -293,7 +350,9 @@ fn one_primary(items: &mut [Value], touched: &[usize]) {
 fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => x.len() == y.len() && described(attr, a, b),
-        (Value::String(x), Value::String(y)) if !attr.case_exact => x.to_lowercase() == y.to_lowercase(),
+        (Value::String(x), Value::String(y)) if !attr.case_exact => {
+            x.to_lowercase() == y.to_lowercase()
+        }
         _ => a == b,
     }
 }
@@ -302,7 +361,8 @@ fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
 fn described(attr: &Attribute, listed: &Value, element: &Value) -> bool {
     match (listed, element) {
         (Value::Object(l), Value::Object(e)) => l.iter().all(|(k, v)| {
-            e.get(k).is_some_and(|w| attr.sub(k).map_or(v == w, |sub| same(sub, v, w)))
+            e.get(k)
+                .is_some_and(|w| attr.sub(k).map_or(v == w, |sub| same(sub, v, w)))
         }),
         _ => same(attr, listed, element),
     }

@@ -25,7 +25,9 @@ pub struct Operation {
 
 /// A message member by name, without regard to case (RFC 7643 §2.1).
 fn field<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    obj.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 /// The operations of a PATCH body, in order. Structural faults are 400 `invalidSyntax`; a remove without a
@@ -36,12 +38,23 @@ pub fn parse(body: Value) -> ScimResult<Vec<Operation>> {
     };
     match field(&obj, "schemas") {
         None => quirks::schemas_missing(),
-        Some(Value::Array(ids)) if ids.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP))) => {}
-        Some(_) => return Err(err::invalid_syntax(format!("schemas must contain {PATCH_OP}"))),
+        Some(Value::Array(ids))
+            if ids
+                .iter()
+                .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP))) => {}
+        Some(_) => {
+            return Err(err::invalid_syntax(format!(
+                "schemas must contain {PATCH_OP}"
+            )))
+        }
     }
     let ops = match field(&obj, "Operations") {
         Some(Value::Array(ops)) if !ops.is_empty() => ops,
-        _ => return Err(err::invalid_syntax("Operations must be a non-empty list of operations")),
+        _ => {
+            return Err(err::invalid_syntax(
+                "Operations must be a non-empty list of operations",
+            ))
+        }
     };
     ops.iter()
         .enumerate()
@@ -54,8 +67,9 @@ fn operation(v: &Value) -> ScimResult<Operation> {
         return Err(err::invalid_syntax("an operation must be a JSON object"));
     };
     let name = field(obj, "op").and_then(Value::as_str).unwrap_or_default();
-    let op = quirks::op_name(name)
-        .ok_or_else(|| err::invalid_syntax(format!("op must be add, replace or remove, not {name:?}")))?;
+    let op = quirks::op_name(name).ok_or_else(|| {
+        err::invalid_syntax(format!("op must be add, replace or remove, not {name:?}"))
+    })?;
     let path = match field(obj, "path") {
         None | Some(Value::Null) => None,
         Some(Value::String(p)) => Some(p.clone()),
@@ -64,7 +78,9 @@ fn operation(v: &Value) -> ScimResult<Operation> {
     let value = field(obj, "value").cloned();
     match (op, &path, &value) {
         (Op::Remove, None, _) => Err(err::no_target("remove needs a path")),
-        (Op::Add | Op::Replace, _, None) => Err(err::invalid_syntax("add and replace need a value")),
+        (Op::Add | Op::Replace, _, None) => {
+            Err(err::invalid_syntax("add and replace need a value"))
+        }
         _ => Ok(Operation { op, path, value }),
     }
 }

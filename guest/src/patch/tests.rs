@@ -20,7 +20,10 @@ fn request(method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &st
         method: method.into(),
         path: path.into(),
         query: query.into(),
-        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         body: body.map(|b| b.to_string().into_bytes()),
     }
 }
@@ -30,7 +33,10 @@ fn json_of(resp: &Response) -> Value {
 }
 
 fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
-    resp.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    resp.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// An engine and a store, driven like a client would.
@@ -47,17 +53,34 @@ impl Api<MemoryStore> {
 
 impl<S: Store> Api<S> {
     fn with(config: &str, store: S) -> Self {
-        Api { engine: Engine::new(config).expect("test configuration"), store }
+        Api {
+            engine: Engine::new(config).expect("test configuration"),
+            store,
+        }
     }
 
-    fn call(&mut self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Response {
-        self.engine.handle(&mut self.store, now(), None, &request(method, path, body, headers))
+    fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        self.engine.handle(
+            &mut self.store,
+            now(),
+            None,
+            &request(method, path, body, headers),
+        )
     }
 
     fn create(&mut self, endpoint: &str, body: Value) -> String {
         let resp = self.call("POST", endpoint, Some(&body), &[]);
         assert_eq!(resp.status, 201, "{}", String::from_utf8_lossy(&resp.body));
-        json_of(&resp)["id"].as_str().unwrap_or_default().to_string()
+        json_of(&resp)["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn patch(&mut self, path: &str, ops: Value) -> (u16, Value) {
@@ -100,7 +123,10 @@ fn check(case: &str, got: &Value, want: &Want) {
 /// A pointer into the enterprise extension.
 macro_rules! ent {
     ($p:literal) => {
-        concat!("/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", $p)
+        concat!(
+            "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+            $p
+        )
     };
 }
 
@@ -108,101 +134,393 @@ macro_rules! ent {
 fn user_cases() -> Vec<(&'static str, Value, Result<Want, &'static str>)> {
     let ent_employee = format!("{ENT}:employeeNumber");
     vec![
-        ("add, no path", json!([{"op":"add","value":{"nickName":"B"}}]), Ok(vec![("/nickName", json!("B"))])),
-        ("add, no path, dotted and URN keys (Entra ID)",
+        (
+            "add, no path",
+            json!([{"op":"add","value":{"nickName":"B"}}]),
+            Ok(vec![("/nickName", json!("B"))]),
+        ),
+        (
+            "add, no path, dotted and URN keys (Entra ID)",
             json!([{"op":"Add","value":{"name.givenName":"B", ent_employee.clone():"7"}}]),
-            Ok(vec![("/name/givenName", json!("B")), ("/name/familyName", json!("Jensen")), (ent!("/employeeNumber"), json!("7"))])),
-        ("add, no path, extension object", json!([{"op":"add","value":{ENT:{"costCenter":"4"}}}]),
-            Ok(vec![(ent!("/costCenter"), json!("4")), (ent!("/employeeNumber"), json!("1"))])),
-        ("add on a single value replaces it", json!([{"op":"add","path":"title","value":"Boss"}]), Ok(vec![("/title", json!("Boss"))])),
-        ("add attr.sub", json!([{"op":"add","path":"name.middleName","value":"J"}]),
-            Ok(vec![("/name/middleName", json!("J")), ("/name/givenName", json!("Barbara"))])),
-        ("add appends to a multi-valued attribute", json!([{"op":"add","path":"emails","value":[{"value":"n@x.example","type":"other"}]}]),
-            Ok(vec![("/emails/2/value", json!("n@x.example")), ("/emails/0/value", json!("b@home.example"))])),
-        ("add of an equal value adds nothing", json!([{"op":"add","path":"emails","value":[{"value":"B@WORK.example","type":"Work"}]}]),
-            Ok(vec![("/emails/2", Value::Null), ("/emails/1/value", json!("b@work.example"))])),
-        ("add primary takes it from the others", json!([{"op":"add","path":"emails","value":{"value":"p@x.example","primary":true}}]),
-            Ok(vec![("/emails/0/primary", json!(false)), ("/emails/2/primary", json!(true))])),
-        ("add URN path", json!([{"op":"add","path":format!("{ENT}:department"),"value":"Sales"}]), Ok(vec![(ent!("/department"), json!("Sales"))])),
-        ("add on a filtered sub-attribute", json!([{"op":"add","path":"emails[type eq \"work\"].display","value":"Work"}]),
-            Ok(vec![("/emails/1/display", json!("Work")), ("/emails/0/display", Value::Null)])),
-        ("add manager as a bare id (Entra ID)", json!([{"op":"Add","path":format!("{ENT}:manager"),"value":"26118915"}]),
-            Ok(vec![(ent!("/manager/value"), json!("26118915"))])),
-        ("add null adds nothing", json!([{"op":"add","path":"nickName","value":null}]), Ok(vec![("/nickName", Value::Null)])),
-        ("replace, no path (Okta)", json!([{"op":"replace","value":{"active":false}}]), Ok(vec![("/active", json!(false))])),
-        ("replace a boolean sent as a string (Entra ID)", json!([{"op":"Replace","path":"active","value":"False"}]), Ok(vec![("/active", json!(false))])),
-        ("replace, no path, boolean as a string", json!([{"op":"Replace","value":{"active":"True"}}]), Ok(vec![("/active", json!(true))])),
-        ("replace attr", json!([{"op":"replace","path":"displayName","value":"X"}]), Ok(vec![("/displayName", json!("X"))])),
-        ("replace attr.sub", json!([{"op":"replace","path":"name.familyName","value":"J"}]),
-            Ok(vec![("/name/familyName", json!("J")), ("/name/givenName", json!("Barbara"))])),
-        ("replace a complex value keeps sub-attributes not given", json!([{"op":"replace","path":"name","value":{"givenName":"Bee"}}]),
-            Ok(vec![("/name/givenName", json!("Bee")), ("/name/familyName", json!("Jensen"))])),
-        ("replace a multi-valued attribute replaces all values", json!([{"op":"replace","path":"emails","value":[{"value":"o@x.example"}]}]),
-            Ok(vec![("/emails/0/value", json!("o@x.example")), ("/emails/1", Value::Null)])),
-        ("replace filtered", json!([{"op":"replace","path":"emails[type eq \"work\"]","value":{"value":"w2@x.example"}}]),
-            Ok(vec![("/emails/1/value", json!("w2@x.example")), ("/emails/1/type", json!("work")), ("/emails/0/value", json!("b@home.example"))])),
-        ("replace filtered sub-attribute (Entra ID)", json!([{"op":"Replace","path":"emails[type eq \"work\"].value","value":"x@y"}]),
-            Ok(vec![("/emails/1/value", json!("x@y")), ("/emails/2", Value::Null)])),
-        ("replace filtered, no match, creates the element", json!([{"op":"Replace","path":"emails[type eq \"other\"].value","value":"o@x"}]),
-            Ok(vec![("/emails/2", json!({"type":"other","value":"o@x"}))])),
-        ("add filtered, no match, creates the address", json!([{"op":"Add","path":"addresses[type eq \"work\"].locality","value":"Berlin"}]),
-            Ok(vec![("/addresses/0", json!({"type":"work","locality":"Berlin"}))])),
-        ("replace filtered, no match, creates the phone number", json!([{"op":"Replace","path":"phoneNumbers[type eq \"mobile\"].value","value":"555-2"}]),
-            Ok(vec![("/phoneNumbers/1", json!({"type":"mobile","value":"555-2"})), ("/phoneNumbers/0/value", json!("555-1"))])),
-        ("operations on one filter land in one element", json!([
+            Ok(vec![
+                ("/name/givenName", json!("B")),
+                ("/name/familyName", json!("Jensen")),
+                (ent!("/employeeNumber"), json!("7")),
+            ]),
+        ),
+        (
+            "add, no path, extension object",
+            json!([{"op":"add","value":{ENT:{"costCenter":"4"}}}]),
+            Ok(vec![
+                (ent!("/costCenter"), json!("4")),
+                (ent!("/employeeNumber"), json!("1")),
+            ]),
+        ),
+        (
+            "add on a single value replaces it",
+            json!([{"op":"add","path":"title","value":"Boss"}]),
+            Ok(vec![("/title", json!("Boss"))]),
+        ),
+        (
+            "add attr.sub",
+            json!([{"op":"add","path":"name.middleName","value":"J"}]),
+            Ok(vec![
+                ("/name/middleName", json!("J")),
+                ("/name/givenName", json!("Barbara")),
+            ]),
+        ),
+        (
+            "add appends to a multi-valued attribute",
+            json!([{"op":"add","path":"emails","value":[{"value":"n@x.example","type":"other"}]}]),
+            Ok(vec![
+                ("/emails/2/value", json!("n@x.example")),
+                ("/emails/0/value", json!("b@home.example")),
+            ]),
+        ),
+        (
+            "add of an equal value adds nothing",
+            json!([{"op":"add","path":"emails","value":[{"value":"B@WORK.example","type":"Work"}]}]),
+            Ok(vec![
+                ("/emails/2", Value::Null),
+                ("/emails/1/value", json!("b@work.example")),
+            ]),
+        ),
+        (
+            "add primary takes it from the others",
+            json!([{"op":"add","path":"emails","value":{"value":"p@x.example","primary":true}}]),
+            Ok(vec![
+                ("/emails/0/primary", json!(false)),
+                ("/emails/2/primary", json!(true)),
+            ]),
+        ),
+        (
+            "add URN path",
+            json!([{"op":"add","path":format!("{ENT}:department"),"value":"Sales"}]),
+            Ok(vec![(ent!("/department"), json!("Sales"))]),
+        ),
+        (
+            "add on a filtered sub-attribute",
+            json!([{"op":"add","path":"emails[type eq \"work\"].display","value":"Work"}]),
+            Ok(vec![
+                ("/emails/1/display", json!("Work")),
+                ("/emails/0/display", Value::Null),
+            ]),
+        ),
+        (
+            "add manager as a bare id (Entra ID)",
+            json!([{"op":"Add","path":format!("{ENT}:manager"),"value":"26118915"}]),
+            Ok(vec![(ent!("/manager/value"), json!("26118915"))]),
+        ),
+        (
+            "add null adds nothing",
+            json!([{"op":"add","path":"nickName","value":null}]),
+            Ok(vec![("/nickName", Value::Null)]),
+        ),
+        (
+            "replace, no path (Okta)",
+            json!([{"op":"replace","value":{"active":false}}]),
+            Ok(vec![("/active", json!(false))]),
+        ),
+        (
+            "replace a boolean sent as a string (Entra ID)",
+            json!([{"op":"Replace","path":"active","value":"False"}]),
+            Ok(vec![("/active", json!(false))]),
+        ),
+        (
+            "replace, no path, boolean as a string",
+            json!([{"op":"Replace","value":{"active":"True"}}]),
+            Ok(vec![("/active", json!(true))]),
+        ),
+        (
+            "replace attr",
+            json!([{"op":"replace","path":"displayName","value":"X"}]),
+            Ok(vec![("/displayName", json!("X"))]),
+        ),
+        (
+            "replace attr.sub",
+            json!([{"op":"replace","path":"name.familyName","value":"J"}]),
+            Ok(vec![
+                ("/name/familyName", json!("J")),
+                ("/name/givenName", json!("Barbara")),
+            ]),
+        ),
+        (
+            "replace a complex value keeps sub-attributes not given",
+            json!([{"op":"replace","path":"name","value":{"givenName":"Bee"}}]),
+            Ok(vec![
+                ("/name/givenName", json!("Bee")),
+                ("/name/familyName", json!("Jensen")),
+            ]),
+        ),
+        (
+            "replace a multi-valued attribute replaces all values",
+            json!([{"op":"replace","path":"emails","value":[{"value":"o@x.example"}]}]),
+            Ok(vec![
+                ("/emails/0/value", json!("o@x.example")),
+                ("/emails/1", Value::Null),
+            ]),
+        ),
+        (
+            "replace filtered",
+            json!([{"op":"replace","path":"emails[type eq \"work\"]","value":{"value":"w2@x.example"}}]),
+            Ok(vec![
+                ("/emails/1/value", json!("w2@x.example")),
+                ("/emails/1/type", json!("work")),
+                ("/emails/0/value", json!("b@home.example")),
+            ]),
+        ),
+        (
+            "replace filtered sub-attribute (Entra ID)",
+            json!([{"op":"Replace","path":"emails[type eq \"work\"].value","value":"x@y"}]),
+            Ok(vec![
+                ("/emails/1/value", json!("x@y")),
+                ("/emails/2", Value::Null),
+            ]),
+        ),
+        (
+            "replace filtered, no match, creates the element",
+            json!([{"op":"Replace","path":"emails[type eq \"other\"].value","value":"o@x"}]),
+            Ok(vec![("/emails/2", json!({"type":"other","value":"o@x"}))]),
+        ),
+        (
+            "add filtered, no match, creates the address",
+            json!([{"op":"Add","path":"addresses[type eq \"work\"].locality","value":"Berlin"}]),
+            Ok(vec![(
+                "/addresses/0",
+                json!({"type":"work","locality":"Berlin"}),
+            )]),
+        ),
+        (
+            "replace filtered, no match, creates the phone number",
+            json!([{"op":"Replace","path":"phoneNumbers[type eq \"mobile\"].value","value":"555-2"}]),
+            Ok(vec![
+                ("/phoneNumbers/1", json!({"type":"mobile","value":"555-2"})),
+                ("/phoneNumbers/0/value", json!("555-1")),
+            ]),
+        ),
+        (
+            "operations on one filter land in one element",
+            json!([
                 {"op":"Add","path":"addresses[type eq \"work\"].locality","value":"Berlin"},
                 {"op":"Add","path":"addresses[type eq \"work\"].postalCode","value":"10115"},
                 {"op":"Add","path":"addresses[type eq \"work\"].streetAddress","value":"Main St 1"}]),
-            Ok(vec![("/addresses/0", json!({"type":"work","locality":"Berlin","postalCode":"10115","streetAddress":"Main St 1"})), ("/addresses/1", Value::Null)])),
-        ("replace URN path", json!([{"op":"replace","path":ent_employee.clone(),"value":"8"}]), Ok(vec![(ent!("/employeeNumber"), json!("8"))])),
-        ("replace with null unassigns", json!([{"op":"replace","path":"title","value":null}]), Ok(vec![("/title", Value::Null)])),
-        ("replace with [] unassigns", json!([{"op":"replace","path":"phoneNumbers","value":[]}]), Ok(vec![("/phoneNumbers", Value::Null)])),
-        ("names in any case", json!([{"op":"REPLACE","path":"NAME.GIVENNAME","value":"Bee"}]), Ok(vec![("/name/givenName", json!("Bee"))])),
-        ("meta and unknown attributes in a value are ignored", json!([{"op":"replace","value":{"meta":{"created":"2000-01-01T00:00:00Z"},"title":"T","bogus":"x","gone":null}}]),
-            Ok(vec![("/title", json!("T")), ("/bogus", Value::Null)])),
-        ("unknown path is ignored", json!([{"op":"add","path":"bogus","value":"x"}]), Ok(vec![("/bogus", Value::Null)])),
-        ("primary as a filtered sub-attribute takes it from the others", json!([{"op":"replace","path":"emails[type eq \"work\"].primary","value":true}]),
-            Ok(vec![("/emails/0/primary", json!(false)), ("/emails/1/primary", json!(true))])),
-        ("remove attr", json!([{"op":"remove","path":"title"}]), Ok(vec![("/title", Value::Null), ("/displayName", json!("Babs"))])),
-        ("remove attr.sub", json!([{"op":"remove","path":"name.givenName"}]),
-            Ok(vec![("/name/givenName", Value::Null), ("/name/familyName", json!("Jensen"))])),
-        ("remove filtered", json!([{"op":"remove","path":"emails[type eq \"work\"]"}]),
-            Ok(vec![("/emails/1", Value::Null), ("/emails/0/type", json!("home"))])),
-        ("remove filtered sub-attribute", json!([{"op":"remove","path":"emails[type eq \"work\"].value"}]),
-            Ok(vec![("/emails/1", json!({"type":"work"}))])),
-        ("remove every value by filter leaves the attribute unassigned", json!([{"op":"remove","path":"phoneNumbers[type eq \"work\"]"}]),
-            Ok(vec![("/phoneNumbers", Value::Null)])),
-        ("remove URN path", json!([{"op":"remove","path":ent_employee.clone()}]),
-            Ok(vec![(ent!("/employeeNumber"), Value::Null), (ent!("/department"), json!("Tours"))])),
-        ("remove a whole extension", json!([{"op":"remove","path":ENT}]), Ok(vec![(ent!(""), Value::Null)])),
-        ("remove the listed values only", json!([{"op":"remove","path":"emails","value":[{"value":"b@work.example"}]}]),
-            Ok(vec![("/emails/1", Value::Null), ("/emails/0/value", json!("b@home.example"))])),
-        ("remove an unassigned attribute is a no-op", json!([{"op":"remove","path":"nickName"}]), Ok(vec![("/userName", json!("bjensen"))])),
-        ("remove with a filter that matches nothing is a no-op", json!([{"op":"remove","path":"emails[type eq \"other\"]"}]),
-            Ok(vec![("/emails/1/type", json!("work"))])),
-        ("remove then add in one request", json!([{"op":"remove","path":"title"},{"op":"add","path":"title","value":"New"}]),
-            Ok(vec![("/title", json!("New"))])),
-        ("remove a write-only attribute", json!([{"op":"remove","path":"password"}]), Ok(vec![("/password", Value::Null)])),
+            Ok(vec![
+                (
+                    "/addresses/0",
+                    json!({"type":"work","locality":"Berlin","postalCode":"10115","streetAddress":"Main St 1"}),
+                ),
+                ("/addresses/1", Value::Null),
+            ]),
+        ),
+        (
+            "replace URN path",
+            json!([{"op":"replace","path":ent_employee.clone(),"value":"8"}]),
+            Ok(vec![(ent!("/employeeNumber"), json!("8"))]),
+        ),
+        (
+            "replace with null unassigns",
+            json!([{"op":"replace","path":"title","value":null}]),
+            Ok(vec![("/title", Value::Null)]),
+        ),
+        (
+            "replace with [] unassigns",
+            json!([{"op":"replace","path":"phoneNumbers","value":[]}]),
+            Ok(vec![("/phoneNumbers", Value::Null)]),
+        ),
+        (
+            "names in any case",
+            json!([{"op":"REPLACE","path":"NAME.GIVENNAME","value":"Bee"}]),
+            Ok(vec![("/name/givenName", json!("Bee"))]),
+        ),
+        (
+            "meta and unknown attributes in a value are ignored",
+            json!([{"op":"replace","value":{"meta":{"created":"2000-01-01T00:00:00Z"},"title":"T","bogus":"x","gone":null}}]),
+            Ok(vec![("/title", json!("T")), ("/bogus", Value::Null)]),
+        ),
+        (
+            "unknown path is ignored",
+            json!([{"op":"add","path":"bogus","value":"x"}]),
+            Ok(vec![("/bogus", Value::Null)]),
+        ),
+        (
+            "primary as a filtered sub-attribute takes it from the others",
+            json!([{"op":"replace","path":"emails[type eq \"work\"].primary","value":true}]),
+            Ok(vec![
+                ("/emails/0/primary", json!(false)),
+                ("/emails/1/primary", json!(true)),
+            ]),
+        ),
+        (
+            "remove attr",
+            json!([{"op":"remove","path":"title"}]),
+            Ok(vec![
+                ("/title", Value::Null),
+                ("/displayName", json!("Babs")),
+            ]),
+        ),
+        (
+            "remove attr.sub",
+            json!([{"op":"remove","path":"name.givenName"}]),
+            Ok(vec![
+                ("/name/givenName", Value::Null),
+                ("/name/familyName", json!("Jensen")),
+            ]),
+        ),
+        (
+            "remove filtered",
+            json!([{"op":"remove","path":"emails[type eq \"work\"]"}]),
+            Ok(vec![
+                ("/emails/1", Value::Null),
+                ("/emails/0/type", json!("home")),
+            ]),
+        ),
+        (
+            "remove filtered sub-attribute",
+            json!([{"op":"remove","path":"emails[type eq \"work\"].value"}]),
+            Ok(vec![("/emails/1", json!({"type":"work"}))]),
+        ),
+        (
+            "remove every value by filter leaves the attribute unassigned",
+            json!([{"op":"remove","path":"phoneNumbers[type eq \"work\"]"}]),
+            Ok(vec![("/phoneNumbers", Value::Null)]),
+        ),
+        (
+            "remove URN path",
+            json!([{"op":"remove","path":ent_employee.clone()}]),
+            Ok(vec![
+                (ent!("/employeeNumber"), Value::Null),
+                (ent!("/department"), json!("Tours")),
+            ]),
+        ),
+        (
+            "remove a whole extension",
+            json!([{"op":"remove","path":ENT}]),
+            Ok(vec![(ent!(""), Value::Null)]),
+        ),
+        (
+            "remove the listed values only",
+            json!([{"op":"remove","path":"emails","value":[{"value":"b@work.example"}]}]),
+            Ok(vec![
+                ("/emails/1", Value::Null),
+                ("/emails/0/value", json!("b@home.example")),
+            ]),
+        ),
+        (
+            "remove an unassigned attribute is a no-op",
+            json!([{"op":"remove","path":"nickName"}]),
+            Ok(vec![("/userName", json!("bjensen"))]),
+        ),
+        (
+            "remove with a filter that matches nothing is a no-op",
+            json!([{"op":"remove","path":"emails[type eq \"other\"]"}]),
+            Ok(vec![("/emails/1/type", json!("work"))]),
+        ),
+        (
+            "remove then add in one request",
+            json!([{"op":"remove","path":"title"},{"op":"add","path":"title","value":"New"}]),
+            Ok(vec![("/title", json!("New"))]),
+        ),
+        (
+            "remove a write-only attribute",
+            json!([{"op":"remove","path":"password"}]),
+            Ok(vec![("/password", Value::Null)]),
+        ),
         // Errors.
-        ("malformed path", json!([{"op":"add","path":"emails[type eq","value":"x"}]), Err("invalidPath")),
-        ("sub-attribute of a simple attribute", json!([{"op":"add","path":"userName.x","value":"x"}]), Err("invalidPath")),
-        ("filter on a single-valued attribute", json!([{"op":"replace","path":"title[value eq \"x\"]","value":"x"}]), Err("invalidPath")),
-        ("filter misusing a type", json!([{"op":"replace","path":"emails[primary gt \"x\"].value","value":"x"}]), Err("invalidPath")),
-        ("remove without a path", json!([{"op":"remove","value":{"title":"x"}}]), Err("noTarget")),
-        ("replace, no match, filter not describing an element", json!([{"op":"replace","path":"emails[value co \"zz\"].display","value":"x"}]), Err("noTarget")),
-        ("replace id", json!([{"op":"replace","path":"id","value":"x"}]), Err("mutability")),
-        ("replace a read-only sub-attribute", json!([{"op":"replace","path":"meta.created","value":"2000-01-01T00:00:00Z"}]), Err("mutability")),
-        ("add to a read-only attribute", json!([{"op":"add","path":"groups","value":[{"value":"g"}]}]), Err("mutability")),
-        ("another id in a value", json!([{"op":"replace","value":{"id":"someone-else","title":"x"}}]), Err("mutability")),
-        ("remove a required attribute", json!([{"op":"remove","path":"userName"}]), Err("mutability")),
-        ("replace a required attribute with null", json!([{"op":"replace","path":"userName","value":null}]), Err("mutability")),
-        ("wrong type", json!([{"op":"replace","path":"active","value":3}]), Err("invalidValue")),
-        ("not a canonical value", json!([{"op":"add","path":"emails","value":[{"value":"a@b","type":"pigeon"}]}]), Err("invalidValue")),
-        ("no-path value not an object", json!([{"op":"add","value":"x"}]), Err("invalidValue")),
-        ("two primaries", json!([{"op":"replace","path":"emails","value":[{"value":"a","primary":true},{"value":"b","primary":true}]}]), Err("invalidValue")),
-        ("a list for one element", json!([{"op":"replace","path":"emails[type eq \"work\"]","value":[{"value":"a"},{"value":"b"}]}]), Err("invalidValue")),
-        ("unknown op", json!([{"op":"copy","path":"title","value":"x"}]), Err("invalidSyntax")),
-        ("add without a value", json!([{"op":"add","path":"title"}]), Err("invalidSyntax")),
+        (
+            "malformed path",
+            json!([{"op":"add","path":"emails[type eq","value":"x"}]),
+            Err("invalidPath"),
+        ),
+        (
+            "sub-attribute of a simple attribute",
+            json!([{"op":"add","path":"userName.x","value":"x"}]),
+            Err("invalidPath"),
+        ),
+        (
+            "filter on a single-valued attribute",
+            json!([{"op":"replace","path":"title[value eq \"x\"]","value":"x"}]),
+            Err("invalidPath"),
+        ),
+        (
+            "filter misusing a type",
+            json!([{"op":"replace","path":"emails[primary gt \"x\"].value","value":"x"}]),
+            Err("invalidPath"),
+        ),
+        (
+            "remove without a path",
+            json!([{"op":"remove","value":{"title":"x"}}]),
+            Err("noTarget"),
+        ),
+        (
+            "replace, no match, filter not describing an element",
+            json!([{"op":"replace","path":"emails[value co \"zz\"].display","value":"x"}]),
+            Err("noTarget"),
+        ),
+        (
+            "replace id",
+            json!([{"op":"replace","path":"id","value":"x"}]),
+            Err("mutability"),
+        ),
+        (
+            "replace a read-only sub-attribute",
+            json!([{"op":"replace","path":"meta.created","value":"2000-01-01T00:00:00Z"}]),
+            Err("mutability"),
+        ),
+        (
+            "add to a read-only attribute",
+            json!([{"op":"add","path":"groups","value":[{"value":"g"}]}]),
+            Err("mutability"),
+        ),
+        (
+            "another id in a value",
+            json!([{"op":"replace","value":{"id":"someone-else","title":"x"}}]),
+            Err("mutability"),
+        ),
+        (
+            "remove a required attribute",
+            json!([{"op":"remove","path":"userName"}]),
+            Err("mutability"),
+        ),
+        (
+            "replace a required attribute with null",
+            json!([{"op":"replace","path":"userName","value":null}]),
+            Err("mutability"),
+        ),
+        (
+            "wrong type",
+            json!([{"op":"replace","path":"active","value":3}]),
+            Err("invalidValue"),
+        ),
+        (
+            "not a canonical value",
+            json!([{"op":"add","path":"emails","value":[{"value":"a@b","type":"pigeon"}]}]),
+            Err("invalidValue"),
+        ),
+        (
+            "no-path value not an object",
+            json!([{"op":"add","value":"x"}]),
+            Err("invalidValue"),
+        ),
+        (
+            "two primaries",
+            json!([{"op":"replace","path":"emails","value":[{"value":"a","primary":true},{"value":"b","primary":true}]}]),
+            Err("invalidValue"),
+        ),
+        (
+            "a list for one element",
+            json!([{"op":"replace","path":"emails[type eq \"work\"]","value":[{"value":"a"},{"value":"b"}]}]),
+            Err("invalidValue"),
+        ),
+        (
+            "unknown op",
+            json!([{"op":"copy","path":"title","value":"x"}]),
+            Err("invalidSyntax"),
+        ),
+        (
+            "add without a value",
+            json!([{"op":"add","path":"title"}]),
+            Err("invalidSyntax"),
+        ),
         ("no operations", json!([]), Err("invalidSyntax")),
     ]
 }
@@ -240,11 +558,31 @@ fn patch_body_structure() {
         (resp.status, json_of(&resp)["scimType"].clone())
     };
     let ops = json!([{"op":"replace","path":"title","value":"x"}]);
-    assert_eq!(send(&mut api, json!({"schemas":["urn:x"],"Operations":ops})), (400, json!("invalidSyntax")));
-    assert_eq!(send(&mut api, json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]})), (400, json!("invalidSyntax")));
+    assert_eq!(
+        send(&mut api, json!({"schemas":["urn:x"],"Operations":ops})),
+        (400, json!("invalidSyntax"))
+    );
+    assert_eq!(
+        send(
+            &mut api,
+            json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]})
+        ),
+        (400, json!("invalidSyntax"))
+    );
     assert_eq!(send(&mut api, json!([1])), (400, json!("invalidSyntax")));
-    assert_eq!(send(&mut api, json!({"Operations":ops})).0, 200, "schemas may be left out");
-    assert_eq!(send(&mut api, json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"operations":ops})).0, 200);
+    assert_eq!(
+        send(&mut api, json!({"Operations":ops})).0,
+        200,
+        "schemas may be left out"
+    );
+    assert_eq!(
+        send(
+            &mut api,
+            json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"operations":ops})
+        )
+        .0,
+        200
+    );
 }
 
 #[test]
@@ -257,9 +595,17 @@ fn the_exact_entra_id_user_bodies() {
         r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"x@y"}]}"#,
         r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","value":{"name.givenName":"B","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":"7"}}]}"#,
     ] {
-        let req = Request { body: Some(body.as_bytes().to_vec()), ..request("PATCH", &path, None, &[]) };
+        let req = Request {
+            body: Some(body.as_bytes().to_vec()),
+            ..request("PATCH", &path, None, &[])
+        };
         let resp = api.engine.handle(&mut api.store, now(), None, &req);
-        assert_eq!(resp.status, 200, "{body}: {}", String::from_utf8_lossy(&resp.body));
+        assert_eq!(
+            resp.status,
+            200,
+            "{body}: {}",
+            String::from_utf8_lossy(&resp.body)
+        );
     }
     let user = api.get(&path);
     assert_eq!(user["active"], false);
@@ -270,12 +616,27 @@ fn the_exact_entra_id_user_bodies() {
 
 #[test]
 fn unknown_attributes_rejected_when_configured() {
-    let mut api = Api::with(r#"{"baseUrl":"https://example.com/scim/v2","switches":{"unknownAttributes":"reject"}}"#, MemoryStore::new());
+    let mut api = Api::with(
+        r#"{"baseUrl":"https://example.com/scim/v2","switches":{"unknownAttributes":"reject"}}"#,
+        MemoryStore::new(),
+    );
     let id = api.create("/Users", json!({"userName":"a"}));
-    let (status, body) = api.patch(&format!("/Users/{id}"), json!([{"op":"add","path":"bogus","value":"x"}]));
-    assert_eq!((status, body["scimType"].clone()), (400, json!("invalidPath")));
-    let (status, body) = api.patch(&format!("/Users/{id}"), json!([{"op":"add","value":{"bogus":"x"}}]));
-    assert_eq!((status, body["scimType"].clone()), (400, json!("invalidPath")));
+    let (status, body) = api.patch(
+        &format!("/Users/{id}"),
+        json!([{"op":"add","path":"bogus","value":"x"}]),
+    );
+    assert_eq!(
+        (status, body["scimType"].clone()),
+        (400, json!("invalidPath"))
+    );
+    let (status, body) = api.patch(
+        &format!("/Users/{id}"),
+        json!([{"op":"add","value":{"bogus":"x"}}]),
+    );
+    assert_eq!(
+        (status, body["scimType"].clone()),
+        (400, json!("invalidPath"))
+    );
 }
 
 #[test]
@@ -286,13 +647,26 @@ fn immutable_attributes_are_set_once() {
     let mut api = Api::with(config, MemoryStore::new());
     let id = api.create("/Users", json!({"userName":"a"}));
     let path = format!("/Users/{id}");
-    let (status, _) = api.patch(&path, json!([{"op":"add","path":"urn:example:badge:badge","value":"B1"}]));
+    let (status, _) = api.patch(
+        &path,
+        json!([{"op":"add","path":"urn:example:badge:badge","value":"B1"}]),
+    );
     assert_eq!(status, 200, "an unset immutable attribute may be set");
-    let (status, _) = api.patch(&path, json!([{"op":"replace","path":"urn:example:badge:badge","value":"B1"}]));
+    let (status, _) = api.patch(
+        &path,
+        json!([{"op":"replace","path":"urn:example:badge:badge","value":"B1"}]),
+    );
     assert_eq!(status, 200, "setting the same value changes nothing");
-    for op in [json!({"op":"replace","path":"urn:example:badge:badge","value":"B2"}), json!({"op":"remove","path":"urn:example:badge:badge"})] {
+    for op in [
+        json!({"op":"replace","path":"urn:example:badge:badge","value":"B2"}),
+        json!({"op":"remove","path":"urn:example:badge:badge"}),
+    ] {
         let (status, body) = api.patch(&path, json!([op]));
-        assert_eq!((status, body["scimType"].clone()), (400, json!("mutability")), "{op}");
+        assert_eq!(
+            (status, body["scimType"].clone()),
+            (400, json!("mutability")),
+            "{op}"
+        );
     }
 }
 
@@ -302,11 +676,20 @@ fn atomic_when_a_later_operation_fails() {
     let id = api.create("/Users", barbara());
     let path = format!("/Users/{id}");
     let before = api.call("GET", &path, None, &[]);
-    let (status, body) = api.patch(&path, json!([
+    let (status, body) = api.patch(
+        &path,
+        json!([
         {"op":"replace","path":"title","value":"Changed"},
-        {"op":"replace","path":"active","value":"maybe"}]));
+        {"op":"replace","path":"active","value":"maybe"}]),
+    );
     assert_eq!(status, 400);
-    assert!(body["detail"].as_str().unwrap_or_default().starts_with("Operations[1]"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Operations[1]"),
+        "{body}"
+    );
     let after = api.call("GET", &path, None, &[]);
     assert_eq!(header(&before, "ETag"), header(&after, "ETag"));
     assert_eq!(json_of(&after)["title"], "Tour Guide");
@@ -317,7 +700,14 @@ fn unchanged_resource_is_not_written() {
     let mut api = Api::new();
     let id = api.create("/Users", barbara());
     let path = format!("/Users/{id}");
-    let resp = api.call("PATCH", &path, Some(&patch_body(json!([{"op":"replace","path":"title","value":"Tour Guide"}]))), &[]);
+    let resp = api.call(
+        "PATCH",
+        &path,
+        Some(&patch_body(
+            json!([{"op":"replace","path":"title","value":"Tour Guide"}]),
+        )),
+        &[],
+    );
     assert_eq!(resp.status, 200);
     assert_eq!(header(&resp, "ETag"), Some("W/\"1\""));
 }
@@ -342,12 +732,18 @@ fn response_honours_projection_and_no_content() {
     let mut api = Api::new();
     let id = api.create("/Users", barbara());
     let ops = patch_body(json!([{"op":"replace","path":"title","value":"x"}]));
-    let resp = api.call("PATCH", &format!("/Users/{id}?attributes=title"), Some(&ops), &[]);
+    let resp = api.call(
+        "PATCH",
+        &format!("/Users/{id}?attributes=title"),
+        Some(&ops),
+        &[],
+    );
     let body = json_of(&resp);
     assert_eq!(body["title"], "x");
     assert!(body.get("userName").is_none() && body.get("password").is_none());
 
-    let config = r#"{"baseUrl":"https://example.com/scim/v2","switches":{"patchResponse":"noContent"}}"#;
+    let config =
+        r#"{"baseUrl":"https://example.com/scim/v2","switches":{"patchResponse":"noContent"}}"#;
     let mut api = Api::with(config, MemoryStore::new());
     let id = api.create("/Users", barbara());
     let resp = api.call("PATCH", &format!("/Users/{id}"), Some(&ops), &[]);
@@ -365,17 +761,35 @@ impl Store for Racing {
     fn get(&mut self, rt: &str, id: &str, with_members: bool) -> StoreResult<Option<Stored>> {
         self.inner.get(rt, id, with_members)
     }
-    fn create(&mut self, rt: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> StoreResult<Stored> {
+    fn create(
+        &mut self,
+        rt: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> StoreResult<Stored> {
         self.inner.create(rt, data, unique, members)
     }
     fn update(&mut self, change: &Update) -> StoreResult<Stored> {
         if self.times > 0 {
             self.times -= 1;
-            let current = self.inner.get(&change.resource_type, &change.id, false)?.ok_or(crate::store::StoreError::NotFound)?;
+            let current = self
+                .inner
+                .get(&change.resource_type, &change.id, false)?
+                .ok_or(crate::store::StoreError::NotFound)?;
             let mut data: Value = serde_json::from_str(&current.data).unwrap_or_default();
             data["nickName"] = json!(format!("other writer {}", self.times));
-            let theirs = Update { data: Some(data.to_string()), if_version: None, ..change.clone() };
-            self.inner.update(&Update { clear_members: false, remove_members: vec![], add_members: vec![], ..theirs })?;
+            let theirs = Update {
+                data: Some(data.to_string()),
+                if_version: None,
+                ..change.clone()
+            };
+            self.inner.update(&Update {
+                clear_members: false,
+                remove_members: vec![],
+                add_members: vec![],
+                ..theirs
+            })?;
         }
         self.inner.update(change)
     }
@@ -395,44 +809,78 @@ impl Store for Racing {
 
 #[test]
 fn concurrent_change_is_retried_never_lost() {
-    let mut api = Api::with(BASE, Racing { inner: MemoryStore::new(), times: 0 });
+    let mut api = Api::with(
+        BASE,
+        Racing {
+            inner: MemoryStore::new(),
+            times: 0,
+        },
+    );
     let id = api.create("/Users", barbara());
     let path = format!("/Users/{id}");
     api.store.times = 2;
-    let (status, body) = api.patch(&path, json!([{"op":"replace","path":"title","value":"mine"}]));
+    let (status, body) = api.patch(
+        &path,
+        json!([{"op":"replace","path":"title","value":"mine"}]),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["title"], "mine");
-    assert_eq!(body["nickName"], "other writer 0", "the other writer's change survives");
+    assert_eq!(
+        body["nickName"], "other writer 0",
+        "the other writer's change survives"
+    );
 
     api.store.times = 10;
-    let (status, _) = api.patch(&path, json!([{"op":"replace","path":"title","value":"again"}]));
+    let (status, _) = api.patch(
+        &path,
+        json!([{"op":"replace","path":"title","value":"again"}]),
+    );
     assert_eq!(status, 409, "a resource that keeps changing is a conflict");
 
     api.store.times = 1;
-    let version = api.get(&path)["meta"]["version"].as_str().unwrap_or_default().to_string();
+    let version = api.get(&path)["meta"]["version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let body = patch_body(json!([{"op":"replace","path":"title","value":"x"}]));
     let resp = api.call("PATCH", &path, Some(&body), &[("If-Match", &version)]);
-    assert_eq!(resp.status, 412, "with If-Match, a change in between is not retried");
+    assert_eq!(
+        resp.status, 412,
+        "with If-Match, a change in between is not retried"
+    );
 }
 
 #[test]
 fn service_provider_config_offers_patch() {
     let mut api = Api::new();
-    assert_eq!(api.get("/ServiceProviderConfig")["patch"]["supported"], true);
+    assert_eq!(
+        api.get("/ServiceProviderConfig")["patch"]["supported"],
+        true
+    );
 }
 
 /// Three users and a group holding the first two.
 fn group_with_members(api: &mut Api<impl Store>) -> (String, [String; 3]) {
     let users = ["u1", "u2", "u3"].map(|n| api.create("/Users", json!({"userName": n})));
-    let members: Vec<Value> = users[..2].iter().map(|u| json!({"value": u, "type": "User"})).collect();
-    let group = api.create("/Groups", json!({"displayName": "Tour Guides", "members": members}));
+    let members: Vec<Value> = users[..2]
+        .iter()
+        .map(|u| json!({"value": u, "type": "User"}))
+        .collect();
+    let group = api.create(
+        "/Groups",
+        json!({"displayName": "Tour Guides", "members": members}),
+    );
     (group, users)
 }
 
 fn member_ids(group: &Value) -> Vec<String> {
     let mut ids: Vec<String> = group["members"]
         .as_array()
-        .map(|ms| ms.iter().filter_map(|m| m["value"].as_str().map(str::to_string)).collect())
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| m["value"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     ids.sort();
     ids
@@ -440,38 +888,96 @@ fn member_ids(group: &Value) -> Vec<String> {
 
 #[test]
 fn group_membership_forms() {
-    type Case = (&'static str, fn(&[String; 3], &str) -> Value, Result<fn(&[String; 3]) -> Vec<String>, &'static str>);
+    type Case = (
+        &'static str,
+        fn(&[String; 3], &str) -> Value,
+        Result<fn(&[String; 3]) -> Vec<String>, &'static str>,
+    );
     let cases: Vec<Case> = vec![
-        ("add (Entra ID, with a null $ref)", |u, _| json!([{"op":"Add","path":"members","value":[{"$ref":null,"value":u[2]}]}]),
-            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()])),
-        ("add an existing member does not duplicate it", |u, _| json!([{"op":"add","path":"members","value":[{"value":u[0]}]}]),
-            Ok(|u| vec![u[0].clone(), u[1].clone()])),
-        ("add, no path", |u, _| json!([{"op":"add","value":{"members":[{"value":u[2]}]}}]),
-            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()])),
-        ("remove the listed members (Entra ID)", |u, _| json!([{"op":"Remove","path":"members","value":[{"value":u[0]}]}]),
-            Ok(|u| vec![u[1].clone()])),
-        ("remove by filter, then add (Okta)", |u, _| json!([
+        (
+            "add (Entra ID, with a null $ref)",
+            |u, _| json!([{"op":"Add","path":"members","value":[{"$ref":null,"value":u[2]}]}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()]),
+        ),
+        (
+            "add an existing member does not duplicate it",
+            |u, _| json!([{"op":"add","path":"members","value":[{"value":u[0]}]}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone()]),
+        ),
+        (
+            "add, no path",
+            |u, _| json!([{"op":"add","value":{"members":[{"value":u[2]}]}}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()]),
+        ),
+        (
+            "remove the listed members (Entra ID)",
+            |u, _| json!([{"op":"Remove","path":"members","value":[{"value":u[0]}]}]),
+            Ok(|u| vec![u[1].clone()]),
+        ),
+        (
+            "remove by filter, then add (Okta)",
+            |u, _| {
+                json!([
                 {"op":"remove","path":format!("members[value eq \"{}\"]", u[0])},
-                {"op":"add","path":"members","value":[{"value":u[2]},{"value":u[0]}]}]),
-            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()])),
-        ("remove by filter", |u, _| json!([{"op":"remove","path":format!("members[value eq \"{}\"]", u[1])}]),
-            Ok(|u| vec![u[0].clone()])),
-        ("remove by an or of values", |u, _| json!([{"op":"remove","path":format!("members[value eq \"{}\" or value eq \"{}\"]", u[0], u[1])}]),
-            Ok(|_| vec![])),
-        ("remove by another filter loads the members", |_, _| json!([{"op":"remove","path":"members[type eq \"User\"]"}]),
-            Ok(|_| vec![])),
-        ("remove all", |_, _| json!([{"op":"remove","path":"members"}]), Ok(|_| vec![])),
-        ("replace with [] empties the group (Okta)", |_, _| json!([{"op":"replace","path":"members","value":[]}]), Ok(|_| vec![])),
-        ("replace", |u, _| json!([{"op":"replace","path":"members","value":[{"value":u[2]}]}]), Ok(|u| vec![u[2].clone()])),
-        ("replace one member by filter", |u, _| json!([{"op":"replace","path":format!("members[value eq \"{}\"]", u[0]),"value":[{"value":u[2]}]}]),
-            Ok(|u| vec![u[1].clone(), u[2].clone()])),
-        ("rename with the group's own id in the value (Okta)", |_, g| json!([{"op":"replace","value":{"id":g,"displayName":"new"}}]),
-            Ok(|u| vec![u[0].clone(), u[1].clone()])),
-        ("a member's sub-attribute", |u, _| json!([{"op":"replace","path":format!("members[value eq \"{}\"].display", u[0]),"value":"x"}]),
-            Err("mutability")),
-        ("add with a filter", |u, _| json!([{"op":"add","path":"members[type eq \"User\"]","value":[{"value":u[2]}]}]),
-            Err("invalidPath")),
-        ("a member without an id", |_, _| json!([{"op":"add","path":"members","value":[{"display":"x"}]}]), Err("invalidValue")),
+                {"op":"add","path":"members","value":[{"value":u[2]},{"value":u[0]}]}])
+            },
+            Ok(|u| vec![u[0].clone(), u[1].clone(), u[2].clone()]),
+        ),
+        (
+            "remove by filter",
+            |u, _| json!([{"op":"remove","path":format!("members[value eq \"{}\"]", u[1])}]),
+            Ok(|u| vec![u[0].clone()]),
+        ),
+        (
+            "remove by an or of values",
+            |u, _| json!([{"op":"remove","path":format!("members[value eq \"{}\" or value eq \"{}\"]", u[0], u[1])}]),
+            Ok(|_| vec![]),
+        ),
+        (
+            "remove by another filter loads the members",
+            |_, _| json!([{"op":"remove","path":"members[type eq \"User\"]"}]),
+            Ok(|_| vec![]),
+        ),
+        (
+            "remove all",
+            |_, _| json!([{"op":"remove","path":"members"}]),
+            Ok(|_| vec![]),
+        ),
+        (
+            "replace with [] empties the group (Okta)",
+            |_, _| json!([{"op":"replace","path":"members","value":[]}]),
+            Ok(|_| vec![]),
+        ),
+        (
+            "replace",
+            |u, _| json!([{"op":"replace","path":"members","value":[{"value":u[2]}]}]),
+            Ok(|u| vec![u[2].clone()]),
+        ),
+        (
+            "replace one member by filter",
+            |u, _| json!([{"op":"replace","path":format!("members[value eq \"{}\"]", u[0]),"value":[{"value":u[2]}]}]),
+            Ok(|u| vec![u[1].clone(), u[2].clone()]),
+        ),
+        (
+            "rename with the group's own id in the value (Okta)",
+            |_, g| json!([{"op":"replace","value":{"id":g,"displayName":"new"}}]),
+            Ok(|u| vec![u[0].clone(), u[1].clone()]),
+        ),
+        (
+            "a member's sub-attribute",
+            |u, _| json!([{"op":"replace","path":format!("members[value eq \"{}\"].display", u[0]),"value":"x"}]),
+            Err("mutability"),
+        ),
+        (
+            "add with a filter",
+            |u, _| json!([{"op":"add","path":"members[type eq \"User\"]","value":[{"value":u[2]}]}]),
+            Err("invalidPath"),
+        ),
+        (
+            "a member without an id",
+            |_, _| json!([{"op":"add","path":"members","value":[{"display":"x"}]}]),
+            Err("invalidValue"),
+        ),
     ];
     for (name, ops, want) in cases {
         let mut api = Api::new();
@@ -488,8 +994,15 @@ fn group_membership_forms() {
                 assert_eq!(member_ids(&after), expected, "{name}: stored");
             }
             Err(scim_type) => {
-                assert_eq!((status, body["scimType"].as_str()), (400, Some(scim_type)), "{name}: {body}");
-                assert_eq!(member_ids(&after), member_ids(&json!({"members":[{"value":users[0]},{"value":users[1]}]})));
+                assert_eq!(
+                    (status, body["scimType"].as_str()),
+                    (400, Some(scim_type)),
+                    "{name}: {body}"
+                );
+                assert_eq!(
+                    member_ids(&after),
+                    member_ids(&json!({"members":[{"value":users[0]},{"value":users[1]}]}))
+                );
             }
         }
     }
@@ -500,10 +1013,22 @@ fn group_rename_keeps_members_and_refuses_another_id() {
     let mut api = Api::new();
     let (group, _) = group_with_members(&mut api);
     let path = format!("/Groups/{group}");
-    let (status, body) = api.patch(&path, json!([{"op":"replace","value":{"id":group,"displayName":"Renamed"}}]));
-    assert_eq!((status, body["displayName"].as_str()), (200, Some("Renamed")));
-    let (status, body) = api.patch(&path, json!([{"op":"replace","value":{"id":"other","displayName":"X"}}]));
-    assert_eq!((status, body["scimType"].as_str()), (400, Some("mutability")));
+    let (status, body) = api.patch(
+        &path,
+        json!([{"op":"replace","value":{"id":group,"displayName":"Renamed"}}]),
+    );
+    assert_eq!(
+        (status, body["displayName"].as_str()),
+        (200, Some("Renamed"))
+    );
+    let (status, body) = api.patch(
+        &path,
+        json!([{"op":"replace","value":{"id":"other","displayName":"X"}}]),
+    );
+    assert_eq!(
+        (status, body["scimType"].as_str()),
+        (400, Some("mutability"))
+    );
 }
 
 /// Records what the engine asks of storage.
@@ -521,7 +1046,13 @@ impl Store for Counting {
         self.gets.push(with_members);
         self.inner.get(rt, id, with_members)
     }
-    fn create(&mut self, rt: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> StoreResult<Stored> {
+    fn create(
+        &mut self,
+        rt: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> StoreResult<Stored> {
         self.inner.create(rt, data, unique, members)
     }
     fn update(&mut self, change: &Update) -> StoreResult<Stored> {
@@ -545,11 +1076,24 @@ impl Store for Counting {
 
 fn big_group(config: &str) -> (Api<Counting>, String) {
     let mut api = Api::with(config, Counting::default());
-    let members: Vec<Member> =
-        (0..100_000).map(|i| Member { value: format!("m{i}"), kind: Some("User".into()), display: None }).collect();
-    let data = json!({"displayName": "everyone", "meta": {"created": "2023-01-01T00:00:00.000Z"}}).to_string();
-    let unique = [UniqueKey { attribute: "displayName".into(), value: "everyone".into() }];
-    let stored = api.store.inner.create("Group", &data, &unique, &members).expect("created");
+    let members: Vec<Member> = (0..100_000)
+        .map(|i| Member {
+            value: format!("m{i}"),
+            kind: Some("User".into()),
+            display: None,
+        })
+        .collect();
+    let data = json!({"displayName": "everyone", "meta": {"created": "2023-01-01T00:00:00.000Z"}})
+        .to_string();
+    let unique = [UniqueKey {
+        attribute: "displayName".into(),
+        value: "everyone".into(),
+    }];
+    let stored = api
+        .store
+        .inner
+        .create("Group", &data, &unique, &members)
+        .expect("created");
     (api, stored.id)
 }
 
@@ -561,22 +1105,51 @@ fn a_group_of_100000_members_is_patched_with_the_delta_only() {
         {"op":"Remove","path":"members","value":[{"value":"m6"}]},
         {"op":"replace","path":"displayName","value":"all of us"}]));
     let (mut api, id) = big_group(BASE);
-    let resp = api.call("PATCH", &format!("/Groups/{id}?excludedAttributes=members"), Some(&ops), &[]);
+    let resp = api.call(
+        "PATCH",
+        &format!("/Groups/{id}?excludedAttributes=members"),
+        Some(&ops),
+        &[],
+    );
     assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
     let body = json_of(&resp);
     assert!(body.get("members").is_none());
     assert_eq!(body["displayName"], "all of us");
-    assert_eq!(api.store.gets, vec![false], "the member list is never loaded");
+    assert_eq!(
+        api.store.gets,
+        vec![false],
+        "the member list is never loaded"
+    );
     assert_eq!(api.store.member_pages, 0);
-    let [update] = api.store.updates.as_slice() else { panic!("one write, got {}", api.store.updates.len()) };
+    let [update] = api.store.updates.as_slice() else {
+        panic!("one write, got {}", api.store.updates.len())
+    };
     assert!(!update.clear_members);
-    assert_eq!(update.remove_members, vec!["m5".to_string(), "m6".to_string()]);
-    assert_eq!(update.add_members.iter().map(|m| m.value.as_str()).collect::<Vec<_>>(), vec!["newcomer"]);
+    assert_eq!(
+        update.remove_members,
+        vec!["m5".to_string(), "m6".to_string()]
+    );
+    assert_eq!(
+        update
+            .add_members
+            .iter()
+            .map(|m| m.value.as_str())
+            .collect::<Vec<_>>(),
+        vec!["newcomer"]
+    );
     assert_eq!(update.if_version.as_deref(), Some("1"));
-    let stored = api.store.inner.get("Group", &id, true).ok().flatten().and_then(|s| s.members).unwrap_or_default();
+    let stored = api
+        .store
+        .inner
+        .get("Group", &id, true)
+        .ok()
+        .flatten()
+        .and_then(|s| s.members)
+        .unwrap_or_default();
     assert_eq!(stored.len(), 99_999);
 
-    let config = r#"{"baseUrl":"https://example.com/scim/v2","switches":{"patchResponse":"noContent"}}"#;
+    let config =
+        r#"{"baseUrl":"https://example.com/scim/v2","switches":{"patchResponse":"noContent"}}"#;
     let (mut api, id) = big_group(config);
     let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
     assert_eq!(resp.status, 204);
@@ -584,6 +1157,13 @@ fn a_group_of_100000_members_is_patched_with_the_delta_only() {
 
     let (mut api, id) = big_group(BASE);
     let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
-    assert_eq!(json_of(&resp)["members"].as_array().map(Vec::len), Some(99_999));
-    assert_eq!(api.store.gets, vec![false, true], "members are read once, after the write, to show them");
+    assert_eq!(
+        json_of(&resp)["members"].as_array().map(Vec::len),
+        Some(99_999)
+    );
+    assert_eq!(
+        api.store.gets,
+        vec![false, true],
+        "members are read once, after the write, to show them"
+    );
 }
