@@ -1,6 +1,20 @@
 //! PATCH (RFC 7644 §3.5.2). The operations apply in order to the stored body and to a membership delta; the
 //! result is validated as a PUT body (`resource::ingest`, with the stored body as `existing`) and written once,
 //! conditional on the version read. Either every operation takes effect or none does.
+//!
+//! Where RFC 7644 leaves a choice, or is silent:
+//! - `remove` of an unassigned attribute, or with a filter that matches nothing, succeeds and changes nothing:
+//!   the attribute "SHALL be considered unassigned" either way (§3.5.2.2), and member removal cannot know
+//!   without loading the group. `remove` without a path is `noTarget`, as §3.5.2.2 says.
+//! - Removing a required attribute (also by replacing it with null) is `mutability`, as §3.5.2.2 says.
+//! - `add` and `replace` of a complex value set the sub-attributes given and keep the others (§3.5.2.3);
+//!   on a filtered path, the matching elements are merged into the same way.
+//! - `replace` with null or `[]` unassigns (RFC 7643 §2.5); `add` with null adds nothing.
+//! - An unknown `op`, a missing `Operations` or a missing `value` is `invalidSyntax`; a `schemas` without
+//!   PatchOp is refused, a missing one tolerated (see `quirks`).
+//! - A path the schema lacks follows the `unknownAttributes` switch (ignored, or `invalidPath`).
+//! - A PATCH that changes nothing writes nothing (§3.5.2.1) and answers the resource as it is.
+//! - Without `If-Match`, a write that loses a race is retried from the read a few times, then answers 409.
 
 mod members;
 mod ops;
@@ -266,8 +280,13 @@ impl Run<'_, '_> {
                 }
             }
             let path = urn.map_or_else(|| key.clone(), |u| format!("{u}:{key}"));
-            let Some(t) = target::resolve(cfg, self.rt, &path)? else {
-                continue;
+            // A key is an attribute of the value, not a path: what it fails on is the value's fault, and a
+            // null names nothing to change (as on POST and PUT).
+            let t = match target::resolve(cfg, self.rt, &path) {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
+                Err(_) if v.is_null() => continue,
+                Err(e) => return Err(err::invalid_value(e.detail)),
             };
             if t.read_only() {
                 if t.ext.is_none()

@@ -635,7 +635,15 @@ fn unknown_attributes_rejected_when_configured() {
     );
     assert_eq!(
         (status, body["scimType"].clone()),
-        (400, json!("invalidPath"))
+        (400, json!("invalidValue"))
+    );
+    let (status, _) = api.patch(
+        &format!("/Users/{id}"),
+        json!([{"op":"add","value":{"bogus":null,"title":"t"}}]),
+    );
+    assert_eq!(
+        status, 200,
+        "an unknown attribute with null names nothing to change"
     );
 }
 
@@ -1165,5 +1173,25 @@ fn a_group_of_100000_members_is_patched_with_the_delta_only() {
         api.store.gets,
         vec![false, true],
         "members are read once, after the write, to show them"
+    );
+}
+
+#[test]
+fn missing_resource_and_malformed_body() {
+    let mut api = Api::new();
+    let ops = patch_body(json!([{"op":"replace","path":"title","value":"x"}]));
+    assert_eq!(
+        api.call("PATCH", "/Users/nobody", Some(&ops), &[]).status,
+        404
+    );
+    let id = api.create("/Users", barbara());
+    let req = Request {
+        body: Some(b"{not json".to_vec()),
+        ..request("PATCH", &format!("/Users/{id}"), None, &[])
+    };
+    let resp = api.engine.handle(&mut api.store, now(), None, &req);
+    assert_eq!(
+        (resp.status, json_of(&resp)["scimType"].as_str()),
+        (400, Some("invalidSyntax"))
     );
 }
