@@ -56,7 +56,7 @@ pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimR
 }
 
 /// Prefixes an error with the index of the operation it comes from.
-pub(crate) fn in_operation(i: usize, mut e: ScimError) -> ScimError {
+fn in_operation(i: usize, mut e: ScimError) -> ScimError {
     e.detail = format!("Operations[{i}]: {}", e.detail);
     e
 }
