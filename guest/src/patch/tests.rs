@@ -1195,3 +1195,15 @@ fn missing_resource_and_malformed_body() {
         (400, Some("invalidSyntax"))
     );
 }
+
+#[test]
+fn uniqueness_is_checked_on_the_patched_body() {
+    let mut api = Api::new();
+    api.create("/Groups", json!({"displayName": "Taken"}));
+    let id = api.create("/Groups", json!({"displayName": "Mine"}));
+    let (status, body) = api.patch(
+        &format!("/Groups/{id}"),
+        json!([{"op":"replace","path":"displayName","value":"taken"}]),
+    );
+    assert_eq!((status, body["scimType"].as_str()), (409, Some("uniqueness")));
+}
