@@ -14,6 +14,17 @@ pub enum UnknownAttributes {
     Reject,
 }
 
+/// What a successful PATCH answers (RFC 7644 §3.5.2 allows either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum PatchResponse {
+    /// 200 with the resource, projected by `attributes`/`excludedAttributes`.
+    #[default]
+    Resource,
+    /// 204 without a body: nothing is read back after the write, not even a large group's members.
+    NoContent,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
@@ -48,11 +59,16 @@ pub struct Switches {
     pub unknown_attributes: UnknownAttributes,
     /// Group `displayName` unique among groups, case-insensitively (Entra and Okta assume it).
     pub unique_group_display_name: bool,
+    pub patch_response: PatchResponse,
 }
 
 impl Default for Switches {
     fn default() -> Self {
-        Switches { unknown_attributes: UnknownAttributes::Ignore, unique_group_display_name: true }
+        Switches {
+            unknown_attributes: UnknownAttributes::Ignore,
+            unique_group_display_name: true,
+            patch_response: PatchResponse::Resource,
+        }
     }
 }
 

@@ -21,7 +21,7 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn now_text(&self) -> String {
+    pub(crate) fn now_text(&self) -> String {
         self.now.to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 }
@@ -73,7 +73,7 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
                 (Some(id), "GET") => get(ctx, rt, id, req),
                 (Some(id), "PUT") => replace(ctx, rt, id, req),
                 (Some(id), "DELETE") => delete(ctx, rt, id, req),
-                (Some(_), "PATCH") => Err(err::not_implemented("PATCH is not supported yet")),
+                (Some(id), "PATCH") => crate::patch::patch(ctx, rt, id, req),
                 (_, m) => Err(err::method_not_allowed(format!("{m} is not allowed on {}", req.path))),
             }
         }
@@ -99,7 +99,7 @@ pub fn json_body(req: &Request) -> ScimResult<Value> {
 }
 
 /// `If-Match` as a stored version: `W/"3"` and `"3"` both name version 3; `*` matches any.
-fn if_match(req: &Request) -> Option<String> {
+pub(crate) fn if_match(req: &Request) -> Option<String> {
     let raw = req.header("if-match")?.trim();
     if raw == "*" {
         return None;
@@ -107,14 +107,14 @@ fn if_match(req: &Request) -> Option<String> {
     Some(raw.trim_start_matches("W/").trim_matches('"').to_string())
 }
 
-fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+pub(crate) fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
     let body = shown(ctx, rt, render(ctx.cfg, rt, stored)?, projection)?;
     Ok(Response::json(status, &body).with_header("ETag", etag(&stored.version)))
 }
 
 /// A rendered resource as the client sees it: computed attributes added (only when they will be shown),
 /// then the projection applied.
-fn shown(ctx: &mut Ctx, rt: &ResourceType, mut resource: Value, projection: &Projection) -> ScimResult<Value> {
+pub(crate) fn shown(ctx: &mut Ctx, rt: &ResourceType, mut resource: Value, projection: &Projection) -> ScimResult<Value> {
     if membership::computes_groups(ctx.cfg, rt) && projection.may_show_core("groups") {
         let id = resource.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
         let groups = membership::groups_of(ctx.cfg, ctx.store, &id)?;
@@ -125,13 +125,13 @@ fn shown(ctx: &mut Ctx, rt: &ResourceType, mut resource: Value, projection: &Pro
     Ok(projection.apply(ctx.cfg, rt, resource))
 }
 
-fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
+pub(crate) fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
     let params = req.params();
     let find = |name: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     Projection::from_params(cfg, rt, find("attributes"), find("excludedAttributes"))
 }
 
-fn stamp_meta(data: &mut Map<String, Value>, created: Option<Value>, now: &str) {
+pub(crate) fn stamp_meta(data: &mut Map<String, Value>, created: Option<Value>, now: &str) {
     let created = created.unwrap_or_else(|| json!(now));
     data.insert("meta".into(), json!({"created": created, "lastModified": now}));
 }
@@ -149,7 +149,7 @@ fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Respons
     Ok(resp.with_header("Location", location(ctx.cfg, rt, &stored.id)))
 }
 
-fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bool) -> ScimResult<Stored> {
+pub(crate) fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bool) -> ScimResult<Stored> {
     ctx.store
         .get(&rt.name, id, with_members)?
         .ok_or_else(|| err::not_found(format!("{} {id} not found", rt.name)))

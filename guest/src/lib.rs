@@ -9,6 +9,7 @@ pub mod error;
 pub mod filter;
 pub mod http;
 pub mod membership;
+pub mod patch;
 pub mod projection;
 pub mod quirks;
 pub mod resource;

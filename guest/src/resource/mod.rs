@@ -11,7 +11,7 @@ mod members;
 mod replace;
 mod value;
 
-pub use members::member_json;
+pub use members::{member_from_json, member_json};
 
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
@@ -19,7 +19,7 @@ use crate::schema::{Attribute, Mutability, Registry, ResourceType, Schema, Uniqu
 use crate::store::{Member, Stored, UniqueKey};
 use replace::Path;
 use serde_json::{json, Map, Value};
-use value::{ingest_attribute, unknown};
+pub use value::{ingest_attribute, unknown};
 
 /// What a validated body becomes: the stored JSON, its uniqueness keys, and the members kept apart.
 #[derive(Debug, Clone, PartialEq)]

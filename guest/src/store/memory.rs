@@ -45,11 +45,16 @@ impl MemoryStore {
     }
 }
 
+/// Indexed by id, so that tests with very large groups stay fast.
 fn upsert_members(members: &mut Vec<Member>, add: &[Member]) {
+    let mut at: BTreeMap<String, usize> = members.iter().enumerate().map(|(i, m)| (m.value.clone(), i)).collect();
     for m in add {
-        match members.iter_mut().find(|x| x.value == m.value) {
-            Some(existing) => *existing = m.clone(),
-            None => members.push(m.clone()),
+        match at.get(&m.value) {
+            Some(&i) => members[i] = m.clone(),
+            None => {
+                at.insert(m.value.clone(), members.len());
+                members.push(m.clone());
+            }
         }
     }
 }

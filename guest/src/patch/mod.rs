@@ -1,0 +1,304 @@
+//! PATCH (RFC 7644 §3.5.2). The operations apply in order to the stored body and to a membership delta; the
+//! result is validated as a PUT body (`resource::ingest`, with the stored body as `existing`) and written once,
+//! conditional on the version read. Either every operation takes effect or none does.
+//!
+//! Where RFC 7644 leaves a choice, or is silent:
+//! - `remove` of an unassigned attribute, or with a filter that matches nothing, succeeds and changes nothing:
+//!   the attribute "SHALL be considered unassigned" either way (§3.5.2.2), and member removal cannot know
+//!   without loading the group. `remove` without a path is `noTarget`, as §3.5.2.2 says.
+//! - Removing a required attribute (also by replacing it with null) is `mutability`, as §3.5.2.2 says.
+//! - `add` and `replace` of a complex value set the sub-attributes given and keep the others (§3.5.2.3);
+//!   on a filtered path, the matching elements are merged into the same way.
+//! - `replace` with null or `[]` unassigns (RFC 7643 §2.5); `add` with null adds nothing.
+//! - An unknown `op`, a missing `Operations` or a missing `value` is `invalidSyntax`; a `schemas` without
+//!   PatchOp is refused, a missing one tolerated (see `quirks`).
+//! - A path the schema lacks follows the `unknownAttributes` switch (ignored, or `invalidPath`).
+//! - A PATCH that changes nothing writes nothing (§3.5.2.1) and answers the resource as it is.
+//! - Without `If-Match`, a write that loses a race is retried from the read a few times, then answers 409.
+
+mod members;
+mod ops;
+mod quirks;
+mod request;
+mod target;
+
+#[cfg(test)]
+mod tests;
+
+use crate::config::PatchResponse;
+use crate::endpoints::{fetch, if_match, json_body, projection_of, single, stamp_meta, Ctx};
+use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
+use crate::http::{Request, Response};
+use crate::resource::{self, etag};
+use crate::schema::{Mutability, ResourceType, Schema};
+use crate::store::{StoreError, Stored, Update};
+use request::{Op, Operation};
+use serde_json::{Map, Value};
+
+/// Read-apply-write rounds before a PATCH without `If-Match` gives up on a resource that keeps changing.
+const ATTEMPTS: usize = 4;
+
+pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    let operations = request::parse(json_body(req)?)?;
+    let expected = if_match(req);
+    for _ in 0..ATTEMPTS {
+        if let Some(stored) = attempt(ctx, rt, id, &operations, expected.as_deref())? {
+            return respond(ctx, rt, stored, req);
+        }
+        if expected.is_some() {
+            return Err(StoreError::PreconditionFailed.into());
+        }
+    }
+    Err(ScimError::new(
+        ErrorKind::Conflict,
+        "the resource kept changing during the PATCH; retry it",
+    ))
+}
+
+/// Prefixes an error with the index of the operation it comes from.
+fn in_operation(i: usize, mut e: ScimError) -> ScimError {
+    e.detail = format!("Operations[{i}]: {}", e.detail);
+    e
+}
+
+/// One read-apply-write round. `Ok(None)`: another writer got in between.
+fn attempt(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    id: &str,
+    operations: &[Operation],
+    expected: Option<&str>,
+) -> ScimResult<Option<Stored>> {
+    let cfg = ctx.cfg;
+    let current = fetch(ctx, rt, id, false)?;
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(StoreError::PreconditionFailed.into());
+    }
+    let old: Map<String, Value> = serde_json::from_str(&current.data)
+        .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
+    let mut doc = old.clone();
+    let mut membership = members::State::default();
+    for (i, o) in operations.iter().enumerate() {
+        let mut run = Run {
+            ctx: &mut *ctx,
+            rt,
+            id,
+            doc: &mut doc,
+            membership: &mut membership,
+        };
+        run.operation(o).map_err(|e| in_operation(i, e))?;
+    }
+    check_required(cfg, rt, &old, &doc)?;
+    let mut prepared = resource::ingest(cfg, rt, Value::Object(doc.clone()), Some(&old))?;
+    forget_removed_write_only(cfg.registry.core_schema(rt), &doc, &mut prepared.data);
+    let mut before = old;
+    let created = before
+        .remove("meta")
+        .and_then(|m| m.get("created").cloned());
+    // RFC 7644 §3.5.2.1: a PATCH that changes nothing does not write, and leaves lastModified alone.
+    if prepared.data == before && membership.delta.is_empty() {
+        return Ok(Some(current));
+    }
+    stamp_meta(&mut prepared.data, created, &ctx.now_text());
+    let delta = membership.delta;
+    let change = Update {
+        resource_type: rt.name.clone(),
+        id: id.to_string(),
+        data: Some(Value::Object(prepared.data).to_string()),
+        unique: prepared.unique,
+        clear_members: delta.clear,
+        remove_members: delta.remove.into_iter().collect(),
+        add_members: delta.add.into_values().collect(),
+        if_version: Some(current.version),
+    };
+    match ctx.store.update(&change) {
+        Ok(stored) => Ok(Some(stored)),
+        Err(StoreError::PreconditionFailed) => Ok(None),
+        Err(StoreError::NotFound) => Err(err::not_found(format!("{} {id} not found", rt.name))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// 200 with the resource, or 204 when configured. Members are read back only when the response shows them.
+fn respond(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    stored: Stored,
+    req: &Request,
+) -> ScimResult<Response> {
+    let cfg = ctx.cfg;
+    if cfg.switches.patch_response == PatchResponse::NoContent {
+        return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
+    }
+    let projection = projection_of(cfg, rt, req);
+    let stored = if resource::has_members(cfg, rt) && !projection.excludes_members() {
+        fetch(ctx, rt, &stored.id, true)?
+    } else {
+        Stored {
+            members: None,
+            ..stored
+        }
+    };
+    single(ctx, rt, 200, &stored, &projection)
+}
+
+/// RFC 7644 §3.5.2.2: removing a required attribute is 400 `mutability`.
+fn check_required(
+    cfg: &crate::config::Config,
+    rt: &ResourceType,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> ScimResult<()> {
+    let reg = &cfg.registry;
+    let object = |m: &Map<String, Value>, urn: &str| {
+        m.get(urn)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut scopes = vec![(reg.core_schema(rt), None, old.clone(), new.clone())];
+    for (_, ext) in reg.extensions(rt) {
+        scopes.push((
+            ext,
+            Some(ext.id.as_str()),
+            object(old, &ext.id),
+            object(new, &ext.id),
+        ));
+    }
+    for (schema, urn, before, after) in scopes {
+        let lost = schema.attributes.iter().find(|a| {
+            a.required
+                && a.mutability != Mutability::ReadOnly
+                && before.contains_key(&a.name)
+                && !after.contains_key(&a.name)
+        });
+        if let Some(a) = lost {
+            let name = urn.map_or_else(|| a.name.clone(), |u| format!("{u}:{}", a.name));
+            return Err(err::mutability(format!(
+                "{name} is required and cannot be removed"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `ingest` keeps write-only attributes a PUT body leaves out; a PATCH that removed one means it.
+fn forget_removed_write_only(
+    core: &Schema,
+    doc: &Map<String, Value>,
+    data: &mut Map<String, Value>,
+) {
+    for a in core
+        .attributes
+        .iter()
+        .filter(|a| a.mutability == Mutability::WriteOnly)
+    {
+        if !doc.contains_key(&a.name) {
+            data.remove(&a.name);
+        }
+    }
+}
+
+/// One operation's view of the request's work.
+struct Run<'r, 'c> {
+    ctx: &'r mut Ctx<'c>,
+    rt: &'r ResourceType,
+    id: &'r str,
+    doc: &'r mut Map<String, Value>,
+    membership: &'r mut members::State,
+}
+
+impl Run<'_, '_> {
+    fn operation(&mut self, o: &Operation) -> ScimResult<()> {
+        let cfg = self.ctx.cfg;
+        let Some(path) = &o.path else {
+            return self.each_value(o.op, o.value.clone().unwrap_or(Value::Null), None);
+        };
+        if let Some(ext) = cfg.registry.extension(self.rt, path) {
+            return self.extension(o.op, &ext.id, o.value.clone());
+        }
+        let Some(t) = target::resolve(cfg, self.rt, path)? else {
+            return Ok(());
+        };
+        if t.read_only() {
+            return Err(err::mutability(format!("{path} is read-only")));
+        }
+        self.on_target(o.op, &t, o.value.clone())
+    }
+
+    fn on_target(&mut self, op: Op, t: &target::Target, value: Option<Value>) -> ScimResult<()> {
+        let cfg = self.ctx.cfg;
+        if t.ext.is_none() && t.attr.name == "members" && resource::has_members(cfg, self.rt) {
+            let mut src = members::Source {
+                store: &mut *self.ctx.store,
+                rt: self.rt,
+                id: self.id,
+            };
+            return members::apply(cfg, &mut src, self.membership, op, t, value);
+        }
+        ops::apply(cfg, self.rt, self.doc, op, t, value)
+    }
+
+    /// The path is an extension's URN: its value holds attributes of that extension; a remove (or a replace
+    /// with null) removes them all.
+    fn extension(&mut self, op: Op, urn: &str, value: Option<Value>) -> ScimResult<()> {
+        match (op, value) {
+            (Op::Remove, _) | (Op::Replace, Some(Value::Null)) => {
+                self.doc.remove(urn);
+                Ok(())
+            }
+            (_, value) => self.each_value(op, value.unwrap_or(Value::Null), Some(urn)),
+        }
+    }
+
+    /// add or replace without a path (RFC 7644 §3.5.2.1, §3.5.2.3): each member of the value is an operation on
+    /// the attribute it names. Keys may be paths themselves: `name.givenName`, `urn:…:User:employeeNumber`.
+    fn each_value(&mut self, op: Op, value: Value, urn: Option<&str>) -> ScimResult<()> {
+        let cfg = self.ctx.cfg;
+        let Value::Object(obj) = value else {
+            return Err(err::invalid_value(
+                "without a path, the value must be an object of attributes",
+            ));
+        };
+        for (key, v) in obj {
+            if urn.is_none() {
+                if key.eq_ignore_ascii_case("schemas") {
+                    continue;
+                }
+                if let Some(ext) = cfg.registry.extension(self.rt, &key) {
+                    match v {
+                        Value::Null => continue,
+                        v @ Value::Object(_) => self.each_value(op, v, Some(&ext.id))?,
+                        _ => {
+                            return Err(err::invalid_value(format!(
+                                "{}: an extension must be a JSON object",
+                                ext.id
+                            )))
+                        }
+                    }
+                    continue;
+                }
+            }
+            let path = urn.map_or_else(|| key.clone(), |u| format!("{u}:{key}"));
+            // A key is an attribute of the value, not a path: what it fails on is the value's fault, and a
+            // null names nothing to change (as on POST and PUT).
+            let t = match target::resolve(cfg, self.rt, &path) {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
+                Err(_) if v.is_null() => continue,
+                Err(e) => return Err(err::invalid_value(e.detail)),
+            };
+            if t.read_only() {
+                if t.ext.is_none()
+                    && t.sub.is_none()
+                    && quirks::echoed_read_only(&t.attr.name, &v, self.id)
+                {
+                    continue;
+                }
+                return Err(err::mutability(format!("{path} is read-only")));
+            }
+            self.on_target(op, &t, Some(v))?;
+        }
+        Ok(())
+    }
+}

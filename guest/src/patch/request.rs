@@ -1,0 +1,86 @@
+//! The PatchOp message (RFC 7644 §3.5.2): `schemas`, `Operations`, and each operation's `op`, `path`, `value`.
+
+use super::quirks;
+use crate::error::{self as err, ScimResult};
+use serde_json::{Map, Value};
+
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Replace,
+    Remove,
+}
+
+/// One operation as sent. The path stays text: an extension URN alone is a valid target that the attribute
+/// path grammar would misread, so the target is resolved against the schema later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub op: Op,
+    pub path: Option<String>,
+    /// `None` when the member is absent; `Some(Null)` when sent as `null`.
+    pub value: Option<Value>,
+}
+
+/// A message member by name, without regard to case (RFC 7643 §2.1).
+fn field<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    obj.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// The operations of a PATCH body, in order. Structural faults are 400 `invalidSyntax`; a remove without a
+/// path is 400 `noTarget` (RFC 7644 §3.5.2.2).
+pub fn parse(body: Value) -> ScimResult<Vec<Operation>> {
+    let Value::Object(obj) = body else {
+        return Err(err::invalid_syntax("a PATCH body must be a JSON object"));
+    };
+    match field(&obj, "schemas") {
+        None => quirks::schemas_missing(),
+        Some(Value::Array(ids))
+            if ids
+                .iter()
+                .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP))) => {}
+        Some(_) => {
+            return Err(err::invalid_syntax(format!(
+                "schemas must contain {PATCH_OP}"
+            )))
+        }
+    }
+    let ops = match field(&obj, "Operations") {
+        Some(Value::Array(ops)) if !ops.is_empty() => ops,
+        _ => {
+            return Err(err::invalid_syntax(
+                "Operations must be a non-empty list of operations",
+            ))
+        }
+    };
+    ops.iter()
+        .enumerate()
+        .map(|(i, op)| operation(op).map_err(|e| super::in_operation(i, e)))
+        .collect()
+}
+
+fn operation(v: &Value) -> ScimResult<Operation> {
+    let Value::Object(obj) = v else {
+        return Err(err::invalid_syntax("an operation must be a JSON object"));
+    };
+    let name = field(obj, "op").and_then(Value::as_str).unwrap_or_default();
+    let op = quirks::op_name(name).ok_or_else(|| {
+        err::invalid_syntax(format!("op must be add, replace or remove, not {name:?}"))
+    })?;
+    let path = match field(obj, "path") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(p.clone()),
+        Some(_) => return Err(err::invalid_path("path must be a string")),
+    };
+    let value = field(obj, "value").cloned();
+    match (op, &path, &value) {
+        (Op::Remove, None, _) => Err(err::no_target("remove needs a path")),
+        (Op::Add | Op::Replace, _, None) => {
+            Err(err::invalid_syntax("add and replace need a value"))
+        }
+        _ => Ok(Operation { op, path, value }),
+    }
+}
