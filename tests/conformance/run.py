@@ -19,7 +19,7 @@ from scim2_tester import Status, check_server
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOKEN = "conformance-token"
-MIN_CHECKS = int(os.environ.get("SCIMKIT_CONFORMANCE_MIN_CHECKS", "40"))
+MIN_CHECKS = int(os.environ.get("SCIMKIT_CONFORMANCE_MIN_CHECKS", "130"))
 
 
 def free_port() -> int:
