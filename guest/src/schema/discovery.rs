@@ -19,7 +19,7 @@ pub struct Features {
     pub change_password: bool,
 }
 
-pub const FEATURES: Features = Features { patch: false, bulk: false, sort: true, etag: true, change_password: false };
+pub const FEATURES: Features = Features { patch: false, bulk: true, sort: true, etag: true, change_password: false };
 
 pub fn service_provider_config(cfg: &Config) -> Value {
     json!({
