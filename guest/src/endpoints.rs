@@ -1,7 +1,8 @@
 //! Routing and the resource endpoints (RFC 7644 §3): create, read, replace, delete and list.
 
+use crate::conditional;
 use crate::config::Config;
-use crate::error::{self as err, ScimError, ScimResult};
+use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::filter::{self, Filter};
 use crate::http::{Request, Response};
 use crate::membership;
@@ -29,18 +30,25 @@ impl Ctx<'_> {
 pub fn handle(ctx: &mut Ctx, req: &Request) -> Response {
     match route(ctx, req) {
         Ok(resp) => resp,
-        Err(e) => Response::error(&e),
+        Err(e) => {
+            let resp = Response::error(&e);
+            match crate::allow::allowed(ctx.cfg, &req.path) {
+                Some(methods) if e.kind == ErrorKind::MethodNotAllowed => resp.with_header("Allow", methods),
+                _ => resp,
+            }
+        }
     }
 }
 
 fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
-    if req.body.as_ref().is_some_and(|b| b.len() > ctx.cfg.limits.max_body_bytes) {
-        return Err(err::payload_too_large(format!(
-            "the body exceeds the limit of {} bytes",
-            ctx.cfg.limits.max_body_bytes
-        )));
-    }
     let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    let limit = match segments.as_slice() {
+        ["Bulk"] => ctx.cfg.limits.bulk_max_payload_bytes,
+        _ => ctx.cfg.limits.max_body_bytes,
+    };
+    if req.body.as_ref().is_some_and(|b| b.len() > limit) {
+        return Err(err::payload_too_large(format!("the body exceeds the limit of {limit} bytes")));
+    }
     let method = req.method.to_ascii_uppercase();
     let cfg = ctx.cfg;
     let get_only = |m: &str| if m == "GET" { Ok(()) } else { Err(err::method_not_allowed(format!("{m} is not allowed here; use GET"))) };
@@ -56,6 +64,11 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
         ["Schemas"] | ["Schemas", _] => {
             get_only(&method)?;
             Ok(Response::json(200, &discovery::schemas(cfg, segments.get(1).copied())?))
+        }
+        ["Bulk"] => crate::bulk::handle(ctx, req),
+        ["Me", ..] => {
+            let target = crate::me::target(ctx, req)?;
+            route(ctx, &target)
         }
         [".search"] => match method.as_str() {
             "POST" => search_all(ctx, ListParams::from_search_body(cfg, req)?),
@@ -83,28 +96,12 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
 
 /// The JSON body of a request: 415 when declared as something else, 400 `invalidSyntax` when malformed.
 pub fn json_body(req: &Request) -> ScimResult<Value> {
-    if let Some(ct) = req.header("content-type") {
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if !(mime.is_empty() || mime == "application/json" || mime == "application/scim+json" || mime.ends_with("+json")) {
-            return Err(err::unsupported_media_type(format!(
-                "{mime} is not accepted; send application/scim+json"
-            )));
-        }
-    }
+    crate::media::check_content_type(req)?;
     let body = req.body.as_deref().unwrap_or_default();
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(err::invalid_syntax("the request needs a JSON body"));
     }
     serde_json::from_slice(body).map_err(|e| err::invalid_syntax(format!("the body is not valid JSON: {e}")))
-}
-
-/// `If-Match` as a stored version: `W/"3"` and `"3"` both name version 3; `*` matches any.
-pub(crate) fn if_match(req: &Request) -> Option<String> {
-    let raw = req.header("if-match")?.trim();
-    if raw == "*" {
-        return None;
-    }
-    Some(raw.trim_start_matches("W/").trim_matches('"').to_string())
 }
 
 pub(crate) fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
@@ -158,10 +155,8 @@ pub(crate) fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bo
 fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
     let projection = projection_of(ctx.cfg, rt, req);
     let stored = fetch(ctx, rt, id, !projection.excludes_members())?;
-    if let Some(tag) = req.header("if-none-match") {
-        if tag.split(',').any(|t| t.trim() == etag(&stored.version) || t.trim() == "*") {
-            return Ok(Response::empty(304).with_header("ETag", etag(&stored.version)));
-        }
+    if conditional::none_match(req, &stored.version) {
+        return Ok(Response::empty(304).with_header("ETag", etag(&stored.version)));
     }
     single(ctx, rt, 200, &stored, &projection)
 }
@@ -186,7 +181,7 @@ fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimRes
         add_members: members.clone().unwrap_or_default(),
         // Without If-Match the write is still conditional on the version read, so a concurrent change is
         // never silently overwritten.
-        if_version: Some(if_match(req).unwrap_or(current.version)),
+        if_version: Some(conditional::expected_version(req, &current.version)?),
     };
     let mut stored = ctx.store.update(&change)?;
     stored.members = match members {
@@ -200,7 +195,11 @@ fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimRes
 }
 
 fn delete(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
-    ctx.store.delete(&rt.name, id, if_match(req).as_deref()).map_err(|e| match e {
+    let if_version = match req.header("if-match") {
+        Some(_) => Some(conditional::expected_version(req, &fetch(ctx, rt, id, false)?.version)?),
+        None => None,
+    };
+    ctx.store.delete(&rt.name, id, if_version.as_deref()).map_err(|e| match e {
         crate::store::StoreError::NotFound => err::not_found(format!("{} {id} not found", rt.name)),
         other => ScimError::from(other),
     })?;

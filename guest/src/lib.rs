@@ -3,6 +3,9 @@
 //! The same code runs natively (unit tests, against [`store::memory::MemoryStore`]) and as the WebAssembly
 //! component (`component`, against the host's imported storage).
 
+pub mod allow;
+pub mod bulk;
+pub mod conditional;
 pub mod config;
 pub mod endpoints;
 pub mod error;
@@ -10,6 +13,8 @@ pub mod filter;
 pub mod http;
 pub mod membership;
 pub mod patch;
+pub mod me;
+pub mod media;
 pub mod projection;
 pub mod quirks;
 pub mod resource;
@@ -17,6 +22,11 @@ pub mod schema;
 pub mod store;
 #[cfg(test)]
 pub mod testing;
+
+#[cfg(test)]
+mod protocol_tests;
+#[cfg(test)]
+mod test_support;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

@@ -84,7 +84,9 @@ fn serve(args: ServeArgs) -> Result<()> {
     tracing::info!("component {how} in {:.1} ms", runtime.load_time.as_secs_f64() * 1000.0);
     let storage = Arc::new(SqliteStorage::open(&args.data.join("scimkit.sqlite3"))?);
     let base_url = args.base_url.unwrap_or_else(|| format!("http://{}{BASE_PATH}", args.listen));
-    let config = serde_json::json!({ "baseUrl": base_url, "limits": { "maxBodyBytes": args.max_body_bytes } }).to_string();
+    // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
+    let limits = serde_json::json!({ "maxBodyBytes": args.max_body_bytes, "bulkMaxPayloadBytes": args.max_body_bytes });
+    let config = serde_json::json!({ "baseUrl": base_url, "limits": limits }).to_string();
     let provider = Provider::new(runtime, config, storage, args.pool)?;
     let app = Arc::new(App { provider, token, max_body_bytes: args.max_body_bytes });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -26,7 +26,8 @@ mod target;
 mod tests;
 
 use crate::config::PatchResponse;
-use crate::endpoints::{fetch, if_match, json_body, projection_of, single, stamp_meta, Ctx};
+use crate::conditional::Tags;
+use crate::endpoints::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag};
@@ -39,10 +40,18 @@ use serde_json::{Map, Value};
 const ATTEMPTS: usize = 4;
 
 pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
-    let operations = request::parse(json_body(req)?)?;
-    let expected = if_match(req);
+    // An unknown id is 404 whatever the body; the existence check costs a read only when the body is bad.
+    let operations = match json_body(req).and_then(request::parse) {
+        Ok(ops) => ops,
+        Err(e) => {
+            fetch(ctx, rt, id, false)?;
+            return Err(e);
+        }
+    };
+    // `If-Match: *` only asks that the resource exist: a lost race is retried as without If-Match.
+    let expected = req.header("if-match").map(Tags::parse).filter(|t| *t != Tags::Any);
     for _ in 0..ATTEMPTS {
-        if let Some(stored) = attempt(ctx, rt, id, &operations, expected.as_deref())? {
+        if let Some(stored) = attempt(ctx, rt, id, &operations, expected.as_ref())? {
             return respond(ctx, rt, stored, req);
         }
         if expected.is_some() {
@@ -67,11 +76,11 @@ fn attempt(
     rt: &ResourceType,
     id: &str,
     operations: &[Operation],
-    expected: Option<&str>,
+    expected: Option<&Tags>,
 ) -> ScimResult<Option<Stored>> {
     let cfg = ctx.cfg;
     let current = fetch(ctx, rt, id, false)?;
-    if expected.is_some_and(|v| v != current.version) {
+    if expected.is_some_and(|t| !t.matches(&current.version)) {
         return Err(StoreError::PreconditionFailed.into());
     }
     let old: Map<String, Value> = serde_json::from_str(&current.data)

@@ -20,7 +20,7 @@ pub struct Features {
 }
 
 /// `change_password`: a PUT carrying `password` replaces the stored one (write-only, never returned).
-pub const FEATURES: Features = Features { patch: true, bulk: false, sort: true, etag: true, change_password: true };
+pub const FEATURES: Features = Features { patch: true, bulk: true, sort: true, etag: true, change_password: true };
 
 pub fn service_provider_config(cfg: &Config) -> Value {
     json!({
@@ -125,7 +125,7 @@ mod tests {
     fn service_provider_config_matches_the_engine() {
         let spc = service_provider_config(&Config::test());
         assert_eq!(spc["patch"]["supported"], true);
-        assert_eq!(spc["bulk"]["supported"], false);
+        assert_eq!(spc["bulk"]["supported"], true);
         assert_eq!(spc["changePassword"]["supported"], true);
         assert_eq!(spc["etag"]["supported"], true);
         assert_eq!(spc["filter"]["maxResults"], 1000);
