@@ -30,8 +30,16 @@ pub fn reconcile(
             }
             None => {
                 let body = json!({"schemas": [GROUP], "displayName": name, "members": [{"value": user_id}]});
-                run.call(Action::CreateGroup, "POST", "/Groups", Some(&body), &[], &[201])?;
-                run.note(format!("created {name} holding the user"));
+                let created = run.call(Action::CreateGroup, "POST", "/Groups", Some(&body), &[], &[201, 409])?;
+                if created.status == 201 {
+                    run.note(format!("created {name} holding the user"));
+                    continue;
+                }
+                // Created meanwhile by a concurrent provisioning call: join it.
+                run.note(format!("{name} was created meanwhile"));
+                let group = run.find(Action::SearchGroup, "/Groups", "displayName", name, Some("displayName"))?;
+                let gid = group.as_ref().and_then(|g| g["id"].as_str()).ok_or_else(|| format!("group {name:?} conflicts but cannot be found"))?;
+                change_member(run, gid, user_id, true)?;
             }
         }
     }

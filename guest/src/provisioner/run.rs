@@ -14,8 +14,9 @@ pub struct Run<'a> {
     pub patch_support: Option<bool>,
 }
 
-/// A successful reply: status, parsed body (`Null` when empty) and ETag.
+/// An expected reply: status, parsed body (`Null` when empty) and ETag.
 pub struct Reply {
+    pub status: u16,
     pub body: Value,
     pub etag: Option<String>,
 }
@@ -69,7 +70,7 @@ impl<'a> Run<'a> {
         }
         self.steps.push(step);
         let etag = resp.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("etag")).map(|(_, v)| v.clone());
-        Ok(Reply { body: parsed, etag })
+        Ok(Reply { status: resp.status, body: parsed, etag })
     }
 
     /// Adds a detail to the last step.

@@ -13,11 +13,13 @@ struct Target {
     patch: bool,
     log: Vec<(String, String)>,
     down: bool,
+    /// Another client creates each group just before the provisioner does.
+    race: bool,
 }
 
 impl Target {
     fn new(patch: bool) -> Target {
-        Target { h: Harness::new(), patch, log: vec![], down: false }
+        Target { h: Harness::new(), patch, log: vec![], down: false, race: false }
     }
 
     fn writes(&self) -> Vec<&str> {
@@ -54,6 +56,11 @@ impl Target {
                     apply(&mut current, op);
                 }
                 self.h.put(path, &current)
+            }
+            (_, "POST", "/Groups") if self.race => {
+                let name = body.as_ref().unwrap()["displayName"].clone();
+                self.h.post("/Groups", &json!({"schemas": [crate::schema::GROUP], "displayName": name})).expect(201);
+                self.h.post("/Groups", body.as_ref().unwrap())
             }
             (_, m, _) => self.h.send(m, &target, body.as_ref(), &extra),
         };
@@ -296,4 +303,17 @@ fn target_errors_carry_the_targets_detail() {
     .err()
     .unwrap();
     assert!(e.starts_with("services.a.attributes[0]"), "{e}");
+}
+
+#[test]
+fn a_group_created_meanwhile_is_joined() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(true);
+    t.race = true;
+    let r = p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    assert_eq!(r.outcome, Outcome::Created, "{r:?}");
+    let id = t.user("jdoe")["id"].as_str().unwrap().to_string();
+    for g in ["etab-E1", "class-3A", "class-3B"] {
+        assert_eq!(t.group_members(g), [id.clone()], "{g}");
+    }
 }
