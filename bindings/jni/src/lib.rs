@@ -49,18 +49,21 @@ fn string(env: &mut JNIEnv, s: &JString) -> Result<String> {
     Ok(env.get_string(s)?.into())
 }
 
-/// `String[] names, String[][] values` to attributes.
+/// `String[] names, String[][] values` to attributes. Local references are dropped as they are read, so that
+/// large principals stay within the JVM's local reference capacity.
 fn attributes(env: &mut JNIEnv, names: &JObjectArray, values: &JObjectArray) -> Result<Vec<(String, Vec<String>)>> {
     let n = env.get_array_length(names)?;
     anyhow::ensure!(n == env.get_array_length(values)?, "names and values differ in length");
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
-        let name = JString::from(env.get_object_array_element(names, i)?);
+        let name = env.auto_local(JString::from(env.get_object_array_element(names, i)?));
         let name = string(env, &name)?;
-        let vs = JObjectArray::from(env.get_object_array_element(values, i)?);
+        let vs = env.auto_local(JObjectArray::from(env.get_object_array_element(values, i)?));
+        anyhow::ensure!(!vs.is_null(), "attribute {name} has no value array");
         let mut list = Vec::new();
-        for j in 0..env.get_array_length(&vs)? {
-            let v = JString::from(env.get_object_array_element(&vs, j)?);
+        for j in 0..env.get_array_length(&*vs)? {
+            let v = env.auto_local(JString::from(env.get_object_array_element(&*vs, j)?));
+            anyhow::ensure!(!v.is_null(), "attribute {name} has a null value");
             list.push(string(env, &v)?);
         }
         out.push((name, list));
@@ -71,8 +74,8 @@ fn attributes(env: &mut JNIEnv, names: &JObjectArray, values: &JObjectArray) -> 
 fn string_array(env: &mut JNIEnv, items: &[String]) -> Result<jobjectArray> {
     let arr = env.new_object_array(items.len() as i32, "java/lang/String", JObject::null())?;
     for (i, s) in items.iter().enumerate() {
-        let js = env.new_string(s)?;
-        env.set_object_array_element(&arr, i as i32, js)?;
+        let js = env.auto_local(env.new_string(s)?);
+        env.set_object_array_element(&arr, i as i32, &*js)?;
     }
     Ok(arr.into_raw())
 }
@@ -83,9 +86,9 @@ fn attribute_rows(env: &mut JNIEnv, attrs: &[(String, Vec<String>)]) -> Result<j
     for (i, (name, values)) in attrs.iter().enumerate() {
         let row: Vec<String> = std::iter::once(name.clone()).chain(values.iter().cloned()).collect();
         let arr = string_array(env, &row)?;
-        // SAFETY: `arr` was just created by this env and is a valid local reference.
-        let arr = unsafe { JObject::from_raw(arr) };
-        env.set_object_array_element(&rows, i as i32, arr)?;
+        // SAFETY: `arr` was just created by this env and is a valid local reference, dropped after use.
+        let arr = env.auto_local(unsafe { JObject::from_raw(arr) });
+        env.set_object_array_element(&rows, i as i32, &*arr)?;
     }
     Ok(rows.into_raw())
 }
@@ -185,7 +188,7 @@ pub extern "system" fn Java_org_scimkit_Native_mapperFree(_: JNIEnv, _: JClass, 
     }
 }
 
-/// LDIF text to entries: `String[][][]`… kept flat instead: one `String[][]` of attribute rows per entry.
+/// LDIF text to entries: one `String[][]` of attribute rows per entry.
 #[no_mangle]
 pub extern "system" fn Java_org_scimkit_Native_parseLdif(mut env: JNIEnv, _: JClass, text: JString) -> jobjectArray {
     guard(&mut env, std::ptr::null_mut(), |env| {
@@ -194,8 +197,9 @@ pub extern "system" fn Java_org_scimkit_Native_parseLdif(mut env: JNIEnv, _: JCl
         let out = env.new_object_array(entries.len() as i32, "[[Ljava/lang/String;", JObject::null())?;
         for (i, e) in entries.iter().enumerate() {
             let rows = attribute_rows(env, &e.attrs)?;
-            // SAFETY: a valid local reference just created.
-            env.set_object_array_element(&out, i as i32, unsafe { JObject::from_raw(rows) })?;
+            // SAFETY: a valid local reference just created, dropped after use.
+            let rows = env.auto_local(unsafe { JObject::from_raw(rows) });
+            env.set_object_array_element(&out, i as i32, &*rows)?;
         }
         Ok(out.into_raw())
     })

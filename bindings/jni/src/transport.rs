@@ -21,7 +21,7 @@ impl JavaTransport {
         // The engine calls back on the thread that called into it, already attached: this attaches nothing
         // then, and attaches (until the guard drops) any other thread.
         let mut env = self.vm.attach_current_thread()?;
-        let result = env.with_local_frame(16, |env| -> anyhow::Result<HttpResponse> {
+        let result = env.with_local_frame(64, |env| -> anyhow::Result<HttpResponse> {
             let method = env.new_string(&req.method)?;
             let path = env.new_string(&req.path)?;
             let query = env.new_string(&req.query)?;
@@ -54,8 +54,8 @@ impl JavaTransport {
             if !flat.is_null() {
                 let n = env.get_array_length(&flat)?;
                 for i in (0..n - 1).step_by(2) {
-                    let k = JString::from(env.get_object_array_element(&flat, i)?);
-                    let v = JString::from(env.get_object_array_element(&flat, i + 1)?);
+                    let k = env.auto_local(JString::from(env.get_object_array_element(&flat, i)?));
+                    let v = env.auto_local(JString::from(env.get_object_array_element(&flat, i + 1)?));
                     headers.push((env.get_string(&k)?.into(), env.get_string(&v)?.into()));
                 }
             }

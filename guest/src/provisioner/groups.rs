@@ -51,6 +51,9 @@ pub fn reconcile(
     Ok(())
 }
 
+/// Read-and-PUT attempts on a group that others are changing at the same time.
+const MAX_ATTEMPTS: u32 = 8;
+
 /// Adds or removes one member: a PATCH, or, on a target without PATCH, a read and a conditional PUT.
 fn change_member(run: &mut Run, gid: &str, user_id: &str, add: bool) -> Result<(), String> {
     let path = format!("/Groups/{gid}");
@@ -63,20 +66,27 @@ fn change_member(run: &mut Run, gid: &str, user_id: &str, add: bool) -> Result<(
         };
         run.call(action, "PATCH", &path, Some(&json!({"schemas": [PATCH_OP], "Operations": [op]})), &[], &[200, 204])?;
     } else {
-        let read = run.call(Action::ReadGroup, "GET", &path, None, &[], &[200])?;
-        let mut group = read.body;
-        let mut members: Vec<Value> = group.get("members").and_then(Value::as_array).cloned().unwrap_or_default();
-        members.retain(|m| m.get("value").and_then(Value::as_str) != Some(user_id));
-        if add {
-            members.push(json!({"value": user_id}));
+        // Conditional: a concurrent change between read and write (412) makes it read again.
+        for attempt in 1.. {
+            let read = run.call(Action::ReadGroup, "GET", &path, None, &[], &[200])?;
+            let mut group = read.body;
+            let mut members: Vec<Value> = group.get("members").and_then(Value::as_array).cloned().unwrap_or_default();
+            members.retain(|m| m.get("value").and_then(Value::as_str) != Some(user_id));
+            if add {
+                members.push(json!({"value": user_id}));
+            }
+            if let Some(obj) = group.as_object_mut() {
+                obj.remove("id");
+                obj.remove("meta");
+                obj.insert("members".into(), Value::Array(members));
+            }
+            let if_match: Vec<(&str, String)> = read.etag.map(|e| ("If-Match", e)).into_iter().collect();
+            let ok: &[u16] = if attempt < MAX_ATTEMPTS { &[200, 412] } else { &[200] };
+            if run.call(action, "PUT", &path, Some(&group), &if_match, ok)?.status == 200 {
+                break;
+            }
+            run.note("changed meanwhile; reading again");
         }
-        if let Some(obj) = group.as_object_mut() {
-            obj.remove("id");
-            obj.remove("meta");
-            obj.insert("members".into(), Value::Array(members));
-        }
-        let if_match: Vec<(&str, String)> = read.etag.map(|e| ("If-Match", e)).into_iter().collect();
-        run.call(action, "PUT", &path, Some(&group), &if_match, &[200])?;
     }
     run.note(user_id.to_string());
     Ok(())

@@ -15,11 +15,13 @@ struct Target {
     down: bool,
     /// Another client creates each group just before the provisioner does.
     race: bool,
+    /// Another client changes a group between the provisioner's read and its PUT, this many times.
+    meddle: u32,
 }
 
 impl Target {
     fn new(patch: bool) -> Target {
-        Target { h: Harness::new(), patch, log: vec![], down: false, race: false }
+        Target { h: Harness::new(), patch, log: vec![], down: false, race: false, meddle: 0 }
     }
 
     fn writes(&self) -> Vec<&str> {
@@ -61,6 +63,13 @@ impl Target {
                 let name = body.as_ref().unwrap()["displayName"].clone();
                 self.h.post("/Groups", &json!({"schemas": [crate::schema::GROUP], "displayName": name})).expect(201);
                 self.h.post("/Groups", body.as_ref().unwrap())
+            }
+            (_, "PUT", path) if self.meddle > 0 && path.starts_with("/Groups/") => {
+                self.meddle -= 1;
+                let mut g = self.h.get(path).expect(200);
+                g["externalId"] = json!(format!("touched{}", self.meddle));
+                self.h.put(path, &g).expect(200);
+                self.h.send("PUT", &target, body.as_ref(), &extra)
             }
             (_, m, _) => self.h.send(m, &target, body.as_ref(), &extra),
         };
@@ -316,4 +325,17 @@ fn a_group_created_meanwhile_is_joined() {
     for g in ["etab-E1", "class-3A", "class-3B"] {
         assert_eq!(t.group_members(g), [id.clone()], "{g}");
     }
+}
+
+#[test]
+fn a_group_changed_between_read_and_put_is_read_again() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(false);
+    p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    t.meddle = 2;
+    let r = p.provision("app1", &person("rroe", "Rick", "E1"), &mut t);
+    assert_eq!(r.outcome, Outcome::Created, "{r:?}");
+    assert_eq!(r.steps.iter().filter(|s| s.status == 412).count(), 2, "{r:?}");
+    assert_eq!(t.group_members("etab-E1").len(), 2);
+    assert_eq!(t.group_members("class-3A").len(), 2);
 }
