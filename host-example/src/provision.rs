@@ -65,19 +65,25 @@ pub fn run(args: ProvisionArgs) -> Result<()> {
     let counts = Arc::new(Counts::default());
     let tally = Mutex::new(Tally::default());
     let bar = indicatif::ProgressBar::new(principals.len() as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}").expect("a valid template"));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}").expect("a valid template"),
+    );
     let started = Instant::now();
     let jobs = args.jobs.clamp(1, 64);
     std::thread::scope(|scope| -> Result<()> {
         let workers: Vec<_> = (0..jobs)
             .map(|w| {
-                let (runtime, config, counts, tally, bar, principals) = (runtime.clone(), &config, counts.clone(), &tally, &bar, &principals);
+                let (runtime, config, counts, tally, bar, principals) =
+                    (runtime.clone(), &config, counts.clone(), &tally, &bar, &principals);
                 let target = HttpTarget::new(&args.target, &args.token, Duration::from_secs(args.timeout), counts);
                 scope.spawn(move || -> Result<()> {
                     let mut p = Provisioner::new(runtime, config)?;
                     p.set_transport(Box::new(target));
                     for (name, attrs) in principals.iter().skip(w).step_by(jobs) {
-                        let outcome = p.provision("cli", attrs).map(|r| (r.outcome, r.error)).unwrap_or_else(|e| (Outcome::Failed, Some(format!("{e:#}"))));
+                        let outcome = p
+                            .provision("cli", attrs)
+                            .map(|r| (r.outcome, r.error))
+                            .unwrap_or_else(|e| (Outcome::Failed, Some(format!("{e:#}"))));
                         let mut t = tally.lock().unwrap();
                         match outcome {
                             (Outcome::Created, _) => t.created += 1,
@@ -157,7 +163,8 @@ pub fn read_principals(path: &Path) -> Result<Vec<(String, Attributes)>> {
         let entries = crate::ldif::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         return Ok(entries.into_iter().map(|e| (e.dn, e.attrs)).collect());
     }
-    let items: Vec<serde_json::Map<String, Value>> = serde_json::from_str(&text).with_context(|| format!("{}: expected an array of objects", path.display()))?;
+    let items: Vec<serde_json::Map<String, Value>> =
+        serde_json::from_str(&text).with_context(|| format!("{}: expected an array of objects", path.display()))?;
     items
         .into_iter()
         .enumerate()
@@ -169,7 +176,9 @@ pub fn read_principals(path: &Path) -> Result<Vec<(String, Attributes)>> {
                         Value::Array(items) => items.iter().map(scalar).collect::<Option<Vec<_>>>(),
                         one => scalar(&one).map(|s| vec![s]),
                     };
-                    values.map(|v| (k.clone(), v)).with_context(|| format!("{}: principal {i}, {k}: values must be text, numbers or booleans", path.display()))
+                    values.map(|v| (k.clone(), v)).with_context(|| {
+                        format!("{}: principal {i}, {k}: values must be text, numbers or booleans", path.display())
+                    })
                 })
                 .collect::<Result<Attributes>>()?;
             Ok((format!("#{i}"), attrs))

@@ -57,7 +57,12 @@ impl HttpTarget {
             .max_redirects(0)
             .build()
             .into();
-        HttpTarget { base: base_url.trim_end_matches('/').to_string(), authorization: format!("Bearer {token}"), agent, counts }
+        HttpTarget {
+            base: base_url.trim_end_matches('/').to_string(),
+            authorization: format!("Bearer {token}"),
+            agent,
+            counts,
+        }
     }
 }
 
@@ -68,7 +73,10 @@ impl Transport for HttpTarget {
             url.push('?');
             url.push_str(&req.query);
         }
-        let mut b = ureq::http::Request::builder().method(req.method.as_str()).uri(&url).header("Authorization", &self.authorization);
+        let mut b = ureq::http::Request::builder()
+            .method(req.method.as_str())
+            .uri(&url)
+            .header("Authorization", &self.authorization);
         for (k, v) in &req.headers {
             b = b.header(k, v);
         }

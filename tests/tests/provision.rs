@@ -52,7 +52,12 @@ fn b64(s: &str) -> String {
 fn run_bounded(cmd: &mut Command, limit: Duration) -> (bool, String, String) {
     let dir = TempDir::new("out");
     let (o, e) = (dir.0.join("out"), dir.0.join("err"));
-    let mut child = cmd.stdout(std::fs::File::create(&o).unwrap()).stderr(std::fs::File::create(&e).unwrap()).stdin(Stdio::null()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(std::fs::File::create(&o).unwrap())
+        .stderr(std::fs::File::create(&e).unwrap())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + limit;
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -70,7 +75,10 @@ fn run_bounded(cmd: &mut Command, limit: Duration) -> (bool, String, String) {
 fn provision(s: &Server, ldif: &Path) -> Value {
     let mapping = root().join("examples/ldap-mapping.toml");
     let mut cmd = Command::new(binary());
-    cmd.args(["provision", "--json", "--target", &s.base, "--token", TOKEN, "--mapping"]).arg(mapping).arg("--from").arg(ldif);
+    cmd.args(["provision", "--json", "--target", &s.base, "--token", TOKEN, "--mapping"])
+        .arg(mapping)
+        .arg("--from")
+        .arg(ldif);
     let (ok, out, err) = run_bounded(&mut cmd, Duration::from_secs(300));
     assert!(ok, "provision failed:\n{out}\n{err}");
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
@@ -130,7 +138,8 @@ fn cli_reports_failures_with_reasons() {
     assert_eq!(summary["failures"][0]["error"], "the mapping gives no userName");
 
     let mut bad_token = Command::new(binary());
-    bad_token.args(["provision", "--json", "--target", &s.base, "--token", "wrong", "--mapping"])
+    bad_token
+        .args(["provision", "--json", "--target", &s.base, "--token", "wrong", "--mapping"])
         .arg(root().join("examples/ldap-mapping.toml"))
         .arg("--from")
         .arg(root().join("examples/people.ldif"));

@@ -136,7 +136,13 @@ pub extern "system" fn Java_org_scimkit_Native_provisionerProvision(
         let report = p.provision(&service, &attrs)?;
         let mut flat = vec![outcome(report.outcome).to_string(), report.error.clone().unwrap_or_default()];
         for s in &report.steps {
-            flat.extend([action(s.action).to_string(), s.method.clone(), s.path.clone(), s.status.to_string(), s.detail.clone()]);
+            flat.extend([
+                action(s.action).to_string(),
+                s.method.clone(),
+                s.path.clone(),
+                s.status.to_string(),
+                s.detail.clone(),
+            ]);
         }
         string_array(env, &flat)
     })
@@ -159,23 +165,42 @@ pub extern "system" fn Java_org_scimkit_Native_mapperNew(mut env: JNIEnv, _: JCl
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_scimkit_Native_mapperToResources(mut env: JNIEnv, _: JClass, h: jlong, names: JObjectArray, values: JObjectArray) -> jobjectArray {
+pub extern "system" fn Java_org_scimkit_Native_mapperToResources(
+    mut env: JNIEnv,
+    _: JClass,
+    h: jlong,
+    names: JObjectArray,
+    values: JObjectArray,
+) -> jobjectArray {
     guard(&mut env, std::ptr::null_mut(), |env| {
         let attrs = attributes(env, &names, &values)?;
         // SAFETY: as in provisionerProvision.
         let m = unsafe { borrow::<Mapper>(h)? };
-        let resources = m.lock().map_err(|_| anyhow::anyhow!("a previous call panicked"))?.to_resources(&attrs)?.map_err(anyhow::Error::msg)?;
+        let resources = m
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a previous call panicked"))?
+            .to_resources(&attrs)?
+            .map_err(anyhow::Error::msg)?;
         string_array(env, &resources)
     })
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_scimkit_Native_mapperToAttributes(mut env: JNIEnv, _: JClass, h: jlong, resource: JString) -> jobjectArray {
+pub extern "system" fn Java_org_scimkit_Native_mapperToAttributes(
+    mut env: JNIEnv,
+    _: JClass,
+    h: jlong,
+    resource: JString,
+) -> jobjectArray {
     guard(&mut env, std::ptr::null_mut(), |env| {
         let resource = string(env, &resource)?;
         // SAFETY: as in provisionerProvision.
         let m = unsafe { borrow::<Mapper>(h)? };
-        let attrs = m.lock().map_err(|_| anyhow::anyhow!("a previous call panicked"))?.to_attributes(&resource)?.map_err(anyhow::Error::msg)?;
+        let attrs = m
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a previous call panicked"))?
+            .to_attributes(&resource)?
+            .map_err(anyhow::Error::msg)?;
         attribute_rows(env, &attrs)
     })
 }

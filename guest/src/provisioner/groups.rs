@@ -38,7 +38,10 @@ pub fn reconcile(
                 // Created meanwhile by a concurrent provisioning call: join it.
                 run.note(format!("{name} was created meanwhile"));
                 let group = run.find(Action::SearchGroup, "/Groups", "displayName", name, Some("displayName"))?;
-                let gid = group.as_ref().and_then(|g| g["id"].as_str()).ok_or_else(|| format!("group {name:?} conflicts but cannot be found"))?;
+                let gid = group
+                    .as_ref()
+                    .and_then(|g| g["id"].as_str())
+                    .ok_or_else(|| format!("group {name:?} conflicts but cannot be found"))?;
                 change_member(run, gid, user_id, true)?;
             }
         }
