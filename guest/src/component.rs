@@ -5,7 +5,7 @@ wit_bindgen::generate!({ path: "../wit", world: "engine" });
 
 use crate::store as s;
 use exports::scimkit::scim::{mapper, provider, provisioner};
-use scimkit::scim::{clock, query_types as q, storage as w};
+use scimkit::scim::{clock, query_types as q, storage as w, transport};
 use std::cell::RefCell;
 
 struct Component;
@@ -13,6 +13,8 @@ export!(Component);
 
 thread_local! {
     static ENGINE: RefCell<Option<crate::Engine>> = const { RefCell::new(None) };
+    static MAPPING: RefCell<Option<crate::mapper::Mapping>> = const { RefCell::new(None) };
+    static PROVISIONER: RefCell<Option<crate::provisioner::Provisioner>> = const { RefCell::new(None) };
 }
 
 impl provider::Guest for Component {
@@ -39,23 +41,106 @@ impl provider::Guest for Component {
 }
 
 impl mapper::Guest for Component {
-    fn configure(_mapping: String) -> Result<(), String> {
-        Err("the mapper is not available in this version".into())
+    fn configure(mapping: String) -> Result<(), String> {
+        let m = crate::mapper::Mapping::from_json(&mapping)?;
+        MAPPING.with(|cell| *cell.borrow_mut() = Some(m));
+        Ok(())
     }
-    fn to_resources(_attrs: mapper::Attributes) -> Result<Vec<String>, String> {
-        Err("the mapper is not available in this version".into())
+
+    fn to_resources(attrs: mapper::Attributes) -> Result<Vec<String>, String> {
+        MAPPING.with(|cell| match &*cell.borrow() {
+            Some(m) => Ok(m.to_resources(&attrs)?.iter().map(|r| r.to_string()).collect()),
+            None => Err("the mapper is not configured".into()),
+        })
     }
-    fn to_attributes(_scim_resource: String) -> Result<mapper::Attributes, String> {
-        Err("the mapper is not available in this version".into())
+
+    fn to_attributes(scim_resource: String) -> Result<mapper::Attributes, String> {
+        let resource: serde_json::Value =
+            serde_json::from_str(&scim_resource).map_err(|e| format!("the resource is not JSON: {e}"))?;
+        if !resource.is_object() {
+            return Err("the resource is not a JSON object".into());
+        }
+        MAPPING.with(|cell| match &*cell.borrow() {
+            Some(m) => Ok(m.to_attributes(&resource)),
+            None => Err("the mapper is not configured".into()),
+        })
     }
 }
 
 impl provisioner::Guest for Component {
-    fn configure(_config: String) -> Result<(), String> {
-        Err("the provisioner is not available in this version".into())
+    fn configure(config: String) -> Result<(), String> {
+        let p = crate::provisioner::Provisioner::from_json(&config)?;
+        PROVISIONER.with(|cell| *cell.borrow_mut() = Some(p));
+        Ok(())
     }
-    fn provision(_attrs: provisioner::Attributes) -> Result<Vec<provisioner::Step>, String> {
-        Err("the provisioner is not available in this version".into())
+
+    fn provision(service: String, attrs: provisioner::Attributes) -> provisioner::Report {
+        let report = PROVISIONER.with(|cell| match &mut *cell.borrow_mut() {
+            Some(p) => p.provision(&service, &attrs, &mut HostTransport),
+            None => crate::provisioner::Report {
+                outcome: crate::provisioner::Outcome::Failed,
+                steps: vec![],
+                error: Some("the provisioner is not configured".into()),
+            },
+        });
+        report_out(report)
+    }
+}
+
+/// The host's `transport`, seen through the provisioner's [`crate::provisioner::Transport`].
+struct HostTransport;
+
+impl crate::provisioner::Transport for HostTransport {
+    fn send(&mut self, req: crate::http::Request) -> Result<crate::http::Response, String> {
+        let req = transport::HttpRequest {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+            headers: req.headers,
+            body: req.body,
+        };
+        let resp = transport::send(&req)?;
+        Ok(crate::http::Response { status: resp.status, headers: resp.headers, body: resp.body })
+    }
+}
+
+fn report_out(r: crate::provisioner::Report) -> provisioner::Report {
+    use crate::provisioner::{Action as A, Outcome as O};
+    use provisioner::{Action, Outcome};
+    let action = |a: A| match a {
+        A::Search => Action::Search,
+        A::Discover => Action::Discover,
+        A::Create => Action::Create,
+        A::Patch => Action::Patch,
+        A::Replace => Action::Replace,
+        A::Unchanged => Action::Unchanged,
+        A::SearchGroup => Action::SearchGroup,
+        A::ReadGroup => Action::ReadGroup,
+        A::CreateGroup => Action::CreateGroup,
+        A::AddMember => Action::AddMember,
+        A::RemoveMember => Action::RemoveMember,
+        A::Skipped => Action::Skipped,
+    };
+    provisioner::Report {
+        outcome: match r.outcome {
+            O::Created => Outcome::Created,
+            O::Updated => Outcome::Updated,
+            O::Unchanged => Outcome::Unchanged,
+            O::Skipped => Outcome::Skipped,
+            O::Failed => Outcome::Failed,
+        },
+        steps: r
+            .steps
+            .into_iter()
+            .map(|s| provisioner::Step {
+                action: action(s.action),
+                method: s.method,
+                path: s.path,
+                status: s.status,
+                detail: s.detail,
+            })
+            .collect(),
+        error: r.error,
     }
 }
 

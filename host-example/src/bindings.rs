@@ -2,6 +2,7 @@
 //! forwards storage calls to a plain [`Storage`](crate::storage::Storage).
 
 use crate::storage::Storage;
+use crate::transport::Transport;
 use std::sync::Arc;
 use wasmtime::StoreLimits;
 
@@ -11,11 +12,14 @@ pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};
 pub use scimkit::scim::query_types::{CompareOp, Comparison, Filter, FilterNode, Literal, Query, SortKey};
 pub use scimkit::scim::storage::{Applied, Member, Page, ResourceChange, StorageError, Stored, UniqueKey};
 pub use exports::scimkit::scim::provider::Caller;
+pub use exports::scimkit::scim::provisioner::{Action, Outcome, Report, Step};
 
 /// What one component instance's store holds.
 pub struct HostState {
     pub storage: Arc<dyn Storage>,
     pub limits: StoreLimits,
+    /// Where the provisioner's requests go; none for a serving instance.
+    pub transport: Option<Box<dyn Transport>>,
 }
 
 impl scimkit::scim::storage::Host for HostState {
@@ -55,10 +59,12 @@ impl scimkit::scim::clock::Host for HostState {
     }
 }
 
-/// This host serves; it does not provision.
 impl scimkit::scim::transport::Host for HostState {
-    fn send(&mut self, _req: HttpRequest) -> Result<HttpResponse, String> {
-        Err("this host has no provisioning transport".into())
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, String> {
+        match &mut self.transport {
+            Some(t) => t.send(req),
+            None => Err("this instance has no provisioning transport".into()),
+        }
     }
 }
 

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Serve SCIM at http://<listen>/scim/v2.
     Serve(ServeArgs),
+    /// Provision a SCIM target from an LDIF or JSON file of principals, through a mapping.
+    Provision(scimkit_host::provision::ProvisionArgs),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +64,7 @@ fn main() -> Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
+        Command::Provision(args) => scimkit_host::provision::run(args),
     }
 }
 

@@ -55,6 +55,28 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    /// A fresh instance over `state`, within the configured limits (memory, fuel), not yet configured.
+    pub(crate) fn instantiate(&self, state: HostState) -> Result<(Store<HostState>, Bindings)> {
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        if let Some(fuel) = self.limits.fuel {
+            store.set_fuel(fuel)?;
+        }
+        let bindings = self.pre.instantiate(&mut store).map_err(anyhow::Error::from).context("instantiating the component")?;
+        Ok((store, bindings))
+    }
+
+    pub(crate) fn store_limits(&self) -> wasmtime::StoreLimits {
+        StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).build()
+    }
+
+    /// Fuel to give before each call, when metered.
+    pub(crate) fn fuel(&self) -> Option<u64> {
+        self.limits.fuel
+    }
+}
+
 struct Slot {
     store: Store<HostState>,
     bindings: Bindings,
@@ -81,7 +103,7 @@ impl Provider {
     fn instantiate(&self) -> Result<Slot> {
         let rt = &self.runtime;
         let limits = StoreLimitsBuilder::new().memory_size(rt.limits.memory_bytes).build();
-        let mut store = Store::new(&rt.engine, HostState { storage: self.storage.clone(), limits });
+        let mut store = Store::new(&rt.engine, HostState { storage: self.storage.clone(), limits, transport: None });
         store.limiter(|s| &mut s.limits);
         if rt.limits.fuel.is_some() {
             store.set_fuel(u64::MAX)?;

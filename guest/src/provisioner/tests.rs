@@ -1,0 +1,341 @@
+//! The provisioner against a real SCIM server in-process: a fake transport routes each request into an
+//! [`Engine`](crate::Engine) over a [`MemoryStore`](crate::store::memory::MemoryStore).
+
+use super::*;
+use crate::mapper::Attributes;
+use crate::testing::Harness;
+use serde_json::{json, Map};
+
+/// The in-process target. With `patch`, it also takes PATCH, applying the operations the provisioner sends
+/// with a read and a PUT, whatever the engine's own PATCH support.
+struct Target {
+    h: Harness,
+    patch: bool,
+    log: Vec<(String, String)>,
+    down: bool,
+    /// Another client creates each group just before the provisioner does.
+    race: bool,
+    /// Another client changes a group between the provisioner's read and its PUT, this many times.
+    meddle: u32,
+}
+
+impl Target {
+    fn new(patch: bool) -> Target {
+        Target { h: Harness::new(), patch, log: vec![], down: false, race: false, meddle: 0 }
+    }
+
+    fn writes(&self) -> Vec<&str> {
+        self.log.iter().filter(|(m, _)| m != "GET").map(|(m, _)| m.as_str()).collect()
+    }
+
+    fn user(&mut self, user_name: &str) -> Value {
+        let found =
+            self.h.get(&format!("/Users?filter={}", run::encode(&format!("userName eq \"{user_name}\"")))).expect(200);
+        found["Resources"][0].clone()
+    }
+
+    fn group_members(&mut self, name: &str) -> Vec<String> {
+        let found =
+            self.h.get(&format!("/Groups?filter={}", run::encode(&format!("displayName eq \"{name}\"")))).expect(200);
+        let members = found["Resources"][0]["members"].as_array().cloned().unwrap_or_default();
+        members.iter().map(|m| m["value"].as_str().unwrap().to_string()).collect()
+    }
+
+    fn route(&mut self, req: Request) -> Response {
+        let target = format!("{}?{}", req.path, req.query);
+        let body: Option<Value> = req.body.as_ref().map(|b| serde_json::from_slice(b).unwrap());
+        let extra: Vec<(&str, &str)> =
+            req.headers.iter().filter(|(k, _)| k == "If-Match").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let reply = match (self.patch, req.method.as_str(), req.path.as_str()) {
+            (true, "GET", "/ServiceProviderConfig") => {
+                let mut r = self.h.get(&target);
+                r.body["patch"]["supported"] = json!(true);
+                r
+            }
+            (true, "PATCH", path) => {
+                let mut current = self.h.get(path).expect(200);
+                for op in body.unwrap()["Operations"].as_array().unwrap() {
+                    apply(&mut current, op);
+                }
+                self.h.put(path, &current)
+            }
+            (_, "POST", "/Groups") if self.race => {
+                let name = body.as_ref().unwrap()["displayName"].clone();
+                self.h.post("/Groups", &json!({"schemas": [crate::schema::GROUP], "displayName": name})).expect(201);
+                self.h.post("/Groups", body.as_ref().unwrap())
+            }
+            (_, "PUT", path) if self.meddle > 0 && path.starts_with("/Groups/") => {
+                self.meddle -= 1;
+                let mut g = self.h.get(path).expect(200);
+                g["externalId"] = json!(format!("touched{}", self.meddle));
+                self.h.put(path, &g).expect(200);
+                self.h.send("PUT", &target, body.as_ref(), &extra)
+            }
+            (_, m, _) => self.h.send(m, &target, body.as_ref(), &extra),
+        };
+        let headers = reply.headers.clone();
+        let body = if reply.body.is_null() { vec![] } else { reply.body.to_string().into_bytes() };
+        Response { status: reply.status, headers, body }
+    }
+}
+
+impl Transport for Target {
+    fn send(&mut self, req: Request) -> Result<Response, String> {
+        if self.down {
+            return Err("connection refused".into());
+        }
+        assert_eq!(
+            req.headers.iter().find(|(k, _)| k == "Accept").map(|(_, v)| v.as_str()),
+            Some("application/scim+json")
+        );
+        self.log.push((req.method.clone(), req.path.clone()));
+        Ok(self.route(req))
+    }
+}
+
+/// The PATCH operations the provisioner sends: on `attr`, `attr.sub` (either behind an extension URN), add
+/// to `members`, remove `members[value eq "…"]`.
+fn apply(resource: &mut Value, op: &Value) {
+    let path = op["path"].as_str().unwrap();
+    let obj = resource.as_object_mut().unwrap();
+    if let Some(id) = path.strip_prefix("members[value eq ").and_then(|r| r.strip_suffix(']')) {
+        let id: String = serde_json::from_str(id).unwrap();
+        obj.get_mut("members").and_then(Value::as_array_mut).unwrap().retain(|m| m["value"] != json!(id));
+        return;
+    }
+    let (holder, rest) = match path.rfind(':') {
+        Some(i) => (obj.entry(&path[..i]).or_insert_with(|| json!({})).as_object_mut().unwrap(), &path[i + 1..]),
+        None => (obj, path),
+    };
+    let (holder, key): (&mut Map<String, Value>, &str) = match rest.split_once('.') {
+        Some((a, sub)) => (holder.entry(a).or_insert_with(|| json!({})).as_object_mut().unwrap(), sub),
+        None => (holder, rest),
+    };
+    match op["op"].as_str().unwrap() {
+        "replace" => {
+            holder.insert(key.into(), op["value"].clone());
+        }
+        "add" => holder
+            .entry(key)
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap()
+            .extend(op["value"].as_array().unwrap().clone()),
+        "remove" => {
+            holder.remove(key);
+        }
+        other => panic!("unexpected op {other}"),
+    }
+}
+
+fn config(enabled: bool, update: &str, match_by: &str) -> String {
+    json!({"services": {
+        "app1": {"enabled": enabled, "update": update, "match": match_by, "mapping": {
+            "attributes": [
+                {"target": "userName", "from": "uid"},
+                {"target": "externalId", "template": "dir-${employeeNumber}"},
+                {"target": "name.givenName", "from": "givenName"},
+                {"target": "name.familyName", "from": "sn"},
+                {"target": "displayName", "template": "${givenName} ${sn}"},
+                {"target": "emails[type eq \"work\"].value", "from": "mail"},
+                {"target": "emails[type eq \"work\"].primary", "value": true},
+                {"target": "phoneNumbers[type eq \"work\"].value", "from": "telephoneNumber"},
+                {"target": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", "from": "employeeNumber"}
+            ],
+            "groups": [
+                {"from": "establishment", "name": "etab-${value}"},
+                {"from": "class", "name": "class-${value}"}
+            ],
+            "managedGroupPrefix": "etab-"
+        }},
+        "app2": {"enabled": false, "mapping": {}}
+    }})
+    .to_string()
+}
+
+fn person(uid: &str, given: &str, etab: &str) -> Attributes {
+    let a = |k: &str, v: &[&str]| (k.to_string(), v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    vec![
+        a("uid", &[uid]),
+        a("GIVENNAME", &[given]),
+        a("sn", &["Doe"]),
+        a("mail", &[&format!("{uid}@example.org")]),
+        a("telephoneNumber", &["+1 555 0100", "+1 555 0101"]),
+        a("employeeNumber", &[&format!("n-{uid}")]),
+        a("establishment", &[etab]),
+        a("class", &["3A", "3B"]),
+    ]
+}
+
+fn actions(r: &Report) -> Vec<Action> {
+    r.steps.iter().map(|s| s.action).collect()
+}
+
+#[test]
+fn creates_then_sends_nothing_when_unchanged() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(true);
+    let r = p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    assert_eq!(r.outcome, Outcome::Created, "{r:?}");
+    use Action::*;
+    assert_eq!(
+        actions(&r),
+        [Search, Create, SearchGroup, CreateGroup, SearchGroup, CreateGroup, SearchGroup, CreateGroup]
+    );
+    let user = t.user("jdoe");
+    assert_eq!(user["name"], json!({"givenName": "Jane", "familyName": "Doe"}));
+    assert_eq!(user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"], "n-jdoe");
+    let id = user["id"].as_str().unwrap().to_string();
+    assert_eq!(t.group_members("class-3B"), [id.clone()]);
+
+    // A second principal joins the existing groups.
+    let r = p.provision("app1", &person("rroe", "Rick", "E1"), &mut t);
+    assert_eq!(
+        actions(&r),
+        [Search, Create, SearchGroup, Discover, AddMember, SearchGroup, AddMember, SearchGroup, AddMember]
+    );
+    assert_eq!(t.group_members("etab-E1").len(), 2);
+
+    t.log.clear();
+    for uid in ["jdoe", "rroe"] {
+        let r = p.provision("app1", &person(uid, if uid == "jdoe" { "Jane" } else { "Rick" }, "E1"), &mut t);
+        assert_eq!((r.outcome, actions(&r)), (Outcome::Unchanged, vec![Search, Unchanged]), "{r:?}");
+    }
+    assert_eq!(t.log.len(), 2, "one search each, nothing else: {:?}", t.log);
+}
+
+#[test]
+fn one_changed_attribute_is_exactly_one_patch() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(true);
+    p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    t.log.clear();
+    let r = p.provision("app1", &person("jdoe", "Janet", "E1"), &mut t);
+    assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
+    assert_eq!(t.writes(), ["PATCH"], "{:?}", t.log);
+    let patch = r.steps.iter().find(|s| s.action == Action::Patch).unwrap();
+    assert_eq!(patch.detail, "changed: name.givenName, displayName");
+    assert_eq!(t.user("jdoe")["displayName"], "Janet Doe");
+    t.log.clear();
+    assert_eq!(p.provision("app1", &person("jdoe", "Janet", "E1"), &mut t).outcome, Outcome::Unchanged);
+    assert!(t.writes().is_empty());
+}
+
+#[test]
+fn without_patch_on_the_target_it_replaces() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(false);
+    p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    p.provision("app1", &person("rroe", "Rick", "E1"), &mut t);
+    assert_eq!(t.group_members("class-3A").len(), 2, "members added by read and PUT");
+    t.log.clear();
+    let mut changed = person("jdoe", "Jane", "E1");
+    changed[4].1.pop();
+    let r = p.provision("app1", &changed, &mut t);
+    assert_eq!(t.writes(), ["PUT"], "{r:?}");
+    assert_eq!(t.user("jdoe")["phoneNumbers"], json!([{"type": "work", "value": "+1 555 0100"}]));
+    assert_eq!(t.user("jdoe")["groups"].as_array().unwrap().len(), 3, "a PUT keeps the memberships");
+    t.log.clear();
+    assert_eq!(p.provision("app1", &changed, &mut t).outcome, Outcome::Unchanged);
+    assert!(t.writes().is_empty());
+}
+
+#[test]
+fn managed_groups_follow_the_attribute() {
+    for patch in [true, false] {
+        let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+        let mut t = Target::new(patch);
+        p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+        let id = t.user("jdoe")["id"].as_str().unwrap().to_string();
+        let mut moved = person("jdoe", "Jane", "E2");
+        moved[7].1 = vec!["4C".into()];
+        let r = p.provision("app1", &moved, &mut t);
+        assert!(actions(&r).contains(&Action::RemoveMember), "{r:?}");
+        assert_eq!(t.group_members("etab-E1"), Vec::<String>::new(), "left the managed group");
+        assert_eq!(t.group_members("etab-E2"), [id.clone()]);
+        assert_eq!(t.group_members("class-3A"), [id.clone()], "unmanaged groups are never left");
+        t.log.clear();
+        assert_eq!(p.provision("app1", &moved, &mut t).outcome, Outcome::Unchanged);
+        assert!(t.writes().is_empty());
+    }
+}
+
+#[test]
+fn put_mode_matches_by_external_id() {
+    let mut p = Provisioner::from_json(&config(true, "put", "externalId")).unwrap();
+    let mut t = Target::new(true);
+    p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    t.log.clear();
+    // A renamed account is the same principal, found by its external id (from employeeNumber).
+    let mut renamed = person("jdoe", "Jane", "E1");
+    renamed[0].1 = vec!["jane.doe".into()];
+    let r = p.provision("app1", &renamed, &mut t);
+    assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
+    assert!(r.steps[0].path.contains("externalId%20eq%20%22dir-n-jdoe%22"), "{:?}", r.steps[0]);
+    assert_eq!(t.writes(), ["PUT"], "PUT even though the target takes PATCH");
+    assert_eq!(t.user("jane.doe")["emails"][0]["value"], "jdoe@example.org");
+}
+
+#[test]
+fn disabled_unknown_and_unreachable_services_report_without_panicking() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(true);
+    let r = p.provision("app2", &person("jdoe", "Jane", "E1"), &mut t);
+    assert_eq!((r.outcome, actions(&r)), (Outcome::Skipped, vec![Action::Skipped]));
+    let r = p.provision("nope", &person("jdoe", "Jane", "E1"), &mut t);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(t.log.is_empty());
+    let r = p.provision("app1", &[("mail".into(), vec!["x@y".into()])], &mut t);
+    assert_eq!(r.error.as_deref(), Some("the mapping gives no userName"));
+    t.down = true;
+    let r = p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(r.error.unwrap().contains("connection refused"));
+    assert_eq!(r.steps.len(), 1);
+}
+
+#[test]
+fn target_errors_carry_the_targets_detail() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(true);
+    let mut bad = person("jdoe", "Jane", "E1");
+    bad[3].1 = vec![String::new(); 0];
+    bad.push(("mail".into(), vec!["not-an-address".into()]));
+    let r = p.provision("app1", &bad, &mut t);
+    // Whatever the target accepts, a refusal must surface as a failed report with a reason.
+    if r.outcome == Outcome::Failed {
+        assert!(r.error.as_deref().is_some_and(|e| e.starts_with("POST /Users: 4")), "{r:?}");
+    }
+    let e = Provisioner::from_json(
+        r#"{"services": {"a": {"enabled": true, "mapping": {"attributes": [{"target": "x"}]}}}}"#,
+    )
+    .err()
+    .unwrap();
+    assert!(e.starts_with("services.a.attributes[0]"), "{e}");
+}
+
+#[test]
+fn a_group_created_meanwhile_is_joined() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(true);
+    t.race = true;
+    let r = p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    assert_eq!(r.outcome, Outcome::Created, "{r:?}");
+    let id = t.user("jdoe")["id"].as_str().unwrap().to_string();
+    for g in ["etab-E1", "class-3A", "class-3B"] {
+        assert_eq!(t.group_members(g), [id.clone()], "{g}");
+    }
+}
+
+#[test]
+fn a_group_changed_between_read_and_put_is_read_again() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(false);
+    p.provision("app1", &person("jdoe", "Jane", "E1"), &mut t);
+    t.meddle = 2;
+    let r = p.provision("app1", &person("rroe", "Rick", "E1"), &mut t);
+    assert_eq!(r.outcome, Outcome::Created, "{r:?}");
+    assert_eq!(r.steps.iter().filter(|s| s.status == 412).count(), 2, "{r:?}");
+    assert_eq!(t.group_members("etab-E1").len(), 2);
+    assert_eq!(t.group_members("class-3A").len(), 2);
+}

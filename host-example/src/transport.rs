@@ -1,0 +1,96 @@
+//! The provisioner's `transport` import: where its SCIM requests go. [`HttpTarget`] sends them to a SCIM
+//! base URL with a bearer token; other hosts (a JVM, a test) bring their own [`Transport`].
+
+use crate::bindings::{HttpRequest, HttpResponse};
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Sends one request below the target's SCIM base. `Err` is a transport failure, not an HTTP status.
+pub trait Transport: Send {
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, String>;
+}
+
+/// Requests sent, by method, shared by every transport of a run: what "no write" is checked against.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub get: AtomicU64,
+    pub post: AtomicU64,
+    pub put: AtomicU64,
+    pub patch: AtomicU64,
+    pub delete: AtomicU64,
+}
+
+impl Counts {
+    fn record(&self, method: &str) {
+        let counter = match method {
+            "GET" => &self.get,
+            "POST" => &self.post,
+            "PUT" => &self.put,
+            "PATCH" => &self.patch,
+            _ => &self.delete,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every request that is not a GET.
+    pub fn writes(&self) -> u64 {
+        [&self.post, &self.put, &self.patch, &self.delete].iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+}
+
+/// A SCIM target over HTTP(S): its base URL (`https://app.example.com/scim/v2`) and bearer token.
+pub struct HttpTarget {
+    base: String,
+    authorization: String,
+    agent: ureq::Agent,
+    counts: Arc<Counts>,
+}
+
+impl HttpTarget {
+    pub fn new(base_url: &str, token: &str, timeout: Duration, counts: Arc<Counts>) -> HttpTarget {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            // A redirected write could land anywhere: the target's URL must be the right one.
+            .max_redirects(0)
+            .build()
+            .into();
+        HttpTarget {
+            base: base_url.trim_end_matches('/').to_string(),
+            authorization: format!("Bearer {token}"),
+            agent,
+            counts,
+        }
+    }
+}
+
+impl Transport for HttpTarget {
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, String> {
+        let mut url = format!("{}{}", self.base, req.path);
+        if !req.query.is_empty() {
+            url.push('?');
+            url.push_str(&req.query);
+        }
+        let mut b = ureq::http::Request::builder()
+            .method(req.method.as_str())
+            .uri(&url)
+            .header("Authorization", &self.authorization);
+        for (k, v) in &req.headers {
+            b = b.header(k, v);
+        }
+        let request = b.body(req.body.unwrap_or_default()).map_err(|e| format!("{} {url}: {e}", req.method))?;
+        self.counts.record(&req.method);
+        let mut resp = self.agent.run(request).map_err(|e| format!("{} {url}: {e}", req.method))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let mut body = Vec::new();
+        resp.body_mut().as_reader().read_to_end(&mut body).map_err(|e| format!("reading the answer of {url}: {e}"))?;
+        Ok(HttpResponse { status, headers, body })
+    }
+}
