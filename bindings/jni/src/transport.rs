@@ -27,9 +27,9 @@ impl JavaTransport {
             let query = env.new_string(&req.query)?;
             let headers = env.new_object_array((req.headers.len() * 2) as i32, "java/lang/String", JObject::null())?;
             for (i, (k, v)) in req.headers.iter().enumerate() {
-                let (k, v) = (env.new_string(k)?, env.new_string(v)?);
-                env.set_object_array_element(&headers, (2 * i) as i32, k)?;
-                env.set_object_array_element(&headers, (2 * i + 1) as i32, v)?;
+                let (k, v) = (env.auto_local(env.new_string(k)?), env.auto_local(env.new_string(v)?));
+                env.set_object_array_element(&headers, (2 * i) as i32, &*k)?;
+                env.set_object_array_element(&headers, (2 * i + 1) as i32, &*v)?;
             }
             let body = match &req.body {
                 Some(b) => JObject::from(env.byte_array_from_slice(b)?),

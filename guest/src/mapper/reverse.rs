@@ -10,16 +10,24 @@ pub fn to_attributes(mapping: &Mapping, resource: &Value) -> Attributes {
     let mut out: Attributes = Vec::new();
     for rule in &mapping.rules {
         let found: Vec<String> = read(resource, &rule.target).into_iter().filter_map(text).collect();
+        // As forwards, the first rule that gives an attribute its values wins: `uid` read back from
+        // `userName` is not joined by the `uid` inside an `externalId` template.
+        let mut read_back: Attributes = Vec::new();
         match &rule.source {
-            Source::Attribute(name) => add(&mut out, name, transform::reverse(&rule.transforms, found)),
+            Source::Attribute(name) => add(&mut read_back, name, transform::reverse(&rule.transforms, found)),
             Source::Template(t) => {
                 for v in transform::reverse(&rule.transforms, found) {
                     if let Some((name, captured)) = t.capture(&v) {
-                        add(&mut out, name, vec![captured]);
+                        add(&mut read_back, name, vec![captured]);
                     }
                 }
             }
             Source::Constant(_) => {}
+        }
+        for (name, values) in read_back {
+            if !values.is_empty() && !out.iter().any(|(k, _)| k.eq_ignore_ascii_case(&name)) {
+                add(&mut out, &name, values);
+            }
         }
     }
     let groups = resource.as_object().and_then(|r| get_ci(r, "groups")).and_then(Value::as_array);
