@@ -16,6 +16,8 @@ pub mod schema;
 pub mod store;
 #[cfg(test)]
 pub mod testing;
+#[cfg(test)]
+mod hostile;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
