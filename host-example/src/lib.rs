@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bindings;
 pub mod component;
+pub mod deadline;
 pub mod memory;
 pub mod runtime;
 pub mod server;
