@@ -36,6 +36,8 @@ pub struct Limits {
     pub max_filter_length: usize,
     /// Deepest filter nesting (parentheses, `not`, value paths).
     pub max_filter_depth: usize,
+    /// Most values in one multi-valued attribute (members included): bounds the work one body can cost.
+    pub max_multi_values: usize,
     pub bulk_max_operations: u32,
     pub bulk_max_payload_bytes: usize,
 }
@@ -47,6 +49,7 @@ impl Default for Limits {
             max_body_bytes: 1 << 20,
             max_filter_length: 10_000,
             max_filter_depth: 32,
+            max_multi_values: 10_000,
             bulk_max_operations: 1000,
             bulk_max_payload_bytes: 1 << 20,
         }

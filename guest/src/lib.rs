@@ -24,6 +24,8 @@ pub mod schema;
 pub mod store;
 #[cfg(test)]
 pub mod testing;
+#[cfg(test)]
+mod hostile;
 
 #[cfg(test)]
 mod protocol_tests;

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod bindings;
 pub mod component;
+pub mod deadline;
 pub mod ldif;
 pub mod memory;
 pub mod provision;

@@ -55,6 +55,9 @@ struct ServeArgs {
     /// Fuel per request (about one unit per wasm instruction); unlimited when unset.
     #[arg(long)]
     guest_fuel: Option<u64>,
+    /// Wall-clock limit per request inside the engine, in milliseconds (503 past it); unlimited when unset.
+    #[arg(long)]
+    request_timeout_ms: Option<u64>,
 }
 
 fn main() -> Result<()> {
@@ -78,7 +81,11 @@ fn serve(args: ServeArgs) -> Result<()> {
         Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
         None => EMBEDDED.to_vec(),
     };
-    let limits = GuestLimits { memory_bytes: args.guest_memory_mb << 20, fuel: args.guest_fuel };
+    let limits = GuestLimits {
+        memory_bytes: args.guest_memory_mb << 20,
+        fuel: args.guest_fuel,
+        deadline: args.request_timeout_ms.map(std::time::Duration::from_millis),
+    };
     let runtime = Arc::new(Runtime::new(&wasm, Some(&args.data.join("cache")), limits)?);
     let how = match runtime.origin {
         Origin::Cache => "loaded from cache",

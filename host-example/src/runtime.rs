@@ -3,11 +3,12 @@
 
 use crate::bindings::{Caller, Engine as Bindings, EnginePre, HostState, HttpRequest, HttpResponse};
 use crate::component::{self, Origin};
+use crate::deadline;
 use crate::storage::Storage;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Store, StoreLimitsBuilder};
 
@@ -18,11 +19,13 @@ pub struct GuestLimits {
     pub memory_bytes: usize,
     /// Fuel per request (roughly, wasm instructions); none: unlimited.
     pub fuel: Option<u64>,
+    /// Wall-clock time per request, enforced by epoch interruption; none: unlimited.
+    pub deadline: Option<Duration>,
 }
 
 impl Default for GuestLimits {
     fn default() -> Self {
-        GuestLimits { memory_bytes: 256 << 20, fuel: None }
+        GuestLimits { memory_bytes: 256 << 20, fuel: None, deadline: None }
     }
 }
 
@@ -41,7 +44,11 @@ impl Runtime {
     pub fn new(wasm: &[u8], cache_dir: Option<&Path>, limits: GuestLimits) -> Result<Runtime> {
         let mut config = wasmtime::Config::new();
         config.consume_fuel(limits.fuel.is_some());
+        config.epoch_interruption(limits.deadline.is_some());
         let engine = wasmtime::Engine::new(&config).map_err(anyhow::Error::from).context("creating the wasm engine")?;
+        if limits.deadline.is_some() {
+            deadline::start_ticker(&engine).context("starting the epoch ticker")?;
+        }
         let started = Instant::now();
         let (component, origin) = component::load(&engine, wasm, cache_dir)?;
         let load_time = started.elapsed();
@@ -108,6 +115,10 @@ impl Provider {
         if rt.limits.fuel.is_some() {
             store.set_fuel(u64::MAX)?;
         }
+        // Configuring is not a request: no deadline until `handle` sets one.
+        if rt.limits.deadline.is_some() {
+            store.set_epoch_deadline(u64::MAX / 2);
+        }
         let bindings = rt.pre.instantiate(&mut store).map_err(anyhow::Error::from).context("instantiating the component")?;
         bindings
             .scimkit_scim_provider()
@@ -132,6 +143,9 @@ impl Provider {
                 tracing::error!("setting fuel: {e:#}");
             }
         }
+        if let Some(limit) = self.runtime.limits.deadline {
+            slot.store.set_epoch_deadline(deadline::ticks(limit));
+        }
         let who = Caller { principal };
         match slot.bindings.scimkit_scim_provider().call_handle(&mut slot.store, &who, &req) {
             Ok(resp) => {
@@ -143,7 +157,10 @@ impl Provider {
             }
             Err(trap) => {
                 tracing::error!(method = %req.method, path = %req.path, "the engine trapped; instance discarded: {trap:#}");
-                internal_error("the request could not be completed")
+                match trap.downcast_ref::<wasmtime::Trap>() {
+                    Some(wasmtime::Trap::Interrupt) => error_response(503, "the request took longer than the server allows"),
+                    _ => internal_error("the request could not be completed"),
+                }
             }
         }
     }

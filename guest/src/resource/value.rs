@@ -18,6 +18,18 @@ pub fn unknown(cfg: &Config, path: &str) -> ScimResult<()> {
     }
 }
 
+/// 400 `invalidValue` when a list holds more values than `maxMultiValues`, before any value is looked at.
+pub fn check_count(cfg: &Config, path: &str, value: &Value) -> ScimResult<()> {
+    let max = cfg.limits.max_multi_values;
+    match value {
+        Value::Array(items) if items.len() > max => Err(err::invalid_value(format!(
+            "{path}: at most {max} values are accepted, not {}",
+            items.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// An attribute's value, checked. None: nothing to store (null, empty, or read-only, which clients may send
 /// back unchanged and which is therefore ignored, RFC 7643 §2.2).
 pub fn ingest_attribute(
@@ -37,6 +49,7 @@ pub fn ingest_attribute(
         }
         return ingest_single(cfg, attr, path, value);
     }
+    check_count(cfg, path, &value)?;
     let mut items = Vec::new();
     for item in quirks::single_as_list(value) {
         if item.is_array() {

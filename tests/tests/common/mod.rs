@@ -54,22 +54,7 @@ pub struct Server {
 impl Server {
     /// Starts `scimkit serve` exactly as documented: `SCIM_TOKEN=… scimkit serve --listen … --data …`.
     pub fn start(data: &Path, extra: &[&str]) -> Server {
-        let port = free_port();
-        let log = data.with_extension(format!("{port}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(binary())
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(data)
-            .args(extra)
-            .env("SCIM_TOKEN", TOKEN)
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("starting scimkit");
-        let server = Server { child, base: format!("http://127.0.0.1:{port}/scim/v2"), port, log };
-        server.wait_ready();
-        server
+        Server::start_with_env(data, extra, &[])
     }
 
     fn wait_ready(&self) {
@@ -192,4 +177,27 @@ pub fn raw(method: &str, url: &str, headers: &[(&str, String)], body: Option<Vec
     let mut text = String::new();
     resp.body_mut().as_reader().read_to_string(&mut text).unwrap();
     Resp { status, headers, text }
+}
+
+impl Server {
+    /// As [`Server::start`], with extra environment variables (`RUST_LOG`, for one).
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let log = data.with_extension(format!("{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(binary())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(data)
+            .args(extra)
+            .env("SCIM_TOKEN", TOKEN)
+            .envs(env.iter().copied())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting scimkit");
+        let server = Server { child, base: format!("http://127.0.0.1:{port}/scim/v2"), port, log };
+        server.wait_ready();
+        server
+    }
 }

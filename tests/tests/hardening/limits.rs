@@ -1,0 +1,113 @@
+//! Pathological inputs through `scimkit serve`: each gets a 4xx SCIM error quickly, and the server keeps
+//! serving. The time bounds are safety nets against hangs, not benchmarks.
+
+use crate::common::{Server, TempDir};
+use crate::{user, wire};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const QUICK: Duration = Duration::from_secs(10);
+
+fn still_serves(s: &mut Server, name: &str) {
+    assert!(s.alive(), "the server exited");
+    let r = s.post("/Users", &user(name));
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+#[test]
+fn json_nested_100000_deep_is_invalid_syntax() {
+    let dir = TempDir::new("deep-json");
+    let mut s = Server::start(&dir.0, &[]);
+    let started = Instant::now();
+    for open in ["[", "{\"a\":"] {
+        let close = if open == "[" { "]" } else { "}" };
+        let body = format!("{}{}", open.repeat(100_000), close.repeat(100_000));
+        for path in ["/Users", "/Users/.search"] {
+            s.send("POST", path, &[], Some(body.clone())).assert_error(400, Some("invalidSyntax"));
+        }
+    }
+    assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
+    assert!(!s.log().contains("trapped"), "{}", s.log());
+    still_serves(&mut s, "after-deep");
+}
+
+#[test]
+fn a_50_mb_body_is_413_before_it_is_read() {
+    let dir = TempDir::new("big-body");
+    let mut s = Server::start(&dir.0, &[]);
+    let started = Instant::now();
+    let r = wire::post_huge(s.port, "/Users", 50 << 20);
+    assert_eq!(r.status, 413, "{}", r.body);
+    let body: serde_json::Value = serde_json::from_str(&r.body).expect("a SCIM error body");
+    assert_eq!(body["status"], "413");
+    assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
+    still_serves(&mut s, "after-big");
+}
+
+#[test]
+fn a_filter_of_10000_or_terms_is_invalid_filter() {
+    let dir = TempDir::new("or-filter");
+    let mut s = Server::start(&dir.0, &[]);
+    let started = Instant::now();
+    let filter = vec!["userName eq \"a\""; 10_000].join(" or ");
+    s.post("/Users/.search", &json!({"filter": filter})).assert_error(400, Some("invalidFilter"));
+    s.post("/.search", &json!({"filter": filter})).assert_error(400, Some("invalidFilter"));
+    // In the query string, up to what the HTTP layer accepts in a request line.
+    let short = vec!["userName pr"; 1_000].join(" or ");
+    let query = short.replace(' ', "%20");
+    s.get(&format!("/Users?filter={query}")).assert_error(400, Some("invalidFilter"));
+    let deep = format!("{}userName pr{}", "(".repeat(40), ")".repeat(40));
+    s.post("/Users/.search", &json!({"filter": deep})).assert_error(400, Some("invalidFilter"));
+    assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
+    still_serves(&mut s, "after-filter");
+}
+
+#[test]
+fn a_million_element_array_is_refused() {
+    let dir = TempDir::new("million");
+    // Within the default body limit the array cannot even arrive: 413.
+    let mut s = Server::start(&dir.0, &[]);
+    let started = Instant::now();
+    let array = format!("[{}0]", "0,".repeat(999_999));
+    let body = format!("{{\"userName\":\"m\",\"emails\":{array}}}");
+    s.send("POST", "/Users", &[], Some(body.clone())).assert_error(413, None);
+    still_serves(&mut s, "after-million");
+    drop(s);
+    // With room for the body, the multi-valued limit refuses it before looking at any value.
+    let dir = TempDir::new("million-roomy");
+    let mut s = Server::start(&dir.0, &["--max-body-bytes", "8000000"]);
+    s.send("POST", "/Users", &[], Some(body)).assert_error(400, Some("invalidValue"));
+    let members = format!("{{\"displayName\":\"g\",\"members\":{array}}}");
+    s.send("POST", "/Groups", &[], Some(members)).assert_error(400, Some("invalidValue"));
+    assert!(started.elapsed() < 2 * QUICK, "took {:?}", started.elapsed());
+    still_serves(&mut s, "after-million-roomy");
+}
+
+#[test]
+fn count_is_capped_and_absurd_paging_is_harmless() {
+    let dir = TempDir::new("count");
+    let s = Server::start(&dir.0, &[]);
+    s.post("/Users", &user("one")).json();
+    let max = s.get("/ServiceProviderConfig").json()["filter"]["maxResults"].as_u64().unwrap();
+    let page = s.get("/Users?count=4294967296&startIndex=-5").json();
+    assert_eq!(page["totalResults"], 1);
+    assert!(page["itemsPerPage"].as_u64().unwrap() <= max);
+    assert_eq!(s.get("/Users?startIndex=4294967295").json()["itemsPerPage"], 0);
+    s.get("/Users?count=99999999999999999999").assert_error(400, None);
+}
+
+#[test]
+fn a_request_past_the_deadline_is_503_and_the_server_keeps_serving() {
+    let dir = TempDir::new("deadline");
+    let mut s = Server::start(&dir.0, &["--request-timeout-ms", "20", "--max-body-bytes", "64000000"]);
+    // 60 MB of JSON whitespace: copying and scanning it takes the engine far longer than 20 ms.
+    let body = format!("{}{}", " ".repeat(60_000_000), json!({"userName": "slow"}));
+    let started = Instant::now();
+    s.send("POST", "/Users", &[], Some(body)).assert_error(503, None);
+    assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
+    assert!(s.log().contains("interrupt"), "{}", s.log());
+    // A loaded machine may stall a small request past 20 ms too: allow a retry or two.
+    let ok = (0..3).any(|i| s.post("/Users", &user(&format!("quick{i}"))).status == 201);
+    assert!(ok, "{}", s.log());
+    assert!(s.alive());
+}
