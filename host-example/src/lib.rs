@@ -1,12 +1,21 @@
 //! scimkit's reference host as a library: load the component ([`runtime::Runtime`]), give it a
-//! [`storage::Storage`], and answer SCIM requests ([`runtime::Provider`]). The `scimkit` server is one user.
+//! [`storage::Storage`], and answer SCIM requests ([`runtime::Provider`]). The `scimkit` server is one user:
+//! tenants, authentication, limits, the request log and the admin page are its parts.
 
+pub mod admin;
 pub mod auth;
 pub mod bindings;
+pub mod commands;
 pub mod component;
+pub mod config;
+pub mod limits;
+pub mod passwords;
+pub mod redact;
+pub mod request_log;
 pub mod runtime;
 pub mod server;
 pub mod sqlite;
 pub mod storage;
+pub mod tenants;
 
 mod sql_filter;
