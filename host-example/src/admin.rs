@@ -11,7 +11,6 @@ use crate::auth::BearerToken;
 use crate::bindings::{Query, Stored};
 use crate::request_log::{Entry, Filter};
 use crate::server::App;
-use crate::storage::Storage;
 use crate::tenants::Tenant;
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};

@@ -269,7 +269,14 @@ impl Editor {
     }
 
     pub fn add_tenant(&mut self, tenant: &TenantConfig) -> Result<()> {
-        let table = toml_edit::ser::to_document(tenant).context("encoding the tenant")?.as_table().clone();
+        let mut table = toml_edit::ser::to_document(tenant).context("encoding the tenant")?.as_table().clone();
+        // Written as [[tenant.auth]] sections, like the example file, rather than one long inline array.
+        if let Some(item) = table.get_mut("auth") {
+            match std::mem::take(item).into_array_of_tables() {
+                Ok(sections) => *item = toml_edit::Item::ArrayOfTables(sections),
+                Err(original) => *item = original,
+            }
+        }
         let list = self.doc.entry("tenant").or_insert(toml_edit::Item::ArrayOfTables(Default::default()));
         let list = list.as_array_of_tables_mut().context("`tenant` is not a list of [[tenant]] tables")?;
         list.push(table);
