@@ -1,20 +1,28 @@
 //! scimkit's reference host as a library: load the component ([`runtime::Runtime`]), give it a
 //! [`storage::Storage`], and answer SCIM requests ([`runtime::Provider`]); or provision a SCIM target from
 //! directory attributes ([`provisioning::Provisioner`] over a [`transport::Transport`]). The `scimkit` server
-//! and its `provision` command are users.
+//! is one user: tenants, authentication, limits, the request log and the admin page are its parts.
 
+pub mod admin;
 pub mod auth;
 pub mod bindings;
+pub mod commands;
 pub mod component;
+pub mod config;
 pub mod deadline;
 pub mod ldif;
+pub mod limits;
 pub mod memory;
+pub mod passwords;
 pub mod provision;
 pub mod provisioning;
+pub mod redact;
+pub mod request_log;
 pub mod runtime;
 pub mod server;
 pub mod sqlite;
 pub mod storage;
+pub mod tenants;
 pub mod transport;
 
 mod sql_filter;

@@ -1,12 +1,15 @@
-//! `scimkit`: the reference SCIM 2.0 server.
+//! `scimkit`: the reference SCIM 2.0 server, and the commands that manage its tenants, tokens and logs.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use scimkit_host::auth::BearerToken;
+use scimkit_host::admin::Admin;
+use scimkit_host::commands::{self, AddTenant, Location, LogsArgs};
 use scimkit_host::component::{Origin, EMBEDDED};
-use scimkit_host::runtime::{GuestLimits, Provider, Runtime};
+use scimkit_host::config::Config;
+use scimkit_host::runtime::{GuestLimits, Runtime};
 use scimkit_host::server::{router, App, BASE_PATH};
-use scimkit_host::sqlite::SqliteStorage;
+use scimkit_host::tenants::{Notice, Settings, Tenants};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,39 +23,119 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve SCIM at http://<listen>/scim/v2.
+    /// Serve SCIM at http://<listen>/scim/v2 (the default tenant) and /scim/v2/<tenant>.
     Serve(ServeArgs),
     /// Provision a SCIM target from an LDIF or JSON file of principals, through a mapping.
     Provision(scimkit_host::provision::ProvisionArgs),
+    /// Manage tenants (identity servers): each has its own base path, credentials and database.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Issue, list and revoke long-lived signed tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print the request log.
+    Logs {
+        #[command(flatten)]
+        at: Location,
+        #[command(flatten)]
+        args: LogsArgs,
+    },
+    /// Manage the admin page's credential.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    Add {
+        #[command(flatten)]
+        at: Location,
+        #[command(flatten)]
+        args: AddTenant,
+    },
+    List {
+        #[command(flatten)]
+        at: Location,
+    },
+    Remove {
+        #[command(flatten)]
+        at: Location,
+        name: String,
+        /// Also delete the tenant's database and keys.
+        #[arg(long)]
+        delete_data: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new token on standard output.
+    Issue {
+        #[command(flatten)]
+        at: Location,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// Lifetime: 90d, 10y, ...
+        #[arg(long, default_value = "1y")]
+        valid_for: String,
+        /// Who the token is for, as shown in the request log.
+        #[arg(long, default_value = "client")]
+        subject: String,
+    },
+    List {
+        #[command(flatten)]
+        at: Location,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+    },
+    Revoke {
+        #[command(flatten)]
+        at: Location,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        jti: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Set the password of user `admin`; generated and printed unless --password-stdin.
+    SetPassword {
+        #[command(flatten)]
+        at: Location,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "SCIMKIT_LISTEN")]
-    listen: SocketAddr,
-    /// Data directory (database, component cache, token hash); created when missing.
-    #[arg(long, default_value = "./scimkit-data", env = "SCIMKIT_DATA")]
-    data: PathBuf,
-    /// The bearer token clients must send. When unset, one is generated on first start and printed once.
+    #[command(flatten)]
+    at: Location,
+    /// Address to listen on [config: listen; default 127.0.0.1:8080].
+    #[arg(long, env = "SCIMKIT_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// The default tenant's bearer token. When unset and none is configured, one is generated on first start
+    /// and printed once.
     #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// The public base URL, used in meta.location; default http://<listen>/scim/v2.
+    /// The public URL of /scim/v2, used in meta.location [config: base_url; default http://<listen>/scim/v2].
     #[arg(long, env = "SCIMKIT_BASE_URL")]
     base_url: Option<String>,
     /// A component to load instead of the embedded one.
     #[arg(long)]
     component: Option<PathBuf>,
-    /// Idle engine instances kept for reuse.
-    #[arg(long, default_value_t = 16)]
-    pool: usize,
-    /// Largest request body, in bytes.
-    #[arg(long, default_value_t = 1 << 20)]
-    max_body_bytes: usize,
-    /// Memory cap per engine instance, in MiB.
-    #[arg(long, default_value_t = 256)]
-    guest_memory_mb: usize,
-    /// Fuel per request (about one unit per wasm instruction); unlimited when unset.
+    /// Idle engine instances kept for reuse, per tenant [config: engine.pool; default 16].
+    #[arg(long)]
+    pool: Option<usize>,
+    /// Largest request body, in bytes [config: engine.max_body_bytes; default 1 MiB].
+    #[arg(long)]
+    max_body_bytes: Option<usize>,
+    /// Memory cap per engine instance, in MiB [config: engine.guest_memory_mb; default 256].
+    #[arg(long)]
+    guest_memory_mb: Option<usize>,
+    /// Fuel per request (about one unit per wasm instruction) [config: engine.guest_fuel; default unlimited].
     #[arg(long)]
     guest_fuel: Option<u64>,
     /// Wall-clock limit per request inside the engine, in milliseconds (503 past it); unlimited when unset.
@@ -65,45 +148,86 @@ fn main() -> Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+    let out = &mut std::io::stdout();
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Provision(args) => scimkit_host::provision::run(args),
+        Command::Tenant(TenantCommand::Add { at, args }) => commands::tenant_add(&at.paths(), &args, out),
+        Command::Tenant(TenantCommand::List { at }) => commands::tenant_list(&at.paths(), out),
+        Command::Tenant(TenantCommand::Remove { at, name, delete_data }) => commands::tenant_remove(&at.paths(), &name, delete_data, out),
+        Command::Token(TokenCommand::Issue { at, tenant, valid_for, subject }) => {
+            commands::token_issue(&at.paths(), &tenant, &valid_for, &subject, out, &mut std::io::stderr())
+        }
+        Command::Token(TokenCommand::List { at, tenant }) => commands::token_list(&at.paths(), &tenant, out),
+        Command::Token(TokenCommand::Revoke { at, tenant, jti }) => commands::token_revoke(&at.paths(), &tenant, &jti, out),
+        Command::Logs { at, args } => commands::logs(&at.paths(), &args, out),
+        Command::Admin(AdminCommand::SetPassword { at, password_stdin }) => {
+            let password = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s).context("reading the password")?;
+                Some(s.trim_end_matches(['\n', '\r']).to_string())
+            } else {
+                None
+            };
+            commands::admin_set_password(&at.paths(), password, out)
+        }
     }
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
-    let (token, generated) = BearerToken::load_or_create(args.token.as_deref(), &args.data)?;
-    if let Some(secret) = generated {
-        println!("Generated a SCIM bearer token (shown only now; only its hash is kept): {secret}");
-    }
+    let paths = args.at.paths();
+    std::fs::create_dir_all(&paths.data).with_context(|| format!("creating {}", paths.data.display()))?;
+    let config = Config::load(&paths)?;
+    // A flag or environment variable wins over the file, which wins over the default.
+    let listen = args.listen.or(config.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let e = &config.engine;
+    let max_body_bytes = args.max_body_bytes.or(e.max_body_bytes).unwrap_or(1 << 20);
+    let limits = GuestLimits {
+        memory_bytes: args.guest_memory_mb.or(e.guest_memory_mb).unwrap_or(256) << 20,
+        fuel: args.guest_fuel.or(e.guest_fuel),
+        deadline: args.request_timeout_ms.map(std::time::Duration::from_millis),
+    };
     let wasm = match &args.component {
         Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
         None => EMBEDDED.to_vec(),
     };
-    let limits = GuestLimits {
-        memory_bytes: args.guest_memory_mb << 20,
-        fuel: args.guest_fuel,
-        deadline: args.request_timeout_ms.map(std::time::Duration::from_millis),
-    };
-    let runtime = Arc::new(Runtime::new(&wasm, Some(&args.data.join("cache")), limits)?);
+    let runtime = Arc::new(Runtime::new(&wasm, Some(&paths.data.join("cache")), limits)?);
     let how = match runtime.origin {
         Origin::Cache => "loaded from cache",
         Origin::Compiled => "compiled",
     };
     tracing::info!("component {how} in {:.1} ms", runtime.load_time.as_secs_f64() * 1000.0);
-    let storage = Arc::new(SqliteStorage::open(&args.data.join("scimkit.sqlite3"))?);
-    let base_url = args.base_url.unwrap_or_else(|| format!("http://{}{BASE_PATH}", args.listen));
-    // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
-    let limits = serde_json::json!({ "maxBodyBytes": args.max_body_bytes, "bulkMaxPayloadBytes": args.max_body_bytes });
-    let config = serde_json::json!({ "baseUrl": base_url, "limits": limits }).to_string();
-    let provider = Provider::new(runtime, config, storage, args.pool)?;
-    let app = Arc::new(App { provider, token, max_body_bytes: args.max_body_bytes });
+    let settings = Settings {
+        base_url: args.base_url.or(config.base_url.clone()).unwrap_or_else(|| format!("http://{listen}{BASE_PATH}")),
+        pool: args.pool.or(e.pool).unwrap_or(16),
+        max_body_bytes,
+        log: config.log.clone(),
+        scim_token: args.token,
+    };
+    let (tenants, notices) = Tenants::open(&paths, &config, &runtime, &settings)?;
+    for n in notices {
+        match n {
+            Notice::GeneratedToken { tenant, token } => {
+                println!("Generated a SCIM bearer token for tenant {tenant} (shown only now; only its hash is kept): {token}")
+            }
+            Notice::Open { tenant } => tracing::warn!("tenant {tenant} accepts requests WITHOUT authentication (method = \"none\")"),
+        }
+    }
+    let admin_token = std::env::var("SCIMKIT_ADMIN_TOKEN").ok();
+    let admin = Admin::new(config.admin.password_hash.clone(), admin_token.as_deref());
+    let admin_on = admin.enabled();
+    let served: Vec<String> = tenants.list.iter().map(|t| format!("{} at {}", t.name, t.base_url)).collect();
+    let app = Arc::new(App { tenants, max_body_bytes, admin });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
-        tracing::info!("serving SCIM at {base_url}");
-        axum::serve(listener, router(app)).with_graceful_shutdown(shutdown()).await?;
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        for s in served {
+            tracing::info!("serving SCIM tenant {s}");
+        }
+        if admin_on {
+            tracing::info!("admin page at http://{listen}/admin");
+        }
+        axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
         Ok(())
     })
 }

@@ -1,49 +1,69 @@
-//! The HTTP front: axum routes `/scim/v2/...` to the engine, after authentication.
+//! The HTTP front: axum routes `/scim/v2/...` to the tenant that serves it, checks the tenant's limits and
+//! credentials, passes the request to the tenant's engine, and records it in the tenant's request log.
 
-use crate::auth::BearerToken;
+use crate::admin::{self, Admin};
+use crate::auth::oauth;
 use crate::bindings::{HttpRequest, HttpResponse};
-use crate::runtime::{error_response, Provider};
+use crate::redact;
+use crate::request_log::{now_ms, Entry};
+use crate::runtime::error_response;
+use crate::tenants::{Tenant, Tenants};
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub const BASE_PATH: &str = "/scim/v2";
 
 pub struct App {
-    pub provider: Provider,
-    pub token: BearerToken,
+    pub tenants: Tenants,
     /// Bodies larger than this are refused before reaching the engine.
     pub max_body_bytes: usize,
+    pub admin: Admin,
 }
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route(BASE_PATH, any(scim))
         .route(&format!("{BASE_PATH}/{{*rest}}"), any(scim))
+        .route("/oauth/token", post(token_default))
+        .route("/oauth/{tenant}/token", post(token_named))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(admin::routes())
         .with_state(app)
 }
 
-async fn scim(State(app): State<Arc<App>>, req: Request) -> Response {
+/// What the engine, or the host before it, answered; and who was authenticated.
+struct Outcome {
+    response: HttpResponse,
+    principal: Option<String>,
+    /// WWW-Authenticate challenges of a 401.
+    challenges: Vec<String>,
+}
+
+fn refused(response: HttpResponse) -> Outcome {
+    Outcome { response, principal: None, challenges: Vec::new() }
+}
+
+async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+    let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let auth = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
-    if !app.token.accepts(auth) {
-        let mut resp = to_http(error_response(401, "authentication required: send Authorization: Bearer <token>"));
-        resp.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer realm=\"scimkit\""));
-        return resp;
-    }
+    let rest = parts.uri.path().strip_prefix(BASE_PATH).unwrap_or("").to_string();
+    let Some((tenant, path)) = app.tenants.resolve(&rest).map(|(t, p)| (t.clone(), p)) else {
+        return to_http(error_response(404, "no SCIM service at this path"), &[]);
+    };
     let body = match to_bytes(Body::new(body), app.max_body_bytes).await {
         Ok(b) => b,
-        Err(_) => return to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes))),
+        Err(_) => return to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)), &[]),
     };
-    let path = parts.uri.path().strip_prefix(BASE_PATH).unwrap_or("/");
     let request = HttpRequest {
         method: parts.method.as_str().to_string(),
-        path: if path.is_empty() { "/".into() } else { path.to_string() },
+        path,
         query: parts.uri.query().unwrap_or("").to_string(),
         headers: parts
             .headers
@@ -53,22 +73,128 @@ async fn scim(State(app): State<Arc<App>>, req: Request) -> Response {
             .collect(),
         body: (!body.is_empty()).then(|| body.to_vec()),
     };
-    let app2 = app.clone();
-    match tokio::task::spawn_blocking(move || app2.provider.handle(None, request)).await {
-        Ok(resp) => to_http(resp),
-        Err(e) => {
-            tracing::error!("request task failed: {e}");
-            to_http(error_response(500, "the request could not be completed"))
+    let authorization = header(&parts.headers, "authorization");
+    let t = tenant.clone();
+    let outcome = tokio::task::spawn_blocking(move || serve(&t, peer, authorization.as_deref(), request)).await;
+    let outcome = outcome.unwrap_or_else(|e| {
+        tracing::error!("request task failed: {e}");
+        refused(error_response(500, "the request could not be completed"))
+    });
+    record(&tenant, peer, &parts.headers, &parts.method, parts.uri.path(), parts.uri.query(), &body, &outcome, started);
+    to_http(outcome.response, &outcome.challenges)
+}
+
+/// Limits, then credentials, then the engine. Runs on a blocking thread: password hashes and token
+/// records cost real work.
+fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: HttpRequest) -> Outcome {
+    if !t.limits.allows_peer(peer.ip()) {
+        return refused(error_response(403, "this client network is not allowed"));
+    }
+    let Some(principal) = t.auth.check(authorization) else {
+        let presented_bearer = authorization.is_some_and(|a| a.trim().to_ascii_lowercase().starts_with("bearer "));
+        return Outcome {
+            response: error_response(401, "authentication required or not accepted"),
+            principal: None,
+            challenges: t.auth.challenges(presented_bearer),
+        };
+    };
+    if let Some(why) = t.limits.refusal(&request.method, &request.path) {
+        return Outcome { response: error_response(403, &why), principal: Some(principal), challenges: Vec::new() };
+    }
+    let response = t.provider.handle(None, request);
+    Outcome { response, principal: Some(principal), challenges: Vec::new() }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    tenant: &Tenant,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    method: &axum::http::Method,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+    outcome: &Outcome,
+    started: Instant,
+) {
+    let request_headers = redact::headers(headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))));
+    let response_type = outcome.response.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
+    tenant.log.record(Entry {
+        id: 0,
+        at_ms: now_ms(),
+        client: peer.ip().to_canonical().to_string(),
+        principal: outcome.principal.clone(),
+        method: method.as_str().to_string(),
+        path: redact::path_and_query(path, query),
+        status: outcome.response.status,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        request_headers: serde_json::to_string(&request_headers).unwrap_or_default(),
+        request_body: redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body),
+        response_body: redact::body(response_type, &outcome.response.body),
+    });
+}
+
+async fn token_default(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+    token(app, None, peer, req).await
+}
+
+async fn token_named(State(app): State<Arc<App>>, Path(name): Path<String>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+    token(app, Some(name), peer, req).await
+}
+
+/// The OAuth token endpoint of a tenant; its requests are logged with the tenant's others.
+async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, req: Request) -> Response {
+    let started = Instant::now();
+    let Some(tenant) = app.tenants.for_token_endpoint(name.as_deref()).cloned() else {
+        return to_http(oauth_response(404, serde_json::json!({"error": "invalid_request"})), &[]);
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(body) = to_bytes(Body::new(body), 64 * 1024).await else {
+        return to_http(oauth_response(413, serde_json::json!({"error": "invalid_request"})), &[]);
+    };
+    let authorization = header(&parts.headers, "authorization");
+    let t = tenant.clone();
+    let form = body.clone();
+    let reply = tokio::task::spawn_blocking(move || {
+        if !t.limits.allows_peer(peer.ip()) {
+            return oauth::Reply { status: 403, body: serde_json::json!({"error": "access_denied"}), challenge_basic: false };
         }
+        oauth::token(&t.auth, authorization.as_deref(), &form)
+    })
+    .await
+    .unwrap_or_else(|_| oauth::Reply { status: 500, body: serde_json::json!({"error": "server_error"}), challenge_basic: false });
+    let challenges = if reply.status == 401 && reply.challenge_basic { vec![format!("Basic realm=\"scimkit/{}\"", tenant.name)] } else { vec![] };
+    let response = oauth_response(reply.status, reply.body);
+    let principal = (reply.status == 200).then(|| "oauth2-client".to_string());
+    let outcome = Outcome { response, principal, challenges };
+    record(&tenant, peer, &parts.headers, &parts.method, parts.uri.path(), parts.uri.query(), &body, &outcome, started);
+    to_http(outcome.response, &outcome.challenges)
+}
+
+/// Token endpoint answers are never cached (RFC 6749 §5.1).
+fn oauth_response(status: u16, body: serde_json::Value) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into()), ("Cache-Control".into(), "no-store".into())],
+        body: body.to_string().into_bytes(),
     }
 }
 
-fn to_http(resp: HttpResponse) -> Response {
+fn to_http(resp: HttpResponse, challenges: &[String]) -> Response {
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut out = (status, resp.body).into_response();
     for (k, v) in resp.headers {
         if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
             out.headers_mut().insert(k, v);
+        }
+    }
+    for c in challenges {
+        if let Ok(v) = HeaderValue::try_from(c.as_str()) {
+            out.headers_mut().append("www-authenticate", v);
         }
     }
     out

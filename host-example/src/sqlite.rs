@@ -55,7 +55,8 @@ fn db_error(e: rusqlite::Error) -> StorageError {
     }
 }
 
-fn open(path: &Path) -> rusqlite::Result<Connection> {
+/// A connection with this host's settings; the request log and token records use it on the same file.
+pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     // WAL: readers never block the writer. synchronous=FULL: an acknowledged write survives power loss.
@@ -68,7 +69,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
 impl SqliteStorage {
     /// Opens (creating when needed) the database at `path`.
     pub fn open(path: &Path) -> anyhow::Result<SqliteStorage> {
-        let writer = open(path)?;
+        let writer = open_connection(path)?;
         writer.execute_batch(SCHEMA)?;
         Ok(SqliteStorage { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
@@ -77,7 +78,7 @@ impl SqliteStorage {
         let conn = self.readers.lock().unwrap().pop();
         let conn = match conn {
             Some(c) => c,
-            None => open(&self.path).map_err(db_error)?,
+            None => open_connection(&self.path).map_err(db_error)?,
         };
         let result = f(&conn);
         self.readers.lock().unwrap().push(conn);

@@ -57,6 +57,27 @@ impl Server {
         Server::start_with_env(data, extra, &[])
     }
 
+    /// `start` with more environment variables (a configuration file, if any, is `<data>/scimkit.toml`).
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let log = data.with_extension(format!("{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(binary())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(data)
+            .args(extra)
+            .env("SCIM_TOKEN", TOKEN)
+            .envs(env.iter().copied())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting scimkit");
+        let server = Server { child, base: format!("http://127.0.0.1:{port}/scim/v2"), port, log };
+        server.wait_ready();
+        server
+    }
+
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let url = format!("http://127.0.0.1:{}/healthz", self.port);
@@ -71,6 +92,11 @@ impl Server {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The server's root, for paths outside the default tenant: `/scim/v2/acme`, `/oauth/acme/token`, `/admin`.
+    pub fn root(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -179,25 +205,21 @@ pub fn raw(method: &str, url: &str, headers: &[(&str, String)], body: Option<Vec
     Resp { status, headers, text }
 }
 
-impl Server {
-    /// As [`Server::start`], with extra environment variables (`RUST_LOG`, for one).
-    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let port = free_port();
-        let log = data.with_extension(format!("{port}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(binary())
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(data)
-            .args(extra)
-            .env("SCIM_TOKEN", TOKEN)
-            .envs(env.iter().copied())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("starting scimkit");
-        let server = Server { child, base: format!("http://127.0.0.1:{port}/scim/v2"), port, log };
-        server.wait_ready();
-        server
-    }
+/// Runs a management command (`scimkit tenant add …`) on a data directory: (success, stdout, stderr).
+pub fn cli(data: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(binary())
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting scimkit");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }

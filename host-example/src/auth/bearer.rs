@@ -1,4 +1,4 @@
-//! Bearer-token authentication: the token is kept only as a SHA-256 hash and compared in constant time.
+//! Static bearer tokens: kept only as a SHA-256 hash and compared in constant time.
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -21,6 +21,17 @@ impl BearerToken {
         BearerToken { hash: digest(token) }
     }
 
+    /// A token configured by its hash (`token_sha256`).
+    pub fn from_hash_hex(hex_text: &str) -> Result<BearerToken> {
+        let bytes = hex::decode(hex_text.trim()).context("not hex")?;
+        let hash: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("not a SHA-256 (64 hex digits)"))?;
+        Ok(BearerToken { hash })
+    }
+
+    pub fn hash_hex(&self) -> String {
+        hex::encode(self.hash)
+    }
+
     /// The token from `SCIM_TOKEN` when given; else the one kept in the data directory; else a new one,
     /// which is returned so that it can be shown once (only its hash is kept).
     pub fn load_or_create(from_env: Option<&str>, data_dir: &Path) -> Result<(BearerToken, Option<String>)> {
@@ -39,11 +50,9 @@ impl BearerToken {
         Ok((token, Some(secret)))
     }
 
-    /// Checks an `Authorization` header value.
-    pub fn accepts(&self, authorization: Option<&str>) -> bool {
-        let Some(value) = authorization else { return false };
-        let Some((scheme, token)) = value.trim().split_once(' ') else { return false };
-        scheme.eq_ignore_ascii_case("bearer") && bool::from(digest(token.trim()).ct_eq(&self.hash))
+    /// Checks a presented token, in constant time.
+    pub fn matches(&self, token: &str) -> bool {
+        bool::from(digest(token).ct_eq(&self.hash))
     }
 }
 
@@ -52,13 +61,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_only_the_right_bearer_token() {
+    fn matches_only_the_right_token() {
         let t = BearerToken::from_secret("s3cret");
-        assert!(t.accepts(Some("Bearer s3cret")));
-        assert!(t.accepts(Some("bearer s3cret")));
-        assert!(!t.accepts(Some("Bearer s3cre")));
-        assert!(!t.accepts(Some("Basic s3cret")));
-        assert!(!t.accepts(Some("non-token")));
-        assert!(!t.accepts(None));
+        assert!(t.matches("s3cret"));
+        assert!(!t.matches("s3cre"));
+        assert!(!t.matches(""));
+        assert!(BearerToken::from_hash_hex(&t.hash_hex()).unwrap().matches("s3cret"));
+        assert!(BearerToken::from_hash_hex("abc").is_err());
     }
 }

@@ -1,0 +1,127 @@
+//! Secrets removed from what the request log keeps: credentials in headers, `password` values anywhere in a
+//! JSON body (also as the target of a PATCH operation), tokens and client secrets in bodies, forms and query
+//! strings. A body that cannot be parsed is not kept at all, since what it hides cannot be known.
+
+use serde_json::Value;
+
+pub const MASK: &str = "[redacted]";
+
+/// Names whose values are secrets, compared without case.
+const SECRET_NAMES: &[&str] =
+    &["password", "client_secret", "access_token", "refresh_token", "id_token", "token", "secret", "authorization", "cookie", "set-cookie", "proxy-authorization"];
+
+fn is_secret(name: &str) -> bool {
+    // An extension attribute is addressed `urn:…:password`: its last part counts.
+    let last = name.rsplit([':', '.']).next().unwrap_or(name);
+    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name) || s.eq_ignore_ascii_case(last))
+}
+
+/// Redacts in place, at any depth.
+pub fn json(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            // A PATCH operation `{"op":"replace","path":"password","value":"…"}` names the secret in `path`.
+            let targets_secret = map.get("path").and_then(Value::as_str).is_some_and(|p| is_secret(p.split('[').next().unwrap_or(p)));
+            for (k, v) in map.iter_mut() {
+                if is_secret(k) || (targets_secret && k == "value") {
+                    *v = Value::String(MASK.into());
+                } else {
+                    json(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(json),
+        _ => {}
+    }
+}
+
+/// Largest body kept, after redaction; the rest is cut.
+const MAX_KEPT: usize = 64 * 1024;
+
+/// The text of a body as the log may keep it; none for an empty body.
+pub fn body(content_type: Option<&str>, bytes: &[u8]) -> Option<String> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    let text = if ct.starts_with("application/x-www-form-urlencoded") {
+        form(bytes)
+    } else if let Ok(mut v) = serde_json::from_slice::<Value>(bytes) {
+        json(&mut v);
+        Some(serde_json::to_string_pretty(&v).unwrap_or_default())
+    } else {
+        None
+    };
+    Some(match text {
+        Some(mut t) if t.len() > MAX_KEPT => {
+            let mut cut = MAX_KEPT;
+            while !t.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            t.truncate(cut);
+            t.push_str("\n[cut]");
+            t
+        }
+        Some(t) => t,
+        None => format!("[{} bytes of unparsable content, not kept]", bytes.len()),
+    })
+}
+
+/// A form or query string with secret fields masked; none when it does not parse.
+pub fn form(bytes: &[u8]) -> Option<String> {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).ok()?;
+    let masked: Vec<(String, String)> =
+        fields.into_iter().map(|(k, v)| if is_secret(&k) { (k, MASK.to_string()) } else { (k, v) }).collect();
+    serde_urlencoded::to_string(masked).ok()
+}
+
+/// A request path with its query string, secrets masked.
+pub fn path_and_query(path: &str, query: Option<&str>) -> String {
+    match query.filter(|q| !q.is_empty()) {
+        None => path.to_string(),
+        Some(q) => format!("{path}?{}", form(q.as_bytes()).unwrap_or_else(|| MASK.to_string())),
+    }
+}
+
+/// Headers worth keeping, credentials masked.
+pub fn headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<(String, String)> {
+    headers.map(|(k, v)| (k.to_string(), if is_secret(k) { MASK.to_string() } else { v.to_string() })).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn passwords_and_tokens_are_masked_anywhere() {
+        let mut v = json!({
+            "userName": "a", "password": "p1",
+            "Operations": [
+                {"op": "replace", "path": "password", "value": "p2"},
+                {"op": "replace", "value": {"PassWord": "p3", "displayName": "kept"}},
+                {"op": "add", "path": "urn:x:User:password", "value": "p4"},
+                {"op": "replace", "path": "displayName", "value": "kept2"}
+            ],
+            "access_token": "t1"
+        });
+        json(&mut v);
+        let text = v.to_string();
+        for secret in ["p1", "p2", "p3", "p4", "t1"] {
+            assert!(!text.contains(&format!("\"{secret}\"")), "{secret} in {text}");
+        }
+        assert!(text.contains("kept") && text.contains("kept2"), "{text}");
+    }
+
+    #[test]
+    fn forms_queries_headers_and_unparsable_bodies() {
+        assert_eq!(form(b"grant_type=client_credentials&client_secret=s").unwrap(), "grant_type=client_credentials&client_secret=%5Bredacted%5D");
+        assert_eq!(path_and_query("/Users", Some("access_token=x&count=2")), "/Users?access_token=%5Bredacted%5D&count=2");
+        let h = headers([("Authorization", "Bearer x"), ("Accept", "*/*")].into_iter());
+        assert_eq!(h[0].1, MASK);
+        assert_eq!(h[1].1, "*/*");
+        let b = body(Some("application/scim+json"), b"{\"password\":\"p\"").unwrap();
+        assert_eq!(b, "[15 bytes of unparsable content, not kept]");
+        assert_eq!(body(None, b""), None);
+    }
+}

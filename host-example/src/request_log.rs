@@ -1,0 +1,281 @@
+//! The request log of each tenant, kept in the tenant's own database: who called, what, the answer and how
+//! long it took, with bodies already redacted (see `redact`). Writes go through a background thread, so a
+//! request never waits for the log; old rows are pruned by age and count.
+
+use crate::config::LogConfig;
+use anyhow::{Context, Result};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS request_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    client TEXT NOT NULL,
+    principal TEXT,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    request_headers TEXT NOT NULL,
+    request_body TEXT,
+    response_body TEXT
+);
+CREATE INDEX IF NOT EXISTS request_log_by_time ON request_log(at_ms);
+";
+
+/// One request, redacted.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub id: i64,
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub client: String,
+    pub principal: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub duration_ms: f64,
+    /// JSON list of [name, value] pairs.
+    pub request_headers: String,
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+}
+
+impl Entry {
+    /// `2024-05-01T12:00:00.123Z`.
+    pub fn time(&self) -> String {
+        format_time(self.at_ms)
+    }
+}
+
+/// A selection of the log, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// `404`, or a class: `4xx`.
+    pub status: Option<String>,
+    pub method: Option<String>,
+    /// A part of the path.
+    pub path: Option<String>,
+    /// Only entries after this id (for following the log).
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+pub struct RequestLog {
+    db: PathBuf,
+    tx: mpsc::Sender<Entry>,
+}
+
+impl RequestLog {
+    /// Opens the log in the database at `db` and starts its writer.
+    pub fn open(db: &Path, retention: LogConfig) -> Result<RequestLog> {
+        let conn = open(db)?;
+        prune(&conn, &retention).context("pruning the request log")?;
+        let (tx, rx) = mpsc::channel::<Entry>();
+        std::thread::Builder::new().name("request-log".into()).spawn(move || writer(conn, rx, retention)).context("starting the log writer")?;
+        Ok(RequestLog { db: db.to_path_buf(), tx })
+    }
+
+    pub fn record(&self, entry: Entry) {
+        if self.tx.send(entry).is_err() {
+            tracing::error!("the request log writer has stopped; an entry is lost");
+        }
+    }
+
+    /// Reads with a connection of its own: readers never wait for the writer.
+    pub fn reader(&self) -> Result<Reader> {
+        Reader::open(&self.db)
+    }
+}
+
+fn open(db: &Path) -> Result<Connection> {
+    let conn = crate::sqlite::open_connection(db).with_context(|| format!("opening {}", db.display()))?;
+    conn.execute_batch(SCHEMA).context("creating the request log table")?;
+    Ok(conn)
+}
+
+fn writer(mut conn: Connection, rx: mpsc::Receiver<Entry>, retention: LogConfig) {
+    while let Ok(first) = rx.recv() {
+        // Whatever queued meanwhile is written in the same transaction.
+        let batch: Vec<Entry> = std::iter::once(first).chain(rx.try_iter()).collect();
+        if let Err(e) = write_batch(&mut conn, &batch, &retention) {
+            tracing::error!("writing the request log: {e:#}");
+        }
+    }
+}
+
+fn write_batch(conn: &mut Connection, batch: &[Entry], retention: &LogConfig) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO request_log (at_ms, client, principal, method, path, status, duration_ms, request_headers, request_body, response_body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for e in batch {
+            stmt.execute(params![
+                e.at_ms, e.client, e.principal, e.method, e.path, e.status, e.duration_ms, e.request_headers, e.request_body, e.response_body
+            ])?;
+        }
+    }
+    prune(&tx, retention)?;
+    tx.commit()
+}
+
+fn prune(conn: &Connection, retention: &LogConfig) -> rusqlite::Result<()> {
+    if retention.retention_days > 0 {
+        let cutoff = now_ms() - i64::from(retention.retention_days) * 86_400_000;
+        conn.prepare_cached("DELETE FROM request_log WHERE at_ms < ?1")?.execute([cutoff])?;
+    }
+    if retention.max_rows > 0 {
+        conn.prepare_cached("DELETE FROM request_log WHERE id <= (SELECT max(id) FROM request_log) - ?1")?
+            .execute([retention.max_rows as i64])?;
+    }
+    Ok(())
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as i64
+}
+
+pub struct Reader {
+    conn: Connection,
+}
+
+const COLUMNS: &str = "id, at_ms, client, principal, method, path, status, duration_ms, request_headers, request_body, response_body";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: r.get(0)?,
+        at_ms: r.get(1)?,
+        client: r.get(2)?,
+        principal: r.get(3)?,
+        method: r.get(4)?,
+        path: r.get(5)?,
+        status: r.get(6)?,
+        duration_ms: r.get(7)?,
+        request_headers: r.get(8)?,
+        request_body: r.get(9)?,
+        response_body: r.get(10)?,
+    })
+}
+
+/// `404` → exactly 404; `4xx` → 400 to 499. None when it is neither.
+pub fn status_range(text: &str) -> Option<(u16, u16)> {
+    let t = text.trim().to_ascii_lowercase();
+    if let Some(class) = t.strip_suffix("xx") {
+        let c: u16 = class.parse().ok().filter(|c| (1..=5).contains(c))?;
+        return Some((c * 100, c * 100 + 99));
+    }
+    let s: u16 = t.parse().ok().filter(|s| (100..=599).contains(s))?;
+    Some((s, s))
+}
+
+impl Reader {
+    pub fn open(db: &Path) -> Result<Reader> {
+        Ok(Reader { conn: open(db)? })
+    }
+
+    /// Entries matching `f`, newest first (oldest first when following, from `after`).
+    pub fn list(&self, f: &Filter) -> Result<Vec<Entry>> {
+        let mut cond = vec!["1".to_string()];
+        let mut params: Vec<SqlValue> = Vec::new();
+        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+            let (lo, hi) = status_range(s).with_context(|| format!("status {s:?}: use a code like 404 or a class like 4xx"))?;
+            params.push(SqlValue::Integer(lo.into()));
+            params.push(SqlValue::Integer(hi.into()));
+            cond.push(format!("status BETWEEN ?{} AND ?{}", params.len() - 1, params.len()));
+        }
+        if let Some(m) = f.method.as_deref().filter(|m| !m.is_empty()) {
+            params.push(SqlValue::Text(m.to_ascii_uppercase()));
+            cond.push(format!("method = ?{}", params.len()));
+        }
+        if let Some(p) = f.path.as_deref().filter(|p| !p.is_empty()) {
+            params.push(SqlValue::Text(p.to_string()));
+            cond.push(format!("instr(path, ?{}) > 0", params.len()));
+        }
+        let order = if let Some(after) = f.after {
+            params.push(SqlValue::Integer(after));
+            cond.push(format!("id > ?{}", params.len()));
+            "ASC"
+        } else {
+            "DESC"
+        };
+        let sql = format!("SELECT {COLUMNS} FROM request_log WHERE {} ORDER BY id {order} LIMIT {}", cond.join(" AND "), f.limit.max(1));
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<Entry>> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row(&format!("SELECT {COLUMNS} FROM request_log WHERE id = ?1"), [id], row).optional()?)
+    }
+
+    pub fn count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM request_log", [], |r| r.get(0))?)
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC, without a date library.
+pub fn format_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, ms.rem_euclid(1000))
+}
+
+/// How often `scimkit logs --follow` looks for new entries.
+pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_status_classes() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_time(1_709_210_096_789), "2024-02-29T12:34:56.789Z");
+        assert_eq!(status_range("4xx"), Some((400, 499)));
+        assert_eq!(status_range("404"), Some((404, 404)));
+        assert_eq!(status_range("9xx"), None);
+        assert_eq!(status_range("abc"), None);
+    }
+
+    #[test]
+    fn entries_are_written_filtered_and_pruned() {
+        let dir = std::env::temp_dir().join(format!("scimkit-log-{}", crate::storage::new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("db.sqlite3");
+        let log = RequestLog::open(&db, LogConfig { retention_days: 1, max_rows: 3 }).unwrap();
+        log.record(Entry { at_ms: now_ms() - 2 * 86_400_000, method: "GET".into(), path: "/old".into(), status: 200, ..Default::default() });
+        for (i, status) in [200u16, 401, 404, 201, 500].into_iter().enumerate() {
+            log.record(Entry { at_ms: now_ms(), method: "GET".into(), path: format!("/Users/{i}"), status, ..Default::default() });
+        }
+        let reader = log.reader().unwrap();
+        let last = Filter { path: Some("/Users/4".into()), limit: 1, ..Default::default() };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while reader.list(&last).unwrap().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let all = reader.list(&Filter { limit: 100, ..Default::default() }).unwrap();
+        assert!(all.len() <= 3, "{all:?}");
+        assert!(all.iter().all(|e| e.path != "/old"));
+        let failed = reader.list(&Filter { status: Some("4xx".into()), limit: 100, ..Default::default() }).unwrap();
+        assert!(failed.iter().all(|e| (400..500).contains(&e.status)));
+        assert!(reader.list(&Filter { status: Some("x".into()), limit: 1, ..Default::default() }).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

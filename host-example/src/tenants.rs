@@ -1,0 +1,138 @@
+//! Identity servers (tenants): each has its own base path, credentials, limits, database, request log and
+//! engine provider, and shares nothing else with the others but the compiled component.
+
+use crate::auth::{jwt, Authenticator, BearerToken, Method};
+use crate::config::{AuthMethod, Config, LogConfig, Paths, TenantConfig};
+use crate::limits::Limits;
+use crate::passwords::PasswordGuard;
+use crate::request_log::RequestLog;
+use crate::runtime::{Provider, Runtime};
+use crate::server::BASE_PATH;
+use crate::sqlite::SqliteStorage;
+use crate::storage::Storage;
+use anyhow::{bail, Context, Result};
+use std::sync::Arc;
+
+/// Server-wide settings a tenant is built with.
+pub struct Settings {
+    /// Public URL of `/scim/v2`.
+    pub base_url: String,
+    pub pool: usize,
+    pub max_body_bytes: usize,
+    pub log: LogConfig,
+    /// `SCIM_TOKEN`: the default tenant's bearer token.
+    pub scim_token: Option<String>,
+}
+
+pub struct Tenant {
+    pub name: String,
+    pub is_default: bool,
+    /// Where it is served: `/scim/v2` or `/scim/v2/<name>`.
+    pub base_path: String,
+    pub base_url: String,
+    pub config: TenantConfig,
+    pub provider: Provider,
+    pub storage: Arc<dyn Storage>,
+    pub auth: Authenticator,
+    pub limits: Limits,
+    pub log: RequestLog,
+}
+
+pub struct Tenants {
+    pub list: Vec<Arc<Tenant>>,
+}
+
+/// Something to tell the operator once at start (a generated token, an open tenant).
+pub enum Notice {
+    GeneratedToken { tenant: String, token: String },
+    Open { tenant: String },
+}
+
+impl Tenants {
+    pub fn open(paths: &Paths, config: &Config, runtime: &Arc<Runtime>, settings: &Settings) -> Result<(Tenants, Vec<Notice>)> {
+        let default = config.default_name();
+        let mut list = Vec::new();
+        let mut notices = Vec::new();
+        for t in config.tenants() {
+            let is_default = default == Some(t.name.as_str());
+            let tenant = open_tenant(paths, t, is_default, runtime, settings, &mut notices)?;
+            list.push(Arc::new(tenant));
+        }
+        Ok((Tenants { list }, notices))
+    }
+
+    /// The tenant serving a path below `/scim/v2`, and the path below that tenant's base.
+    pub fn resolve(&self, rest: &str) -> Option<(&Arc<Tenant>, String)> {
+        let trimmed = rest.trim_start_matches('/');
+        let (first, below) = trimmed.split_once('/').map(|(a, b)| (a, format!("/{b}"))).unwrap_or((trimmed, "/".into()));
+        if let Some(t) = self.list.iter().find(|t| !t.is_default && t.name == first) {
+            return Some((t, below));
+        }
+        let t = self.list.iter().find(|t| t.is_default)?;
+        Some((t, if rest.is_empty() { "/".into() } else { rest.to_string() }))
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Arc<Tenant>> {
+        self.list.iter().find(|t| t.name == name)
+    }
+
+    /// The tenant whose OAuth token endpoint this is (`None`: the default tenant's, `/oauth/token`).
+    pub fn for_token_endpoint(&self, name: Option<&str>) -> Option<&Arc<Tenant>> {
+        match name {
+            None => self.list.iter().find(|t| t.is_default),
+            Some(n) => self.list.iter().find(|t| !t.is_default && t.name == n),
+        }
+    }
+}
+
+fn open_tenant(paths: &Paths, t: TenantConfig, is_default: bool, runtime: &Arc<Runtime>, settings: &Settings, notices: &mut Vec<Notice>) -> Result<Tenant> {
+    let name = t.name.clone();
+    let dir = paths.tenant_dir(&name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let db = paths.tenant_db(&name);
+    let auth = authenticator(&t, is_default, &dir, &db, settings, notices).with_context(|| format!("tenant {name}: authentication"))?;
+    let (base_path, default_url) = if is_default {
+        (BASE_PATH.to_string(), settings.base_url.clone())
+    } else {
+        (format!("{BASE_PATH}/{name}"), format!("{}/{name}", settings.base_url.trim_end_matches('/')))
+    };
+    let base_url = t.base_url.clone().unwrap_or(default_url);
+    let sqlite = SqliteStorage::open(&db).with_context(|| format!("tenant {name}: opening {}", db.display()))?;
+    let storage: Arc<dyn Storage> = Arc::new(PasswordGuard::new(sqlite, t.passwords));
+    // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
+    let limits = serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
+    let mut engine_config = serde_json::json!({ "baseUrl": base_url, "limits": limits });
+    if let Some(types) = &t.resource_types {
+        engine_config["resourceTypes"] = serde_json::json!(types);
+    }
+    let provider = Provider::new(runtime.clone(), engine_config.to_string(), storage.clone(), settings.pool).with_context(|| format!("tenant {name}"))?;
+    let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
+    if auth.is_open() {
+        notices.push(Notice::Open { tenant: name.clone() });
+    }
+    Ok(Tenant { name, is_default, base_path, base_url, limits: Limits::new(&t), config: t, provider, storage, auth, log })
+}
+
+fn authenticator(t: &TenantConfig, is_default: bool, dir: &std::path::Path, db: &std::path::Path, settings: &Settings, notices: &mut Vec<Notice>) -> Result<Authenticator> {
+    let mut methods: Vec<Method> = t.auth.iter().map(Method::from_config).collect::<Result<_>>()?;
+    if is_default {
+        let env = settings.scim_token.as_deref().filter(|s| !s.is_empty());
+        if let Some(token) = env {
+            // SCIM_TOKEN is the default tenant's bearer token, in place of any configured one.
+            methods.retain(|m| !matches!(m, Method::Bearer(_)));
+            methods.push(Method::Bearer(BearerToken::from_secret(token)));
+        } else if methods.is_empty() {
+            let (token, generated) = BearerToken::load_or_create(None, dir)?;
+            if let Some(secret) = generated {
+                notices.push(Notice::GeneratedToken { tenant: t.name.clone(), token: secret });
+            }
+            methods.push(Method::Bearer(token));
+        }
+    }
+    if methods.is_empty() {
+        bail!("no method configured: add an [[tenant.auth]] entry (method = \"none\" to accept anyone)");
+    }
+    let signs = t.auth.iter().any(|m| matches!(m, AuthMethod::Jwt | AuthMethod::Oauth2 { .. }));
+    let signer = if signs { Some(jwt::Signer::open(&t.name, dir, db)?) } else { None };
+    Ok(Authenticator::new(&t.name, methods, signer))
+}
