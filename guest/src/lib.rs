@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod error;
 pub mod filter;
 pub mod http;
+pub mod mapping;
 pub mod projection;
 pub mod quirks;
 pub mod resource;
@@ -37,6 +38,14 @@ impl Engine {
         principal: Option<&str>,
         req: &http::Request,
     ) -> http::Response {
+        let mut mapped;
+        let store: &mut dyn store::Store = match &self.config.mapping {
+            Some(m) => {
+                mapped = mapping::MappedStore::new(m, store);
+                &mut mapped
+            }
+            None => store,
+        };
         let mut ctx = endpoints::Ctx { cfg: &self.config, store, now, principal };
         endpoints::handle(&mut ctx, req)
     }
