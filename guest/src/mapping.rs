@@ -216,11 +216,12 @@ impl TypeMapping {
         let v = container.get(&t.attr)?;
         let holder = match (&t.selector, v) {
             (Some((sel, lit)), Value::Array(items)) => {
-                let wanted = |e: &&Value| e.get(sel).is_some_and(|x| same_literal(x, lit));
+                let typed = items.iter().find(|e| e.get(sel).is_some_and(|x| same_literal(x, lit)));
                 // A client that sends no type still means the one element when only one is mapped.
-                items.iter().find(wanted).or_else(|| self.only_selector(t).then(|| primary_or_first(items)).flatten())?
+                let untyped = || primary_or_first(items.iter().filter(|e| e.get(sel).is_none()));
+                typed.or_else(|| if self.only_selector(t) { untyped() } else { None })?
             }
-            (None, Value::Array(items)) => primary_or_first(items)?,
+            (None, Value::Array(items)) => primary_or_first(items.iter())?,
             (_, v) => v,
         };
         match &t.sub {
@@ -307,8 +308,8 @@ fn object_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String
     slot.as_object_mut().expect("made an object above")
 }
 
-fn primary_or_first(items: &[Value]) -> Option<&Value> {
-    items.iter().find(|e| e.get("primary") == Some(&Value::Bool(true))).or(items.first())
+fn primary_or_first<'a>(mut items: impl Iterator<Item = &'a Value> + Clone) -> Option<&'a Value> {
+    items.clone().find(|e| e.get("primary") == Some(&Value::Bool(true))).or_else(|| items.next())
 }
 
 /// Selector values compare without case when text (`"Work"` is `"work"`).

@@ -60,7 +60,7 @@ fn rows_hold_host_columns_and_read_back_as_scim() {
 #[test]
 fn an_email_without_type_still_fills_the_only_email_column() {
     let (e, mut store) = (engine(), MemoryStore::new());
-    let body = json!({"userName":"a","emails":[{"value":"a@x"}],"active":"False"});
+    let body = json!({"userName":"a","emails":[{"value":"h@x","type":"home"},{"value":"a@x"}],"active":"False"});
     let (_, created) = send(&e, &mut store, "POST", "/Users", "", Some(body));
     let row: Value = serde_json::from_str(&store.get("User", created["id"].as_str().unwrap(), false).unwrap().unwrap().data).unwrap();
     assert_eq!((&row["email"], &row["active"], &row["firstname"]), (&json!("a@x"), &json!(0), &Value::Null));
