@@ -23,6 +23,7 @@ return static fn (string $baseUrl): array => [
             'id' => 'id',
             'columns' => [
                 'displayName' => 'name',
+                'externalId' => 'external_id',
                 'meta.created' => ['column' => 'created_at', 'type' => 'sqlDateTime'],
                 'meta.lastModified' => ['column' => 'updated_at', 'type' => 'sqlDateTime'],
             ],

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS usergroup (
     name TEXT NOT NULL,
     name_canonical TEXT UNIQUE,
     description TEXT,
+    external_id TEXT,
     created_at TEXT,
     updated_at TEXT,
     revision INTEGER NOT NULL DEFAULT 1

@@ -26,7 +26,7 @@ final class AppStorage implements Storage
         ],
         'Group' => [
             'table' => 'usergroup',
-            'columns' => ['name', 'created_at', 'updated_at'],
+            'columns' => ['name', 'external_id', 'created_at', 'updated_at'],
             'unique' => ['name' => 'name_canonical'],
         ],
     ];
