@@ -14,7 +14,10 @@ final class Provider
 {
     private FFI $ffi;
     private FFI\CData $engine;
-    /** Created once: FFI keeps every closure turned into a C callback until the request ends. */
+    /**
+     * Created once: FFI keeps every closure turned into a C callback until the request ends. It does not
+     * refer to this Provider, so that the Provider (and its engine handle) is freed when dropped.
+     */
     private \Closure $callback;
 
     /**
@@ -25,12 +28,12 @@ final class Provider
         string $library,
         ?string $component,
         array $config,
-        private readonly Storage $storage,
+        Storage $storage,
         ?string $cacheDir = null,
         ?string $header = null,
     ) {
         $this->ffi = Native::load($library, $header);
-        $this->callback = fn ($user, $op, $args, $reply): int => $this->answer($op, $args, $reply);
+        $this->callback = (new Callback($this->ffi, $storage))->answer(...);
         $json = json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
         $error = $this->ffi->new('char*');
         $engine = $this->ffi->scimkit_engine_new($component, $cacheDir, $json, $this->callback, null, FFI::addr($error));
@@ -104,57 +107,5 @@ final class Provider
             header("$name: $value", false);
         }
         echo $resp->body;
-    }
-
-    /** The storage callback. Never throws: an exception here would be a fatal error inside FFI. */
-    private function answer(mixed $op, mixed $args, mixed $reply): int
-    {
-        try {
-            $op = is_string($op) ? $op : FFI::string($op);
-            $a = json_decode(is_string($args) ? $args : FFI::string($args), true, 512, JSON_THROW_ON_ERROR);
-            $result = $this->dispatch($op, $a);
-        } catch (StorageError $e) {
-            $result = $e->toReply();
-        } catch (\Throwable $e) {
-            error_log('scimkit storage: ' . $e::class . ': ' . $e->getMessage());
-            $result = ['error' => 'other', 'detail' => $e::class . ': ' . $e->getMessage()];
-        }
-        try {
-            $json = json_encode($result, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE);
-            $this->ffi->scimkit_reply($reply, $json);
-            return 0;
-        } catch (\Throwable $e) {
-            error_log('scimkit storage reply: ' . $e->getMessage());
-            return 1;
-        }
-    }
-
-    private function dispatch(string $op, array $a): mixed
-    {
-        $s = $this->storage;
-        return match ($op) {
-            'get' => self::resource($s->get($a['resourceType'], $a['id'], $a['withMembers'])),
-            'create' => self::resource($s->create($a['resourceType'], $a['data'], $a['unique'], $a['members'])),
-            'update' => self::resource($s->update($a)),
-            'delete' => $s->delete($a['resourceType'], $a['id'], $a['ifVersion']),
-            'search' => self::page($s->search($a)),
-            'members' => $s->members($a['resourceType'], $a['id'], $a['startIndex'], $a['count']),
-            default => throw StorageError::unsupported(),
-        };
-    }
-
-    /** A row must reach the engine as a JSON object, even when PHP would encode it as a list. */
-    private static function resource(?array $r): ?array
-    {
-        if ($r !== null && is_array($r['data'] ?? null)) {
-            $r['data'] = (object) $r['data'];
-        }
-        return $r;
-    }
-
-    private static function page(array $p): array
-    {
-        $p['items'] = array_map(self::resource(...), $p['items']);
-        return $p;
     }
 }

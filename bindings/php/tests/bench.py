@@ -1,5 +1,5 @@
 """Load on the example: one `php -S` process, N sequential GET-by-id requests. Prints the server's RSS
-before and after, and the throughput. Usage: python3 bindings/php/tests/bench.py [N]
+after warm-up and at every tenth of the run, and the throughput. Usage: python3 bindings/php/tests/bench.py [N]
 """
 
 import http.client
@@ -52,12 +52,15 @@ def main() -> int:
             for _ in range(100):
                 request(port, "GET", path)
             start_rss = rss_kib(proc.pid)
+            samples = []
             started = time.perf_counter()
-            for i in range(n):
+            for i in range(1, n + 1):
                 status, body = request(port, "GET", path)
                 if status != 200:
                     print(f"request {i}: {status} {body[:200]!r}")
                     return 1
+                if i % max(1, n // 10) == 0:
+                    samples.append(rss_kib(proc.pid))
             elapsed = time.perf_counter() - started
             end_rss = rss_kib(proc.pid)
         finally:
@@ -65,6 +68,7 @@ def main() -> int:
             proc.wait()
     print(f"{n} GET /Users/<id>: {n / elapsed:.0f} requests/s, {elapsed / n * 1000:.2f} ms each")
     print(f"php -S RSS: {start_rss} KiB after warm-up, {end_rss} KiB after {n} requests")
+    print("RSS every tenth, KiB: " + " ".join(map(str, samples)))
     return 0
 
 
