@@ -248,8 +248,9 @@ impl TypeMapping {
             let t = &c.target;
             let container = match &t.urn {
                 Some(urn) => object_at(&mut data, urn),
-                None => &mut data,
+                None => Some(&mut data),
             };
+            let Some(container) = container else { continue };
             let Some(sub) = &t.sub else {
                 container.insert(t.attr.clone(), v);
                 continue;
@@ -271,7 +272,7 @@ impl TypeMapping {
                 });
                 items[pos].as_object_mut()
             } else {
-                Some(object_at(container, &t.attr))
+                object_at(container, &t.attr)
             };
             if let Some(h) = holder {
                 h.insert(sub.clone(), v);
@@ -300,12 +301,9 @@ impl TypeMapping {
     }
 }
 
-fn object_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let slot = m.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    slot.as_object_mut().expect("made an object above")
+/// The object under `key`, created when missing; none when a value of another kind is there.
+fn object_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+    m.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new())).as_object_mut()
 }
 
 fn primary_or_first<'a>(mut items: impl Iterator<Item = &'a Value> + Clone) -> Option<&'a Value> {
