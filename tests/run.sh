@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 # rustup does not install the targets named in rust-toolchain.toml for an installed toolchain.
 rustup target add wasm32-wasip2 >/dev/null
 
-# One release build serves everything: the server binary, the embedded component, and the tests.
-cargo build --release --locked -p host-example -p scimkit-jni
+# One release build serves everything: the server binary, the embedded component, the native libraries
+# (target/release/libscimkit_native.so for C/PHP, libscimkit_jni.so for Java) and the tests.
+cargo build --release --locked -p host-example -p scimkit-native -p scimkit-jni
 
 # The Java binding's tests run inside the end-to-end tests (tests/tests/provision.rs), which need a JDK.
 if ! command -v javac >/dev/null; then
@@ -19,12 +20,31 @@ if ! command -v javac >/dev/null; then
 fi
 cargo test --release --locked --workspace
 
+# A check that needs a tool: skipped with a notice when the tool is missing, except under CI=true.
+missing() {
+    if [ "${CI:-}" = "true" ]; then
+        echo "$1 is not installed ($2)" >&2
+        exit 1
+    fi
+    echo "NOTICE: skipping $3: $2"
+}
+
+# The PHP package and its example application, in PHP's CLI and under php-cgi.
+if command -v php >/dev/null && command -v php-cgi >/dev/null; then
+    php bindings/php/tests/run.php
+    bash bindings/php/tests/cgi.sh
+else
+    missing php "apt-get install php-cli php-sqlite3 php-cgi" "the PHP package tests"
+fi
+
 # RFC conformance, checked by an independent client against the running server.
 if python3 -c 'import scim2_tester' 2>/dev/null; then
     python3 tests/conformance/run.py
-elif [ "${CI:-}" = "true" ]; then
-    echo "scim2-tester is not installed (pip install -r tests/conformance/requirements.txt)" >&2
-    exit 1
+    if command -v php >/dev/null; then
+        python3 tests/conformance/run.py --php
+    else
+        missing php "apt-get install php-cli php-sqlite3" "conformance of the PHP example"
+    fi
 else
-    echo "NOTICE: skipping conformance: pip install -r tests/conformance/requirements.txt"
+    missing scim2-tester "pip install -r tests/conformance/requirements.txt" "conformance"
 fi

@@ -113,6 +113,9 @@ struct RawConfig {
     switches: Switches,
     #[serde(default)]
     authentication_schemes: Vec<AuthScheme>,
+    /// Host column names per resource type (see `mapping`).
+    #[serde(default)]
+    mapping: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +126,7 @@ pub struct Config {
     pub limits: Limits,
     pub switches: Switches,
     pub authentication_schemes: Vec<AuthScheme>,
+    pub mapping: Option<crate::mapping::Mapping>,
 }
 
 impl Config {
@@ -172,12 +176,15 @@ impl Config {
         } else {
             raw.authentication_schemes
         };
+        let registry = Registry::new(schemas, types);
+        let mapping = raw.mapping.map(|m| crate::mapping::Mapping::from_json(&registry, m)).transpose()?;
         Ok(Config {
             base_url,
-            registry: Registry::new(schemas, types),
+            registry,
             limits: raw.limits,
             switches: raw.switches,
             authentication_schemes,
+            mapping,
         })
     }
 

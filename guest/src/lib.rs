@@ -12,10 +12,11 @@ pub mod error;
 pub mod filter;
 pub mod http;
 pub mod mapper;
-pub mod membership;
-pub mod patch;
+pub mod mapping;
 pub mod me;
 pub mod media;
+pub mod membership;
+pub mod patch;
 pub mod projection;
 pub mod provisioner;
 pub mod quirks;
@@ -55,6 +56,14 @@ impl Engine {
         principal: Option<&str>,
         req: &http::Request,
     ) -> http::Response {
+        let mut mapped;
+        let store: &mut dyn store::Store = match &self.config.mapping {
+            Some(m) => {
+                mapped = mapping::MappedStore::new(m, store);
+                &mut mapped
+            }
+            None => store,
+        };
         let mut ctx = endpoints::Ctx { cfg: &self.config, store, now, principal };
         endpoints::handle(&mut ctx, req)
     }

@@ -1,4 +1,5 @@
-"""RFC 7643/7644 conformance: scim2-tester against a real `scimkit serve` on a free loopback port.
+"""RFC 7643/7644 conformance: scim2-tester against a real `scimkit serve` on a free loopback port, or with
+`--php` against the PHP example application (`php -S`, bindings/php/example) serving its own tables.
 
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
@@ -48,9 +49,30 @@ def start_server(data: str) -> tuple[subprocess.Popen, str]:
     sys.exit("scimkit did not start")
 
 
+def start_php(data: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        ["php", "-d", "ffi.enable=1", "-S", f"127.0.0.1:{port}", "bindings/php/example/index.php"],
+        cwd=ROOT,
+        env={**os.environ, "SCIM_TOKEN": TOKEN, "SCIM_EXAMPLE_DB": os.path.join(data, "app.sqlite")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}/scim/v2"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit("php -S did not start")
+
+
 def main() -> int:
+    start = start_php if "--php" in sys.argv[1:] else start_server
     with tempfile.TemporaryDirectory() as data:
-        proc, base = start_server(data)
+        proc, base = start(data)
         try:
             client = SyncSCIMClient(
                 Client(base_url=base + "/", headers={"Authorization": "Bearer " + TOKEN}, timeout=30)

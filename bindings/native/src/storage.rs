@@ -1,0 +1,110 @@
+//! Storage through one C callback. The callback is per call, not per instance: instances (and their
+//! compiled component) outlive the caller's request, while a PHP callback lives only as long as its
+//! request. So the callback of the running `scimkit_handle` sits in a thread-local, and the storage the
+//! instances hold reads it from there.
+
+use crate::json as wire;
+use scimkit_host::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_host::storage::Storage;
+use serde_json::{json, Value};
+use std::cell::Cell;
+use std::ffi::{c_char, c_void, CStr, CString};
+
+/// `int32_t (*)(void *user, const char *op, const char *args_json, void *reply)`.
+pub type StorageCb = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut c_void) -> i32;
+
+/// Where a callback's `scimkit_reply` lands.
+#[derive(Default)]
+pub struct Reply(pub Option<String>);
+
+#[derive(Clone, Copy)]
+pub struct Callback {
+    pub cb: StorageCb,
+    pub user: *mut c_void,
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<Callback>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with `cb` as this thread's storage; restores the previous one after (calls may nest).
+pub fn with_callback<T>(cb: Callback, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Callback>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|c| c.replace(Some(cb))));
+    f()
+}
+
+/// The storage every instance holds; it forwards to the running call's callback.
+pub struct CallbackStorage;
+
+fn call(op: &str, args: Value) -> Result<Value, StorageError> {
+    let Some(cb) = CURRENT.with(Cell::get) else {
+        return Err(StorageError::Other("storage used outside a call".into()));
+    };
+    let op = CString::new(op).map_err(|_| StorageError::Other("operation name".into()))?;
+    // serde_json escapes control characters, so the text has no interior NUL.
+    let args = CString::new(args.to_string()).map_err(|_| StorageError::Other("arguments".into()))?;
+    let mut reply = Reply::default();
+    // SAFETY: the caller of scimkit_handle promised a callback that is valid for this call; every pointer
+    // passed lives until it returns.
+    let rc = unsafe { (cb.cb)(cb.user, op.as_ptr(), args.as_ptr(), (&mut reply as *mut Reply).cast()) };
+    match (rc, reply.0) {
+        (0, Some(text)) => wire::reply(&text),
+        (0, None) => Err(StorageError::Other(format!("the storage callback gave no reply to {}", op.to_string_lossy()))),
+        (rc, _) => Err(StorageError::Other(format!("the storage callback failed with {rc}"))),
+    }
+}
+
+/// Copies a reply into `reply`; used by `scimkit_reply`.
+///
+/// # Safety
+/// `reply` is the pointer handed to the callback, `text` a NUL-terminated string; both may be null.
+pub unsafe fn set_reply(reply: *mut c_void, text: *const c_char) {
+    if reply.is_null() || text.is_null() {
+        return;
+    }
+    let text = CStr::from_ptr(text).to_string_lossy().into_owned();
+    (*reply.cast::<Reply>()).0 = Some(text);
+}
+
+impl Storage for CallbackStorage {
+    fn get(&self, resource_type: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
+        let v = call("get", json!({"resourceType": resource_type, "id": id, "withMembers": with_members}))?;
+        if v.is_null() { Ok(None) } else { wire::stored(&v).map(Some) }
+    }
+
+    fn create(&self, resource_type: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+        let args = json!({"resourceType": resource_type, "data": wire::body(data), "unique": wire::unique(unique),
+            "members": wire::members(members)});
+        wire::stored(&call("create", args)?)
+    }
+
+    fn update(&self, c: &ResourceChange) -> Result<Stored, StorageError> {
+        let args = json!({"resourceType": c.resource_type, "id": c.id, "data": c.data.as_deref().map(wire::body),
+            "unique": wire::unique(&c.unique), "clearMembers": c.clear_members, "removeMembers": c.remove_members,
+            "addMembers": wire::members(&c.add_members), "ifVersion": c.if_version});
+        wire::stored(&call("update", args)?)
+    }
+
+    fn delete(&self, resource_type: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
+        call("delete", json!({"resourceType": resource_type, "id": id, "ifVersion": if_version})).map(drop)
+    }
+
+    fn search(&self, q: &Query) -> Result<Page, StorageError> {
+        wire::page(&call("search", wire::query(q)?)?)
+    }
+
+    fn members(&self, resource_type: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+        let args = json!({"resourceType": resource_type, "id": id, "startIndex": start_index, "count": count});
+        wire::member_list(&call("members", args)?)
+    }
+
+    fn resolve_principal(&self, principal: &str) -> Result<Option<(String, String)>, StorageError> {
+        wire::principal(&call("resolve-principal", json!({"principal": principal}))?)
+    }
+}

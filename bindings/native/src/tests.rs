@@ -1,0 +1,117 @@
+//! The C ABI driven as a C caller would, with the component built into the library.
+
+use super::*;
+use std::ffi::CString;
+
+/// A storage of flat rows, answering the callback protocol; `mode` makes it misbehave.
+#[derive(Default)]
+struct Rows {
+    rows: Vec<(String, Value)>,
+    ops: Vec<(String, Value)>,
+    mode: &'static str,
+}
+
+unsafe extern "C" fn callback(user: *mut c_void, op: *const c_char, args: *const c_char, reply: *mut c_void) -> i32 {
+    let rows = &mut *user.cast::<Rows>();
+    let op = CStr::from_ptr(op).to_str().unwrap().to_string();
+    let args: Value = serde_json::from_str(CStr::from_ptr(args).to_str().unwrap()).unwrap();
+    rows.ops.push((op.clone(), args.clone()));
+    let answer = match (rows.mode, op.as_str()) {
+        ("fail", _) => return 7,
+        ("silent", _) => return 0,
+        (_, "create") => {
+            let id = (rows.rows.len() + 1).to_string();
+            rows.rows.push((id.clone(), args["data"].clone()));
+            json!({"id": id.parse::<u32>().unwrap(), "version": 1, "data": args["data"]})
+        }
+        (_, "get") => match rows.rows.iter().find(|(id, _)| id == args["id"].as_str().unwrap()) {
+            Some((id, data)) => json!({"id": id, "version": "1", "data": data.to_string()}),
+            None => Value::Null,
+        },
+        (_, "search") => {
+            let items: Vec<Value> = rows.rows.iter().map(|(id, d)| json!({"id": id, "version": "1", "data": d})).collect();
+            json!({"items": items, "total": null, "applied": "nothing"})
+        }
+        _ => json!({"error": "not-found", "detail": "no such row"}),
+    };
+    let text = CString::new(answer.to_string()).unwrap();
+    scimkit_reply(reply, text.as_ptr());
+    0
+}
+
+const CONFIG: &str = r#"{"baseUrl":"https://app/scim/v2","mapping":{"User":{"columns":{"userName":"username","active":{"column":"active","type":"boolean01"}}}}}"#;
+
+fn engine(rows: &mut Rows) -> *mut ScimkitEngine {
+    let config = CString::new(CONFIG).unwrap();
+    let mut error = std::ptr::null_mut();
+    let user = (rows as *mut Rows).cast();
+    let e = unsafe { scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(callback), user, &mut error) };
+    assert!(!e.is_null(), "{}", unsafe { CStr::from_ptr(error).to_string_lossy() });
+    e
+}
+
+fn send(e: *const ScimkitEngine, method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
+    let (m, p, q) = (CString::new(method).unwrap(), CString::new(path).unwrap(), CString::new(query).unwrap());
+    let headers = CString::new(r#"{"Content-Type":"application/scim+json"}"#).unwrap();
+    let (ptr, len) = body.map_or((std::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
+    unsafe {
+        let out = scimkit_handle(e, m.as_ptr(), p.as_ptr(), q.as_ptr(), headers.as_ptr(), ptr, len, std::ptr::null());
+        let v = serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap();
+        scimkit_free(out);
+        v
+    }
+}
+
+fn body(resp: &Value) -> Value {
+    serde_json::from_str(resp["body"].as_str().unwrap()).unwrap_or(Value::Null)
+}
+
+#[test]
+fn requests_round_trip_through_the_callback_in_host_columns() {
+    let mut rows = Rows::default();
+    let e = engine(&mut rows);
+    let created = send(e, "POST", "/Users", "", Some(r#"{"userName":"bjensen","active":true}"#));
+    assert_eq!(created["status"], 201, "{created}");
+    assert_eq!(rows.ops[0].1["data"], json!({"username": "bjensen", "active": 1}));
+    assert_eq!(rows.ops[0].1["unique"], json!([{"attribute": "username", "value": "bjensen"}]));
+    let got = send(e, "GET", "/Users/1", "", None);
+    assert_eq!((got["status"].as_u64(), body(&got)["active"].as_bool()), (Some(200), Some(true)));
+    let list = send(e, "GET", "/Users", "filter=userName%20eq%20%22bjensen%22", None);
+    assert_eq!(body(&list)["totalResults"], 1);
+    let search = &rows.ops.last().unwrap().1;
+    assert_eq!(search["filter"]["op"], "eq");
+    assert_eq!(search["filter"]["path"], "username");
+    assert_eq!(send(e, "DELETE", "/Users/9", "", None)["status"], 404);
+    unsafe { scimkit_engine_free(e) };
+}
+
+#[test]
+fn a_failing_or_silent_callback_is_a_scim_500() {
+    for mode in ["fail", "silent"] {
+        let mut rows = Rows { mode, ..Default::default() };
+        let e = engine(&mut rows);
+        let r = send(e, "GET", "/Users/1", "", None);
+        assert_eq!(r["status"], 500, "{mode}: {r}");
+        assert_eq!(body(&r)["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+        unsafe { scimkit_engine_free(e) };
+    }
+}
+
+#[test]
+fn null_and_bad_arguments_are_refused_without_crashing() {
+    let r = send(std::ptr::null(), "GET", "/Users", "", None);
+    assert_eq!(r["status"], 500);
+    let config = CString::new(r#"{"baseUrl":"x","bogus":1}"#).unwrap();
+    let mut error = std::ptr::null_mut();
+    unsafe {
+        let e = scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(callback), std::ptr::null_mut(), &mut error);
+        assert!(e.is_null());
+        assert!(CStr::from_ptr(error).to_string_lossy().contains("bogus"));
+        scimkit_free(error);
+        let e = scimkit_engine_new(std::ptr::null(), std::ptr::null(), std::ptr::null(), None, std::ptr::null_mut(), std::ptr::null_mut());
+        assert!(e.is_null());
+        scimkit_reply(std::ptr::null_mut(), std::ptr::null());
+        scimkit_free(std::ptr::null_mut());
+        scimkit_engine_free(std::ptr::null_mut());
+    }
+}

@@ -1,0 +1,32 @@
+<?php
+
+// The engine configuration for the example's tables: which column holds which SCIM attribute.
+return static fn (string $baseUrl): array => [
+    'baseUrl' => $baseUrl,
+    'mapping' => [
+        'User' => [
+            'id' => 'id',
+            'columns' => [
+                'userName' => 'username',
+                'name.givenName' => 'firstname',
+                'name.familyName' => 'lastname',
+                'emails[type eq "work"].value' => 'email',
+                'phoneNumbers[type eq "work"].value' => 'phone',
+                'externalId' => 'official_code',
+                'preferredLanguage' => 'language',
+                'active' => ['column' => 'active', 'type' => 'boolean01'],
+                'meta.created' => ['column' => 'created_at', 'type' => 'sqlDateTime'],
+                'meta.lastModified' => ['column' => 'updated_at', 'type' => 'sqlDateTime'],
+            ],
+        ],
+        'Group' => [
+            'id' => 'id',
+            'columns' => [
+                'displayName' => 'name',
+                'externalId' => 'external_id',
+                'meta.created' => ['column' => 'created_at', 'type' => 'sqlDateTime'],
+                'meta.lastModified' => ['column' => 'updated_at', 'type' => 'sqlDateTime'],
+            ],
+        ],
+    ],
+];

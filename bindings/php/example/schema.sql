@@ -1,0 +1,34 @@
+-- The application's own tables, as a Chamilo-like learning platform keeps them. Nothing SCIM-specific:
+-- the engine's configuration (config.php) maps SCIM attributes onto these columns.
+CREATE TABLE IF NOT EXISTS user (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL,
+    username_canonical TEXT NOT NULL UNIQUE,
+    firstname TEXT,
+    lastname TEXT,
+    email TEXT,
+    official_code TEXT,
+    phone TEXT,
+    language TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT,
+    updated_at TEXT,
+    revision INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS usergroup (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    name_canonical TEXT UNIQUE,
+    description TEXT,
+    external_id TEXT,
+    created_at TEXT,
+    updated_at TEXT,
+    revision INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS usergroup_rel_user (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    usergroup_id INTEGER NOT NULL REFERENCES usergroup(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+    relation_type INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (usergroup_id, user_id)
+);

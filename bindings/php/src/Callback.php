@@ -1,0 +1,67 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Scimkit;
+
+use FFI;
+
+/** The storage callback the engine calls: decodes the operation, calls the Storage, replies in JSON. */
+final class Callback
+{
+    public function __construct(private readonly FFI $ffi, private readonly Storage $storage)
+    {
+    }
+
+    /** The storage callback. Never throws: an exception here would be a fatal error inside FFI. */
+    public function answer(mixed $user, mixed $op, mixed $args, mixed $reply): int
+    {
+        try {
+            $op = is_string($op) ? $op : FFI::string($op);
+            $a = json_decode(is_string($args) ? $args : FFI::string($args), true, 512, JSON_THROW_ON_ERROR);
+            $result = $this->dispatch($op, $a);
+        } catch (StorageError $e) {
+            $result = $e->toReply();
+        } catch (\Throwable $e) {
+            error_log('scimkit storage: ' . $e::class . ': ' . $e->getMessage());
+            $result = ['error' => 'other', 'detail' => $e::class . ': ' . $e->getMessage()];
+        }
+        try {
+            $json = json_encode($result, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE);
+            $this->ffi->scimkit_reply($reply, $json);
+            return 0;
+        } catch (\Throwable $e) {
+            error_log('scimkit storage reply: ' . $e->getMessage());
+            return 1;
+        }
+    }
+
+    private function dispatch(string $op, array $a): mixed
+    {
+        $s = $this->storage;
+        return match ($op) {
+            'get' => self::resource($s->get($a['resourceType'], $a['id'], $a['withMembers'])),
+            'create' => self::resource($s->create($a['resourceType'], $a['data'], $a['unique'], $a['members'])),
+            'update' => self::resource($s->update($a)),
+            'delete' => $s->delete($a['resourceType'], $a['id'], $a['ifVersion']),
+            'search' => self::page($s->search($a)),
+            'members' => $s->members($a['resourceType'], $a['id'], $a['startIndex'], $a['count']),
+            default => throw StorageError::unsupported(),
+        };
+    }
+
+    /** A row must reach the engine as a JSON object, even when PHP would encode it as a list. */
+    private static function resource(?array $r): ?array
+    {
+        if ($r !== null && is_array($r['data'] ?? null)) {
+            $r['data'] = (object) $r['data'];
+        }
+        return $r;
+    }
+
+    private static function page(array $p): array
+    {
+        $p['items'] = array_map(self::resource(...), $p['items']);
+        return $p;
+    }
+}

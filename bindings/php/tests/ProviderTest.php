@@ -1,0 +1,135 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Scimkit\Tests;
+
+use PDO;
+use Scimkit\Example\AppStorage;
+use Scimkit\Native as Ffi;
+use Scimkit\Provider;
+use Scimkit\Storage;
+use Scimkit\StorageError;
+
+/** The package over the real library and component, with the example's storage on an in-memory database. */
+final class ProviderTest
+{
+    private const JSON = ['Content-Type' => 'application/scim+json'];
+
+    private static function provider(?Storage $storage = null, ?PDO $db = null): Provider
+    {
+        if ($storage === null) {
+            $storage = new AppStorage($db ?? new PDO('sqlite::memory:'));
+            $storage->install();
+        }
+        $config = (require dirname(__DIR__) . '/example/config.php')('https://app.example/scim/v2');
+        return new Provider(Native::library(), Native::component(), $config, $storage);
+    }
+
+    private static function json(\Scimkit\Response $r): array
+    {
+        return json_decode($r->body, true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    public function testTheHeaderIsDeclaredWithoutPreprocessorLines(): void
+    {
+        $decl = Ffi::declarations();
+        Check::true(!str_contains($decl, '#') && !str_contains($decl, 'extern "C"'), 'no preprocessor left');
+        Check::true(str_contains($decl, 'scimkit_storage_cb'), 'declarations kept');
+    }
+
+    public function testUsersAreRowsInTheApplicationsColumns(): void
+    {
+        $db = new PDO('sqlite::memory:');
+        $p = self::provider(db: $db);
+        $user = ['userName' => 'bjensen', 'name' => ['givenName' => 'Barbara', 'familyName' => 'Jensen'],
+            'emails' => [['type' => 'work', 'value' => 'b@example.com']], 'active' => false];
+        $r = $p->handle('POST', '/Users', '', self::JSON, json_encode($user));
+        Check::same(201, $r->status, $r->body);
+        $id = self::json($r)['id'];
+        $row = $db->query("SELECT username, username_canonical, firstname, email, active FROM user WHERE id = $id")->fetch(PDO::FETCH_ASSOC);
+        Check::same(['username' => 'bjensen', 'username_canonical' => 'bjensen', 'firstname' => 'Barbara', 'email' => 'b@example.com', 'active' => 0], $row);
+        $got = $p->handle('GET', "/Users/$id", '', [], null);
+        Check::same('W/"1"', $got->header('ETag'));
+        Check::same(false, self::json($got)['active']);
+        $list = self::json($p->handle('GET', '/Users', 'filter=' . rawurlencode('userName eq "BJENSEN"'), [], null));
+        Check::same(1, $list['totalResults']);
+        Check::same(409, $p->handle('POST', '/Users', '', self::JSON, '{"userName":"BJensen"}')->status);
+        Check::same(204, $p->handle('DELETE', "/Users/$id", '', [], null)->status);
+        Check::same(404, $p->handle('GET', "/Users/$id", '', [], null)->status);
+    }
+
+    public function testGroupMembersLiveInTheRelationTable(): void
+    {
+        $db = new PDO('sqlite::memory:');
+        $p = self::provider(db: $db);
+        $a = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"a"}'))['id'];
+        $b = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"b"}'))['id'];
+        $g = $p->handle('POST', '/Groups', '', self::JSON, json_encode(['displayName' => 'Staff', 'members' => [['value' => $a], ['value' => $b]]]));
+        Check::same(201, $g->status, $g->body);
+        $gid = self::json($g)['id'];
+        Check::same(2, (int) $db->query("SELECT COUNT(*) FROM usergroup_rel_user WHERE usergroup_id = $gid")->fetchColumn());
+        $put = $p->handle('PUT', "/Groups/$gid", '', self::JSON, json_encode(['displayName' => 'Staff', 'members' => [['value' => $b]]]));
+        Check::same(200, $put->status, $put->body);
+        $read = self::json($p->handle('GET', "/Groups/$gid", '', [], null));
+        Check::same([['$ref' => "https://app.example/scim/v2/Users/$b", 'display' => 'b', 'type' => 'User', 'value' => $b]], $read['members']);
+        $p->handle('DELETE', "/Users/$b", '', [], null);
+        $after = $p->handle('GET', "/Groups/$gid", '', [], null);
+        Check::same([], self::json($after)['members'] ?? []);
+        Check::same('W/"3"', $after->header('ETag'), 'a removed member changes the group');
+    }
+
+    public function testStorageExceptionsBecomeScimErrorsNotFatalErrors(): void
+    {
+        $failing = new class implements Storage {
+            public function get(string $type, string $id, bool $withMembers): ?array
+            {
+                throw $id === 'gone' ? StorageError::notFound() : new \LogicException('database exploded');
+            }
+            public function create(string $type, array $row, array $unique, array $members): array
+            {
+                throw StorageError::unavailable('locked');
+            }
+            public function update(array $change): array
+            {
+                throw new \TypeError('bad');
+            }
+            public function delete(string $type, string $id, ?string $ifVersion): void
+            {
+                throw StorageError::notFound();
+            }
+            public function search(array $query): array
+            {
+                return ['items' => [], 'total' => 0, 'applied' => 'everything'];
+            }
+            public function members(string $type, string $id, int $startIndex, int $count): array
+            {
+                return [];
+            }
+        };
+        $p = self::provider($failing);
+        $errorLog = ini_set('error_log', '/dev/null');
+        try {
+            $r = $p->handle('GET', '/Users/1', '', [], null);
+            Check::same(500, $r->status);
+            Check::true(!str_contains($r->body, 'exploded'), 'internals are not shown to clients');
+            Check::same(404, $p->handle('GET', '/Users/gone', '', [], null)->status);
+            Check::same(503, $p->handle('POST', '/Users', '', self::JSON, '{"userName":"x"}')->status);
+            Check::same(0, self::json($p->handle('GET', '/Users', '', [], null))['totalResults']);
+        } finally {
+            ini_set('error_log', $errorLog === false ? '' : $errorLog);
+        }
+    }
+
+    public function testManyProvidersInOneProcessReuseTheEngine(): void
+    {
+        $storage = new AppStorage(new PDO('sqlite::memory:'));
+        $storage->install();
+        $start = hrtime(true);
+        for ($i = 0; $i < 200; $i++) {
+            Check::same(200, self::provider($storage)->handle('GET', '/ServiceProviderConfig', '', [], null)->status);
+        }
+        $perRequestMs = (hrtime(true) - $start) / 1e6 / 200;
+        Check::true($perRequestMs < 20, "a provider per request costs $perRequestMs ms");
+    }
+}

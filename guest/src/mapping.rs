@@ -1,0 +1,378 @@
+//! Row mapping: a host keeps its resources in its own table columns, and the engine converts.
+//!
+//! Under `configure`'s `mapping` section, the body a mapped type stores is a flat JSON row in the host's
+//! column names (`{"username":"bjensen","active":1}`), rows read back become SCIM again, and pushed-down
+//! filters name columns. An application then serves SCIM from its existing tables with no SCIM code.
+//! Attributes without a column are not stored.
+
+mod query;
+mod store;
+
+pub use store::MappedStore;
+
+use crate::schema::{AttrType, Registry, ResourceType};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// How a column holds its value, when that differs from the attribute's own JSON type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ColumnType {
+    String,
+    Boolean,
+    /// A boolean kept as the integer 0 or 1 (databases without a boolean type).
+    Boolean01,
+    Integer,
+    Decimal,
+    /// RFC 3339 text.
+    DateTime,
+    /// `YYYY-MM-DD HH:MM:SS` in UTC, the usual SQL column form; compares correctly as text.
+    SqlDateTime,
+}
+
+/// Where a column's value sits in a SCIM resource: `[urn:]attr[[selector eq literal]][.sub]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The extension URN for an extension attribute; none for the core and common schemas.
+    pub urn: Option<String>,
+    pub attr: String,
+    pub multi: bool,
+    /// `emails[type eq "work"].value`: the element with `type` = `"work"`.
+    pub selector: Option<(String, Value)>,
+    pub sub: Option<String>,
+}
+
+impl Target {
+    /// The attribute as flat filter paths name it: `name`, `urn:…:User:employeeNumber`.
+    pub fn top(&self) -> String {
+        match &self.urn {
+            Some(urn) => format!("{urn}:{}", self.attr),
+            None => self.attr.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub target: Target,
+    pub name: String,
+    pub kind: ColumnType,
+}
+
+/// The mapping of one resource type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeMapping {
+    /// The column holding the resource id, for filters and sorting on `id`.
+    pub id: String,
+    pub columns: Vec<Column>,
+}
+
+/// Every mapped resource type, by resource type name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Mapping {
+    types: BTreeMap<String, TypeMapping>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawType {
+    #[serde(default)]
+    id: Option<String>,
+    /// SCIM path → a column name, or `{"column": …, "type": …}`.
+    columns: BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypedColumn {
+    column: String,
+    #[serde(rename = "type")]
+    kind: Option<ColumnType>,
+}
+
+impl Mapping {
+    /// Parses and checks the `mapping` section against the served schemas; an error names the rule.
+    pub fn from_json(registry: &Registry, value: Value) -> Result<Mapping, String> {
+        let raw: BTreeMap<String, RawType> =
+            serde_json::from_value(value).map_err(|e| format!("configuration: mapping: {e}"))?;
+        let mut types = BTreeMap::new();
+        for (type_name, raw_type) in raw {
+            let rt = registry
+                .resource_type(&type_name)
+                .ok_or_else(|| format!("configuration: mapping: unknown resource type {type_name}"))?;
+            let mut columns = Vec::new();
+            for (path, raw_column) in raw_type.columns {
+                let at = |e: String| format!("configuration: mapping: {type_name}: {path}: {e}");
+                let (name, kind) = match raw_column {
+                    Value::String(n) => (n, None),
+                    other => {
+                        let t: TypedColumn = serde_json::from_value(other).map_err(|e| at(e.to_string()))?;
+                        (t.column, t.kind)
+                    }
+                };
+                if name.is_empty() {
+                    return Err(at("the column name is empty".into()));
+                }
+                let (target, attr_type) = parse_target(registry, rt, &path).map_err(at)?;
+                let kind = kind.unwrap_or(match attr_type {
+                    AttrType::Boolean => ColumnType::Boolean,
+                    AttrType::Integer => ColumnType::Integer,
+                    AttrType::Decimal => ColumnType::Decimal,
+                    AttrType::DateTime => ColumnType::DateTime,
+                    _ => ColumnType::String,
+                });
+                if columns.iter().any(|c: &Column| c.target == target) {
+                    return Err(at("mapped twice".into()));
+                }
+                columns.push(Column { target, name, kind });
+            }
+            let id = raw_type.id.unwrap_or_else(|| "id".into());
+            types.insert(rt.name.clone(), TypeMapping { id, columns });
+        }
+        Ok(Mapping { types })
+    }
+
+    pub fn get(&self, resource_type: &str) -> Option<&TypeMapping> {
+        self.types.get(resource_type)
+    }
+}
+
+/// Parses one mapping path and finds the attribute it names; returns the value's SCIM type.
+fn parse_target(registry: &Registry, rt: &ResourceType, path: &str) -> Result<(Target, AttrType), String> {
+    let head_end = path.find('[').unwrap_or(path.len());
+    let (head, tail) = path.split_at(head_end);
+    let (urn, rest) = match head.rfind(':') {
+        Some(i) => (Some(&head[..i]), &head[i + 1..]),
+        None => (None, head),
+    };
+    let (attr_name, mut sub) = match rest.split_once('.') {
+        Some((a, s)) => (a, Some(s.to_string())),
+        None => (rest, None),
+    };
+    let mut selector = None;
+    if !tail.is_empty() {
+        let close = tail.find(']').ok_or("an unclosed [")?;
+        let mut words = tail[1..close].splitn(3, ' ');
+        let (Some(sel), Some(op), Some(lit)) = (words.next(), words.next(), words.next()) else {
+            return Err("a selector reads [attribute eq value]".into());
+        };
+        let lit: Value = serde_json::from_str(lit).map_err(|_| format!("{lit} is not a JSON literal"))?;
+        if !op.eq_ignore_ascii_case("eq") || sel.contains('.') {
+            return Err("a selector reads [attribute eq value]".into());
+        }
+        selector = Some((sel.to_string(), lit));
+        sub = match &tail[close + 1..] {
+            "" => None,
+            after => Some(after.strip_prefix('.').ok_or("expected .subAttribute after ]")?.to_string()),
+        };
+    }
+    let (ext, attr) = registry
+        .attribute(rt, urn, attr_name)
+        .ok_or_else(|| format!("{attr_name} is not an attribute of {}", rt.name))?;
+    if attr.name == "id" || attr.name == "members" {
+        return Err(format!("{} is not a column: the id and members have their own place", attr.name));
+    }
+    if attr.name == "meta" && !sub.as_deref().is_some_and(|s| s == "created" || s == "lastModified") {
+        return Err("only meta.created and meta.lastModified can be columns".into());
+    }
+    if selector.is_some() && (!attr.multi_valued || sub.is_none()) {
+        return Err("a selector needs a multi-valued attribute and a sub-attribute".into());
+    }
+    let value_type = match &sub {
+        Some(s) => {
+            let sub_attr = attr.sub(s).ok_or_else(|| format!("{s} is not a sub-attribute of {}", attr.name))?;
+            sub = Some(sub_attr.name.clone());
+            sub_attr.attr_type
+        }
+        None if attr.attr_type == AttrType::Complex => return Err("a complex attribute needs a sub-attribute".into()),
+        None if attr.multi_valued => return Err("a multi-valued attribute needs a sub-attribute".into()),
+        None => attr.attr_type,
+    };
+    if let Some((sel, lit)) = &selector {
+        let sel_attr = attr.sub(sel).ok_or_else(|| format!("{sel} is not a sub-attribute of {}", attr.name))?;
+        selector = Some((sel_attr.name.clone(), lit.clone()));
+    }
+    let target = Target { urn: ext.map(str::to_string), attr: attr.name.clone(), multi: attr.multi_valued, selector, sub };
+    Ok((target, value_type))
+}
+
+impl TypeMapping {
+    /// A stored SCIM body (as the engine writes it) to the host's row: every column, null when absent.
+    pub fn to_row(&self, data: &Map<String, Value>) -> Map<String, Value> {
+        let mut row = Map::new();
+        for c in &self.columns {
+            let v = self.scim_value(data, &c.target).map(|v| to_column(c.kind, v)).unwrap_or(Value::Null);
+            row.insert(c.name.clone(), v);
+        }
+        row
+    }
+
+    fn scim_value<'a>(&self, data: &'a Map<String, Value>, t: &Target) -> Option<&'a Value> {
+        let container = match &t.urn {
+            Some(urn) => data.get(urn)?.as_object()?,
+            None => data,
+        };
+        let v = container.get(&t.attr)?;
+        let holder = match (&t.selector, v) {
+            (Some((sel, lit)), Value::Array(items)) => {
+                let typed = items.iter().find(|e| e.get(sel).is_some_and(|x| same_literal(x, lit)));
+                // A client that sends no type still means the one element when only one is mapped.
+                let untyped = || primary_or_first(items.iter().filter(|e| e.get(sel).is_none()));
+                typed.or_else(|| if self.only_selector(t) { untyped() } else { None })?
+            }
+            (None, Value::Array(items)) => primary_or_first(items.iter())?,
+            (_, v) => v,
+        };
+        match &t.sub {
+            Some(s) => holder.get(s),
+            None => Some(holder),
+        }
+    }
+
+    /// No element of the attribute has a mapped selector value, and this is the attribute's only selector.
+    fn only_selector(&self, t: &Target) -> bool {
+        let mut selectors = self
+            .columns
+            .iter()
+            .filter(|c| c.target.urn == t.urn && c.target.attr == t.attr)
+            .map(|c| &c.target.selector);
+        selectors.all(|s| s == &t.selector)
+    }
+
+    /// The host's row to the SCIM body the engine renders. Columns not mapped are ignored.
+    pub fn to_scim(&self, row: &Map<String, Value>) -> Map<String, Value> {
+        let mut data = Map::new();
+        for c in &self.columns {
+            let Some(v) = row.get(&c.name).and_then(|v| from_column(c.kind, v)) else { continue };
+            let t = &c.target;
+            let container = match &t.urn {
+                Some(urn) => object_at(&mut data, urn),
+                None => Some(&mut data),
+            };
+            let Some(container) = container else { continue };
+            let Some(sub) = &t.sub else {
+                container.insert(t.attr.clone(), v);
+                continue;
+            };
+            let holder = if t.multi {
+                let items = container.entry(t.attr.clone()).or_insert_with(|| Value::Array(vec![]));
+                let Value::Array(items) = items else { continue };
+                let pos = items.iter().position(|e| match &t.selector {
+                    Some((sel, lit)) => e.get(sel).is_some_and(|x| x == lit),
+                    None => e.as_object().is_some_and(|o| !o.contains_key("type")),
+                });
+                let pos = pos.unwrap_or_else(|| {
+                    let mut e = Map::new();
+                    if let Some((sel, lit)) = &t.selector {
+                        e.insert(sel.clone(), lit.clone());
+                    }
+                    items.push(Value::Object(e));
+                    items.len() - 1
+                });
+                items[pos].as_object_mut()
+            } else {
+                object_at(container, &t.attr)
+            };
+            if let Some(h) = holder {
+                h.insert(sub.clone(), v);
+            }
+        }
+        data
+    }
+
+    /// Columns holding `top` (a flat path's attribute) and, when given, exactly sub-attribute `sub`.
+    pub fn columns_at<'a>(&'a self, top: &'a str, sub: Option<&'a str>) -> impl Iterator<Item = &'a Column> + 'a {
+        self.columns.iter().filter(move |c| {
+            c.target.top().eq_ignore_ascii_case(top)
+                && match (sub, &c.target.sub) {
+                    (None, _) => true,
+                    (Some(s), Some(cs)) => s.eq_ignore_ascii_case(cs),
+                    (Some(_), None) => false,
+                }
+        })
+    }
+
+    /// The column of a uniqueness key's attribute (a core top-level attribute), if mapped.
+    pub fn unique_column(&self, attribute: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.target.urn.is_none() && c.target.sub.is_none() && c.target.attr.eq_ignore_ascii_case(attribute))
+    }
+}
+
+/// The object under `key`, created when missing; none when a value of another kind is there.
+fn object_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+    m.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new())).as_object_mut()
+}
+
+fn primary_or_first<'a>(mut items: impl Iterator<Item = &'a Value> + Clone) -> Option<&'a Value> {
+    items.clone().find(|e| e.get("primary") == Some(&Value::Bool(true))).or_else(|| items.next())
+}
+
+/// Selector values compare without case when text (`"Work"` is `"work"`).
+fn same_literal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
+        _ => a == b,
+    }
+}
+
+/// A SCIM value as the column holds it.
+pub fn to_column(kind: ColumnType, v: &Value) -> Value {
+    match (kind, v) {
+        (ColumnType::Boolean01, Value::Bool(b)) => Value::from(u8::from(*b)),
+        (ColumnType::SqlDateTime, Value::String(s)) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(t) => Value::String(t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S").to_string()),
+            Err(_) => Value::Null,
+        },
+        (ColumnType::String, Value::Number(n)) => Value::String(n.to_string()),
+        (ColumnType::String, Value::Bool(b)) => Value::String(b.to_string()),
+        (_, Value::Array(_) | Value::Object(_)) => Value::Null,
+        _ => v.clone(),
+    }
+}
+
+/// A column's value as SCIM. Lenient: database drivers often hand back numbers as text. None: absent.
+pub fn from_column(kind: ColumnType, v: &Value) -> Option<Value> {
+    let text = v.as_str().map(str::trim);
+    match kind {
+        _ if v.is_null() || text == Some("") => None,
+        ColumnType::String => match v {
+            Value::String(s) => Some(Value::String(s.clone())),
+            Value::Number(n) => Some(Value::String(n.to_string())),
+            Value::Bool(b) => Some(Value::String(b.to_string())),
+            _ => None,
+        },
+        ColumnType::Boolean | ColumnType::Boolean01 => match (v, text) {
+            (Value::Bool(b), _) => Some(Value::Bool(*b)),
+            (Value::Number(n), _) => Some(Value::Bool(n.as_f64() != Some(0.0))),
+            (_, Some(t)) => crate::quirks::boolean_from_string(&Value::String(t.to_string()))
+                .or(t.parse::<i64>().ok().map(|n| n != 0))
+                .map(Value::Bool),
+            _ => None,
+        },
+        ColumnType::Integer => match (v, text) {
+            (Value::Number(n), _) if n.is_i64() || n.is_u64() => Some(v.clone()),
+            (_, Some(t)) => t.parse::<i64>().ok().map(Value::from),
+            _ => None,
+        },
+        ColumnType::Decimal => match (v, text) {
+            (Value::Number(_), _) => Some(v.clone()),
+            (_, Some(t)) => t.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number),
+            _ => None,
+        },
+        ColumnType::DateTime => text.map(|t| Value::String(t.to_string())),
+        ColumnType::SqlDateTime => {
+            let t = text?;
+            let parsed = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+                .map(|n| n.and_utc())
+                .or_else(|_| chrono::DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&chrono::Utc)))
+                .ok()?;
+            Some(Value::String(parsed.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+use super::*;
+use crate::http::Request;
+use crate::store::memory::MemoryStore;
+use crate::store::{
+    Applied, CompareOp, Comparison, FilterNode, FlatFilter, Literal, Page, Query, SortKey, Store, StoreResult, Stored,
+};
+use crate::Engine;
+use serde_json::json;
+
+const MAPPING: &str = r#"{
+  "User": {"id": "id", "columns": {
+    "userName": "username", "name.givenName": "firstname", "name.familyName": "lastname",
+    "emails[type eq \"work\"].value": "email", "active": {"column": "active", "type": "boolean01"},
+    "meta.created": {"column": "created_at", "type": "sqlDateTime"}}},
+  "Group": {"columns": {"displayName": "name"}}}"#;
+
+fn engine() -> Engine {
+    Engine::new(&format!(r#"{{"baseUrl":"https://x/scim/v2","mapping":{MAPPING}}}"#)).unwrap()
+}
+
+fn send(e: &Engine, store: &mut dyn Store, method: &str, path: &str, query: &str, body: Option<Value>) -> (u16, Value) {
+    let req = Request {
+        method: method.into(),
+        path: path.into(),
+        query: query.into(),
+        headers: vec![],
+        body: body.map(|b| b.to_string().into_bytes()),
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2024-05-01T10:20:30.123Z").unwrap().to_utc();
+    let resp = e.handle(store, now, None, &req);
+    (resp.status, serde_json::from_slice(&resp.body).unwrap_or(Value::Null))
+}
+
+fn bjensen() -> Value {
+    json!({"userName":"bjensen","name":{"givenName":"Barbara","familyName":"Jensen"},"title":"Boss",
+        "emails":[{"value":"b@example.com","type":"work","primary":true}],"active":true})
+}
+
+#[test]
+fn rows_hold_host_columns_and_read_back_as_scim() {
+    let (e, mut store) = (engine(), MemoryStore::new());
+    let (status, created) = send(&e, &mut store, "POST", "/Users", "", Some(bjensen()));
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let row: Value = serde_json::from_str(&store.get("User", id, false).unwrap().unwrap().data).unwrap();
+    assert_eq!(
+        row,
+        json!({"username":"bjensen","firstname":"Barbara","lastname":"Jensen","email":"b@example.com",
+            "active":1,"created_at":"2024-05-01 10:20:30"})
+    );
+    let (status, got) = send(&e, &mut store, "GET", &format!("/Users/{id}"), "", None);
+    assert_eq!(status, 200);
+    assert_eq!(got["name"], json!({"givenName":"Barbara","familyName":"Jensen"}));
+    assert_eq!(got["emails"], json!([{"type":"work","value":"b@example.com"}]));
+    assert_eq!(got["active"], true);
+    assert_eq!(got["meta"]["created"], "2024-05-01T10:20:30Z");
+    assert!(got.get("title").is_none(), "an attribute without a column is not stored");
+}
+
+#[test]
+fn an_email_without_type_still_fills_the_only_email_column() {
+    let (e, mut store) = (engine(), MemoryStore::new());
+    let body = json!({"userName":"a","emails":[{"value":"h@x","type":"home"},{"value":"a@x"}],"active":"False"});
+    let (_, created) = send(&e, &mut store, "POST", "/Users", "", Some(body));
+    let row: Value = serde_json::from_str(&store.get("User", created["id"].as_str().unwrap(), false).unwrap().unwrap().data).unwrap();
+    assert_eq!((&row["email"], &row["active"], &row["firstname"]), (&json!("a@x"), &json!(0), &Value::Null));
+}
+
+#[test]
+fn conflicts_are_keyed_by_column_and_reported_by_attribute() {
+    let (e, mut store) = (engine(), MemoryStore::new());
+    send(&e, &mut store, "POST", "/Users", "", Some(bjensen()));
+    let (status, body) = send(&e, &mut store, "POST", "/Users", "", Some(json!({"userName":"BJensen"})));
+    assert_eq!(status, 409);
+    assert!(body["detail"].as_str().unwrap().starts_with("userName"), "{body}");
+    let (status, _) = send(&e, &mut store, "POST", "/Groups", "", Some(json!({"displayName":"g"})));
+    assert_eq!(status, 201);
+}
+
+#[test]
+fn unmapped_types_and_host_rows_with_extra_columns() {
+    let cfg = r#"{"baseUrl":"https://x","mapping":{"Group":{"columns":{"displayName":"name"}}}}"#;
+    let (e, mut store) = (Engine::new(cfg).unwrap(), MemoryStore::new());
+    let (_, u) = send(&e, &mut store, "POST", "/Users", "", Some(bjensen()));
+    let raw = store.get("User", u["id"].as_str().unwrap(), false).unwrap().unwrap().data;
+    assert!(raw.contains("\"userName\""), "an unmapped type stores SCIM: {raw}");
+    let tm = e.config.mapping.as_ref().unwrap().get("Group").unwrap();
+    let scim = tm.to_scim(json!({"id": 7, "name": "staff", "unrelated": 1}).as_object().unwrap());
+    assert_eq!(Value::Object(scim), json!({"displayName": "staff"}));
+}
+
+#[test]
+fn configuration_errors_name_the_rule() {
+    let bad = [
+        (r#"{"User":{"columns":{"nickName2":"n"}}}"#, "nickName2"),
+        (r#"{"User":{"columns":{"emails[type eq work].value":"e"}}}"#, "emails[type eq work].value"),
+        (r#"{"User":{"columns":{"name":"n"}}}"#, "sub-attribute"),
+        (r#"{"User":{"columns":{"userName":"a","USERNAME":"b"}}}"#, "mapped twice"),
+        (r#"{"User":{"columns":{"active":{"column":"a","type":"bit"}}}}"#, "bit"),
+        (r#"{"Device":{"columns":{}}}"#, "Device"),
+        (r#"{"User":{"columns":{"meta.location":"l"}}}"#, "meta.location"),
+    ];
+    for (mapping, needle) in bad {
+        let err = Engine::new(&format!(r#"{{"baseUrl":"x","mapping":{mapping}}}"#)).err().unwrap();
+        assert!(err.contains(needle), "{mapping}: {err}");
+    }
+}
+
+fn user_mapping() -> TypeMapping {
+    engine().config.mapping.unwrap().get("User").unwrap().clone()
+}
+
+fn cmp(path: &str, op: CompareOp, value: Literal) -> FilterNode {
+    FilterNode::Compare(Comparison { path: path.into(), op, value, case_exact: false })
+}
+
+fn query(nodes: Vec<FilterNode>, sort: Option<&str>) -> Query {
+    let root = nodes.len() as u32 - 1;
+    Query {
+        resource_type: "User".into(),
+        filter: Some(FlatFilter { nodes, root }),
+        sort: sort.map(|p| SortKey { path: p.into(), descending: false, case_exact: false }),
+        start_index: 11,
+        count: 10,
+        without_members: true,
+    }
+}
+
+fn text(s: &str) -> Literal {
+    Literal::Text(s.into())
+}
+
+#[test]
+fn expressible_filters_name_columns_and_keep_paging() {
+    let q = query(
+        vec![cmp("userName", CompareOp::Eq, text("b")), cmp("active", CompareOp::Eq, Literal::Boolean(true)), FilterNode::AllOf(vec![0, 1])],
+        Some("name.familyName"),
+    );
+    let (sent, exact) = query::translate(&user_mapping(), &q);
+    assert!(exact);
+    let f = sent.filter.unwrap();
+    assert_eq!(f.nodes[0], cmp("username", CompareOp::Eq, text("b")));
+    assert_eq!(f.nodes[1], cmp("active", CompareOp::Eq, Literal::Integer(1)));
+    assert_eq!(f.nodes[2], FilterNode::AllOf(vec![0, 1]));
+    assert_eq!((sent.start_index, sent.count, sent.sort.unwrap().path.as_str()), (11, 10, "lastname"));
+}
+
+#[test]
+fn an_unmapped_comparison_is_dropped_from_and_and_asks_for_every_candidate() {
+    let q = query(vec![cmp("userName", CompareOp::Eq, text("b")), cmp("title", CompareOp::Eq, text("x")), FilterNode::AllOf(vec![0, 1])], None);
+    let (sent, exact) = query::translate(&user_mapping(), &q);
+    assert!(!exact);
+    assert_eq!(sent.filter.unwrap().nodes, vec![cmp("username", CompareOp::Eq, text("b"))]);
+    assert_eq!((sent.start_index, sent.count, sent.sort), (1, u32::MAX, None));
+}
+
+#[test]
+fn or_and_not_around_an_unmapped_comparison_send_no_filter() {
+    let tm = user_mapping();
+    let or = query(vec![cmp("userName", CompareOp::Eq, text("b")), cmp("title", CompareOp::Eq, text("x")), FilterNode::AnyOf(vec![0, 1])], None);
+    assert_eq!(query::translate(&tm, &or), (Query { filter: None, start_index: 1, count: u32::MAX, ..or.clone() }, false));
+    let not = query(vec![cmp("title", CompareOp::Eq, text("x")), FilterNode::Negate(0)], None);
+    assert!(query::translate(&tm, &not).0.filter.is_none());
+    let not_mapped = query(vec![cmp("userName", CompareOp::Eq, text("x")), FilterNode::Negate(0)], None);
+    let (sent, exact) = query::translate(&tm, &not_mapped);
+    assert!(exact);
+    assert_eq!(sent.filter.unwrap().nodes[1], FilterNode::Negate(0));
+}
+
+#[test]
+fn multi_valued_paths_present_and_element_match() {
+    let tm = user_mapping();
+    let (sent, exact) = query::translate(&tm, &query(vec![cmp("emails.value", CompareOp::Co, text("@x"))], None));
+    assert!(exact);
+    assert_eq!(sent.filter.unwrap().nodes, vec![cmp("email", CompareOp::Co, text("@x"))]);
+    let (_, exact) = query::translate(&tm, &query(vec![cmp("emails.type", CompareOp::Eq, text("work"))], None));
+    assert!(!exact, "the selector is not a column");
+    let em = query(vec![cmp("value", CompareOp::Ew, text(".org")), FilterNode::ElementMatch("emails".into(), 0)], None);
+    assert_eq!(query::translate(&tm, &em).0.filter.unwrap().nodes, vec![cmp("email", CompareOp::Ew, text(".org"))]);
+    let (sent, exact) = query::translate(&tm, &query(vec![FilterNode::Present("name".into())], None));
+    assert!(exact);
+    let nodes = sent.filter.unwrap().nodes;
+    assert_eq!(nodes.len(), 3);
+    assert!(matches!(&nodes[2], FilterNode::AnyOf(c) if c == &vec![0, 1]));
+    let when = query(vec![cmp("meta.created", CompareOp::Gt, Literal::DateTime("2024-01-02T03:04:05Z".into()))], None);
+    let (sent, _) = query::translate(&tm, &when);
+    assert_eq!(sent.filter.unwrap().nodes, vec![cmp("created_at", CompareOp::Gt, text("2024-01-02 03:04:05"))]);
+    let (_, exact) = query::translate(&tm, &query(vec![cmp("userName", CompareOp::Eq, text("b"))], Some("title")));
+    assert!(!exact, "a sort without a column is done by the engine");
+}
+
+/// A host that claims to have applied everything and returns every row: the engine must not believe it
+/// when the filter could not be sent whole.
+struct Boastful {
+    inner: MemoryStore,
+    seen: Vec<Query>,
+}
+
+impl Store for Boastful {
+    fn get(&mut self, t: &str, id: &str, m: bool) -> StoreResult<Option<Stored>> {
+        self.inner.get(t, id, m)
+    }
+    fn create(&mut self, t: &str, d: &str, u: &[crate::store::UniqueKey], m: &[crate::store::Member]) -> StoreResult<Stored> {
+        self.inner.create(t, d, u, m)
+    }
+    fn update(&mut self, c: &crate::store::Update) -> StoreResult<Stored> {
+        self.inner.update(c)
+    }
+    fn delete(&mut self, t: &str, id: &str, v: Option<&str>) -> StoreResult<()> {
+        self.inner.delete(t, id, v)
+    }
+    fn search(&mut self, q: &Query) -> StoreResult<Page> {
+        self.seen.push(q.clone());
+        let page = self.inner.search(q)?;
+        Ok(Page { total: Some(page.items.len() as u64), applied: Applied::Everything, ..page })
+    }
+    fn members(&mut self, t: &str, id: &str, s: u32, c: u32) -> StoreResult<Vec<crate::store::Member>> {
+        self.inner.members(t, id, s, c)
+    }
+    fn resolve_principal(&mut self, p: &str) -> StoreResult<Option<(String, String)>> {
+        self.inner.resolve_principal(p)
+    }
+}
+
+#[test]
+fn the_engine_filters_sorts_and_pages_when_the_query_was_not_sent_whole() {
+    let e = engine();
+    let mut store = Boastful { inner: MemoryStore::new(), seen: vec![] };
+    for name in ["carol", "alice", "bob"] {
+        send(&e, &mut store, "POST", "/Users", "", Some(json!({"userName": name})));
+    }
+    let (_, list) = send(&e, &mut store, "GET", "/Users", "filter=userName%20eq%20%22bob%22&sortBy=title", None);
+    assert_eq!((list["totalResults"].as_u64(), list["Resources"][0]["userName"].as_str()), (Some(1), Some("bob")));
+    // The last User query: a User's computed `groups` adds searches of Groups after it.
+    let last_user_query = |seen: &[Query]| seen.iter().rev().find(|q| q.resource_type == "User").cloned().unwrap();
+    let sent = last_user_query(&store.seen);
+    assert_eq!((sent.start_index, sent.count, &sent.sort), (1, u32::MAX, &None));
+    assert_eq!(sent.filter.as_ref().unwrap().nodes, vec![FilterNode::Compare(Comparison {
+        path: "username".into(), op: CompareOp::Eq, value: text("bob"), case_exact: false })]);
+    let (_, exact) = send(&e, &mut store, "GET", "/Users", "filter=userName%20eq%20%22bob%22&count=5", None);
+    assert_eq!(exact["totalResults"], 3, "an exact query trusts the host's answer");
+    assert_eq!(last_user_query(&store.seen).count, 5);
+}
