@@ -1,5 +1,7 @@
-//! Shared pieces of scimkit's benchmarks: latency statistics and a small keep-alive HTTP client.
+//! Shared pieces of scimkit's benchmarks: latency statistics, a small keep-alive HTTP client, the users
+//! every tool creates, and the JSON lines the load driver writes.
 
+use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Latencies of one phase and its failures.
@@ -89,4 +91,61 @@ pub fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// User number `i`, the same in the load driver and the data generator, so that `userName eq "user<i>"`
+/// finds exactly one.
+pub fn user(i: usize) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": format!("user{i}"),
+        "name": {"givenName": format!("Given{i}"), "familyName": format!("Family{}", i % 100)},
+        "emails": [{"value": format!("user{i}@example.com"), "type": "work", "primary": true}],
+        "active": i % 2 == 0,
+    })
+}
+
+/// One line of the driver's JSON output: one phase against one server in one run.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub server: String,
+    pub phase: String,
+    pub run: u64,
+    pub throughput: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    pub extra: Value,
+}
+
+/// Reads the driver's JSON lines; blank lines are skipped, malformed ones are an error.
+pub fn read_records(path: &std::path::Path) -> anyhow::Result<Vec<Record>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line)?;
+        let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+        out.push(Record {
+            server: v["server"].as_str().unwrap_or_default().to_string(),
+            phase: v["phase"].as_str().unwrap_or_default().to_string(),
+            run: v["run"].as_u64().unwrap_or(1),
+            throughput: num("throughput"),
+            p50_ms: num("p50_ms"),
+            p99_ms: num("p99_ms"),
+            errors: v["errors"].as_u64().unwrap_or(0),
+            extra: v["extra"].clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// The median of finite values; NaN when there is none.
+pub fn median(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
 }

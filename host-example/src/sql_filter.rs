@@ -14,20 +14,24 @@ pub struct Translated {
     pub params: Vec<SqlValue>,
     /// True: the condition is the filter. False: it holds for every match and possibly more (candidates).
     pub exact: bool,
+    /// True: the condition names its rows by id (`r.id IN (…)` reached through an index), so looking them up
+    /// beats walking every resource of the type; false for negations, `id pr` and the like.
+    pub keyed: bool,
 }
 
 /// Translates node `index`. None: nothing useful is expressible here.
 pub fn translate(nodes: &[FilterNode], index: u32) -> Option<Translated> {
     let mut params = Vec::new();
-    let (sql, exact) = node(nodes, index, &mut params, None, 0)?;
-    Some(Translated { sql, params, exact })
+    let (sql, exact, keyed) = node(nodes, index, &mut params, None, 0)?;
+    Some(Translated { sql, params, exact, keyed })
 }
 
 const MAX_DEPTH: usize = 64;
 
 /// `element` is the multi-valued attribute whose element a sub-filter is about (`emails` in
 /// `emails[type eq "work"]`); its paths are relative to it.
-fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool)> {
+/// Returns the SQL, whether it is exact, and whether it is keyed (see [`Translated`]).
+fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
     if depth > MAX_DEPTH {
         return None;
     }
@@ -41,36 +45,42 @@ fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, element: O
         // A negated candidate set is not a candidate set; inside an element, "no element matches" is not
         // "some element does not match".
         FilterNode::Negate(child) if element.is_none() => match node(nodes, *child, params, None, depth + 1)? {
-            (sql, true) => Some((format!("NOT ({sql})"), true)),
+            (sql, true, _) => Some((format!("NOT ({sql})"), true, false)),
             _ => None,
         },
         FilterNode::Negate(_) => None,
-        FilterNode::Present(path) => present(&full(path), params).map(|s| (s, true)),
+        FilterNode::Present(path) => present(&full(path), params).map(|s| {
+            let keyed = s != "1";
+            (s, true, keyed)
+        }),
         FilterNode::Compare(c) => {
             let c = Comparison { path: full(&c.path), ..c.clone() };
-            compare(&c, params).map(|s| (s, true))
+            compare(&c, params).map(|s| (s, true, true))
         }
         // Each condition on its own holds for some element; whether one element holds them all is left to
         // the engine, unless there is only one condition.
         FilterNode::ElementMatch((path, child)) if element.is_none() => {
-            let (sql, exact) = node(nodes, *child, params, Some(path), depth + 1)?;
+            let (sql, exact, keyed) = node(nodes, *child, params, Some(path), depth + 1)?;
             let single = matches!(nodes.get(*child as usize), Some(FilterNode::Compare(_) | FilterNode::Present(_)));
-            Some((sql, exact && single))
+            Some((sql, exact && single, keyed))
         }
         FilterNode::ElementMatch(_) => None,
     }
 }
 
 /// `a and b`: the parts that translate narrow the candidates even when others do not.
-fn all_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool)> {
+fn all_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
     let mut parts = Vec::new();
     let mut exact = true;
+    // One keyed part is enough: its rows are looked up, the other parts checked on them.
+    let mut keyed = false;
     for c in children {
         let mark = params.len();
         match node(nodes, *c, params, element, depth + 1) {
-            Some((sql, e)) => {
+            Some((sql, e, k)) => {
                 parts.push(format!("({sql})"));
                 exact &= e;
+                keyed |= k;
             }
             None => {
                 params.truncate(mark);
@@ -78,22 +88,25 @@ fn all_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, el
             }
         }
     }
-    (!parts.is_empty()).then(|| (parts.join(" AND "), exact))
+    (!parts.is_empty()).then(|| (parts.join(" AND "), exact, keyed))
 }
 
 /// `a or b`: candidates only when every part gives some.
-fn any_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool)> {
+fn any_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
     if children.is_empty() {
         return None;
     }
     let mut parts = Vec::new();
     let mut exact = true;
+    // Every part must be keyed: one unkeyed alternative means walking all rows anyway.
+    let mut keyed = true;
     for c in children {
-        let (sql, e) = node(nodes, *c, params, element, depth + 1)?;
+        let (sql, e, k) = node(nodes, *c, params, element, depth + 1)?;
         parts.push(format!("({sql})"));
         exact &= e;
+        keyed &= k;
     }
-    Some((parts.join(" OR "), exact))
+    Some((parts.join(" OR "), exact, keyed))
 }
 
 /// Members live in their own table, not in the resource body.
@@ -289,5 +302,9 @@ mod tests {
         let t = translate(&nodes, 3).unwrap();
         assert!(t.sql.contains(" OR ") && t.sql.contains("NOT ("), "{}", t.sql);
         assert_eq!(t.params.len(), 4);
+        assert!(!t.keyed, "an alternative that is a negation walks every row");
+        let nodes = vec![cmp("userName"), cmp("emails.value"), FilterNode::Negate(1), FilterNode::AllOf(vec![0, 2])];
+        assert!(translate(&nodes, 3).unwrap().keyed, "one keyed part of an and is enough");
+        assert!(!translate(&[FilterNode::Present("id".into())], 0).unwrap().keyed);
     }
 }

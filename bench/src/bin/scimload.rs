@@ -1,9 +1,10 @@
 //! `scimload`: a bounded SCIM load driver. Runs phases against any SCIM base URL and prints, for each,
-//! throughput, median and 99th-percentile latency, and errors.
+//! throughput, median and 99th-percentile latency, and errors. Every phase stops by itself: timed phases
+//! after `--seconds`, counted ones after their count or a deadline.
 
 use anyhow::{bail, Result};
 use clap::Parser;
-use scimkit_bench::{encode, Client, Stats};
+use scimkit_bench::{encode, user, Client, Stats};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,7 +40,16 @@ struct Args {
     /// Appends one JSON object per phase to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
+    /// Run number, recorded in the JSON lines so that repeated runs can be told apart.
+    #[arg(long, default_value_t = 1)]
+    run: u64,
+    /// Group sizes for the memberadd phase: groups named `size-<n>` that already hold users 0..n.
+    #[arg(long, value_delimiter = ',', default_value = "0,10000,100000")]
+    sizes: Vec<usize>,
 }
+
+/// Member-add latencies are summarised per this many added members (the group's size before the add).
+const BUCKET: usize = 100;
 
 /// A per-thread pseudo-random sequence (xorshift): cheap, and no shared state.
 struct Rng(u64);
@@ -55,16 +65,6 @@ impl Rng {
 
 struct Seeded {
     ids: Vec<String>,
-}
-
-fn user(i: usize) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": format!("user{i}"),
-        "name": {"givenName": format!("Given{i}"), "familyName": format!("Family{}", i % 100)},
-        "emails": [{"value": format!("user{i}@example.com"), "type": "work", "primary": true}],
-        "active": i % 2 == 0,
-    })
 }
 
 fn timed(args: &Args, f: impl Fn(&Client, &mut Rng) -> Result<bool> + Sync) -> Stats {
@@ -131,10 +131,22 @@ fn seed(args: &Args) -> Result<(Stats, Seeded)> {
     Ok((stats, Seeded { ids }))
 }
 
-/// Adds members one PATCH at a time; returns all latencies in order.
-fn group_growth(args: &Args, seeded: &Seeded) -> Result<(Stats, f64, f64)> {
+fn add_member(client: &Client, gid: &str, member: &str) -> Result<bool> {
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": member}]}]});
+    let r = client.send("PATCH", &format!("/Groups/{gid}?excludedAttributes=members"), Some(&body))?;
+    Ok(r.status == 200 || r.status == 204)
+}
+
+/// Medians of consecutive slices of `BUCKET` latencies, in milliseconds.
+fn bucket_medians(latencies: &[Duration]) -> Vec<f64> {
+    latencies.chunks(BUCKET).map(|c| Stats { latencies: c.to_vec(), ..Default::default() }.quantile_ms(0.5)).collect()
+}
+
+/// Grows a new group one PATCH (one member) at a time, in order, until `--members` or a deadline.
+fn group_growth(args: &Args, seeded: &Seeded) -> Result<(Stats, Value)> {
     let client = Client::new(&args.base, &args.token);
-    let g = client.send("POST", "/Groups", Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("growth-{}", std::process::id())})))?;
+    let g = client.send("POST", "/Groups", Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("growth-{}-{}", std::process::id(), args.run)})))?;
     if g.status != 201 {
         bail!("creating the group failed: {} {}", g.status, g.body);
     }
@@ -147,25 +159,61 @@ fn group_growth(args: &Args, seeded: &Seeded) -> Result<(Stats, f64, f64)> {
             break;
         }
         let member = seeded.ids.get(i).cloned().unwrap_or_else(|| format!("member-{i}"));
-        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": [{"op": "add", "path": "members", "value": [{"value": member}]}]});
         let t0 = Instant::now();
-        match client.send("PATCH", &format!("/Groups/{gid}?excludedAttributes=members"), Some(&body)) {
-            Ok(r) if r.status == 200 || r.status == 204 => stats.latencies.push(t0.elapsed()),
+        match add_member(&client, &gid, &member) {
+            Ok(true) => stats.latencies.push(t0.elapsed()),
             _ => stats.errors += 1,
         }
     }
     stats.elapsed = started.elapsed();
-    let n = stats.latencies.len();
-    let median = |v: &[Duration]| Stats { latencies: v.to_vec(), ..Default::default() }.quantile_ms(0.5);
-    let first = median(&stats.latencies[..n.min(100)]);
-    let last = median(&stats.latencies[n.saturating_sub(100)..]);
-    Ok((stats, first, last))
+    let buckets = bucket_medians(&stats.latencies);
+    let (first, last) = (buckets.first().copied().unwrap_or(f64::NAN), buckets.last().copied().unwrap_or(f64::NAN));
+    Ok((stats, json!({"first100_p50_ms": first, "last100_p50_ms": last, "ratio": last / first, "bucket": BUCKET, "p50_by_size": buckets})))
+}
+
+/// The id of the one resource a filter finds, asking for nothing but the id.
+fn find_id(client: &Client, endpoint: &str, filter: &str) -> Result<String> {
+    let r = client.send("GET", &format!("/{endpoint}?filter={}&attributes=id&excludedAttributes=members", encode(filter)), None)?;
+    match r.json()["Resources"][0]["id"].as_str() {
+        Some(id) if r.status == 200 => Ok(id.to_string()),
+        _ => bail!("no {endpoint} matches {filter}: {} {}", r.status, r.body),
+    }
+}
+
+/// Member-add latency at fixed group sizes: for each `size-<n>` group (holding users 0..n), adds
+/// `--members` users it does not hold yet, one PATCH each. One result per size.
+fn member_add(args: &Args) -> Result<Vec<(String, Stats)>> {
+    let client = Client::new(&args.base, &args.token);
+    let mut out = Vec::new();
+    for (k, size) in args.sizes.iter().enumerate() {
+        let gid = find_id(&client, "Groups", &format!("displayName eq \"size-{size}\""))?;
+        // Users from the upper half, a distinct slice per group and run: never already members.
+        let first = args.users / 2 + (k + args.sizes.len() * (args.run as usize - 1)) * args.members;
+        let members = (first..first + args.members)
+            .map(|i| find_id(&client, "Users", &format!("userName eq \"user{i}\"")))
+            .collect::<Result<Vec<_>>>()?;
+        let mut stats = Stats::default();
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs_f64(args.seconds * 4.0);
+        for m in &members {
+            if Instant::now() > deadline {
+                break;
+            }
+            let t0 = Instant::now();
+            match add_member(&client, &gid, m) {
+                Ok(true) => stats.latencies.push(t0.elapsed()),
+                _ => stats.errors += 1,
+            }
+        }
+        stats.elapsed = started.elapsed();
+        out.push((format!("memberadd@{size}"), stats));
+    }
+    Ok(out)
 }
 
 fn report(args: &Args, phase: &str, stats: &Stats, extra: Value) -> Result<()> {
     println!(
-        "{:<10} {:<8} {:>8} {:>10.0} {:>9.2} {:>9.2} {:>7} {}",
+        "{:<12} {:<15} {:>8} {:>10.0} {:>9.2} {:>9.2} {:>7} {}",
         args.label,
         phase,
         stats.latencies.len(),
@@ -176,7 +224,7 @@ fn report(args: &Args, phase: &str, stats: &Stats, extra: Value) -> Result<()> {
         if extra.is_null() { String::new() } else { extra.to_string() }
     );
     if let Some(path) = &args.json {
-        let line = json!({"server": args.label, "phase": phase, "requests": stats.latencies.len(),
+        let line = json!({"server": args.label, "run": args.run, "phase": phase, "requests": stats.latencies.len(),
             "throughput": stats.throughput(), "p50_ms": stats.quantile_ms(0.5), "p99_ms": stats.quantile_ms(0.99),
             "errors": stats.errors, "extra": extra});
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
@@ -187,7 +235,7 @@ fn report(args: &Args, phase: &str, stats: &Stats, extra: Value) -> Result<()> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    println!("{:<10} {:<8} {:>8} {:>10} {:>9} {:>9} {:>7}", "server", "phase", "requests", "req/s", "p50 ms", "p99 ms", "errors");
+    println!("{:<12} {:<15} {:>8} {:>10} {:>9} {:>9} {:>7}", "server", "phase", "requests", "req/s", "p50 ms", "p99 ms", "errors");
     let mut seeded: Option<Seeded> = None;
     for phase in &args.phases {
         let ids = || seeded.as_ref().map(|s| s.ids.clone()).unwrap_or_default();
@@ -235,8 +283,14 @@ fn main() -> Result<()> {
             }
             "group" => {
                 let s = seeded.as_ref().map(|s| Seeded { ids: s.ids.clone() }).unwrap_or(Seeded { ids: vec![] });
-                let (stats, first, last) = group_growth(&args, &s)?;
-                report(&args, phase, &stats, json!({"first100_p50_ms": first, "last100_p50_ms": last, "ratio": last / first}))?;
+                let (stats, extra) = group_growth(&args, &s)?;
+                report(&args, phase, &stats, extra)?;
+                continue;
+            }
+            "memberadd" => {
+                for (name, stats) in member_add(&args)? {
+                    report(&args, &name, &stats, Value::Null)?;
+                }
                 continue;
             }
             other => bail!("unknown phase {other}"),
