@@ -41,5 +41,5 @@ for run in $(seq 1 "$RUNS"); do
 done
 # Member adds: 200 users from the upper half (in no group) into each group, one PATCH each, one client.
 timeout 600 "$BIN/scimload" --base "$BASE" --token "$TOKEN" --label scimkit-1c --run 1 \
-    --phases memberadd --users "$USERS" --sizes 0,10000,100000 --members 200 --seconds 10 --threads 1 --json "$JSONL"
+    --phases memberadd --users "$USERS" --sizes ${SIZES:-0,10000,100000} --members ${MEMBERS:-200} --seconds 10 --threads 1 --json "$JSONL"
 "$BIN/benchtable" "$JSONL" --reference scimkit-1c
