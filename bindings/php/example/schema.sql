@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS user (
     official_code TEXT,
     phone TEXT,
     language TEXT,
-    active INTEGER NOT NULL DEFAULT 1,
+    active INTEGER DEFAULT 1, -- new accounts are active; NULL once a client removes the value
     created_at TEXT,
     updated_at TEXT,
     scim_extra TEXT,

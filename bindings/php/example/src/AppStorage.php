@@ -88,9 +88,6 @@ final class AppStorage implements Storage
                 throw StorageError::preconditionFailed();
             }
             $values = $c['data'] === null ? [] : $this->values($t, $c['data'], $c['unique']);
-            if (array_key_exists('active', $values)) {
-                $values['active'] ??= 1;
-            }
             $values['revision'] = $current['revision'] + 1;
             $set = implode(', ', array_map(fn ($col) => "$col = ?", array_keys($values)));
             $this->db->prepare("UPDATE {$t['table']} SET $set WHERE id = ?")->execute([...array_values($values), $id]);
