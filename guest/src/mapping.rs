@@ -3,7 +3,9 @@
 //! Under `configure`'s `mapping` section, the body a mapped type stores is a flat JSON row in the host's
 //! column names (`{"username":"bjensen","active":1}`), rows read back become SCIM again, and pushed-down
 //! filters name columns. An application then serves SCIM from its existing tables with no SCIM code.
-//! Attributes without a column are not stored.
+//! Attributes without a column are not stored, unless the type names a catch-all `rest` column: it then
+//! keeps them as JSON text (canonical names, extensions under their URN), so an application need not add a
+//! column for every attribute a client may send.
 
 mod query;
 mod store;
@@ -66,6 +68,8 @@ pub struct TypeMapping {
     /// The column holding the resource id, for filters and sorting on `id`.
     pub id: String,
     pub columns: Vec<Column>,
+    /// The catch-all column: every value no other column holds, as a JSON object in text.
+    pub rest: Option<String>,
 }
 
 /// Every mapped resource type, by resource type name.
@@ -81,6 +85,8 @@ struct RawType {
     id: Option<String>,
     /// SCIM path → a column name, or `{"column": …, "type": …}`.
     columns: BTreeMap<String, Value>,
+    #[serde(default)]
+    rest: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -128,7 +134,12 @@ impl Mapping {
                 columns.push(Column { target, name, kind });
             }
             let id = raw_type.id.unwrap_or_else(|| "id".into());
-            types.insert(rt.name.clone(), TypeMapping { id, columns });
+            if let Some(rest) = &raw_type.rest {
+                if rest.is_empty() || *rest == id || columns.iter().any(|c| c.name == *rest) {
+                    return Err(format!("configuration: mapping: {type_name}: rest: {rest:?} must be a column of its own"));
+                }
+            }
+            types.insert(rt.name.clone(), TypeMapping { id, columns, rest: raw_type.rest });
         }
         Ok(Mapping { types })
     }
@@ -205,7 +216,54 @@ impl TypeMapping {
             let v = self.scim_value(data, &c.target).map(|v| to_column(c.kind, v)).unwrap_or(Value::Null);
             row.insert(c.name.clone(), v);
         }
+        if let Some(rest) = &self.rest {
+            let left = self.residual(data);
+            let text = if left.is_empty() { Value::Null } else { Value::String(Value::Object(left).to_string()) };
+            row.insert(rest.clone(), text);
+        }
         row
+    }
+
+    /// The body minus every value a column holds. Positions in multi-valued attributes are kept (an element
+    /// a column emptied stays as `{}`), so reading back puts each column's value into the same element.
+    fn residual(&self, data: &Map<String, Value>) -> Map<String, Value> {
+        let mut left = data.clone();
+        for c in &self.columns {
+            // A value the column cannot hold stays in the rest rather than being lost.
+            if self.scim_value(&left, &c.target).is_none_or(|v| to_column(c.kind, v).is_null()) {
+                continue;
+            }
+            self.take(&mut left, &c.target);
+        }
+        prune(&mut left, true);
+        left
+    }
+
+    /// Removes the value at a column's target, leaving the element it sat in.
+    fn take(&self, data: &mut Map<String, Value>, t: &Target) {
+        let container = match &t.urn {
+            Some(urn) => data.get_mut(urn).and_then(Value::as_object_mut),
+            None => Some(data),
+        };
+        let Some(container) = container else { return };
+        let Some(sub) = &t.sub else {
+            container.remove(&t.attr);
+            return;
+        };
+        let holder = match container.get_mut(&t.attr) {
+            Some(Value::Array(items)) => {
+                let Some(i) = self.element(items, t) else { return };
+                let Some(e) = items.get_mut(i).and_then(Value::as_object_mut) else { return };
+                // An untyped element the column took is read back typed: say so, to find it again.
+                if let Some((sel, lit)) = &t.selector {
+                    e.entry(sel.clone()).or_insert_with(|| lit.clone());
+                }
+                e
+            }
+            Some(Value::Object(o)) => o,
+            _ => return,
+        };
+        holder.remove(sub);
     }
 
     fn scim_value<'a>(&self, data: &'a Map<String, Value>, t: &Target) -> Option<&'a Value> {
@@ -214,19 +272,26 @@ impl TypeMapping {
             None => data,
         };
         let v = container.get(&t.attr)?;
-        let holder = match (&t.selector, v) {
-            (Some((sel, lit)), Value::Array(items)) => {
-                let typed = items.iter().find(|e| e.get(sel).is_some_and(|x| same_literal(x, lit)));
-                // A client that sends no type still means the one element when only one is mapped.
-                let untyped = || primary_or_first(items.iter().filter(|e| e.get(sel).is_none()));
-                typed.or_else(|| if self.only_selector(t) { untyped() } else { None })?
-            }
-            (None, Value::Array(items)) => primary_or_first(items.iter())?,
-            (_, v) => v,
+        let holder = match v {
+            Value::Array(items) => items.get(self.element(items, t)?)?,
+            v => v,
         };
         match &t.sub {
             Some(s) => holder.get(s),
             None => Some(holder),
+        }
+    }
+
+    /// The element of a multi-valued attribute a column holds a value of.
+    fn element(&self, items: &[Value], t: &Target) -> Option<usize> {
+        match &t.selector {
+            Some((sel, lit)) => {
+                let typed = items.iter().position(|e| e.get(sel).is_some_and(|x| same_literal(x, lit)));
+                // A client that sends no type still means the one element when only one is mapped.
+                let untyped = || primary_or_first(items.iter().enumerate().filter(|(_, e)| e.get(sel).is_none()));
+                typed.or_else(|| if self.only_selector(t) { untyped() } else { None })
+            }
+            None => primary_or_first(items.iter().enumerate()),
         }
     }
 
@@ -240,9 +305,15 @@ impl TypeMapping {
         selectors.all(|s| s == &t.selector)
     }
 
-    /// The host's row to the SCIM body the engine renders. Columns not mapped are ignored.
+    /// The host's row to the SCIM body the engine renders: the rest column's values, then every column's
+    /// on top. Columns not mapped are ignored.
     pub fn to_scim(&self, row: &Map<String, Value>) -> Map<String, Value> {
-        let mut data = Map::new();
+        let mut data = match self.rest.as_ref().and_then(|r| row.get(r)) {
+            Some(Value::String(text)) => serde_json::from_str(text).ok().and_then(|v: Value| v.as_object().cloned()),
+            Some(Value::Object(o)) => Some(o.clone()),
+            _ => None,
+        }
+        .unwrap_or_default();
         for c in &self.columns {
             let Some(v) = row.get(&c.name).and_then(|v| from_column(c.kind, v)) else { continue };
             let t = &c.target;
@@ -258,10 +329,11 @@ impl TypeMapping {
             let holder = if t.multi {
                 let items = container.entry(t.attr.clone()).or_insert_with(|| Value::Array(vec![]));
                 let Value::Array(items) = items else { continue };
-                let pos = items.iter().position(|e| match &t.selector {
-                    Some((sel, lit)) => e.get(sel).is_some_and(|x| x == lit),
-                    None => e.as_object().is_some_and(|o| !o.contains_key("type")),
-                });
+                let pos = match &t.selector {
+                    Some((sel, lit)) => items.iter().position(|e| e.get(sel).is_some_and(|x| same_literal(x, lit))),
+                    // The element the value was taken from: the primary or first one still without it.
+                    None => primary_or_first(items.iter().enumerate().filter(|(_, e)| e.get(sub).is_none())),
+                };
                 let pos = pos.unwrap_or_else(|| {
                     let mut e = Map::new();
                     if let Some((sel, lit)) = &t.selector {
@@ -278,6 +350,7 @@ impl TypeMapping {
                 h.insert(sub.clone(), v);
             }
         }
+        prune(&mut data, false);
         data
     }
 
@@ -306,8 +379,33 @@ fn object_at<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map
     m.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new())).as_object_mut()
 }
 
-fn primary_or_first<'a>(mut items: impl Iterator<Item = &'a Value> + Clone) -> Option<&'a Value> {
-    items.clone().find(|e| e.get("primary") == Some(&Value::Bool(true))).or_else(|| items.next())
+/// The index of the primary element, else of the first.
+fn primary_or_first<'a>(mut items: impl Iterator<Item = (usize, &'a Value)> + Clone) -> Option<usize> {
+    let primary = items.clone().find(|(_, e)| e.get("primary") == Some(&Value::Bool(true)));
+    primary.or_else(|| items.next()).map(|(i, _)| i)
+}
+
+/// Drops the empty objects and lists that taking values out leaves: SCIM treats them as unassigned.
+/// `keep_places`: an emptied element stays while its list has others, as it marks a column's element.
+fn prune(m: &mut Map<String, Value>, keep_places: bool) {
+    let empty = |e: &Value| e.as_object().is_some_and(Map::is_empty);
+    for v in m.values_mut() {
+        match v {
+            Value::Object(o) => prune(o, keep_places),
+            Value::Array(items) => {
+                items.iter_mut().filter_map(Value::as_object_mut).for_each(|o| prune(o, keep_places));
+                if !keep_places || items.iter().all(empty) {
+                    items.retain(|e| !empty(e));
+                }
+            }
+            _ => {}
+        }
+    }
+    m.retain(|_, v| match v {
+        Value::Object(o) => !o.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        _ => true,
+    });
 }
 
 /// Selector values compare without case when text (`"Work"` is `"work"`).

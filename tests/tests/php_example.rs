@@ -72,7 +72,8 @@ impl Drop for Php {
 fn user(name: &str) -> Value {
     json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "externalId": format!("x-{name}"),
         "name": {"givenName": "Barbara", "familyName": "Jensen"},
-        "emails": [{"value": format!("{name}@example.com"), "type": "work", "primary": true}], "active": true})
+        "emails": [{"value": format!("{name}@example.com"), "type": "work", "primary": true}], "active": true,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Tour Operations"}})
 }
 
 #[test]
@@ -90,7 +91,8 @@ fn the_php_example_serves_scim_from_its_own_tables() {
     let body = created.json();
     let id = body["id"].as_str().unwrap().to_string();
     assert_eq!(created.header("location"), Some(format!("{}/Users/{id}", s.base).as_str()));
-    assert_eq!(body["emails"], json!([{"type": "work", "value": "bjensen@example.com"}]));
+    assert_eq!(body["emails"], json!([{"type": "work", "value": "bjensen@example.com", "primary": true}]), "primary from the rest column");
+    assert_eq!(body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"], "Tour Operations");
     assert_eq!((&body["externalId"], &body["active"]), (&json!("x-bjensen"), &json!(true)));
 
     s.send("POST", "/Users", Some(user("alice")), &[]);
@@ -109,10 +111,11 @@ fn the_php_example_serves_scim_from_its_own_tables() {
     assert_eq!(replaced.json()["meta"]["created"], body["meta"]["created"]);
     s.send("PUT", &format!("/Users/{id}"), Some(replacement), &[("If-Match", &etag)]).assert_error(412, None);
 
-    let group = s.send("POST", "/Groups", Some(json!({"displayName": "Staff", "members": [{"value": id}]})), &[]);
+    let group = s.send("POST", "/Groups", Some(json!({"displayName": "Staff", "members": [{"value": id, "display": "Babs"}]})), &[]);
     assert_eq!(group.status, 201, "{}", group.text);
-    assert_eq!(group.json()["members"][0]["value"], id.as_str());
     let gid = group.json()["id"].as_str().unwrap().to_string();
+    let members = &s.send("GET", &format!("/Groups/{gid}"), None, &[]).json()["members"];
+    assert_eq!((&members[0]["value"], &members[0]["display"]), (&json!(id), &json!("Babs")), "the display as sent");
     assert_eq!(s.send("DELETE", &format!("/Users/{id}"), None, &[]).status, 204);
     let after = s.send("GET", &format!("/Groups/{gid}"), None, &[]).json();
     assert!(after.get("members").is_none_or(|m| m == &json!([])), "{after}");

@@ -1,6 +1,7 @@
 <?php
 
-// The engine configuration for the example's tables: which column holds which SCIM attribute.
+// The engine configuration for the example's tables: which column holds which SCIM attribute, and
+// (`rest`) the column that keeps every attribute without a column of its own.
 return static fn (string $baseUrl): array => [
     'baseUrl' => $baseUrl,
     'mapping' => [
@@ -18,6 +19,7 @@ return static fn (string $baseUrl): array => [
                 'meta.created' => ['column' => 'created_at', 'type' => 'sqlDateTime'],
                 'meta.lastModified' => ['column' => 'updated_at', 'type' => 'sqlDateTime'],
             ],
+            'rest' => 'scim_extra',
         ],
         'Group' => [
             'id' => 'id',
@@ -27,6 +29,7 @@ return static fn (string $baseUrl): array => [
                 'meta.created' => ['column' => 'created_at', 'type' => 'sqlDateTime'],
                 'meta.lastModified' => ['column' => 'updated_at', 'type' => 'sqlDateTime'],
             ],
+            'rest' => 'scim_extra',
         ],
     ],
 ];

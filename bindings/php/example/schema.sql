@@ -1,5 +1,6 @@
--- The application's own tables, as a Chamilo-like learning platform keeps them. Nothing SCIM-specific:
--- the engine's configuration (config.php) maps SCIM attributes onto these columns.
+-- The application's own tables, as a Chamilo-like learning platform keeps them. The engine's configuration
+-- (config.php) maps SCIM attributes onto these columns; the only additions for SCIM are `scim_extra`, which
+-- keeps the attributes the application has no column for, and the members' `display` as the client sent it.
 CREATE TABLE IF NOT EXISTS user (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     username TEXT NOT NULL,
@@ -10,9 +11,10 @@ CREATE TABLE IF NOT EXISTS user (
     official_code TEXT,
     phone TEXT,
     language TEXT,
-    active INTEGER NOT NULL DEFAULT 1,
+    active INTEGER DEFAULT 1, -- new accounts are active; NULL once a client removes the value
     created_at TEXT,
     updated_at TEXT,
+    scim_extra TEXT,
     revision INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS usergroup (
@@ -23,6 +25,7 @@ CREATE TABLE IF NOT EXISTS usergroup (
     external_id TEXT,
     created_at TEXT,
     updated_at TEXT,
+    scim_extra TEXT,
     revision INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS usergroup_rel_user (
@@ -30,5 +33,6 @@ CREATE TABLE IF NOT EXISTS usergroup_rel_user (
     usergroup_id INTEGER NOT NULL REFERENCES usergroup(id) ON DELETE CASCADE,
     user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
     relation_type INTEGER NOT NULL DEFAULT 0,
+    display TEXT,
     UNIQUE (usergroup_id, user_id)
 );

@@ -59,6 +59,23 @@ final class ProviderTest
         Check::same(404, $p->handle('GET', "/Users/$id", '', [], null)->status);
     }
 
+    public function testAttributesWithoutAColumnAreKeptInTheRestColumn(): void
+    {
+        $db = new PDO('sqlite::memory:');
+        $p = self::provider(db: $db);
+        $ent = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+        $r = $p->handle('POST', '/Users', '', self::JSON, json_encode(['userName' => 'a', 'title' => 'Boss', $ent => ['department' => 'R&D']]));
+        Check::same(201, $r->status, $r->body);
+        $id = self::json($r)['id'];
+        $patch = ['schemas' => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            'Operations' => [['op' => 'add', 'path' => "$ent:manager", 'value' => ['value' => 'm1']]]];
+        Check::same(200, $p->handle('PATCH', "/Users/$id", '', self::JSON, json_encode($patch))->status);
+        $extra = json_decode((string) $db->query("SELECT scim_extra FROM user WHERE id = $id")->fetchColumn(), true);
+        Check::same(['department' => 'R&D', 'manager' => ['value' => 'm1']], $extra[$ent]);
+        $got = self::json($p->handle('GET', "/Users/$id", '', [], null));
+        Check::same(['Boss', 'R&D', 'm1'], [$got['title'], $got[$ent]['department'], $got[$ent]['manager']['value']]);
+    }
+
     public function testGroupMembersLiveInTheRelationTable(): void
     {
         $db = new PDO('sqlite::memory:');
@@ -69,10 +86,12 @@ final class ProviderTest
         Check::same(201, $g->status, $g->body);
         $gid = self::json($g)['id'];
         Check::same(2, (int) $db->query("SELECT COUNT(*) FROM usergroup_rel_user WHERE usergroup_id = $gid")->fetchColumn());
-        $put = $p->handle('PUT', "/Groups/$gid", '', self::JSON, json_encode(['displayName' => 'Staff', 'members' => [['value' => $b]]]));
+        $read = self::json($p->handle('GET', "/Groups/$gid", '', [], null));
+        Check::same(['a', 'b'], array_column($read['members'], 'display'), 'without a display sent, the user name');
+        $put = $p->handle('PUT', "/Groups/$gid", '', self::JSON, json_encode(['displayName' => 'Staff', 'members' => [['value' => $b, 'display' => 'Bee']]]));
         Check::same(200, $put->status, $put->body);
         $read = self::json($p->handle('GET', "/Groups/$gid", '', [], null));
-        Check::same([['$ref' => "https://app.example/scim/v2/Users/$b", 'display' => 'b', 'type' => 'User', 'value' => $b]], $read['members']);
+        Check::same([['$ref' => "https://app.example/scim/v2/Users/$b", 'display' => 'Bee', 'type' => 'User', 'value' => $b]], $read['members']);
         $p->handle('DELETE', "/Users/$b", '', [], null);
         $after = $p->handle('GET', "/Groups/$gid", '', [], null);
         Check::same([], self::json($after)['members'] ?? []);

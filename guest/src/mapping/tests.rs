@@ -241,3 +241,80 @@ fn the_engine_filters_sorts_and_pages_when_the_query_was_not_sent_whole() {
     assert_eq!(exact["totalResults"], 3, "an exact query trusts the host's answer");
     assert_eq!(last_user_query(&store.seen).count, 5);
 }
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+fn engine_with_rest() -> Engine {
+    let mut mapping: Value = serde_json::from_str(MAPPING).unwrap();
+    mapping["User"]["rest"] = json!("extra");
+    mapping["Group"]["rest"] = json!("extra");
+    Engine::new(&json!({"baseUrl": "https://x/scim/v2", "mapping": mapping}).to_string()).unwrap()
+}
+
+fn stored_row(store: &mut MemoryStore, t: &str, id: &str) -> Map<String, Value> {
+    serde_json::from_str(&store.get(t, id, false).unwrap().unwrap().data).unwrap()
+}
+
+#[test]
+fn the_rest_column_keeps_what_no_column_holds_and_reads_back_whole() {
+    let (e, mut store) = (engine_with_rest(), MemoryStore::new());
+    let body = json!({"userName":"bjensen","title":"Boss","name":{"givenName":"Barbara","formatted":"Ms B"},
+        "emails":[{"value":"h@x","type":"home"},{"value":"b@x","type":"Work","primary":true}],
+        ENTERPRISE: {"department":"R&D","manager":{"value":"m1"}}});
+    let (status, created) = send(&e, &mut store, "POST", "/Users", "", Some(body));
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let row = stored_row(&mut store, "User", id);
+    assert_eq!((&row["username"], &row["email"], &row["firstname"]), (&json!("bjensen"), &json!("b@x"), &json!("Barbara")));
+    let rest: Value = serde_json::from_str(row["extra"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        rest,
+        json!({"title":"Boss","name":{"formatted":"Ms B"},"emails":[{"value":"h@x","type":"home"},{"type":"work","primary":true}],
+            ENTERPRISE: {"department":"R&D","manager":{"value":"m1"}},"meta":{"lastModified":"2024-05-01T10:20:30.123Z"}}),
+        "only what no column holds, the emptied work email keeping its place"
+    );
+    let (_, got) = send(&e, &mut store, "GET", &format!("/Users/{id}"), "", None);
+    assert_eq!(got["title"], "Boss");
+    assert_eq!(got["name"], json!({"givenName":"Barbara","formatted":"Ms B"}));
+    assert_eq!(got["emails"], json!([{"value":"h@x","type":"home"},{"value":"b@x","type":"work","primary":true}]));
+    assert_eq!(got[ENTERPRISE]["department"], "R&D");
+    assert_eq!(got["schemas"][1], ENTERPRISE);
+}
+
+#[test]
+fn patch_and_put_of_attributes_without_a_column_stick() {
+    let (e, mut store) = (engine_with_rest(), MemoryStore::new());
+    let (_, created) = send(&e, &mut store, "POST", "/Users", "", Some(json!({"userName":"a","emails":[{"value":"a@x"}]})));
+    let at = format!("/Users/{}", created["id"].as_str().unwrap());
+    let patch = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+        {"op":"add","path":format!("{ENTERPRISE}:department"),"value":"Sales"},
+        {"op":"replace","path":"emails[type eq \"work\"].primary","value":true}]});
+    let (status, patched) = send(&e, &mut store, "PATCH", &at, "", Some(patch));
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched[ENTERPRISE]["department"], "Sales");
+    assert_eq!(patched["emails"], json!([{"value":"a@x","type":"work","primary":true}]), "one email, found again by its type");
+    let (_, put) = send(&e, &mut store, "PUT", &at, "", Some(json!({"userName":"a","nickName":"Al"})));
+    assert_eq!((&put["nickName"], put.get(ENTERPRISE), put.get("emails")), (&json!("Al"), None, None));
+    let row = stored_row(&mut store, "User", created["id"].as_str().unwrap());
+    let rest: Value = serde_json::from_str(row["extra"].as_str().unwrap()).unwrap();
+    assert_eq!(rest, json!({"nickName":"Al","meta":{"lastModified":"2024-05-01T10:20:30.123Z"}}), "meta.lastModified has no column here");
+    let (_, found) = send(&e, &mut store, "GET", "/Users", "filter=nickName%20eq%20%22al%22", None);
+    assert_eq!(found["totalResults"], 1, "the engine filters on what only the rest holds");
+}
+
+#[test]
+fn without_rest_nothing_changes_and_a_rest_must_be_its_own_column() {
+    let (e, mut store) = (engine(), MemoryStore::new());
+    let (_, created) = send(&e, &mut store, "POST", "/Users", "", Some(bjensen()));
+    assert!(!stored_row(&mut store, "User", created["id"].as_str().unwrap()).contains_key("extra"));
+    let (_, g) = send(&e, &mut store, "POST", "/Groups", "", Some(json!({"displayName":"g"})));
+    assert_eq!(stored_row(&mut store, "Group", g["id"].as_str().unwrap()), json!({"name":"g"}).as_object().unwrap().clone());
+    for rest in ["username", "id", ""] {
+        let cfg = json!({"baseUrl":"x","mapping":{"User":{"columns":{"userName":"username"},"rest":rest}}});
+        let err = Engine::new(&cfg.to_string()).err().unwrap();
+        assert!(err.contains("rest"), "{rest}: {err}");
+    }
+    let tm = engine_with_rest().config.mapping.unwrap().get("Group").unwrap().clone();
+    let row = json!({"name":"staff","extra":{"externalId":"e"}});
+    assert_eq!(Value::Object(tm.to_scim(row.as_object().unwrap())), json!({"externalId":"e","displayName":"staff"}), "a decoded rest too");
+}

@@ -21,12 +21,12 @@ final class AppStorage implements Storage
         'User' => [
             'table' => 'user',
             'columns' => ['username', 'firstname', 'lastname', 'email', 'phone', 'official_code', 'language',
-                'active', 'created_at', 'updated_at'],
+                'active', 'created_at', 'updated_at', 'scim_extra'],
             'unique' => ['username' => 'username_canonical'],
         ],
         'Group' => [
             'table' => 'usergroup',
-            'columns' => ['name', 'external_id', 'created_at', 'updated_at'],
+            'columns' => ['name', 'external_id', 'created_at', 'updated_at', 'scim_extra'],
             'unique' => ['name' => 'name_canonical'],
         ],
     ];
@@ -88,9 +88,6 @@ final class AppStorage implements Storage
                 throw StorageError::preconditionFailed();
             }
             $values = $c['data'] === null ? [] : $this->values($t, $c['data'], $c['unique']);
-            if (array_key_exists('active', $values)) {
-                $values['active'] ??= 1;
-            }
             $values['revision'] = $current['revision'] + 1;
             $set = implode(', ', array_map(fn ($col) => "$col = ?", array_keys($values)));
             $this->db->prepare("UPDATE {$t['table']} SET $set WHERE id = ?")->execute([...array_values($values), $id]);
@@ -189,23 +186,26 @@ final class AppStorage implements Storage
 
     private function groupMembers(string $groupId, int $startIndex = 1, int $count = -1): array
     {
-        $stmt = $this->db->prepare('SELECT u.id, u.username FROM usergroup_rel_user r JOIN user u ON u.id = r.user_id
+        // The display the client sent, else the user's name.
+        $stmt = $this->db->prepare('SELECT u.id, COALESCE(r.display, u.username) AS display
+            FROM usergroup_rel_user r JOIN user u ON u.id = r.user_id
             WHERE r.usergroup_id = ? ORDER BY r.id LIMIT ? OFFSET ?');
         $stmt->execute([$groupId, $count, $startIndex - 1]);
         return array_map(
-            fn ($r) => ['value' => (string) $r['id'], 'type' => 'User', 'display' => $r['username']],
+            fn ($r) => ['value' => (string) $r['id'], 'type' => 'User', 'display' => $r['display']],
             $stmt->fetchAll(PDO::FETCH_ASSOC),
         );
     }
 
-    /** Only users can be members here; other ids are ignored. */
+    /** Only users can be members here; other ids are ignored. Adding a member again updates its display. */
     private function addMembers(string $groupId, array $members): void
     {
-        $add = $this->db->prepare('INSERT OR IGNORE INTO usergroup_rel_user (usergroup_id, user_id)
-            SELECT ?, id FROM user WHERE id = ?');
+        $add = $this->db->prepare('INSERT INTO usergroup_rel_user (usergroup_id, user_id, display)
+            SELECT ?, id, ? FROM user WHERE id = ?
+            ON CONFLICT (usergroup_id, user_id) DO UPDATE SET display = excluded.display');
         foreach ($members as $m) {
             if (($m['type'] ?? 'User') === 'User') {
-                $add->execute([$groupId, $m['value']]);
+                $add->execute([$groupId, $m['display'] ?? null, $m['value']]);
             }
         }
     }
