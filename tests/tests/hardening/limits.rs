@@ -70,7 +70,9 @@ fn a_million_element_array_is_refused() {
     let started = Instant::now();
     let array = format!("[{}0]", "0,".repeat(999_999));
     let body = format!("{{\"userName\":\"m\",\"emails\":{array}}}");
-    s.send("POST", "/Users", &[], Some(body.clone())).assert_error(413, None);
+    // The server may answer and close before the whole body is sent: read the answer on the raw socket.
+    let r = wire::post_body(s.port, "/Users", body.clone().into_bytes());
+    assert_eq!(r.status, 413, "{}", r.body);
     still_serves(&mut s, "after-million");
     drop(s);
     // With room for the body, the multi-valued limit refuses it before looking at any value.

@@ -42,29 +42,31 @@ pub fn get_raw(port: u16, target: &str) -> Reply {
     parse(&String::from_utf8_lossy(&out))
 }
 
-/// POSTs `len` bytes of `{"userName":"aaaa…"}` from a second thread while this one reads the reply, so
-/// that an early answer is seen even when the server stops reading and closes.
+/// POSTs `len` bytes of `{"userName":"aaaa…"}`; see [`post_body`].
 pub fn post_huge(port: u16, path: &str, len: usize) -> Reply {
+    let mut body = b"{\"userName\":\"".to_vec();
+    body.resize(len - 2, b'a');
+    body.extend_from_slice(b"\"}");
+    post_body(port, path, body)
+}
+
+/// POSTs `body` from a second thread while this one reads the reply, so that an early answer is seen even
+/// when the server stops reading and closes.
+pub fn post_body(port: u16, path: &str, body: Vec<u8>) -> Reply {
     let mut s = connect(port);
     let head = format!(
         "POST /scim/v2{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
-         Content-Type: application/scim+json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+         Content-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
     let mut writer = s.try_clone().unwrap();
     let sender = std::thread::spawn(move || {
-        let prefix = b"{\"userName\":\"";
-        let _ = writer.write_all(prefix);
-        let chunk = vec![b'a'; 1 << 16];
-        let mut left = len - prefix.len() - 2;
-        while left > 0 {
-            let n = left.min(chunk.len());
-            if writer.write_all(&chunk[..n]).is_err() {
+        for chunk in body.chunks(1 << 16) {
+            if writer.write_all(chunk).is_err() {
                 return;
             }
-            left -= n;
         }
-        let _ = writer.write_all(b"\"}");
     });
     let mut out = Vec::new();
     let mut buf = [0u8; 8192];
