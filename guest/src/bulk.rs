@@ -346,10 +346,10 @@ fn result(cfg: &Config, op: &Operation, path: Option<&str>, resp: &Response) -> 
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{Answer, Service};
+    use crate::testing::{service, Harness, Reply};
     use serde_json::{json, Value};
 
-    fn bulk(s: &mut Service, ops: Value, fail_on_errors: Option<u64>) -> Answer {
+    fn bulk(s: &mut Harness, ops: Value, fail_on_errors: Option<u64>) -> Reply {
         let mut body = json!({"schemas": [super::BULK_REQUEST], "Operations": ops});
         if let Some(n) = fail_on_errors {
             body["failOnErrors"] = json!(n);
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn references_to_earlier_and_later_posts_are_resolved() {
-        let mut s = Service::new();
+        let mut s = service();
         let a = bulk(&mut s, json!([
             user_op("u1", "alice"),
             {"method": "POST", "path": "/Groups", "bulkId": "g1",
@@ -389,7 +389,7 @@ mod tests {
 
     #[test]
     fn references_in_paths_and_version_as_if_match() {
-        let mut s = Service::new();
+        let mut s = service();
         let a = bulk(&mut s, json!([
             {"method": "PUT", "path": "/Users/bulkId:u1", "data": {"userName": "alice", "title": "Dr"}},
             user_op("u1", "alice"),
@@ -406,7 +406,7 @@ mod tests {
 
     #[test]
     fn circular_references_are_409_naming_the_cycle() {
-        let mut s = Service::new();
+        let mut s = service();
         let group = |id: &str, other: &str| {
             json!({"method": "POST", "path": "/Groups", "bulkId": id, "data": {"displayName": id, "members": [{"value": format!("bulkId:{other}")}]}})
         };
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn fail_on_errors_stops_after_that_many_errors() {
-        let mut s = Service::new();
+        let mut s = service();
         let ops = json!([
             user_op("1", "dup"),
             user_op("2", "dup"),
@@ -449,14 +449,14 @@ mod tests {
         assert_eq!(results[2]["location"], "https://example.com/scim/v2/Users/missing");
         assert_eq!(s.get("/Users").body["totalResults"], 1);
         // Without failOnErrors every operation runs.
-        let mut fresh = Service::new();
+        let mut fresh = service();
         assert_eq!(bulk(&mut fresh, ops, None).body["Operations"].as_array().unwrap().len(), 4);
     }
 
     #[test]
     fn limits_are_advertised_and_enforced_with_413() {
         let config = r#"{"baseUrl":"https://example.com/scim/v2","limits":{"bulkMaxOperations":2,"bulkMaxPayloadBytes":600}}"#;
-        let mut s = Service::with_config(config);
+        let mut s = Harness::with_config(config);
         let spc = s.get("/ServiceProviderConfig").body;
         assert_eq!(spc["bulk"], json!({"supported": true, "maxOperations": 2, "maxPayloadSize": 600}));
         let a = bulk(&mut s, json!([user_op("1", "a"), user_op("2", "b"), user_op("3", "c")]), None);
@@ -469,7 +469,7 @@ mod tests {
 
     #[test]
     fn faulty_operations_are_reported_in_place() {
-        let mut s = Service::new();
+        let mut s = service();
         let a = bulk(&mut s, json!([
             {"method": "GET", "path": "/Users"},
             {"path": "/Users"},
@@ -491,11 +491,11 @@ mod tests {
 
     #[test]
     fn an_operation_answers_as_the_single_request_would() {
-        let mut s = Service::new();
+        let mut s = service();
         let id = s.user("alice");
         let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "replace", "path": "title", "value": "Dr"}]});
-        let alone = s.send("PATCH", &format!("/Users/{id}"), &[], Some(&patch));
+        let alone = s.send("PATCH", &format!("/Users/{id}"), Some(&patch), &[]);
         let a = bulk(&mut s, json!([
             {"method": "PATCH", "path": format!("/Users/{id}"), "data": patch},
             {"method": "PUT", "path": "/Users/missing", "data": {"userName": "x"}},
@@ -508,7 +508,7 @@ mod tests {
 
     #[test]
     fn malformed_bulk_requests_are_400() {
-        let mut s = Service::new();
+        let mut s = service();
         s.post("/Bulk", &json!({"schemas": [super::BULK_REQUEST]})).assert_error(400);
         s.post("/Bulk", &json!({"schemas": ["urn:wrong"], "Operations": []})).assert_error(400);
         s.post("/Bulk", &json!([1])).assert_error(400);

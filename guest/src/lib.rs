@@ -30,8 +30,6 @@ mod hostile;
 
 #[cfg(test)]
 mod protocol_tests;
-#[cfg(test)]
-mod test_support;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

@@ -2,7 +2,7 @@
 //! error statuses, media types and `/Me`.
 
 use crate::http::Request;
-use crate::test_support::Service;
+use crate::testing::{service, Harness};
 use serde_json::json;
 
 const DEVICE_CONFIG: &str = r#"{
@@ -15,7 +15,7 @@ const DEVICE_CONFIG: &str = r#"{
 
 #[test]
 fn every_single_resource_answer_has_an_etag_equal_to_meta_version() {
-    let mut s = Service::new();
+    let mut s = service();
     let created = s.post("/Users", &json!({"userName": "bjensen"}));
     let id = created.body["id"].as_str().unwrap().to_string();
     for a in [created, s.get(&format!("/Users/{id}")), s.put(&format!("/Users/{id}"), &json!({"userName": "bjensen"}))] {
@@ -27,43 +27,43 @@ fn every_single_resource_answer_has_an_etag_equal_to_meta_version() {
 
 #[test]
 fn if_match_guards_put_and_delete() {
-    let mut s = Service::new();
+    let mut s = service();
     let id = s.user("bjensen");
     let path = format!("/Users/{id}");
     let tag = s.get(&path).header("ETag").unwrap().to_string();
     let body = json!({"userName": "bjensen", "displayName": "B"});
-    s.send("PUT", &path, &[("If-Match", "W/\"999\"")], Some(&body)).assert_error(412);
-    let ok = s.send("PUT", &path, &[("If-Match", &tag)], Some(&body));
+    s.send("PUT", &path, Some(&body), &[("If-Match", "W/\"999\"")]).assert_error(412);
+    let ok = s.send("PUT", &path, Some(&body), &[("If-Match", &tag)]);
     assert_eq!(ok.status, 200, "{}", ok.body);
     // The old tag no longer matches.
-    s.send("PUT", &path, &[("If-Match", &tag)], Some(&body)).assert_error(412);
-    s.send("DELETE", &path, &[("If-Match", &tag)], None).assert_error(412);
+    s.send("PUT", &path, Some(&body), &[("If-Match", &tag)]).assert_error(412);
+    s.send("DELETE", &path, None, &[("If-Match", &tag)]).assert_error(412);
     assert_eq!(s.get(&path).status, 200);
-    let star = s.send("PUT", &path, &[("If-Match", "*")], Some(&body));
+    let star = s.send("PUT", &path, Some(&body), &[("If-Match", "*")]);
     assert_eq!(star.status, 200);
-    assert_eq!(s.send("DELETE", &path, &[("If-Match", "*")], None).status, 204);
+    assert_eq!(s.send("DELETE", &path, None, &[("If-Match", "*")]).status, 204);
     s.get(&path).assert_error(404);
 }
 
 #[test]
 fn if_none_match_answers_304_while_unchanged() {
-    let mut s = Service::new();
+    let mut s = service();
     let id = s.user("bjensen");
     let path = format!("/Users/{id}");
     let tag = s.get(&path).header("ETag").unwrap().to_string();
-    let same = s.send("GET", &path, &[("If-None-Match", &tag)], None);
+    let same = s.send("GET", &path, None, &[("If-None-Match", &tag)]);
     assert_eq!(same.status, 304);
     assert_eq!(same.header("ETag"), Some(tag.as_str()));
     // Without the weak prefix, and in a list, the tag still matches.
     let bare = tag.trim_start_matches("W/");
-    assert_eq!(s.send("GET", &path, &[("If-None-Match", &format!("\"x\", {bare}"))], None).status, 304);
+    assert_eq!(s.send("GET", &path, None, &[("If-None-Match", &format!("\"x\", {bare}"))]).status, 304);
     s.put(&path, &json!({"userName": "bjensen", "title": "new"}));
-    assert_eq!(s.send("GET", &path, &[("If-None-Match", &tag)], None).status, 200);
+    assert_eq!(s.send("GET", &path, None, &[("If-None-Match", &tag)]).status, 200);
 }
 
 #[test]
 fn put_replaces_keeps_password_ignores_read_only_and_body_id() {
-    let mut s = Service::new();
+    let mut s = service();
     let id = s.user("bjensen");
     let path = format!("/Users/{id}");
     let first = s.put(&path, &json!({"userName": "bjensen", "password": "s3cret!", "title": "Boss", "nickName": "B"}));
@@ -88,7 +88,7 @@ fn put_replaces_keeps_password_ignores_read_only_and_body_id() {
 
 #[test]
 fn put_cannot_change_an_immutable_attribute() {
-    let mut s = Service::with_config(DEVICE_CONFIG);
+    let mut s = Harness::with_config(DEVICE_CONFIG);
     let a = s.post("/Devices", &json!({"serial": "A-1", "label": "x"}));
     assert_eq!(a.status, 201, "{}", a.body);
     let path = format!("/Devices/{}", a.body["id"].as_str().unwrap());
@@ -102,7 +102,7 @@ fn put_cannot_change_an_immutable_attribute() {
 
 #[test]
 fn delete_is_204_and_the_resource_is_gone_everywhere() {
-    let mut s = Service::new();
+    let mut s = service();
     let alice = s.user("alice");
     let bob = s.user("bob");
     let g = s.post("/Groups", &json!({"displayName": "team", "members": [{"value": alice, "type": "User"}, {"value": bob, "type": "User"}]}));
@@ -120,16 +120,16 @@ fn delete_is_204_and_the_resource_is_gone_everywhere() {
 
 #[test]
 fn unknown_ids_are_404_for_every_method() {
-    let mut s = Service::new();
+    let mut s = service();
     s.get("/Users/nope").assert_error(404);
     s.put("/Users/nope", &json!({"userName": "x"})).assert_error(404);
-    s.send("PATCH", "/Users/nope", &[], Some(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []}))).assert_error(404);
+    s.send("PATCH", "/Users/nope", Some(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []})), &[]).assert_error(404);
     s.delete("/Users/nope").assert_error(404);
 }
 
 #[test]
 fn wrong_methods_are_405_with_allow() {
-    let mut s = Service::new();
+    let mut s = service();
     let id = s.user("bjensen");
     for (method, path, allow) in [
         ("POST", "/ServiceProviderConfig", "GET"),
@@ -140,7 +140,7 @@ fn wrong_methods_are_405_with_allow() {
         ("DELETE", "/Users", "GET, POST"),
         ("POST", &format!("/Users/{id}"), "GET, PUT, PATCH, DELETE"),
     ] {
-        let a = s.send(method, path, &[], None);
+        let a = s.send(method, path, None, &[]);
         a.assert_error(405);
         assert_eq!(a.header("Allow"), Some(allow), "{method} {path}");
     }
@@ -148,7 +148,7 @@ fn wrong_methods_are_405_with_allow() {
 
 #[test]
 fn unknown_endpoints_are_404() {
-    let mut s = Service::new();
+    let mut s = service();
     for path in ["/", "/Nothing", "/Users/1/extra", "/Schemas/urn:nope"] {
         s.get(path).assert_error(404);
     }
@@ -156,7 +156,7 @@ fn unknown_endpoints_are_404() {
 
 #[test]
 fn bodies_malformed_or_not_json_or_too_large() {
-    let mut s = Service::with_config(r#"{"baseUrl":"https://example.com/scim/v2","limits":{"maxBodyBytes":200}}"#);
+    let mut s = Harness::with_config(r#"{"baseUrl":"https://example.com/scim/v2","limits":{"maxBodyBytes":200}}"#);
     let req = |ct: &str, body: &str| Request {
         method: "POST".into(),
         path: "/Users".into(),
@@ -175,9 +175,9 @@ fn bodies_malformed_or_not_json_or_too_large() {
 
 #[test]
 fn json_and_scim_json_with_charset_are_accepted_and_answers_are_scim_json() {
-    let mut s = Service::new();
+    let mut s = service();
     for (i, ct) in ["application/json", "application/scim+json; charset=utf-8", "application/json;charset=UTF-8"].iter().enumerate() {
-        let a = s.send("POST", "/Users", &[("Content-Type", ct)], Some(&json!({"userName": format!("u{i}")})));
+        let a = s.send("POST", "/Users", Some(&json!({"userName": format!("u{i}")})), &[("Content-Type", ct)]);
         assert_eq!(a.status, 201, "{ct}: {}", a.body);
         assert_eq!(a.header("Content-Type"), Some("application/scim+json"));
         let id = a.body["id"].as_str().unwrap();
@@ -189,7 +189,7 @@ fn json_and_scim_json_with_charset_are_accepted_and_answers_are_scim_json() {
 
 #[test]
 fn me_is_501_without_principal_support_or_without_principal() {
-    let mut s = Service::new();
+    let mut s = service();
     s.principal = Some("bjensen".into());
     let a = s.get("/Me");
     a.assert_error(501);
@@ -201,7 +201,7 @@ fn me_is_501_without_principal_support_or_without_principal() {
 
 #[test]
 fn me_is_the_principal_s_own_resource() {
-    let mut s = Service::new();
+    let mut s = service();
     let id = s.user("bjensen");
     s.store.principals.insert("bjensen@idp".into(), ("User".into(), id.clone()));
     s.principal = Some("bjensen@idp".into());

@@ -14,6 +14,8 @@ pub struct Harness {
     pub engine: Engine,
     pub store: MemoryStore,
     pub now: DateTime<Utc>,
+    /// The authenticated principal the requests come from (for `/Me`).
+    pub principal: Option<String>,
 }
 
 /// A response with its body parsed (`Null` when empty).
@@ -35,13 +37,19 @@ impl Reply {
         self.body
     }
 
+    /// An RFC 7644 §3.12 error body with this status, whatever its `scimType`.
+    pub fn assert_error(&self, status: u16) -> &Reply {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.body["schemas"][0], crate::error::ERROR_SCHEMA, "{}", self.body);
+        assert_eq!(self.body["status"], status.to_string(), "{}", self.body);
+        self
+    }
+
     /// An RFC 7644 §3.12 error: checks the status and `scimType`, returns the `detail`.
     pub fn expect_error(self, status: u16, scim_type: Option<&str>) -> String {
-        let body = self.expect(status);
-        assert_eq!(body["schemas"][0], crate::error::ERROR_SCHEMA, "{body}");
-        assert_eq!(body["status"], status.to_string(), "{body}");
-        assert_eq!(body.get("scimType").and_then(Value::as_str), scim_type, "{body}");
-        body["detail"].as_str().unwrap_or_default().to_string()
+        self.assert_error(status);
+        assert_eq!(self.body.get("scimType").and_then(Value::as_str), scim_type, "{}", self.body);
+        self.body["detail"].as_str().unwrap_or_default().to_string()
     }
 }
 
@@ -54,7 +62,7 @@ impl Harness {
     pub fn with_config(config: &str) -> Harness {
         let engine = Engine::new(config).unwrap_or_else(|e| panic!("configuration refused: {e}"));
         let now = DateTime::parse_from_rfc3339("2024-01-02T03:04:05Z").expect("valid").with_timezone(&Utc);
-        Harness { engine, store: MemoryStore::new(), now }
+        Harness { engine, store: MemoryStore::new(), now, principal: None }
     }
 
     pub fn advance(&mut self, seconds: i64) {
@@ -75,7 +83,12 @@ impl Harness {
             headers: all,
             body: body.map(|b| b.to_string().into_bytes()),
         };
-        let resp = self.engine.handle(&mut self.store, self.now, None, &req);
+        self.raw(&req)
+    }
+
+    /// Sends a request exactly as built (headers included).
+    pub fn raw(&mut self, req: &Request) -> Reply {
+        let resp = self.engine.handle(&mut self.store, self.now, self.principal.as_deref(), req);
         let body = if resp.body.is_empty() {
             Value::Null
         } else {
@@ -100,6 +113,11 @@ impl Harness {
         self.send("DELETE", target, None, &[])
     }
 
+    /// Creates a User with only a userName and returns its id.
+    pub fn user(&mut self, name: &str) -> String {
+        self.create("/Users", &serde_json::json!({ "userName": name }))
+    }
+
     /// Creates a resource and returns its id.
     pub fn create(&mut self, endpoint: &str, body: &Value) -> String {
         let created = self.post(endpoint, body).expect(201);
@@ -111,6 +129,11 @@ impl Default for Harness {
     fn default() -> Self {
         Harness::new()
     }
+}
+
+/// An engine served at `https://example.com/scim/v2`, the base URL of the protocol tests.
+pub fn service() -> Harness {
+    Harness::with_config(r#"{"baseUrl":"https://example.com/scim/v2"}"#)
 }
 
 /// A JSON fixture from `guest/tests/fixtures/`.
