@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 # rustup does not install the targets named in rust-toolchain.toml for an installed toolchain.
 rustup target add wasm32-wasip2 >/dev/null
 
-# One release build serves everything: the server binary, the embedded component, the native libraries
-# (target/release/libscimkit_native.so for C/PHP, libscimkit_jni.so for Java) and the tests.
-cargo build --release --locked -p host-example -p scimkit-native -p scimkit-jni
+# One release build serves everything: the server binary, the embedded component, the native library
+# (target/release/libscimkit_native.so: the C ABI for C/PHP and the JNI entry points for Java) and the tests.
+cargo build --release --locked -p host-example -p scimkit-native
 
 # The Java binding's tests run inside the end-to-end tests (tests/tests/provision.rs), which need a JDK.
 if ! command -v javac >/dev/null; then
@@ -44,6 +44,11 @@ if python3 -c 'import scim2_tester' 2>/dev/null; then
         python3 tests/conformance/run.py --php
     else
         missing php "apt-get install php-cli php-sqlite3" "conformance of the PHP example"
+    fi
+    if command -v javac >/dev/null; then
+        python3 tests/conformance/run.py --java
+    else
+        missing javac "apt-get install openjdk-17-jdk-headless" "conformance of the Java example"
     fi
 else
     missing scim2-tester "pip install -r tests/conformance/requirements.txt" "conformance"

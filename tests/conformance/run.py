@@ -1,5 +1,7 @@
-"""RFC 7643/7644 conformance: scim2-tester against a real `scimkit serve` on a free loopback port, or with
-`--php` against the PHP example application (`php -S`, bindings/php/example) serving its own tables.
+"""RFC 7643/7644 conformance: scim2-tester against a real `scimkit serve` on a free loopback port, with
+`--php` against the PHP example application (`php -S`, bindings/php/example) serving its own tables, or with
+`--java` against the Java example application (bindings/java/example, the JDK's HTTP server) serving its rows
+from memory.
 
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
@@ -69,8 +71,34 @@ def start_php(data: str) -> tuple[subprocess.Popen, str]:
     sys.exit("php -S did not start")
 
 
+def start_java(data: str) -> tuple[subprocess.Popen, str]:
+    classes = os.path.join(data, "classes")
+    java = ROOT / "bindings/java"
+    sources = [str(p) for d in ("src", "example") for p in (java / d).rglob("*.java")]
+    subprocess.run(["javac", "-d", classes, *sources], check=True)
+    port = free_port()
+    library = os.environ.get("SCIMKIT_LIBRARY", str(ROOT / "target/release/libscimkit_native.so"))
+    # Without libjsig on purpose: the Java tests run with it, this run shows the JVM works without it too.
+    proc = subprocess.Popen(
+        ["java", f"-Dscimkit.library={library}", "-cp", classes, "org.scimkit.example.ExampleServer", str(port)],
+        env={**os.environ, "SCIM_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}/scim/v2"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit("the Java example did not start")
+
+
 def main() -> int:
-    start = start_php if "--php" in sys.argv[1:] else start_server
+    args = sys.argv[1:]
+    start = start_php if "--php" in args else start_java if "--java" in args else start_server
     with tempfile.TemporaryDirectory() as data:
         proc, base = start(data)
         try:

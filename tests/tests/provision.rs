@@ -149,8 +149,9 @@ fn cli_reports_failures_with_reasons() {
     assert!(summary["failures"][0]["error"].as_str().unwrap().contains("401"), "{summary}");
 }
 
-/// The Java binding's tests (bindings/java), including the same three runs against a real server. Skipped
-/// with a notice when no JDK is installed, except under CI=true.
+/// The Java binding's tests (bindings/java: the service provider over Java storages, the mapper, LDIF), including
+/// the same three runs against a real server, under -Xcheck:jni. Skipped with a notice when no JDK is installed,
+/// except under CI=true.
 #[test]
 fn java_provisions_a_thousand_then_nothing_then_one_change() {
     if Command::new("javac").arg("-version").output().is_err() {
@@ -158,8 +159,8 @@ fn java_provisions_a_thousand_then_nothing_then_one_change() {
         eprintln!("NOTICE: no JDK: skipping the Java binding tests");
         return;
     }
-    let lib = binary().parent().unwrap().join("libscimkit_jni.so");
-    assert!(lib.exists(), "{} is missing: build with `cargo build --release -p scimkit-jni`", lib.display());
+    let lib = binary().parent().unwrap().join("libscimkit_native.so");
+    assert!(lib.exists(), "{} is missing: build with `cargo build --release -p scimkit-native`", lib.display());
     let dir = TempDir::new("prov-java");
     let s = Server::start(&dir.0.join("data"), &[]);
     let ldif = dir.0.join("people.ldif");
@@ -176,4 +177,5 @@ fn java_provisions_a_thousand_then_nothing_then_one_change() {
     eprintln!("{out}");
     assert!(ok && out.contains(" passed, 0 failed"), "Java tests failed:\n{out}\n{err}");
     assert!(!err.contains("WARNING in native method"), "-Xcheck:jni warned:\n{err}");
+    assert!(!err.contains("handler modified"), "the JVM's signal handlers were replaced (libjsig not preloaded?):\n{err}");
 }

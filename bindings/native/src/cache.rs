@@ -79,3 +79,8 @@ pub fn provider(component: Option<&Path>, cache_dir: Option<&Path>, config: &str
     all.push((src, config.to_string(), provider.clone()));
     Ok(provider)
 }
+
+/// The compiled component alone, for the provisioner and the mapper (Java): compiled once with the pools'.
+pub fn shared_runtime(component: Option<&Path>, cache_dir: Option<&Path>) -> Result<Arc<Runtime>> {
+    runtime(&source(component, cache_dir)?)
+}

@@ -1,9 +1,11 @@
-//! scimkit as a C library (`include/scimkit.h`), for languages with a C foreign-function interface.
+//! scimkit as a C library (`include/scimkit.h`), for languages with a C foreign-function interface, and the
+//! JNI entry points of the Java binding (`java`).
 //!
 //! Every exported function catches panics and checks its pointers: a fault here must never unwind into,
 //! or crash, the interpreter that loaded the library.
 
 mod cache;
+mod java;
 mod json;
 mod storage;
 

@@ -1,8 +1,9 @@
 package org.scimkit;
 
 /**
- * The native library (bindings/jni, a cdylib embedding the scimkit component). Loaded from the path in the
- * system property {@code scimkit.library} when set, else by name from {@code java.library.path}.
+ * The native library {@code libscimkit_native.so} (bindings/native: the C ABI and these JNI entry points, with the
+ * scimkit component built in). Loaded from the path in the system property {@code scimkit.library} when set,
+ * else by name from {@code java.library.path}.
  */
 final class Native {
     static {
@@ -10,11 +11,16 @@ final class Native {
         if (path != null) {
             System.load(path);
         } else {
-            System.loadLibrary("scimkit_jni");
+            System.loadLibrary("scimkit_native");
         }
     }
 
     private Native() {}
+
+    static native long providerNew(String component, String cacheDir, String config);
+    static native String[] providerHandle(long handle, String method, String path, String query, String[] headers, byte[] body,
+                                          String principal, StorageBridge storage);
+    static native void providerFree(long handle);
 
     static native long provisionerNew(String config);
     static native String[] provisionerProvision(long handle, String service, String[] names, String[][] values, TransportBridge transport);

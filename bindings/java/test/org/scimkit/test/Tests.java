@@ -139,6 +139,7 @@ public final class Tests {
                 check(e.getMessage().startsWith("line 2"), e.getMessage());
             }
         });
+        ProviderTests.run();
         if (args.length >= 4) {
             provisionAgainst(mapping, args[1], args[2], Path.of(args[3]));
         }

@@ -1,53 +1,13 @@
-//! JNI entry points for `org.scimkit.Native` (bindings/java). Every entry point catches Rust panics and
-//! turns them, like errors, into a Java `org.scimkit.ScimException`; every call into Java checks for and
-//! clears a pending Java exception. Nothing unwinds across the boundary.
+//! The provisioning client, the mapper and LDIF for `org.scimkit.Native`: `ScimProvisioner`, `ScimMapper`, `Ldif`.
 
-mod transport;
-
+use super::{guard, string, string_array, Result};
+use crate::cache;
 use jni::objects::{JClass, JObject, JObjectArray, JString};
 use jni::sys::{jlong, jobjectArray, jstring};
 use jni::JNIEnv;
 use scimkit_host::bindings::{Action, Outcome};
-use scimkit_host::component::EMBEDDED;
 use scimkit_host::provisioning::{Mapper, Provisioner};
-use scimkit_host::runtime::{GuestLimits, Runtime};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, OnceLock};
-
-type Result<T> = anyhow::Result<T>;
-
-/// The compiled component, shared by every handle of the JVM.
-fn runtime() -> Result<Arc<Runtime>> {
-    static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
-    if let Some(rt) = RT.get() {
-        return Ok(rt.clone());
-    }
-    let rt = Arc::new(Runtime::new(EMBEDDED, None, GuestLimits::default())?);
-    Ok(RT.get_or_init(|| rt).clone())
-}
-
-/// Runs `f`, turning an error or a panic into a pending `ScimException` and `fallback` as the return value.
-fn guard<T>(env: &mut JNIEnv, fallback: T, f: impl FnOnce(&mut JNIEnv) -> Result<T>) -> T {
-    let outcome = catch_unwind(AssertUnwindSafe(|| f(env)));
-    let message = match outcome {
-        Ok(Ok(v)) => return v,
-        Ok(Err(e)) => format!("{e:#}"),
-        Err(p) => {
-            let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
-            format!("internal error in scimkit: {}", what.unwrap_or_default())
-        }
-    };
-    // A Java exception already pending (from a callback) is replaced by ours, which names the cause.
-    if env.exception_check().unwrap_or(false) {
-        let _ = env.exception_clear();
-    }
-    let _ = env.throw_new("org/scimkit/ScimException", message);
-    fallback
-}
-
-fn string(env: &mut JNIEnv, s: &JString) -> Result<String> {
-    Ok(env.get_string(s)?.into())
-}
+use std::sync::Mutex;
 
 /// `String[] names, String[][] values` to attributes. Local references are dropped as they are read, so that
 /// large principals stay within the JVM's local reference capacity.
@@ -69,15 +29,6 @@ fn attributes(env: &mut JNIEnv, names: &JObjectArray, values: &JObjectArray) -> 
         out.push((name, list));
     }
     Ok(out)
-}
-
-fn string_array(env: &mut JNIEnv, items: &[String]) -> Result<jobjectArray> {
-    let arr = env.new_object_array(items.len() as i32, "java/lang/String", JObject::null())?;
-    for (i, s) in items.iter().enumerate() {
-        let js = env.auto_local(env.new_string(s)?);
-        env.set_object_array_element(&arr, i as i32, &*js)?;
-    }
-    Ok(arr.into_raw())
 }
 
 /// Attributes as `String[][]`, each row the name then its values.
@@ -109,7 +60,7 @@ unsafe fn borrow<'a, T>(h: jlong) -> Result<&'a Mutex<T>> {
 pub extern "system" fn Java_org_scimkit_Native_provisionerNew(mut env: JNIEnv, _: JClass, config: JString) -> jlong {
     guard(&mut env, 0, |env| {
         let config = string(env, &config)?;
-        Ok(handle(Provisioner::new(runtime()?, &config)?))
+        Ok(handle(Provisioner::new(cache::shared_runtime(None, None)?, &config)?))
     })
 }
 
@@ -128,7 +79,7 @@ pub extern "system" fn Java_org_scimkit_Native_provisionerProvision(
     guard(&mut env, std::ptr::null_mut(), |env| {
         let service = string(env, &service)?;
         let attrs = attributes(env, &names, &values)?;
-        let t = transport::JavaTransport::new(env, &bridge)?;
+        let t = super::transport::JavaTransport::new(env, &bridge)?;
         // SAFETY: `h` is a live provisioner handle; the Java object keeps it until `free`.
         let p = unsafe { borrow::<Provisioner>(h)? };
         let mut p = p.lock().map_err(|_| anyhow::anyhow!("a previous call panicked"))?;
@@ -160,7 +111,7 @@ pub extern "system" fn Java_org_scimkit_Native_provisionerFree(_: JNIEnv, _: JCl
 pub extern "system" fn Java_org_scimkit_Native_mapperNew(mut env: JNIEnv, _: JClass, mapping: JString) -> jlong {
     guard(&mut env, 0, |env| {
         let mapping = string(env, &mapping)?;
-        Ok(handle(Mapper::new(runtime()?, &mapping)?))
+        Ok(handle(Mapper::new(cache::shared_runtime(None, None)?, &mapping)?))
     })
 }
 

@@ -1,0 +1,66 @@
+package org.scimkit.test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.scimkit.ScimProvider;
+import org.scimkit.example.MemoryStorage;
+
+/**
+ * Requests per second of {@code GET /Users/<id>} through {@link ScimProvider} over the example's in-memory
+ * storage, with one thread and with four. Arguments: requests per thread (default 20000), users (default 1000).
+ * Not a test: run it by hand (see bindings/java/README.md).
+ */
+public final class Bench {
+    private Bench() {}
+
+    public static void main(String[] args) throws Exception {
+        int perThread = args.length > 0 ? Integer.parseInt(args[0]) : 20000;
+        int users = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        try (var p = new ScimProvider(ProviderTests.CONFIG, new MemoryStorage())) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < users; i++) {
+                var r = ProviderTests.send(p, "POST", "/Users", null, ProviderTests.user("user" + i));
+                Tests.check(r.status() == 201, r.toString());
+                ids.add(ProviderTests.field(r.body(), "id"));
+            }
+            run(p, ids, 1, Math.min(perThread, 2000));
+            for (int threads : new int[] {1, 4}) {
+                long t0 = System.nanoTime();
+                long done = run(p, ids, threads, perThread);
+                double s = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("GET by id, %d thread(s): %d requests in %.2f s, %.0f requests/s, %.1f us each%n",
+                        threads, done, s, done / s, s * 1e6 / done * threads);
+            }
+        }
+    }
+
+    /** Bounded: `perThread` requests on each of `threads` threads, or until two minutes have passed. */
+    private static long run(ScimProvider p, List<String> ids, int threads, int perThread) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<Integer>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int seed = t;
+            futures.add(pool.submit(() -> {
+                int n = 0;
+                for (; n < perThread && System.nanoTime() < deadline; n++) {
+                    var r = p.handle("GET", "/Users/" + ids.get((seed * 7919 + n) % ids.size()), "", null, null);
+                    if (r.status() != 200) {
+                        throw new AssertionError(r.toString());
+                    }
+                }
+                return n;
+            }));
+        }
+        long done = 0;
+        for (var f : futures) {
+            done += f.get();
+        }
+        pool.shutdown();
+        return done;
+    }
+}
