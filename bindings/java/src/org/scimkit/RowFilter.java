@@ -32,7 +32,10 @@ public final class RowFilter {
         this.columns = columns;
     }
 
-    /** @param filter the query's filter (null: every row); @param columns the columns every row has, if set */
+    /**
+     * @param filter the query's filter (null: every row)
+     * @param columns the storage's columns: a path outside them is judged by the engine alone
+     */
     public static RowFilter of(Map<String, Object> filter, Set<String> columns) {
         return new RowFilter(filter, Set.copyOf(columns));
     }
