@@ -9,7 +9,7 @@ final class Native {
     static {
         String path = System.getProperty("scimkit.library");
         if (path != null) {
-            System.load(path);
+            System.load(java.nio.file.Path.of(path).toAbsolutePath().toString());
         } else {
             System.loadLibrary("scimkit_native");
         }
