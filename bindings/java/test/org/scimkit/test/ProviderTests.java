@@ -141,6 +141,20 @@ final class ProviderTests {
             }
         });
 
+        test("provider: quotes, control characters and text beyond the BMP round-trip through the storage", () -> {
+            var storage = new Recording();
+            try (var p = new ScimProvider(CONFIG, storage)) {
+                String given = "Zo\u00eb \\\"Q\\\" \\n\\t \\u0001 \ud83d\ude00 \u4e2d";
+                ScimResponse created = send(p, "POST", "/Users", null, user("zoe").replace("Barbara", given));
+                check(created.status() == 201, created.toString());
+                @SuppressWarnings("unchecked")
+                var row = (Map<String, Object>) storage.last("create");
+                check("Zo\u00eb \"Q\" \n\t \u0001 \ud83d\ude00 \u4e2d".equals(row.get("first_name")), String.valueOf(row.get("first_name")));
+                ScimResponse got = send(p, "GET", "/Users/" + field(created.body(), "id"), null, null);
+                check(got.body().contains("\ud83d\ude00 \u4e2d") && got.body().contains("\\\"Q\\\""), got.body());
+            }
+        });
+
         test("provider: a filter reaches the storage as a tree in its column names", () -> {
             var storage = new Recording();
             try (var p = new ScimProvider(CONFIG, storage)) {
