@@ -27,7 +27,7 @@ public interface Storage {
     record Unique(String attribute, String value) {}
 
     /**
-     * A write. {@code data} null leaves the row (a membership-only change); {@code unique} then is empty.
+     * A write. {@code data} null leaves the row (a membership-only change).
      * {@code ifVersion} set and not the stored version: {@link StorageException#preconditionFailed()}.
      */
     record Change(String resourceType, String id, Map<String, Object> data, List<Unique> unique, boolean clearMembers,
