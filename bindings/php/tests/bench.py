@@ -1,11 +1,12 @@
 """Load on the example: N GET-by-id requests to one server, a new PHP execution each. Prints the throughput,
 and the server's RSS after warm-up and at every tenth of the run (the sum over its worker processes).
 
-Usage: python3 bindings/php/tests/bench.py [N] [--clients K] [--fpm] [--groups G]
+Usage: python3 bindings/php/tests/bench.py [N] [--clients K] [--fpm | --cgi] [--groups G]
 
 - default: `php -S` (PHP_CLI_SERVER_WORKERS=K when K > 1), a new connection per request;
 - --fpm: php-fpm (`php-fpm8.2` or `php-fpm`) with K static workers and pm.max_requests = 0, spoken to in
   FastCGI as a web server would;
+- --cgi: one `php-cgi -b` process as the FastCGI server (PHP_FCGI_MAX_REQUESTS=0; --clients is ignored);
 - --groups G: G groups, each with the user as a member, exist before the run (a User's `groups` is computed
   from them on every GET).
 """
@@ -87,7 +88,11 @@ def fcgi_request(port: int, method: str, path: str, body: bytes = b"") -> tuple[
     return status, payload
 
 
-def start_server(port: int, clients: int, fpm: bool, data: str, env: dict) -> subprocess.Popen:
+def start_server(port: int, clients: int, fpm: bool, cgi: bool, data: str, env: dict) -> subprocess.Popen:
+    if cgi:
+        env = {**env, "PHP_FCGI_CHILDREN": "0", "PHP_FCGI_MAX_REQUESTS": "0"}
+        return subprocess.Popen(["php-cgi", "-d", "ffi.enable=1", "-b", f"127.0.0.1:{port}"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if not fpm:
         if clients > 1:
             env = {**env, "PHP_CLI_SERVER_WORKERS": str(clients)}
@@ -118,15 +123,18 @@ def main() -> int:
     args.add_argument("n", type=int, nargs="?", default=100_000)
     args.add_argument("--clients", type=int, default=1)
     args.add_argument("--fpm", action="store_true")
+    args.add_argument("--cgi", action="store_true")
     args.add_argument("--groups", type=int, default=0)
     a = args.parse_args()
-    request = fcgi_request if a.fpm else http_request
+    if a.cgi:
+        a.clients = 1
+    request = fcgi_request if a.fpm or a.cgi else http_request
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with tempfile.TemporaryDirectory() as data:
         env = {**os.environ, "SCIM_TOKEN": TOKEN, "SCIM_EXAMPLE_DB": os.path.join(data, "app.sqlite")}
-        proc = start_server(port, a.clients, a.fpm, data, env)
+        proc = start_server(port, a.clients, a.fpm, a.cgi, data, env)
         try:
             for _ in range(100):
                 try:
@@ -170,7 +178,7 @@ def main() -> int:
     if failures:
         print("failed: " + failures[0])
         return 1
-    server = f"php-fpm, {a.clients} worker(s)" if a.fpm else f"php -S, {a.clients} worker(s)"
+    server = "php-cgi -b" if a.cgi else f"php-fpm, {a.clients} worker(s)" if a.fpm else f"php -S, {a.clients} worker(s)"
     groups = f", {a.groups} groups" if a.groups else ""
     print(f"{done[0]} GET /Users/<id>{groups}, {a.clients} client(s), {server}: {done[0] / elapsed:.0f} requests/s, "
           f"{elapsed / done[0] * 1000:.2f} ms each")
