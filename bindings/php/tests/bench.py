@@ -16,6 +16,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -92,12 +93,12 @@ def start_server(port: int, clients: int, fpm: bool, cgi: bool, data: str, env: 
     if cgi:
         env = {**env, "PHP_FCGI_CHILDREN": "0", "PHP_FCGI_MAX_REQUESTS": "0"}
         return subprocess.Popen(["php-cgi", "-d", "ffi.enable=1", "-b", f"127.0.0.1:{port}"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     if not fpm:
         if clients > 1:
             env = {**env, "PHP_CLI_SERVER_WORKERS": str(clients)}
         return subprocess.Popen(["php", "-d", "ffi.enable=1", "-S", f"127.0.0.1:{port}", str(INDEX)], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     binary = shutil.which("php-fpm8.2") or shutil.which("php-fpm")
     if binary is None:
         sys.exit("no php-fpm (apt-get install php-fpm)")
@@ -115,7 +116,7 @@ php_admin_value[ffi.enable] = 1
 """ + ("user = root\n" if os.geteuid() == 0 else ""))
     root = ["-R"] if os.geteuid() == 0 else []
     return subprocess.Popen([binary, "-F", "-y", str(conf), *root], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def main() -> int:
@@ -173,7 +174,8 @@ def main() -> int:
             elapsed = time.perf_counter() - started
             end_rss = tree_rss_kib(proc.pid)
         finally:
-            proc.terminate()
+            # The whole group: php -S leaves its workers running when only the first process is stopped.
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait()
     if failures:
         print("failed: " + failures[0])
