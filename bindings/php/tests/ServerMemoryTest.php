@@ -20,6 +20,7 @@ final class ServerMemoryTest
         $port = self::freePort();
         $env = getenv() + ['SCIM_TOKEN' => 't', 'SCIM_EXAMPLE_DB' => "$data/app.sqlite",
             'SCIMKIT_LIBRARY' => Native::library(), 'SCIMKIT_COMPONENT' => Native::component()];
+        unset($env['PHP_CLI_SERVER_WORKERS']); // one process, the one measured
         $server = proc_open([PHP_BINARY, '-d', 'ffi.enable=1', '-S', "127.0.0.1:$port", dirname(__DIR__) . '/example/index.php'],
             [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, null, $env);
         try {
