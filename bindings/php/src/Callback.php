@@ -6,15 +6,51 @@ namespace Scimkit;
 
 use FFI;
 
-/** The storage callback the engine calls: decodes the operation, calls the Storage, replies in JSON. */
+/**
+ * The storage callback the engine calls: decodes the operation, calls the Storage, replies in JSON.
+ *
+ * FFI keeps every PHP closure it turns into a C function until the PHP request ends, so one C function
+ * per FFI instance serves every Provider: it answers for the Callback of the running handle() call.
+ * A closure per Provider would pile up in a process that creates many (a worker, a queue consumer).
+ */
 final class Callback
 {
+    private static ?self $current = null;
+    /** @var \WeakMap<FFI, FFI\CData>|null the C function of each FFI instance */
+    private static ?\WeakMap $functions = null;
+
     public function __construct(private readonly FFI $ffi, private readonly Storage $storage)
     {
     }
 
-    /** The storage callback. Never throws: an exception here would be a fatal error inside FFI. */
-    public function answer(mixed $user, mixed $op, mixed $args, mixed $reply): int
+    /** The C storage callback for engines created through $ffi. */
+    public static function function(FFI $ffi): FFI\CData
+    {
+        self::$functions ??= new \WeakMap();
+        if (!isset(self::$functions[$ffi])) {
+            // Assigned to a struct field, the closure becomes a C function once; reading the field back
+            // gives that function's pointer, which FFI then passes as it is.
+            $holder = $ffi->new('struct { scimkit_storage_cb f; }');
+            $holder->f = static fn ($user, $op, $args, $reply): int => self::$current?->answer($op, $args, $reply) ?? 1;
+            self::$functions[$ffi] = $holder->f;
+        }
+        return self::$functions[$ffi];
+    }
+
+    /** Runs $call (a scimkit_handle) with this Callback answering the storage calls it makes. */
+    public function during(callable $call): mixed
+    {
+        $previous = self::$current;
+        self::$current = $this;
+        try {
+            return $call();
+        } finally {
+            self::$current = $previous;
+        }
+    }
+
+    /** One storage call. Never throws: an exception here would be a fatal error inside FFI. */
+    private function answer(mixed $op, mixed $args, mixed $reply): int
     {
         try {
             $op = is_string($op) ? $op : FFI::string($op);

@@ -14,11 +14,7 @@ final class Provider
 {
     private FFI $ffi;
     private FFI\CData $engine;
-    /**
-     * Created once: FFI keeps every closure turned into a C callback until the request ends. It does not
-     * refer to this Provider, so that the Provider (and its engine handle) is freed when dropped.
-     */
-    private \Closure $callback;
+    private Callback $callback;
 
     /**
      * @param string|null $component the component file; null: the one built into the library
@@ -33,10 +29,10 @@ final class Provider
         ?string $header = null,
     ) {
         $this->ffi = Native::load($library, $header);
-        $this->callback = (new Callback($this->ffi, $storage))->answer(...);
+        $this->callback = new Callback($this->ffi, $storage);
         $json = json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
         $error = $this->ffi->new('char*');
-        $engine = $this->ffi->scimkit_engine_new($component, $cacheDir, $json, $this->callback, null, FFI::addr($error));
+        $engine = $this->ffi->scimkit_engine_new($component, $cacheDir, $json, Callback::function($this->ffi), null, FFI::addr($error));
         if ($engine === null) {
             $message = $error === null || FFI::isNull($error) ? 'unknown error' : FFI::string($error);
             if ($error !== null && !FFI::isNull($error)) {
@@ -68,7 +64,7 @@ final class Provider
             FFI::memcpy($buffer, $body, $length);
         }
         $headersJson = json_encode(array_is_list($headers) ? $headers : (object) $headers, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
-        $out = $this->ffi->scimkit_handle($this->engine, $method, $path, $query, $headersJson, $buffer, $length, $principal);
+        $out = $this->callback->during(fn () => $this->ffi->scimkit_handle($this->engine, $method, $path, $query, $headersJson, $buffer, $length, $principal));
         if ($out === null) {
             return new Response(500, [], '');
         }

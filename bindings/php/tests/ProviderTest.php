@@ -140,6 +140,14 @@ final class ProviderTest
         }
     }
 
+    public function testEachProviderAnswersFromItsOwnStorage(): void
+    {
+        [$a, $b] = [self::provider(), self::provider()];
+        $id = self::json($a->handle('POST', '/Users', '', self::JSON, '{"userName":"only-in-a"}'))['id'];
+        Check::same(404, $b->handle('GET', "/Users/$id", '', [], null)->status);
+        Check::same('only-in-a', self::json($a->handle('GET', "/Users/$id", '', [], null))['userName']);
+    }
+
     public function testManyProvidersInOneProcessReuseTheEngine(): void
     {
         $storage = new AppStorage(new PDO('sqlite::memory:'));
