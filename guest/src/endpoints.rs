@@ -111,15 +111,29 @@ pub(crate) fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Sto
 
 /// A rendered resource as the client sees it: computed attributes added (only when they will be shown),
 /// then the projection applied.
-pub(crate) fn shown(ctx: &mut Ctx, rt: &ResourceType, mut resource: Value, projection: &Projection) -> ScimResult<Value> {
+pub(crate) fn shown(ctx: &mut Ctx, rt: &ResourceType, resource: Value, projection: &Projection) -> ScimResult<Value> {
+    let mut all = shown_all(ctx, rt, vec![resource], projection)?;
+    Ok(all.pop().expect("one in, one out"))
+}
+
+/// [`shown`] for a page of resources, with the computed `groups` of the whole page found together.
+fn shown_all(ctx: &mut Ctx, rt: &ResourceType, mut resources: Vec<Value>, projection: &Projection) -> ScimResult<Vec<Value>> {
     if membership::computes_groups(ctx.cfg, rt) && projection.may_show_core("groups") {
-        let id = resource.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        let groups = membership::groups_of(ctx.cfg, ctx.store, &id)?;
-        if !groups.is_empty() {
-            resource["groups"] = Value::Array(groups);
+        let ids: Vec<&str> = resources.iter().map(|r| r.get("id").and_then(Value::as_str).unwrap_or_default()).collect();
+        let groups = membership::groups_of_each(ctx.cfg, ctx.store, &ids)?;
+        for (resource, groups) in resources.iter_mut().zip(groups) {
+            if !groups.is_empty() {
+                resource["groups"] = Value::Array(groups);
+            }
         }
     }
-    Ok(projection.apply(ctx.cfg, rt, resource))
+    Ok(resources.into_iter().map(|r| projection.apply(ctx.cfg, rt, r)).collect())
+}
+
+/// True when the response shows `members`: only then storage is asked to load them (a User has none, and
+/// loading nothing still costs a SQL host one query per resource).
+pub(crate) fn shows_members(cfg: &Config, rt: &ResourceType, projection: &Projection) -> bool {
+    resource::has_members(cfg, rt) && !projection.excludes_members()
 }
 
 pub(crate) fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
@@ -154,7 +168,7 @@ pub(crate) fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bo
 
 fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
     let projection = projection_of(ctx.cfg, rt, req);
-    let stored = fetch(ctx, rt, id, !projection.excludes_members())?;
+    let stored = fetch(ctx, rt, id, shows_members(ctx.cfg, rt, &projection))?;
     if conditional::none_match(req, &stored.version) {
         return Ok(Response::empty(304).with_header("ETag", etag(&stored.version)));
     }
@@ -186,7 +200,7 @@ fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimRes
     let mut stored = ctx.store.update(&change)?;
     stored.members = match members {
         Some(m) => Some(m),
-        None if !projection.excludes_members() && resource::has_members(ctx.cfg, rt) => {
+        None if shows_members(ctx.cfg, rt, &projection) => {
             fetch(ctx, rt, id, true)?.members
         }
         None => None,
@@ -345,7 +359,7 @@ fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32
         sort,
         start_index,
         count,
-        without_members: projection.excludes_members(),
+        without_members: !shows_members(cfg, rt, &projection),
     };
     let page = ctx.store.search(&query)?;
     let (items, total) = match page.applied {
@@ -375,11 +389,7 @@ fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32
             (page, total)
         }
     };
-    let mut resources = Vec::with_capacity(items.len());
-    for r in items {
-        resources.push(shown(ctx, rt, r, &projection)?);
-    }
-    Ok((resources, total))
+    Ok((shown_all(ctx, rt, items, &projection)?, total))
 }
 
 /// Orders rendered resources by `sortBy` (RFC 7644 §3.4.2.3), keeping creation order among equals; resources

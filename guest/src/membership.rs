@@ -1,12 +1,17 @@
 //! A User's `groups` (RFC 7643 §4.1.2): read-only and computed, never stored. It is found by asking storage
 //! for the group-like resources whose `members.value` is the user's id; a host that applies no filter gets
 //! the check done here.
+//!
+//! A page of users asks once for all of them (an `or` of their ids). When that finds no group, or the page
+//! holds one user, the answer is complete; otherwise the groups found must still be attributed to users,
+//! which the storage contract only allows by loading the groups' members (as large as the groups) or by one
+//! search per user (as large as the page): the engine takes the bounded one.
 
 use crate::config::Config;
 use crate::error::ScimResult;
 use crate::resource::{has_members, location};
 use crate::schema::{AttrType, Mutability, ResourceType};
-use crate::store::{Applied, CompareOp, Comparison, FilterNode, FlatFilter, Literal, Query, Store};
+use crate::store::{Applied, CompareOp, Comparison, FilterNode, FlatFilter, Literal, Query, Store, Stored};
 use serde_json::{json, Value};
 
 /// True when the resource type shows a computed `groups`: its schema has it, complex, multi-valued and
@@ -17,45 +22,86 @@ pub fn computes_groups(cfg: &Config, rt: &ResourceType) -> bool {
     })
 }
 
-/// The direct groups of `member_id`, as `groups` values in creation order of their resource types.
-pub fn groups_of(cfg: &Config, store: &mut dyn Store, member_id: &str) -> ScimResult<Vec<Value>> {
-    let mut out = Vec::new();
+/// The direct groups of each of `member_ids` (same order), as `groups` values in creation order of their
+/// resource types, then in storage order.
+pub fn groups_of_each(cfg: &Config, store: &mut dyn Store, member_ids: &[&str]) -> ScimResult<Vec<Vec<Value>>> {
+    let mut out = vec![Vec::new(); member_ids.len()];
+    if member_ids.is_empty() {
+        return Ok(out);
+    }
     for rt in cfg.registry.resource_types.iter().filter(|rt| has_members(cfg, rt)) {
-        let mut query = Query {
-            resource_type: rt.name.clone(),
-            filter: Some(FlatFilter {
-                nodes: vec![FilterNode::Compare(Comparison {
-                    path: "members.value".into(),
-                    op: CompareOp::Eq,
-                    value: Literal::Text(member_id.to_string()),
-                    case_exact: true,
-                })],
-                root: 0,
-            }),
-            sort: None,
-            start_index: 1,
-            count: cfg.limits.max_results,
-            without_members: true,
-        };
-        let mut page = store.search(&query)?;
+        let page = store.search(&containing_any(cfg, rt, member_ids, true))?;
         if page.applied == Applied::Nothing {
-            // The host returned every group: load them with members to check membership here.
-            query.without_members = false;
-            page = store.search(&query)?;
-            page.items.retain(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == member_id)));
-        }
-        for group in page.items {
-            let display = serde_json::from_str::<Value>(&group.data).ok().and_then(|d| d.get("displayName").cloned());
-            let mut value = json!({
-                "value": group.id,
-                "$ref": location(cfg, rt, &group.id),
-                "type": "direct",
-            });
-            if let Some(d) = display {
-                value["display"] = d;
+            // The host returned every group: load them with members to check membership here, once for all.
+            let groups = store.search(&containing_any(cfg, rt, member_ids, false))?.items;
+            for (id, found) in member_ids.iter().zip(out.iter_mut()) {
+                let mine = groups.iter().filter(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == *id)));
+                found.extend(mine.map(|g| group_value(cfg, rt, g)));
             }
-            out.push(value);
+        } else if page.items.is_empty() {
+            // No member of this page is in a group of this type.
+        } else if let [_] = member_ids {
+            out[0].extend(page.items.iter().map(|g| group_value(cfg, rt, g)));
+        } else {
+            for (id, found) in member_ids.iter().zip(out.iter_mut()) {
+                let groups = direct_groups(cfg, store, rt, id)?;
+                found.extend(groups.iter().map(|g| group_value(cfg, rt, g)));
+            }
         }
     }
     Ok(out)
 }
+
+/// The groups of type `rt` that `member_id` is a direct member of, in storage order.
+fn direct_groups(cfg: &Config, store: &mut dyn Store, rt: &ResourceType, member_id: &str) -> ScimResult<Vec<Stored>> {
+    let page = store.search(&containing_any(cfg, rt, &[member_id], true))?;
+    if page.applied != Applied::Nothing {
+        return Ok(page.items);
+    }
+    let mut groups = store.search(&containing_any(cfg, rt, &[member_id], false))?.items;
+    groups.retain(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == member_id)));
+    Ok(groups)
+}
+
+/// The resources of type `rt` with any of `member_ids` among their members.
+fn containing_any(cfg: &Config, rt: &ResourceType, member_ids: &[&str], without_members: bool) -> Query {
+    let mut nodes: Vec<FilterNode> = member_ids
+        .iter()
+        .map(|id| {
+            FilterNode::Compare(Comparison {
+                path: "members.value".into(),
+                op: CompareOp::Eq,
+                value: Literal::Text(id.to_string()),
+                case_exact: true,
+            })
+        })
+        .collect();
+    if nodes.len() > 1 {
+        nodes.push(FilterNode::AnyOf((0..nodes.len() as u32).collect()));
+    }
+    let root = nodes.len() as u32 - 1;
+    Query {
+        resource_type: rt.name.clone(),
+        filter: Some(FlatFilter { nodes, root }),
+        sort: None,
+        start_index: 1,
+        count: cfg.limits.max_results,
+        without_members,
+    }
+}
+
+fn group_value(cfg: &Config, rt: &ResourceType, group: &Stored) -> Value {
+    let display = serde_json::from_str::<Value>(&group.data).ok().and_then(|d| d.get("displayName").cloned());
+    let mut value = json!({
+        "value": group.id,
+        "$ref": location(cfg, rt, &group.id),
+        "type": "direct",
+    });
+    if let Some(d) = display {
+        value["display"] = d;
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests;

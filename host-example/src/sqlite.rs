@@ -533,6 +533,28 @@ mod tests {
     }
 
     #[test]
+    fn an_or_of_equalities_finds_what_each_finds() {
+        let (_d, s) = storage();
+        let member = |id: &str| Member { value: id.into(), kind: Some("User".into()), display: None };
+        let a = s.create("Group", r#"{"displayName":"a"}"#, &[], &[member("u1"), member("u2")]).unwrap();
+        let b = s.create("Group", r#"{"displayName":"b"}"#, &[], &[member("u3")]).unwrap();
+        s.create("Group", r#"{"displayName":"c"}"#, &[], &[member("u4")]).unwrap();
+        let any = |path: &str, exact: bool, values: &[&str]| {
+            let mut nodes: Vec<FilterNode> = values
+                .iter()
+                .map(|v| FilterNode::Compare(Comparison { path: path.into(), op: CompareOp::Eq, value: Literal::Text(v.to_string()), case_exact: exact }))
+                .collect();
+            nodes.push(FilterNode::AnyOf((0..values.len() as u32).collect()));
+            Query { resource_type: "Group".into(), filter: Some(Filter { root: values.len() as u32, nodes }), ..eq("x", "y") }
+        };
+        let found = s.search(&any("members.value", true, &["u2", "u3", "u9"])).unwrap();
+        assert_eq!(found.items.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), vec![a.id.as_str(), b.id.as_str()]);
+        assert_eq!(found.total, Some(2));
+        let by_name = s.search(&any("displayName", false, &["A", "c", "zz"])).unwrap();
+        assert_eq!(by_name.total, Some(2));
+    }
+
+    #[test]
     fn placeholders_are_renumbered() {
         assert_eq!(renumber("a = ?1 AND b LIKE '?x' AND c = ?12", 1), "a = ?2 AND b LIKE '?x' AND c = ?13");
     }

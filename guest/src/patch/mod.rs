@@ -140,7 +140,7 @@ fn respond(
         return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
     }
     let projection = projection_of(cfg, rt, req);
-    let stored = if resource::has_members(cfg, rt) && !projection.excludes_members() {
+    let stored = if crate::endpoints::shows_members(cfg, rt, &projection) {
         fetch(ctx, rt, &stored.id, true)?
     } else {
         Stored {
