@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{postgres, postgres_database, Server, TempDir};
+use common::{notice, postgres, postgres_database, Server, TempDir};
 use serde_json::{json, Value};
 use std::sync::{Arc, Barrier};
 
@@ -20,7 +20,7 @@ fn patch(ops: Value) -> Value {
 fn two_servers(tag: &str) -> Option<(TempDir, Server, Server)> {
     if postgres().is_none() {
         assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "SCIMKIT_TEST_POSTGRES is required in CI (tests/run.sh sets it)");
-        eprintln!("NOTICE: skipping the two-server PostgreSQL test: SCIMKIT_TEST_POSTGRES is not set");
+        notice("skipping the two-server PostgreSQL test: SCIMKIT_TEST_POSTGRES is not set");
         return None;
     }
     let dir = TempDir::new(tag);

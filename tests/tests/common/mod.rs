@@ -80,10 +80,16 @@ pub fn database_for(data: &Path) -> Option<String> {
     Some(postgres_database(&format!("e2e_{:016x}", h.finish())))
 }
 
+/// A line on the terminal even when the test passes (the test runner keeps only `eprintln!` output).
+pub fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "NOTICE: {line}");
+}
+
 /// Prints why a check that only makes sense on SQLite is skipped; true when it is.
 pub fn skip_on_postgres(reason: &str) -> bool {
     if on_postgres() {
-        eprintln!("NOTICE: skipped on PostgreSQL: {reason}");
+        notice(&format!("skipped on PostgreSQL: {reason}"));
     }
     on_postgres()
 }
