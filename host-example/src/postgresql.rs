@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS members (
 CREATE INDEX IF NOT EXISTS members_by_member ON members (member_id);
 CREATE INDEX IF NOT EXISTS members_in_order ON members (group_id, seq);
 CREATE TABLE IF NOT EXISTS attr_values (id TEXT NOT NULL, path TEXT COLLATE "C" NOT NULL, text_value TEXT COLLATE "C", num_value NUMERIC);
-CREATE INDEX IF NOT EXISTS attr_values_by_id ON attr_values (id);
+CREATE INDEX IF NOT EXISTS attr_values_by_id ON attr_values (id, path);
 CREATE INDEX IF NOT EXISTS attr_values_nocase ON attr_values (path, lower(left(text_value, 200)));
 CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values (path, left(text_value, 200));
 CREATE INDEX IF NOT EXISTS attr_values_number ON attr_values (path, num_value);
@@ -467,19 +467,26 @@ impl Dialect for Postgres {
     }
 }
 
-fn order_by(q: &Query) -> Option<String> {
-    let Some(key) = &q.sort else { return Some("r.seq".into()) };
+/// How a page is ordered: a join bringing the sort key, and the `ORDER BY` list.
+struct Order {
+    join: String,
+    by: String,
+}
+
+/// The sort key is read from the indexed leaves, not by parsing bodies, and ordered as SQLite orders
+/// `json_extract`: missing last (ascending), numbers (and booleans, as 1/0) before text.
+fn order_by(q: &Query) -> Option<Order> {
+    let Some(key) = &q.sort else { return Some(Order { join: String::new(), by: "r.seq".into() }) };
     if !sql_filter::sortable(&key.path) {
         return None;
     }
     let dir = if key.descending { "DESC" } else { "ASC" };
-    // As SQLite orders `json_extract`: missing or null last (ascending), numbers before text, then text.
-    let j = format!("(r.data::json -> '{}')", key.path);
-    let text = format!("(({j} #>> '{{}}') COLLATE \"C\")");
-    let text = if key.case_exact { text } else { format!("lower({text})") };
-    Some(format!(
-        "({j} IS NULL OR json_typeof({j}) = 'null') {dir}, CASE WHEN json_typeof({j}) = 'number' THEN ({j} #>> '{{}}')::numeric END {dir}, {text} {dir}, r.seq"
-    ))
+    let text = if key.case_exact { "a.text_value" } else { "lower(a.text_value)" };
+    let join = format!(
+        "LEFT JOIN LATERAL (SELECT min(a.num_value) AS n, min({text}) AS t FROM attr_values a WHERE a.id = r.id AND a.path = '{}') k ON TRUE",
+        key.path
+    );
+    Some(Order { join, by: format!("(k.n IS NULL AND k.t IS NULL) {dir}, k.n {dir}, k.t {dir}, r.seq") })
 }
 
 fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
@@ -509,17 +516,18 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
             Param::Real(r) => Box::new(r.to_string()),
         });
     }
-    let base = format!("FROM resources r WHERE r.rtype = $1 AND ({condition})");
+    let condition = format!("WHERE r.rtype = $1 AND ({condition})");
     let (sql, total) = if applied == Applied::Everything {
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
-        let total: i64 = conn.query(&format!("SELECT count(*) {base}"), &refs)?[0].get(0);
-        let order = order_by(q).expect("checked above");
+        let total: i64 = conn.query(&format!("SELECT count(*) FROM resources r {condition}"), &refs)?[0].get(0);
+        let Order { join, by } = order_by(q).expect("checked above");
         let (limit, offset) = (values.len() + 1, values.len() + 2);
         values.push(Box::new(q.count as i64));
         values.push(Box::new(q.start_index.saturating_sub(1) as i64));
-        (format!("SELECT r.id, r.version, r.data {base} ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"), Some(total as u64))
+        let sql = format!("SELECT r.id, r.version, r.data FROM resources r {join} {condition} ORDER BY {by} LIMIT ${limit} OFFSET ${offset}");
+        (sql, Some(total as u64))
     } else {
-        (format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq"), None)
+        (format!("SELECT r.id, r.version, r.data FROM resources r {condition} ORDER BY r.seq"), None)
     };
     let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
     let mut items: Vec<Stored> = conn
@@ -631,5 +639,7 @@ mod tests {
         // A filter holding NUL is left to the engine: every resource of the type is a candidate.
         assert_eq!(s.search(&eq("title", "a\u{0}b")).unwrap().applied, Applied::Nothing);
         assert_eq!(s.get("User", "no\u{0}such", false).unwrap(), None);
+        let sorted = Query { filter: None, sort: Some(crate::bindings::SortKey { path: "title".into(), descending: false, case_exact: false }), ..eq("x", "y") };
+        assert_eq!(s.search(&sorted).unwrap().items.len(), 1, "a body holding NUL sorts");
     }
 }
