@@ -100,6 +100,14 @@ impl std::ops::DerefMut for Lease<'_> {
     }
 }
 
+/// The error with its cause: a `postgres::Error` alone says only "db error".
+fn message(e: &postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
 fn db_error(e: postgres::Error) -> StorageError {
     let retry_later = [
         SqlState::T_R_SERIALIZATION_FAILURE,
@@ -110,10 +118,10 @@ fn db_error(e: postgres::Error) -> StorageError {
         SqlState::LOCK_NOT_AVAILABLE,
     ];
     match e.code() {
-        Some(code) if retry_later.contains(code) => StorageError::Unavailable(e.to_string()),
+        Some(code) if retry_later.contains(code) => StorageError::Unavailable(message(&e)),
         // No SQL state: the connection itself failed.
-        None => StorageError::Unavailable(e.to_string()),
-        Some(_) => StorageError::Other(e.to_string()),
+        None => StorageError::Unavailable(message(&e)),
+        Some(_) => StorageError::Other(message(&e)),
     }
 }
 
@@ -146,11 +154,15 @@ impl PostgresStorage {
             idle: Mutex::new(Idle { conns: Vec::new(), open: 0 }),
             freed: Condvar::new(),
         };
-        let mut client = storage.config.connect(NoTls).map_err(|e| anyhow::anyhow!("connecting to PostgreSQL at {}: {e}", describe(&storage.config)))?;
-        let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA}"))?;
-        tx.commit()?;
+        let at = describe(&storage.config);
+        let mut client = storage.config.connect(NoTls).map_err(|e| anyhow::anyhow!("connecting to PostgreSQL at {at}: {}", message(&e)))?;
+        let create = |client: &mut Client| -> Result<(), postgres::Error> {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+            tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA}"))?;
+            tx.commit()
+        };
+        create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
         Ok(storage)
     }
 
@@ -557,13 +569,33 @@ mod tests {
     use super::*;
     use crate::bindings::{CompareOp, Comparison, Filter, FilterNode, Literal};
 
-    fn storage() -> Option<PostgresStorage> {
-        let Some(url) = std::env::var("SCIMKIT_TEST_POSTGRES").ok().filter(|u| !u.is_empty()) else {
+    fn server() -> Option<String> {
+        let url = std::env::var("SCIMKIT_TEST_POSTGRES").ok().filter(|u| !u.is_empty());
+        if url.is_none() {
             use std::io::Write;
             let _ = writeln!(std::io::stderr(), "NOTICE: SCIMKIT_TEST_POSTGRES is not set: PostgreSQL storage tests skipped");
-            return None;
-        };
-        Some(PostgresStorage::open(&url, &format!("unit_{}", new_id())).unwrap())
+        }
+        url
+    }
+
+    fn storage() -> Option<PostgresStorage> {
+        Some(PostgresStorage::open(&server()?, &format!("unit_{}", new_id())).unwrap())
+    }
+
+    #[test]
+    fn processes_starting_at_once_create_one_schema() {
+        let Some(url) = server() else { return };
+        let schema = format!("tenant-{}", new_id());
+        let opened: Vec<_> = (0..4).map(|_| {
+            let (url, schema) = (url.clone(), schema.clone());
+            std::thread::spawn(move || PostgresStorage::open(&url, &schema).map(|_| ()).map_err(|e| e.to_string()))
+        }).collect();
+        for t in opened {
+            t.join().unwrap().unwrap();
+        }
+        let s = PostgresStorage::open(&url, &schema).unwrap();
+        s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap();
+        assert_eq!(PostgresStorage::open(&url, &schema).unwrap().search(&Query { filter: None, ..eq("x", "y") }).unwrap().total, Some(1));
     }
 
     fn key(v: &str) -> Vec<UniqueKey> {
