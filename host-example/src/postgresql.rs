@@ -163,6 +163,9 @@ impl PostgresStorage {
             tx.commit()
         };
         create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
+        // The first connection serves requests too.
+        client.batch_execute(&storage.search_path)?;
+        *storage.idle.lock().unwrap() = Idle { conns: vec![Conn { client, statements: HashMap::new() }], open: 1 };
         Ok(storage)
     }
 
