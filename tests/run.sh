@@ -18,8 +18,6 @@ if ! command -v javac >/dev/null; then
     fi
     echo "NOTICE: no JDK (javac): the Java binding tests will be skipped"
 fi
-cargo test --release --locked --workspace
-
 # A check that needs a tool: skipped with a notice when the tool is missing, except under CI=true.
 missing() {
     if [ "${CI:-}" = "true" ]; then
@@ -28,6 +26,24 @@ missing() {
     fi
     echo "NOTICE: skipping $3: $2"
 }
+
+# A throwaway PostgreSQL cluster (tests/postgres.sh) for the PostgreSQL backend: its push-down check, the
+# two-server test, and a second run of the end-to-end suite with every server on it. Always stopped.
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    pg_dir=$(mktemp -d)
+    trap 'bash tests/postgres.sh stop "$pg_dir"' EXIT
+    SCIMKIT_TEST_POSTGRES=$(bash tests/postgres.sh start "$pg_dir")
+    export SCIMKIT_TEST_POSTGRES
+else
+    missing postgresql "apt-get install postgresql" "the PostgreSQL backend's tests"
+fi
+
+cargo test --release --locked --workspace
+
+if [ -n "${SCIMKIT_TEST_POSTGRES:-}" ]; then
+    echo "The end-to-end tests again, every server on PostgreSQL:"
+    SCIMKIT_E2E_ON_POSTGRES=1 cargo test --release --locked -p scimkit-e2e
+fi
 
 # The PHP package and its example application, in PHP's CLI and under php-cgi.
 if command -v php >/dev/null && command -v php-cgi >/dev/null; then

@@ -23,6 +23,8 @@ pub struct Config {
     pub listen: Option<SocketAddr>,
     /// Public URL of `/scim/v2`, for `meta.location` behind a proxy; tenants get `<base_url>/<name>`.
     pub base_url: Option<String>,
+    /// Where users and groups are kept: `sqlite` (default), `memory` or a `postgres://` URL.
+    pub database: Option<String>,
     /// Name of the tenant served at `/scim/v2`; empty: none. Default `default`.
     pub default_tenant: Option<String>,
     pub engine: EngineConfig,

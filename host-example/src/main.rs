@@ -6,6 +6,7 @@ use scimkit_host::admin::Admin;
 use scimkit_host::commands::{self, AddTenant, Location, LogsArgs};
 use scimkit_host::component::{Origin, EMBEDDED};
 use scimkit_host::config::Config;
+use scimkit_host::database::Database;
 use scimkit_host::runtime::{GuestLimits, Runtime};
 use scimkit_host::server::{router, App, BASE_PATH};
 use scimkit_host::tenants::{Notice, Settings, Tenants};
@@ -123,6 +124,11 @@ struct ServeArgs {
     /// The public URL of /scim/v2, used in meta.location [config: base_url; default http://<listen>/scim/v2].
     #[arg(long, env = "SCIMKIT_BASE_URL")]
     base_url: Option<String>,
+    /// Where users and groups are kept: `sqlite` (files in the data directory), `memory` (lost on exit; for
+    /// tests and demos) or `postgres://user:password@host:port/database` (one schema per tenant, shared by
+    /// several servers) [config: database; default sqlite].
+    #[arg(long, env = "SCIMKIT_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     /// A component to load instead of the embedded one.
     #[arg(long)]
     component: Option<PathBuf>,
@@ -187,6 +193,11 @@ fn serve(args: ServeArgs) -> Result<()> {
         fuel: args.guest_fuel.or(e.guest_fuel),
         deadline: args.request_timeout_ms.map(std::time::Duration::from_millis),
     };
+    let database: Database = args.database.as_deref().or(config.database.as_deref()).unwrap_or("sqlite").parse()?;
+    match database {
+        Database::Memory => tracing::warn!("storage: {}", database.describe()),
+        _ => tracing::info!("storage: {}", database.describe()),
+    }
     let wasm = match &args.component {
         Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
         None => EMBEDDED.to_vec(),
@@ -203,6 +214,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         max_body_bytes,
         log: config.log.clone(),
         scim_token: args.token,
+        database,
     };
     let (tenants, notices) = Tenants::open(&paths, &config, &runtime, &settings)?;
     for n in notices {

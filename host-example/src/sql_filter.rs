@@ -1,17 +1,48 @@
-//! Translates the engine's flat filter into SQL over the `attr_values` index table.
+//! Translates the engine's flat filter into SQL over the `attr_values` index table, for each SQL backend.
 //!
 //! Every scalar leaf of a stored resource is indexed as (path, value), so a comparison on any path — single-
 //! or multi-valued, core or extension — is an index lookup with no schema knowledge in the host. What cannot
 //! be translated exactly is left out; the search then returns candidates and the engine finishes the job.
+//! The structure of the translation is shared; what the dialects spell differently is a [`Dialect`].
 
 use crate::bindings::{CompareOp, Comparison, FilterNode, Literal};
-use rusqlite::types::Value as SqlValue;
+
+/// A value bound to a placeholder, converted by each backend to its own parameter type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(String),
+    Integer(i64),
+    Real(f64),
+}
+
+/// Where a compared value lives: an indexed leaf (`a`, a row of `attr_values`) or a column of `members` (`m`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Column {
+    Leaf,
+    Member(&'static str),
+}
+
+/// What SQLite and PostgreSQL write differently. Text compares without regard to ASCII case unless
+/// `case_exact`, and otherwise byte by byte, as the engine orders it.
+pub trait Dialect {
+    /// The placeholder of parameter `n`, counted from 1 over the whole statement.
+    fn placeholder(&self, n: usize) -> String;
+    /// `column op value`, where `value` is a placeholder holding text (`text`) or a number.
+    fn compare(&self, column: Column, op: &str, value: &str, text: bool, case_exact: bool) -> String;
+    /// `column LIKE pattern ESCAPE '\'`, without regard to ASCII case.
+    fn like(&self, column: Column, pattern: &str) -> String;
+    /// The leaf `a` holds a value: a number, or text that is not empty.
+    fn has_value(&self) -> &'static str;
+}
+
+/// A condition that always holds, in both dialects.
+pub const TRUE: &str = "1 = 1";
 
 /// A translated filter: a SQL condition on `r` (the resources table) and its parameters.
 #[derive(Debug, Default)]
 pub struct Translated {
     pub sql: String,
-    pub params: Vec<SqlValue>,
+    pub params: Vec<Param>,
     /// True: the condition is the filter. False: it holds for every match and possibly more (candidates).
     pub exact: bool,
     /// True: the condition names its rows by id (`r.id IN (…)` reached through an index), so looking them up
@@ -19,11 +50,32 @@ pub struct Translated {
     pub keyed: bool,
 }
 
-/// Translates node `index`. None: nothing useful is expressible here.
-pub fn translate(nodes: &[FilterNode], index: u32) -> Option<Translated> {
-    let mut params = Vec::new();
-    let (sql, exact, keyed) = node(nodes, index, &mut params, None, 0)?;
-    Some(Translated { sql, params, exact, keyed })
+/// Translates node `index`; its placeholders are numbered after the `bound` parameters the statement
+/// already has. None: nothing useful is expressible here.
+pub fn translate(dialect: &dyn Dialect, nodes: &[FilterNode], index: u32, bound: usize) -> Option<Translated> {
+    let mut b = Binder { dialect, bound, params: Vec::new() };
+    let (sql, exact, keyed) = node(nodes, index, &mut b, None, 0)?;
+    Some(Translated { sql, params: b.params, exact, keyed })
+}
+
+/// Sorting is pushed down for top-level attributes, whose names are then safe to write into the SQL; a
+/// sub-attribute may be multi-valued, which only the engine knows how to order.
+pub fn sortable(path: &str) -> bool {
+    !path.is_empty() && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The parameters of the condition being written, and the dialect's placeholders for them.
+struct Binder<'a> {
+    dialect: &'a dyn Dialect,
+    bound: usize,
+    params: Vec<Param>,
+}
+
+impl Binder<'_> {
+    fn bind(&mut self, v: Param) -> String {
+        self.params.push(v);
+        self.dialect.placeholder(self.bound + self.params.len())
+    }
 }
 
 const MAX_DEPTH: usize = 64;
@@ -31,7 +83,7 @@ const MAX_DEPTH: usize = 64;
 /// `element` is the multi-valued attribute whose element a sub-filter is about (`emails` in
 /// `emails[type eq "work"]`); its paths are relative to it.
 /// Returns the SQL, whether it is exact, and whether it is keyed (see [`Translated`]).
-fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
+fn node(nodes: &[FilterNode], index: u32, b: &mut Binder, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
     if depth > MAX_DEPTH {
         return None;
     }
@@ -40,27 +92,27 @@ fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, element: O
         None => p.to_string(),
     };
     match nodes.get(index as usize)? {
-        FilterNode::AllOf(children) => all_of(nodes, children, params, element, depth),
-        FilterNode::AnyOf(children) => any_of(nodes, children, params, element, depth),
+        FilterNode::AllOf(children) => all_of(nodes, children, b, element, depth),
+        FilterNode::AnyOf(children) => any_of(nodes, children, b, element, depth),
         // A negated candidate set is not a candidate set; inside an element, "no element matches" is not
         // "some element does not match".
-        FilterNode::Negate(child) if element.is_none() => match node(nodes, *child, params, None, depth + 1)? {
+        FilterNode::Negate(child) if element.is_none() => match node(nodes, *child, b, None, depth + 1)? {
             (sql, true, _) => Some((format!("NOT ({sql})"), true, false)),
             _ => None,
         },
         FilterNode::Negate(_) => None,
-        FilterNode::Present(path) => present(&full(path), params).map(|s| {
-            let keyed = s != "1";
+        FilterNode::Present(path) => present(&full(path), b).map(|s| {
+            let keyed = s != TRUE;
             (s, true, keyed)
         }),
         FilterNode::Compare(c) => {
             let c = Comparison { path: full(&c.path), ..c.clone() };
-            compare(&c, params).map(|s| (s, true, true))
+            compare(&c, b).map(|s| (s, true, true))
         }
         // Each condition on its own holds for some element; whether one element holds them all is left to
         // the engine, unless there is only one condition.
         FilterNode::ElementMatch((path, child)) if element.is_none() => {
-            let (sql, exact, keyed) = node(nodes, *child, params, Some(path), depth + 1)?;
+            let (sql, exact, keyed) = node(nodes, *child, b, Some(path), depth + 1)?;
             let single = matches!(nodes.get(*child as usize), Some(FilterNode::Compare(_) | FilterNode::Present(_)));
             Some((sql, exact && single, keyed))
         }
@@ -69,21 +121,21 @@ fn node(nodes: &[FilterNode], index: u32, params: &mut Vec<SqlValue>, element: O
 }
 
 /// `a and b`: the parts that translate narrow the candidates even when others do not.
-fn all_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
+fn all_of(nodes: &[FilterNode], children: &[u32], b: &mut Binder, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
     let mut parts = Vec::new();
     let mut exact = true;
     // One keyed part is enough: its rows are looked up, the other parts checked on them.
     let mut keyed = false;
     for c in children {
-        let mark = params.len();
-        match node(nodes, *c, params, element, depth + 1) {
+        let mark = b.params.len();
+        match node(nodes, *c, b, element, depth + 1) {
             Some((sql, e, k)) => {
                 parts.push(format!("({sql})"));
                 exact &= e;
                 keyed |= k;
             }
             None => {
-                params.truncate(mark);
+                b.params.truncate(mark);
                 exact = false;
             }
         }
@@ -92,7 +144,7 @@ fn all_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, el
 }
 
 /// `a or b`: candidates only when every part gives some.
-fn any_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
+fn any_of(nodes: &[FilterNode], children: &[u32], b: &mut Binder, element: Option<&str>, depth: usize) -> Option<(String, bool, bool)> {
     if children.is_empty() {
         return None;
     }
@@ -104,7 +156,7 @@ fn any_of(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, el
     // Every part must be keyed: one unkeyed alternative means walking all rows anyway.
     let mut keyed = true;
     for c in children {
-        let (sql, e, k) = node(nodes, *c, params, element, depth + 1)?;
+        let (sql, e, k) = node(nodes, *c, b, element, depth + 1)?;
         parts.push(format!("({sql})"));
         exact &= e;
         keyed &= k;
@@ -172,9 +224,9 @@ fn outside_body(path: &str) -> bool {
     path == "id" || (path.starts_with("meta.") && !matches!(path, "meta.created" | "meta.lastModified"))
 }
 
-fn present(path: &str, params: &mut Vec<SqlValue>) -> Option<String> {
+fn present(path: &str, b: &mut Binder) -> Option<String> {
     if path == "id" {
-        return Some("1".into());
+        return Some(TRUE.into());
     }
     if outside_body(path) {
         return None;
@@ -185,75 +237,68 @@ fn present(path: &str, params: &mut Vec<SqlValue>) -> Option<String> {
     if path.starts_with("members.") {
         return None;
     }
-    params.push(SqlValue::Text(path.to_string()));
-    let p = params.len();
-    params.push(SqlValue::Text(format!("{path}.%")));
-    let q = params.len();
-    Some(format!(
-        "r.id IN (SELECT a.id FROM attr_values a WHERE (a.path = ?{p} OR a.path LIKE ?{q}) AND a.value IS NOT NULL AND a.value <> '')"
-    ))
+    let p = b.bind(Param::Text(path.to_string()));
+    let q = b.bind(Param::Text(format!("{path}.%")));
+    let has_value = b.dialect.has_value();
+    Some(format!("r.id IN (SELECT a.id FROM attr_values a WHERE (a.path = {p} OR a.path LIKE {q}) AND {has_value})"))
 }
 
-fn compare(c: &Comparison, params: &mut Vec<SqlValue>) -> Option<String> {
+fn compare(c: &Comparison, b: &mut Binder) -> Option<String> {
     let value = match &c.value {
-        Literal::Text(s) => SqlValue::Text(s.clone()),
-        Literal::Integer(i) => SqlValue::Integer(*i),
-        Literal::Decimal(d) => SqlValue::Real(*d),
-        Literal::Boolean(b) if matches!(c.op, CompareOp::Eq) => SqlValue::Integer(*b as i64),
+        Literal::Text(s) => Param::Text(s.clone()),
+        Literal::Integer(i) => Param::Integer(*i),
+        Literal::Decimal(d) => Param::Real(*d),
+        Literal::Boolean(v) if matches!(c.op, CompareOp::Eq) => Param::Integer(*v as i64),
         // Instants written with different offsets or precision do not compare as text; null has its own
         // semantics. The engine handles these.
         _ => return None,
     };
-    let text = matches!(value, SqlValue::Text(_));
+    let text = matches!(value, Param::Text(_));
     if c.path == "id" && text && matches!(c.op, CompareOp::Eq) {
-        return Some(bind(params, value, |p| format!("r.id = ?{p}")));
+        let p = b.bind(value);
+        return Some(format!("r.id = {p}"));
     }
     if outside_body(&c.path) {
         return None;
     }
-    // SQLite folds only ASCII case; the engine folds all of Unicode.
-    if matches!(&value, SqlValue::Text(s) if !c.case_exact && !s.is_ascii()) {
+    // Both dialects fold only ASCII case; the engine folds all of Unicode.
+    if matches!(&value, Param::Text(s) if !c.case_exact && !s.is_ascii()) {
         return None;
     }
-    let collate = if text && !c.case_exact { " COLLATE NOCASE" } else { "" };
     let (column, scope) = match member_column(&c.path) {
-        Some(col) => (col, "m.group_id FROM members m WHERE 1"),
+        // Member columns hold text only.
+        Some(_) if !text => return None,
+        Some(col) => (Column::Member(col), "m.group_id FROM members m WHERE".to_string()),
         None if c.path.starts_with("members.") => return None,
-        None => ("a.value", "a.id FROM attr_values a WHERE a.path = ?"),
+        None => {
+            let p = b.bind(Param::Text(c.path.clone()));
+            (Column::Leaf, format!("a.id FROM attr_values a WHERE a.path = {p} AND"))
+        }
     };
-    let mut scope = scope.to_string();
-    if column == "a.value" {
-        params.push(SqlValue::Text(c.path.clone()));
-        scope.push_str(&params.len().to_string());
-    }
-    let cond = match c.op {
-        CompareOp::Eq => bind(params, value, |p| format!("{column} = ?{p}{collate}")),
-        CompareOp::Gt => bind(params, value, |p| format!("{column} > ?{p}{collate}")),
-        CompareOp::Ge => bind(params, value, |p| format!("{column} >= ?{p}{collate}")),
-        CompareOp::Lt => bind(params, value, |p| format!("{column} < ?{p}{collate}")),
-        CompareOp::Le => bind(params, value, |p| format!("{column} <= ?{p}{collate}")),
-        CompareOp::Co | CompareOp::Sw | CompareOp::Ew if text => {
-            let SqlValue::Text(s) = value else { unreachable!("checked text") };
+    let op = match c.op {
+        CompareOp::Eq => "=",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        // LIKE ignores ASCII case; a case-exact comparison is left to the engine.
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew if text && !c.case_exact => {
+            let Param::Text(s) = value else { unreachable!("checked text") };
             let pattern = match c.op {
                 CompareOp::Co => format!("%{}%", escape_like(&s)),
                 CompareOp::Sw => format!("{}%", escape_like(&s)),
                 _ => format!("%{}", escape_like(&s)),
             };
-            // LIKE ignores ASCII case; a case-exact comparison is left to the engine.
-            if c.case_exact {
-                return None;
-            }
-            bind(params, SqlValue::Text(pattern), |p| format!("{column} LIKE ?{p} ESCAPE '\\'"))
+            let p = b.bind(Param::Text(pattern));
+            let cond = b.dialect.like(column, &p);
+            return Some(format!("r.id IN (SELECT {scope} {cond})"));
         }
         _ => return None,
     };
-    // An uncorrelated IN lets SQLite answer from the index once, instead of probing per resource.
-    Some(format!("r.id IN (SELECT {scope} AND {cond})"))
-}
-
-fn bind(params: &mut Vec<SqlValue>, v: SqlValue, f: impl FnOnce(usize) -> String) -> String {
-    params.push(v);
-    f(params.len())
+    let p = b.bind(value);
+    let cond = b.dialect.compare(column, op, &p, text, c.case_exact);
+    // An uncorrelated IN lets the database answer from the index once, instead of probing per resource.
+    Some(format!("r.id IN (SELECT {scope} {cond})"))
 }
 
 fn escape_like(s: &str) -> String {
@@ -268,8 +313,8 @@ fn escape_like(s: &str) -> String {
 }
 
 /// Scalar leaves of a stored body as (path, value): `userName`, `emails.value` (once per element),
-/// `name.givenName`, `urn:…:User:employeeNumber`. Booleans become 1/0, as SQLite compares them.
-pub fn leaves(data: &serde_json::Value) -> Vec<(String, SqlValue)> {
+/// `name.givenName`, `urn:…:User:employeeNumber`. Booleans become 1/0, as a filter's `true` is bound.
+pub fn leaves(data: &serde_json::Value) -> Vec<(String, Param)> {
     let mut out = Vec::new();
     if let serde_json::Value::Object(obj) = data {
         for (k, v) in obj {
@@ -279,19 +324,19 @@ pub fn leaves(data: &serde_json::Value) -> Vec<(String, SqlValue)> {
     out
 }
 
-fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<(String, SqlValue)>, depth: usize) {
+fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<(String, Param)>, depth: usize) {
     use serde_json::Value as J;
     if depth > 8 {
         return;
     }
     match v {
         J::Null => {}
-        J::Bool(b) => out.push((path.to_string(), SqlValue::Integer(*b as i64))),
+        J::Bool(b) => out.push((path.to_string(), Param::Integer(*b as i64))),
         J::Number(n) => out.push((
             path.to_string(),
-            n.as_i64().map(SqlValue::Integer).unwrap_or_else(|| SqlValue::Real(n.as_f64().unwrap_or(0.0))),
+            n.as_i64().map(Param::Integer).unwrap_or_else(|| Param::Real(n.as_f64().unwrap_or(0.0))),
         )),
-        J::String(s) => out.push((path.to_string(), SqlValue::Text(s.clone()))),
+        J::String(s) => out.push((path.to_string(), Param::Text(s.clone()))),
         J::Array(items) => items.iter().for_each(|i| walk(path, i, out, depth + 1)),
         J::Object(obj) => {
             // An extension's attributes are addressed `urn:…:User:attr`, core sub-attributes `name.attr`.
@@ -308,6 +353,27 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Placeholders as SQLite writes them; the rest of the dialect does not matter here.
+    struct Plain;
+    impl Dialect for Plain {
+        fn placeholder(&self, n: usize) -> String {
+            format!("?{n}")
+        }
+        fn compare(&self, _: Column, op: &str, value: &str, _: bool, _: bool) -> String {
+            format!("v {op} {value}")
+        }
+        fn like(&self, _: Column, pattern: &str) -> String {
+            format!("v LIKE {pattern}")
+        }
+        fn has_value(&self) -> &'static str {
+            "v <> ''"
+        }
+    }
+
+    fn tr(nodes: &[FilterNode], index: u32) -> Option<Translated> {
+        translate(&Plain, nodes, index, 0)
+    }
+
     #[test]
     fn leaves_cover_multi_valued_and_extensions() {
         let data = json!({"userName":"b","active":true,"emails":[{"value":"a@x"},{"value":"b@x"}],
@@ -322,11 +388,12 @@ mod tests {
     #[test]
     fn id_is_the_row_key_and_computed_meta_is_left_to_the_engine() {
         let cmp = |p: &str| FilterNode::Compare(Comparison { path: p.into(), op: CompareOp::Eq, value: Literal::Text("x".into()), case_exact: true });
-        assert_eq!(translate(&[cmp("id")], 0).unwrap().sql, "r.id = ?1");
-        let partial = translate(&[cmp("meta.location"), cmp("id"), FilterNode::AllOf(vec![0, 1])], 2).unwrap();
+        assert_eq!(tr(&[cmp("id")], 0).unwrap().sql, "r.id = ?1");
+        let partial = tr(&[cmp("meta.location"), cmp("id"), FilterNode::AllOf(vec![0, 1])], 2).unwrap();
         assert_eq!((partial.sql.as_str(), partial.exact, partial.params.len()), ("(r.id = ?1)", false, 1));
-        assert_eq!(translate(&[FilterNode::Present("id".into())], 0).unwrap().sql, "1");
-        assert!(translate(&[cmp("meta.location")], 0).is_none());
+        assert_eq!(tr(&[FilterNode::Present("id".into())], 0).unwrap().sql, TRUE);
+        assert!(tr(&[cmp("meta.location")], 0).is_none());
+        assert_eq!(translate(&Plain, &[cmp("id")], 0, 2).unwrap().sql, "r.id = ?3", "numbered after the bound parameters");
     }
 
     #[test]
@@ -335,12 +402,12 @@ mod tests {
             FilterNode::Present("type".into()),
             FilterNode::ElementMatch(("emails".into(), 0)),
         ];
-        let t = translate(&nodes, 1).unwrap();
+        let t = tr(&nodes, 1).unwrap();
         assert!(t.exact, "one condition on an element is exact");
         let cmp = |p: &str| FilterNode::Compare(Comparison { path: p.into(), op: CompareOp::Eq, value: Literal::Text("x".into()), case_exact: false });
         let nodes = vec![cmp("type"), cmp("value"), FilterNode::AllOf(vec![0, 1]), FilterNode::ElementMatch(("emails".into(), 2))];
-        let t = translate(&nodes, 3).unwrap();
-        assert!(!t.exact && t.params.len() == 4 && t.params[0] == SqlValue::Text("emails.type".into()), "{t:?}");
+        let t = tr(&nodes, 3).unwrap();
+        assert!(!t.exact && t.params.len() == 4 && t.params[0] == Param::Text("emails.type".into()), "{t:?}");
     }
 
     #[test]
@@ -365,12 +432,12 @@ mod tests {
     fn and_or_not_translate() {
         let cmp = |p: &str| FilterNode::Compare(Comparison { path: p.into(), op: CompareOp::Eq, value: Literal::Text("x".into()), case_exact: false });
         let nodes = vec![cmp("userName"), cmp("emails.value"), FilterNode::Negate(1), FilterNode::AnyOf(vec![0, 2])];
-        let t = translate(&nodes, 3).unwrap();
+        let t = tr(&nodes, 3).unwrap();
         assert!(t.sql.contains(" OR ") && t.sql.contains("NOT ("), "{}", t.sql);
         assert_eq!(t.params.len(), 4);
         assert!(!t.keyed, "an alternative that is a negation walks every row");
         let nodes = vec![cmp("userName"), cmp("emails.value"), FilterNode::Negate(1), FilterNode::AllOf(vec![0, 2])];
-        assert!(translate(&nodes, 3).unwrap().keyed, "one keyed part of an and is enough");
-        assert!(!translate(&[FilterNode::Present("id".into())], 0).unwrap().keyed);
+        assert!(tr(&nodes, 3).unwrap().keyed, "one keyed part of an and is enough");
+        assert!(!tr(&[FilterNode::Present("id".into())], 0).unwrap().keyed);
     }
 }

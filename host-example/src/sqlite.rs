@@ -8,7 +8,7 @@
 //! [`SqliteStorage::open_bulk`], meant only for filling a new database before it serves.
 
 use crate::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
-use crate::sql_filter;
+use crate::sql_filter::{self, Column, Dialect, Param};
 use crate::storage::{new_id, Storage};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -207,7 +207,7 @@ fn put_values(tx: &Connection, id: &str, data: &str) -> Result<(), StorageError>
     let json: serde_json::Value = serde_json::from_str(data).map_err(other)?;
     let mut stmt = tx.prepare_cached("INSERT INTO attr_values (id, path, value) VALUES (?1, ?2, ?3)").map_err(db_error)?;
     for (path, value) in sql_filter::leaves(&json) {
-        stmt.execute(params![id, path, value]).map_err(db_error)?;
+        stmt.execute(params![id, path, sql_value(value)]).map_err(db_error)?;
     }
     Ok(())
 }
@@ -332,11 +332,47 @@ impl Storage for SqliteStorage {
     }
 }
 
-/// Sorting is pushed down for top-level attributes; a sub-attribute may be multi-valued, which only the
-/// engine knows how to order.
+/// SQLite's spelling of the shared filter translation: one dynamically typed `value` column, `NOCASE`.
+struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn compare(&self, column: Column, op: &str, value: &str, text: bool, case_exact: bool) -> String {
+        let collate = if text && !case_exact { " COLLATE NOCASE" } else { "" };
+        format!("{} {op} {value}{collate}", column_name(column))
+    }
+
+    fn like(&self, column: Column, pattern: &str) -> String {
+        format!("{} LIKE {pattern} ESCAPE '\\'", column_name(column))
+    }
+
+    fn has_value(&self) -> &'static str {
+        "a.value IS NOT NULL AND a.value <> ''"
+    }
+}
+
+fn column_name(c: Column) -> &'static str {
+    match c {
+        Column::Leaf => "a.value",
+        Column::Member(name) => name,
+    }
+}
+
+fn sql_value(p: Param) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match p {
+        Param::Text(s) => Value::Text(s),
+        Param::Integer(i) => Value::Integer(i),
+        Param::Real(r) => Value::Real(r),
+    }
+}
+
 fn order_by(q: &Query) -> Option<String> {
     let Some(key) = &q.sort else { return Some("r.seq".into()) };
-    if key.path.contains('.') || key.path.contains(':') || !key.path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !sql_filter::sortable(&key.path) {
         return None;
     }
     let collate = if key.case_exact { "" } else { " COLLATE NOCASE" };
@@ -348,9 +384,10 @@ fn order_by(q: &Query) -> Option<String> {
 
 fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
     use rusqlite::types::Value as SqlValue;
+    // The resource type is ?1; the filter's parameters follow it.
     let translated = match &q.filter {
-        None => Some(sql_filter::Translated { sql: "1".into(), params: vec![], exact: true, keyed: false }),
-        Some(f) => sql_filter::translate(&f.nodes, f.root),
+        None => Some(sql_filter::Translated { sql: sql_filter::TRUE.into(), params: vec![], exact: true, keyed: false }),
+        Some(f) => sql_filter::translate(&Sqlite, &f.nodes, f.root, 1),
     };
     let mut params: Vec<SqlValue> = vec![SqlValue::Text(q.resource_type.clone())];
     // A keyed filter finds its few rows by id. Without statistics, SQLite would rather walk the type's
@@ -359,18 +396,16 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
     let rtype = if translated.as_ref().is_some_and(|t| t.keyed) { "+r.rtype" } else { "r.rtype" };
     let (condition, applied) = match translated {
         Some(t) => {
-            // The filter's parameters follow the resource type (?1): renumber its placeholders.
-            let sql = renumber(&t.sql, 1);
-            params.extend(t.params);
+            params.extend(t.params.into_iter().map(sql_value));
             let applied = match (t.exact, order_by(q).is_some()) {
                 (true, true) => Applied::Everything,
                 (true, false) => Applied::FilterOnly,
                 // Candidates: every match and maybe more; the engine checks each.
                 (false, _) => Applied::Nothing,
             };
-            (sql, applied)
+            (t.sql, applied)
         }
-        None => ("1".to_string(), Applied::Nothing),
+        None => (sql_filter::TRUE.to_string(), Applied::Nothing),
     };
     let base = format!("FROM resources r WHERE {rtype} = ?1 AND ({condition})");
     let (sql, total) = if applied == Applied::Everything {
@@ -402,29 +437,6 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
         }
     }
     Ok(Page { items, total, applied })
-}
-
-/// Shifts `?N` placeholders by `by`.
-fn renumber(sql: &str, by: usize) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    let mut in_string = false;
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c == '\'' {
-            in_string = !in_string;
-        }
-        if c == '?' && !in_string {
-            let mut digits = String::new();
-            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                digits.push(*d);
-                chars.next();
-            }
-            let n: usize = digits.parse().unwrap_or(0);
-            out.push_str(&(n + by).to_string());
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -554,8 +566,4 @@ mod tests {
         assert_eq!(by_name.total, Some(2));
     }
 
-    #[test]
-    fn placeholders_are_renumbered() {
-        assert_eq!(renumber("a = ?1 AND b LIKE '?x' AND c = ?12", 1), "a = ?2 AND b LIKE '?x' AND c = ?13");
-    }
 }

@@ -2,9 +2,12 @@
 //! engine provider, and shares nothing else with the others but the compiled component.
 
 use crate::auth::{jwt, Authenticator, BearerToken, Method};
-use crate::config::{AuthMethod, Config, LogConfig, Paths, TenantConfig};
+use crate::config::{AuthMethod, Config, LogConfig, Paths, PasswordPolicy, TenantConfig};
+use crate::database::Database;
 use crate::limits::Limits;
+use crate::memory::MemoryStorage;
 use crate::passwords::PasswordGuard;
+use crate::postgresql::PostgresStorage;
 use crate::request_log::RequestLog;
 use crate::runtime::{Provider, Runtime};
 use crate::server::BASE_PATH;
@@ -22,6 +25,8 @@ pub struct Settings {
     pub log: LogConfig,
     /// `SCIM_TOKEN`: the default tenant's bearer token.
     pub scim_token: Option<String>,
+    /// Where users and groups are kept; the request log and signing keys stay in the tenant's SQLite file.
+    pub database: Database,
 }
 
 pub struct Tenant {
@@ -97,8 +102,11 @@ fn open_tenant(paths: &Paths, t: TenantConfig, is_default: bool, runtime: &Arc<R
         (format!("{BASE_PATH}/{name}"), format!("{}/{name}", settings.base_url.trim_end_matches('/')))
     };
     let base_url = t.base_url.clone().unwrap_or(default_url);
-    let sqlite = SqliteStorage::open(&db).with_context(|| format!("tenant {name}: opening {}", db.display()))?;
-    let storage: Arc<dyn Storage> = Arc::new(PasswordGuard::new(sqlite, t.passwords));
+    let storage = match &settings.database {
+        Database::Sqlite => guarded(SqliteStorage::open(&db).with_context(|| format!("tenant {name}: opening {}", db.display()))?, t.passwords),
+        Database::Memory => guarded(MemoryStorage::new(), t.passwords),
+        Database::Postgres(url) => guarded(PostgresStorage::open(url, &name).with_context(|| format!("tenant {name}: opening its schema"))?, t.passwords),
+    };
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
     let limits = serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
     let mut engine_config = serde_json::json!({ "baseUrl": base_url, "limits": limits });
@@ -111,6 +119,10 @@ fn open_tenant(paths: &Paths, t: TenantConfig, is_default: bool, runtime: &Arc<R
         notices.push(Notice::Open { tenant: name.clone() });
     }
     Ok(Tenant { name, is_default, base_path, base_url, limits: Limits::new(&t), config: t, provider, storage, auth, log })
+}
+
+fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn Storage> {
+    Arc::new(PasswordGuard::new(storage, policy))
 }
 
 fn authenticator(t: &TenantConfig, is_default: bool, dir: &std::path::Path, db: &std::path::Path, settings: &Settings, notices: &mut Vec<Notice>) -> Result<Authenticator> {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{raw, Server, TempDir};
+use common::{cli, raw, Server, TempDir};
 use serde_json::json;
 
 fn user(name: &str) -> serde_json::Value {
@@ -73,6 +73,24 @@ fn data_survives_a_restart_and_the_component_is_not_recompiled() {
     assert_eq!(read.json()["userName"], "persistent");
     let log2 = second.stop();
     assert!(log2.contains("component loaded from cache"), "{log2}");
+}
+
+#[test]
+fn the_memory_database_says_so_and_keeps_nothing_across_a_restart() {
+    let dir = TempDir::new("memory");
+    let env = [("SCIMKIT_DATABASE", "memory")];
+    let first = Server::start_with_env(&dir.0, &[], &env);
+    let created = first.post("/Users", &user("ephemeral"));
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(first.post("/Users", &user("ephemeral")).status, 409);
+    assert_eq!(first.get("/Users?filter=userName%20eq%20%22ephemeral%22").json()["totalResults"], 1);
+    let log = first.stop();
+    assert!(log.contains("WARN") && log.contains("MEMORY ONLY"), "{log}");
+
+    let second = Server::start_with_env(&dir.0, &[], &env);
+    assert_eq!(second.get("/Users").json()["totalResults"], 0);
+    let (ok, _, err) = cli(&dir.0, &["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x"], None);
+    assert!(!ok && err.contains("use sqlite, memory or a postgres://"), "{err}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::{cli, raw, Resp, Server, TempDir, TOKEN};
+use common::{cli, database_for, raw, Resp, Server, TempDir, TOKEN};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -299,6 +299,32 @@ fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Every resource body and indexed value of every tenant in a PostgreSQL database, as one text.
+fn postgres_text(url: &str) -> Vec<u8> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let schemas: Vec<String> = client
+        .query("SELECT table_schema FROM information_schema.tables WHERE table_name = 'resources'", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(!schemas.is_empty(), "no tenant schema in {url}");
+    let mut out = String::new();
+    for s in schemas {
+        for sql in [
+            format!("SELECT data FROM \"{s}\".resources"),
+            format!("SELECT coalesce(text_value, '') FROM \"{s}\".attr_values"),
+            format!("SELECT value FROM \"{s}\".unique_keys"),
+        ] {
+            for row in client.query(&sql, &[]).unwrap() {
+                out.push_str(row.get::<_, &str>(0));
+                out.push('\n');
+            }
+        }
+    }
+    out.into_bytes()
+}
+
 fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -371,10 +397,15 @@ fn passwords_and_secrets_stay_out_of_storage_logs_and_output() {
         "Wrong-Token-3c2d".into(),
         "Query-Token-9a8b".into(),
     ]);
-    let files = all_bytes(data);
-    let db = files.iter().find(|(p, _)| p.ends_with("tenants/hashed/scimkit.sqlite3")).expect("hashed db");
-    let wal = files.iter().find(|(p, _)| p.ends_with("tenants/hashed/scimkit.sqlite3-wal"));
-    assert!(contains(&db.1, "$argon2id$") || wal.is_some_and(|w| contains(&w.1, "$argon2id$")), "the password is kept as an argon2 hash");
+    let mut files = all_bytes(data);
+    if let Some(url) = database_for(data) {
+        files.push(("the PostgreSQL database".into(), postgres_text(&url)));
+        assert!(contains(&files.last().unwrap().1, "$argon2id$"), "the password is kept as an argon2 hash");
+    } else {
+        let db = files.iter().find(|(p, _)| p.ends_with("tenants/hashed/scimkit.sqlite3")).expect("hashed db");
+        let wal = files.iter().find(|(p, _)| p.ends_with("tenants/hashed/scimkit.sqlite3-wal"));
+        assert!(contains(&db.1, "$argon2id$") || wal.is_some_and(|w| contains(&w.1, "$argon2id$")), "the password is kept as an argon2 hash");
+    }
     let output = s.stop();
     for secret in &secrets {
         for (path, bytes) in &files {

@@ -44,6 +44,56 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// The PostgreSQL server the tests may use (`SCIMKIT_TEST_POSTGRES`, a `postgres://` URL without a
+/// database; `tests/run.sh` starts one), when there is one.
+pub fn postgres() -> Option<String> {
+    std::env::var("SCIMKIT_TEST_POSTGRES").ok().filter(|s| !s.is_empty())
+}
+
+/// Whether every server runs on PostgreSQL (`SCIMKIT_E2E_ON_POSTGRES=1`, with `SCIMKIT_TEST_POSTGRES`) rather
+/// than on SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("SCIMKIT_E2E_ON_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// A database named `name` on the test server, created when missing; its URL.
+pub fn postgres_database(name: &str) -> String {
+    let server = postgres().expect("SCIMKIT_TEST_POSTGRES is not set");
+    let mut client = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls).expect("connecting to the test PostgreSQL");
+    match client.batch_execute(&format!("CREATE DATABASE \"{name}\"")) {
+        Ok(()) => {}
+        Err(e) if e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE) => {}
+        Err(e) => panic!("creating database {name}: {e}"),
+    }
+    format!("{server}/{name}")
+}
+
+/// On PostgreSQL, a data directory's own database: restarting on the same directory finds the same data,
+/// and tests stay independent.
+pub fn database_for(data: &Path) -> Option<String> {
+    use std::hash::{Hash, Hasher};
+    if !on_postgres() {
+        return None;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut h);
+    Some(postgres_database(&format!("e2e_{:016x}", h.finish())))
+}
+
+/// A line on the terminal even when the test passes (the test runner keeps only `eprintln!` output).
+pub fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "NOTICE: {line}");
+}
+
+/// Prints why a check that only makes sense on SQLite is skipped; true when it is.
+pub fn skip_on_postgres(reason: &str) -> bool {
+    if on_postgres() {
+        notice(&format!("skipped on PostgreSQL: {reason}"));
+    }
+    on_postgres()
+}
+
 pub struct Server {
     child: Child,
     pub base: String,
@@ -58,11 +108,17 @@ impl Server {
     }
 
     /// `start` with more environment variables (a configuration file, if any, is `<data>/scimkit.toml`).
+    /// With `SCIMKIT_E2E_ON_POSTGRES=1`, the server keeps its data in [`database_for`] the data directory,
+    /// unless `env` names a `SCIMKIT_DATABASE`.
     pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = data.with_extension(format!("{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(binary())
+        let mut cmd = Command::new(binary());
+        if let Some(url) = database_for(data) {
+            cmd.env("SCIMKIT_DATABASE", url);
+        }
+        let child = cmd
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
             .args(extra)

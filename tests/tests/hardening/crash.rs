@@ -1,7 +1,7 @@
 //! kill -9 in the middle of a write load: after a restart on the same data directory, every acknowledged
 //! write is there and the database is intact.
 
-use crate::common::{agent, Server, TempDir, TOKEN};
+use crate::common::{agent, skip_on_postgres, Server, TempDir, TOKEN};
 use crate::user;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,10 +60,11 @@ fn acknowledged_writes_survive_kill_9() {
     let acked = acked.lock().unwrap().clone();
     assert!(!acked.is_empty(), "no write was acknowledged before the kill");
 
-    let db = rusqlite::Connection::open(dir.0.join("scimkit.sqlite3")).unwrap();
-    let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(check, "ok");
-    drop(db);
+    if !skip_on_postgres("the integrity check reads the SQLite file") {
+        let db = rusqlite::Connection::open(dir.0.join("scimkit.sqlite3")).unwrap();
+        let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(check, "ok");
+    }
 
     let s = Server::start(&dir.0, &[]);
     for (id, name) in &acked {
