@@ -469,6 +469,22 @@ impl Dialect for Postgres {
         }
     }
 
+    fn in_list(&self, column: Column, values: &[String], case_exact: bool) -> String {
+        let fold = |e: String| if case_exact { e } else { format!("lower({e})") };
+        let list = |f: &dyn Fn(&String) -> String| values.iter().map(f).collect::<Vec<_>>().join(", ");
+        match column {
+            Column::Member(name) => format!("{} IN ({})", fold(name.to_string()), list(&|v| fold(format!("{v}::text")))),
+            // The prefix narrows through the index; the whole value decides.
+            Column::Leaf => format!(
+                "{} IN ({}) AND {} IN ({})",
+                fold(format!("left(a.text_value, {PREFIX})")),
+                list(&|v| fold(format!("left({v}::text, {PREFIX})"))),
+                fold("a.text_value".into()),
+                list(&|v| fold(format!("{v}::text")))
+            ),
+        }
+    }
+
     fn like(&self, column: Column, pattern: &str) -> String {
         let name = match column {
             Column::Leaf => "a.text_value",

@@ -29,6 +29,9 @@ pub trait Dialect {
     fn placeholder(&self, n: usize) -> String;
     /// `column op value`, where `value` is a placeholder holding text (`text`) or a number.
     fn compare(&self, column: Column, op: &str, value: &str, text: bool, case_exact: bool) -> String;
+    /// `column` equal to one of the text placeholders `values`: an `or` of `compare(column, "=", v, true,
+    /// case_exact)` written as one `IN` list.
+    fn in_list(&self, column: Column, values: &[String], case_exact: bool) -> String;
     /// `column LIKE pattern ESCAPE '\'`, without regard to ASCII case.
     fn like(&self, column: Column, pattern: &str) -> String;
     /// The leaf `a` holds a value: a number, or text that is not empty.
@@ -148,7 +151,7 @@ fn any_of(nodes: &[FilterNode], children: &[u32], b: &mut Binder, element: Optio
     if children.is_empty() {
         return None;
     }
-    if let Some(sql) = equalities_on_one_path(nodes, children, params, element) {
+    if let Some(sql) = equalities_on_one_path(nodes, children, b, element) {
         return Some((sql, true, true));
     }
     let mut parts = Vec::new();
@@ -167,7 +170,7 @@ fn any_of(nodes: &[FilterNode], children: &[u32], b: &mut Binder, element: Optio
 /// `p eq "a" or p eq "b" or …` on one path: one `IN` list, which SQLite answers with an index probe per value.
 /// As an `OR` of subqueries it pays an ephemeral table and a row set per term: 420 µs against 19 µs for the
 /// 50 `members.value` terms with which the engine finds the groups of a page of users.
-fn equalities_on_one_path(nodes: &[FilterNode], children: &[u32], params: &mut Vec<SqlValue>, element: Option<&str>) -> Option<String> {
+fn equalities_on_one_path(nodes: &[FilterNode], children: &[u32], b: &mut Binder, element: Option<&str>) -> Option<String> {
     let mut first: Option<&Comparison> = None;
     let mut values = Vec::with_capacity(children.len());
     for child in children {
@@ -181,32 +184,31 @@ fn equalities_on_one_path(nodes: &[FilterNode], children: &[u32], params: &mut V
             Some(f) if f.path == c.path && f.case_exact == c.case_exact => {}
             Some(_) => return None,
         }
-        values.push(value.clone());
+        values.push(value);
     }
     let first = first.filter(|_| values.len() > 1)?;
     let path = match element {
         Some(e) => format!("{e}.{}", first.path),
         None => first.path.clone(),
     };
-    let collate = if first.case_exact { "" } else { " COLLATE NOCASE" };
-    let list = |params: &mut Vec<SqlValue>| {
-        let marks: Vec<String> = values.iter().map(|v| bind(params, SqlValue::Text(v.clone()), |p| format!("?{p}"))).collect();
-        marks.join(", ")
-    };
     if path == "id" {
-        return Some(format!("r.id IN ({})", list(params)));
+        let marks: Vec<String> = values.iter().map(|v| b.bind(Param::Text(v.to_string()))).collect();
+        return Some(format!("r.id IN ({})", marks.join(", ")));
     }
     if outside_body(&path) {
         return None;
     }
-    match member_column(&path) {
-        Some(col) => Some(format!("r.id IN (SELECT m.group_id FROM members m WHERE {col}{collate} IN ({}))", list(params))),
-        None if path.starts_with("members.") => None,
+    let (column, scope) = match member_column(&path) {
+        Some(col) => (Column::Member(col), "m.group_id FROM members m WHERE".to_string()),
+        None if path.starts_with("members.") => return None,
         None => {
-            let p = bind(params, SqlValue::Text(path), |p| format!("?{p}"));
-            Some(format!("r.id IN (SELECT a.id FROM attr_values a WHERE a.path = {p} AND a.value{collate} IN ({}))", list(params)))
+            let p = b.bind(Param::Text(path));
+            (Column::Leaf, format!("a.id FROM attr_values a WHERE a.path = {p} AND"))
         }
-    }
+    };
+    let marks: Vec<String> = values.iter().map(|v| b.bind(Param::Text(v.to_string()))).collect();
+    let cond = b.dialect.in_list(column, &marks, first.case_exact);
+    Some(format!("r.id IN (SELECT {scope} {cond})"))
 }
 
 /// Members live in their own table, not in the resource body.
@@ -362,6 +364,9 @@ mod tests {
         fn compare(&self, _: Column, op: &str, value: &str, _: bool, _: bool) -> String {
             format!("v {op} {value}")
         }
+        fn in_list(&self, _: Column, values: &[String], _: bool) -> String {
+            format!("v IN ({})", values.join(", "))
+        }
         fn like(&self, _: Column, pattern: &str) -> String {
             format!("v LIKE {pattern}")
         }
@@ -415,16 +420,16 @@ mod tests {
         let eq = |p: &str, v: &str, exact: bool| {
             FilterNode::Compare(Comparison { path: p.into(), op: CompareOp::Eq, value: Literal::Text(v.into()), case_exact: exact })
         };
-        let members = translate(&[eq("members.value", "a", true), eq("members.value", "b", true), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
-        assert_eq!(members.sql, "r.id IN (SELECT m.group_id FROM members m WHERE m.member_id IN (?1, ?2))");
+        let members = tr(&[eq("members.value", "a", true), eq("members.value", "b", true), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
+        assert_eq!(members.sql, "r.id IN (SELECT m.group_id FROM members m WHERE v IN (?1, ?2))");
         assert!(members.exact && members.keyed);
-        let names = translate(&[eq("userName", "a", false), eq("userName", "b", false), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
-        assert_eq!(names.sql, "r.id IN (SELECT a.id FROM attr_values a WHERE a.path = ?1 AND a.value COLLATE NOCASE IN (?2, ?3))");
-        assert_eq!(names.params[0], SqlValue::Text("userName".into()));
+        let names = tr(&[eq("userName", "a", false), eq("userName", "b", false), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
+        assert_eq!(names.sql, "r.id IN (SELECT a.id FROM attr_values a WHERE a.path = ?1 AND v IN (?2, ?3))");
+        assert_eq!(names.params[0], Param::Text("userName".into()));
         // Different paths or case rules keep one condition per part.
-        let mixed = translate(&[eq("userName", "a", false), eq("userName", "b", true), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
+        let mixed = tr(&[eq("userName", "a", false), eq("userName", "b", true), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
         assert!(mixed.sql.contains(" OR "), "{}", mixed.sql);
-        let ids = translate(&[eq("id", "a", true), eq("id", "b", true), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
+        let ids = tr(&[eq("id", "a", true), eq("id", "b", true), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
         assert_eq!(ids.sql, "r.id IN (?1, ?2)");
     }
 

@@ -345,6 +345,11 @@ impl Dialect for Sqlite {
         format!("{} {op} {value}{collate}", column_name(column))
     }
 
+    fn in_list(&self, column: Column, values: &[String], case_exact: bool) -> String {
+        let collate = if case_exact { "" } else { " COLLATE NOCASE" };
+        format!("{}{collate} IN ({})", column_name(column), values.join(", "))
+    }
+
     fn like(&self, column: Column, pattern: &str) -> String {
         format!("{} LIKE {pattern} ESCAPE '\\'", column_name(column))
     }
