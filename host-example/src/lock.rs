@@ -36,3 +36,24 @@ pub fn alone(paths: &Paths) -> Result<Option<DataLock>> {
         Err(TryLockError::Error(e)) => Err(e).context("locking the data directory"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_share_a_directory_and_a_bulk_load_has_it_alone() {
+        let dir = std::env::temp_dir().join(format!("scimkit-lock-{}", crate::storage::new_id()));
+        let paths = Paths::new(dir.clone(), None);
+        let one = serving(&paths).unwrap();
+        let two = serving(&paths).unwrap();
+        assert!(alone(&paths).unwrap().is_none(), "not alone while servers run");
+        drop((one, two));
+        let load = alone(&paths).unwrap().expect("alone once they stopped");
+        let refused = serving(&paths).err().expect("no server during a bulk load");
+        assert!(refused.to_string().contains("bulk mode"), "{refused}");
+        drop(load);
+        serving(&paths).unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
