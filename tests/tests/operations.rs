@@ -273,3 +273,28 @@ fn metrics_access_follows_the_configuration() {
     let s = Server::start(&data, &[]);
     assert_eq!(raw("GET", &url(&s), &[], None).status, 403);
 }
+
+#[test]
+fn ldif_import_maps_entries_to_users_and_derived_groups_that_hold_them() {
+    let dir = TempDir::new("import-ldif");
+    let data = dir.0.join("data");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let (ldif, mapping) = (root.join("examples/people.ldif"), root.join("examples/ldap-mapping.toml"));
+    let flags = ["--mapping", mapping.to_str().unwrap()];
+    let (ok, summary) = import(&data, &ldif, &flags);
+    assert!(ok, "{summary}");
+    assert_eq!((summary["created"].as_u64(), summary["rejected"].as_u64()), (Some(9), Some(0)), "3 people, 6 groups: {summary}");
+    let all = export(&data, &[]);
+    let names: HashMap<&str, &str> = all.iter().filter_map(|r| Some((r["id"].as_str()?, r["userName"].as_str()?))).collect();
+    let members = |group: &str| {
+        let g = find(&all, "displayName", group).unwrap_or_else(|| panic!("no group {group}"));
+        let mut m: Vec<&str> = g["members"].as_array().unwrap().iter().map(|m| names[m["value"].as_str().unwrap()]).collect();
+        m.sort();
+        m
+    };
+    assert_eq!(members("dir-dept-physics"), ["asmith", "jdoe"]);
+    assert_eq!(members("dir-member"), ["jdoe", "rroe"]);
+    assert_eq!(find(&all, "userName", "jdoe").unwrap()["externalId"], "ldap:jdoe");
+    let (ok, again) = import(&data, &ldif, &flags);
+    assert!(ok && again["unchanged"] == 9, "the same directory again changes nothing: {again}");
+}
