@@ -16,14 +16,14 @@ use crate::component::EMBEDDED;
 use crate::config::Config;
 use crate::lock;
 use crate::provisioning::Mapper;
-use crate::runtime::{GuestLimits, Provider, Runtime};
+use crate::runtime::{GuestLimits, Provider, Runtime, Usage};
 use crate::tenants::Direct;
 use anyhow::{bail, Context, Result};
 use rows::{Kind, Refused, Row, Rows};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -123,6 +123,12 @@ fn format_of(file: &std::path::Path) -> Result<String> {
 
 /// One request to the engine: its status and JSON answer.
 pub(crate) fn call(provider: &Provider, method: &str, path: &str, query: &str, body: Option<&Value>) -> (u16, Value) {
+    let (status, answer, _) = call_measured(provider, method, path, query, body);
+    (status, answer)
+}
+
+/// [`call`], with the time spent inside the engine and in storage.
+fn call_measured(provider: &Provider, method: &str, path: &str, query: &str, body: Option<&Value>) -> (u16, Value, Usage) {
     let req = HttpRequest {
         method: method.into(),
         path: path.into(),
@@ -130,8 +136,8 @@ pub(crate) fn call(provider: &Provider, method: &str, path: &str, query: &str, b
         headers: vec![("content-type".into(), "application/scim+json".into())],
         body: body.map(|b| b.to_string().into_bytes()),
     };
-    let resp = provider.handle(None, req);
-    (resp.status, serde_json::from_slice(&resp.body).unwrap_or(Value::Null))
+    let (resp, usage) = provider.handle_measured(None, req);
+    (resp.status, serde_json::from_slice(&resp.body).unwrap_or(Value::Null), usage)
 }
 
 /// An engine error as one line: `409 uniqueness: …`.
@@ -193,6 +199,9 @@ struct Importer<'a> {
     match_by: &'a str,
     jobs: usize,
     bar: indicatif::ProgressBar,
+    /// Nanoseconds inside the engine (storage excluded) and in storage, summed over rows.
+    guest_ns: AtomicU64,
+    storage_ns: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -203,6 +212,9 @@ struct Report {
     unchanged: usize,
     /// (line, resource type, reason), in line order.
     rejected: Vec<(usize, Option<Kind>, String)>,
+    /// Where the time went, summed over the parallel rows.
+    guest_seconds: f64,
+    storage_seconds: f64,
 }
 
 impl<'a> Importer<'a> {
@@ -210,7 +222,7 @@ impl<'a> Importer<'a> {
         // Drawn on stderr, and only when it is a terminal.
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}").expect("a valid template"));
-        Importer { provider, match_by, jobs, bar }
+        Importer { provider, match_by, jobs, bar, guest_ns: AtomicU64::new(0), storage_ns: AtomicU64::new(0) }
     }
 
     /// The attribute a row of this kind is matched by.
@@ -279,6 +291,8 @@ impl<'a> Importer<'a> {
         }
         rejected.sort_by_key(|(line, _, _)| *line);
         report.rejected = rejected;
+        report.guest_seconds = self.guest_ns.load(Ordering::Relaxed) as f64 / 1e9;
+        report.storage_seconds = self.storage_ns.load(Ordering::Relaxed) as f64 / 1e9;
         report
     }
 
@@ -317,8 +331,15 @@ impl<'a> Importer<'a> {
         (prepared, duplicates)
     }
 
+    fn call(&self, method: &str, path: &str, query: &str, body: Option<&Value>) -> (u16, Value) {
+        let (status, answer, usage) = call_measured(self.provider, method, path, query, body);
+        self.guest_ns.fetch_add(usage.guest.as_nanos() as u64, Ordering::Relaxed);
+        self.storage_ns.fetch_add(usage.storage.time.as_nanos() as u64, Ordering::Relaxed);
+        (status, answer)
+    }
+
     fn is_empty(&self, kind: Kind) -> bool {
-        let (status, body) = call(self.provider, "GET", kind.endpoint(), "count=0", None);
+        let (status, body) = self.call("GET", kind.endpoint(), "count=0", None);
         status == 200 && body["totalResults"].as_u64() == Some(0)
     }
 
@@ -350,7 +371,7 @@ impl<'a> Importer<'a> {
         // The answer is not read: skip computing a User's groups or listing a Group's members.
         let quiet = "excludedAttributes=groups,members";
         match current {
-            None => match call(self.provider, "POST", kind.endpoint(), quiet, Some(&body)) {
+            None => match self.call("POST", kind.endpoint(), quiet, Some(&body)) {
                 (201, reply) => reply["id"].as_str().map_or_else(|| Outcome::Rejected("the engine answered without an id".into()), |id| Outcome::Created(id.into())),
                 (status, reply) => Outcome::Rejected(error_text(status, &reply)),
             },
@@ -359,7 +380,7 @@ impl<'a> Importer<'a> {
                 if comparable(&current) == comparable(&body) {
                     return Outcome::Unchanged(id);
                 }
-                match call(self.provider, "PUT", &format!("{}/{id}", kind.endpoint()), quiet, Some(&body)) {
+                match self.call("PUT", &format!("{}/{id}", kind.endpoint()), quiet, Some(&body)) {
                     (200, _) => Outcome::Updated(id),
                     (status, reply) => Outcome::Rejected(error_text(status, &reply)),
                 }
@@ -372,7 +393,7 @@ impl<'a> Importer<'a> {
         let attr = self.match_attribute(kind);
         let filter = format!("{attr} eq {}", Value::String(key.to_string()));
         let query = serde_urlencoded::to_string([("filter", filter.as_str()), ("excludedAttributes", "groups")]).map_err(|e| e.to_string())?;
-        match call(self.provider, "GET", kind.endpoint(), &query, None) {
+        match self.call("GET", kind.endpoint(), &query, None) {
             (200, mut body) => match body["Resources"].as_array_mut().map(std::mem::take).unwrap_or_default().as_mut_slice() {
                 [] => Ok(None),
                 [one] => Ok(Some(one.take())),
@@ -444,6 +465,7 @@ impl Report {
                 "file": args.file.display().to_string(), "tenant": args.tenant, "rows": self.rows,
                 "created": self.created, "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected.len(),
                 "rejections": rejections, "seconds": seconds, "perSecond": per_second, "bulkLoad": bulk,
+                "guestSeconds": self.guest_seconds, "storageSeconds": self.storage_seconds,
             });
             println!("{summary}");
             return;
