@@ -214,11 +214,15 @@ fn put_unique(tx: &Connection, rtype: &str, id: &str, keys: &[UniqueKey]) -> Res
     Ok(())
 }
 
-fn put_values(tx: &Connection, id: &str, data: &str) -> Result<(), StorageError> {
-    tx.prepare_cached("DELETE FROM attr_values WHERE id = ?1").map_err(db_error)?.execute([id]).map_err(db_error)?;
+/// The scalar leaves of a body, as `attr_values` rows; worked out before taking the writer.
+fn leaves(data: &str) -> Result<Vec<(String, rusqlite::types::Value)>, StorageError> {
     let json: serde_json::Value = serde_json::from_str(data).map_err(other)?;
+    Ok(sql_filter::leaves(&json))
+}
+
+fn put_values(tx: &Connection, id: &str, leaves: &[(String, rusqlite::types::Value)]) -> Result<(), StorageError> {
     let mut stmt = tx.prepare_cached("INSERT INTO attr_values (id, path, value) VALUES (?1, ?2, ?3)").map_err(db_error)?;
-    for (path, value) in sql_filter::leaves(&json) {
+    for (path, value) in leaves {
         stmt.execute(params![id, path, value]).map_err(db_error)?;
     }
     Ok(())
@@ -266,13 +270,14 @@ impl Storage for SqliteStorage {
 
     fn create(&self, rtype: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
         let id = new_id();
+        let leaves = leaves(data)?;
         self.write(|tx| {
             tx.prepare_cached("INSERT INTO resources (rtype, id, version, data) VALUES (?1, ?2, 1, ?3)")
                 .map_err(db_error)?
                 .execute(params![rtype, id, data])
                 .map_err(db_error)?;
             put_unique(tx, rtype, &id, unique)?;
-            put_values(tx, &id, data)?;
+            put_values(tx, &id, &leaves)?;
             add_members(tx, &id, members)?;
             Ok(())
         })?;
@@ -280,12 +285,15 @@ impl Storage for SqliteStorage {
     }
 
     fn update(&self, c: &ResourceChange) -> Result<Stored, StorageError> {
+        let leaves = c.data.as_deref().map(leaves).transpose()?;
         self.write(|tx| {
             let version = check_version(tx, &c.resource_type, &c.id, c.if_version.as_deref())? + 1;
-            if let Some(data) = &c.data {
-                tx.prepare_cached("DELETE FROM unique_keys WHERE id = ?1").map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
+            if let Some(leaves) = &leaves {
+                for sql in ["DELETE FROM unique_keys WHERE id = ?1", "DELETE FROM attr_values WHERE id = ?1"] {
+                    tx.prepare_cached(sql).map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
+                }
                 put_unique(tx, &c.resource_type, &c.id, &c.unique)?;
-                put_values(tx, &c.id, data)?;
+                put_values(tx, &c.id, leaves)?;
             }
             if c.clear_members {
                 tx.prepare_cached("DELETE FROM members WHERE group_id = ?1").map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
