@@ -84,18 +84,12 @@ pub fn run(args: ImportArgs) -> Result<()> {
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).clamp(1, 64);
     let runtime = Arc::new(Runtime::new(EMBEDDED, Some(&paths.data.join("cache")), GuestLimits::default())?);
     let direct = Direct::open(&paths, &config, &args.tenant, &runtime, limits(), bulk.then_some(BATCH), jobs)?;
-    let at = |e: String| anyhow::anyhow!("{}: {e}", args.file.display());
-    let rows = match format.as_str() {
-        "jsonl" => rows::json_lines(&text),
-        "csv" => {
-            let kind = if args.kind == "Group" { Kind::Group } else { Kind::User };
-            rows::csv(&text, kind, &schemas(&direct.provider, kind)?).map_err(at)?
-        }
-        _ => {
-            let mapping = args.mapping.as_ref().context("an LDIF import needs --mapping FILE")?;
-            let mapping = crate::provision::read_mapping(mapping)?;
-            let mut mapper = Mapper::new(runtime.clone(), &mapping.to_string())?;
-            rows::ldif(&text, &mut mapper).map_err(at)?
+    let rows = match read_rows(&args, &format, &text, &direct.provider, &runtime) {
+        Ok(rows) => rows,
+        Err(e) => {
+            // Nothing was written; the database leaves the bulk-load mode as it entered it.
+            direct.finish().context("finishing the bulk load")?;
+            return Err(e);
         }
     };
     let started = Instant::now();
@@ -108,6 +102,23 @@ pub fn run(args: ImportArgs) -> Result<()> {
         bail!("{} rows rejected", report.rejected.len());
     }
     Ok(())
+}
+
+fn read_rows(args: &ImportArgs, format: &str, text: &str, provider: &Provider, runtime: &Arc<Runtime>) -> Result<Rows> {
+    let at = |e: String| anyhow::anyhow!("{}: {e}", args.file.display());
+    Ok(match format {
+        "jsonl" => rows::json_lines(text),
+        "csv" => {
+            let kind = if args.kind == "Group" { Kind::Group } else { Kind::User };
+            rows::csv(text, kind, &schemas(provider, kind)?).map_err(at)?
+        }
+        _ => {
+            let mapping = args.mapping.as_ref().context("an LDIF import needs --mapping FILE")?;
+            let mapping = crate::provision::read_mapping(mapping)?;
+            let mut mapper = Mapper::new(runtime.clone(), &mapping.to_string())?;
+            rows::ldif(text, &mut mapper).map_err(at)?
+        }
+    })
 }
 
 fn format_of(file: &std::path::Path) -> Result<String> {
