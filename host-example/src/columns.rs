@@ -31,8 +31,11 @@ fn find<'a>(attrs: &'a Value, name: &str) -> Option<&'a Value> {
     attrs.as_array()?.iter().find(|a| a["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
 }
 
+/// A path's parts: schema URN, attribute, `[sub eq "value"]`, sub-attribute.
+type Parts = (Option<String>, String, Option<(String, String)>, Option<String>);
+
 /// Splits `urn:…:attr.sub`, `attr[sub eq "v"].sub` into its parts.
-fn split(header: &str) -> Result<(Option<String>, String, Option<(String, String)>, Option<String>), String> {
+fn split(header: &str) -> Result<Parts, String> {
     let h = header.trim();
     let (urn, rest) = if h.len() > 4 && h[..4].eq_ignore_ascii_case("urn:") {
         let end = h.find('[').unwrap_or(h.len());

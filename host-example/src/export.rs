@@ -75,7 +75,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
         let columns: Vec<Column> = names.iter().map(|n| Column::parse(n, &schemas).map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
         let mut w = csv::Writer::from_writer(out);
         w.write_record(columns.iter().map(|c| c.header.as_str()))?;
-        Sink::Csv(w, columns)
+        Sink::Csv(Box::new(w), columns)
     } else {
         Sink::Json(out)
     };
@@ -100,7 +100,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
 
 enum Sink {
     Json(std::io::BufWriter<Box<dyn Write>>),
-    Csv(csv::Writer<std::io::BufWriter<Box<dyn Write>>>, Vec<Column>),
+    Csv(Box<csv::Writer<std::io::BufWriter<Box<dyn Write>>>>, Vec<Column>),
 }
 
 /// Calls `each` with every resource of `kind`, in creation order, page by page.

@@ -198,6 +198,9 @@ impl Outcome {
     }
 }
 
+/// A rejected row: its line, its resource type when known, and why.
+type Rejection = (usize, Option<Kind>, String);
+
 /// A row ready to send: its body without `id` and `meta`, its id in the file and its match key.
 struct Prepared {
     row: Row,
@@ -222,7 +225,7 @@ struct Report {
     updated: usize,
     unchanged: usize,
     /// (line, resource type, reason), in line order.
-    rejected: Vec<(usize, Option<Kind>, String)>,
+    rejected: Vec<Rejection>,
     /// Where the time went, summed over the parallel rows.
     guest_seconds: f64,
     storage_seconds: f64,
@@ -249,7 +252,7 @@ impl<'a> Importer<'a> {
         let Rows { rows, refused } = input;
         self.bar.set_length((rows.len() + refused.len()) as u64);
         self.bar.inc(refused.len() as u64);
-        let mut rejected: Vec<(usize, Option<Kind>, String)> = refused.into_iter().map(|Refused { line, reason }| (line, None, reason)).collect();
+        let mut rejected: Vec<Rejection> = refused.into_iter().map(|Refused { line, reason }| (line, None, reason)).collect();
         let (prepared, duplicates) = self.prepare(rows);
         self.bar.inc(duplicates.len() as u64);
         rejected.extend(duplicates);
@@ -309,7 +312,7 @@ impl<'a> Importer<'a> {
 
     /// Takes `id` and `meta` out of each body, and refuses a row whose match key or id repeats an earlier row's:
     /// the file would say two things about one resource.
-    fn prepare(&self, rows: Vec<Row>) -> (Vec<Prepared>, Vec<(usize, Option<Kind>, String)>) {
+    fn prepare(&self, rows: Vec<Row>) -> (Vec<Prepared>, Vec<Rejection>) {
         let mut keys: HashMap<(&'static str, String), usize> = HashMap::new();
         let mut ids: HashMap<String, usize> = HashMap::new();
         let mut prepared = Vec::with_capacity(rows.len());
