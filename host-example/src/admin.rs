@@ -307,6 +307,7 @@ async fn request_page(State(app): State<Arc<App>>, headers: HeaderMap, Path((nam
             ("request", format!("{} {}", entry.method, entry.path)),
             ("status", entry.status.to_string()),
             ("duration", format!("{:.1} ms", entry.duration_ms)),
+            ("request id", entry.request_id.clone().unwrap_or_default()),
         ] {
             let _ = write!(b, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
         }

@@ -4,6 +4,7 @@
 use crate::storage::Storage;
 use crate::transport::Transport;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use wasmtime::StoreLimits;
 
 wasmtime::component::bindgen!({ path: "../wit", world: "engine", additional_derives: [PartialEq] });
@@ -20,35 +21,75 @@ pub struct HostState {
     pub limits: StoreLimits,
     /// Where the provisioner's requests go; none for a serving instance.
     pub transport: Option<Box<dyn Transport>>,
+    /// What the current call spent in storage, so that the guest's own time can be told apart.
+    pub storage_use: StorageUse,
+}
+
+/// Time spent in storage calls and the errors they returned, during one call into the guest.
+#[derive(Debug, Default, Clone)]
+pub struct StorageUse {
+    pub time: Duration,
+    /// The kind of each error returned (`conflict`, `unavailable`, …).
+    pub errors: Vec<&'static str>,
+}
+
+impl StorageError {
+    /// A short name for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StorageError::NotFound => "not_found",
+            StorageError::Conflict(_) => "conflict",
+            StorageError::PreconditionFailed => "precondition_failed",
+            StorageError::Unavailable(_) => "unavailable",
+            StorageError::Unsupported => "unsupported",
+            StorageError::Other(_) => "other",
+        }
+    }
+}
+
+impl HostState {
+    pub fn new(storage: Arc<dyn Storage>, limits: StoreLimits) -> HostState {
+        HostState { storage, limits, transport: None, storage_use: StorageUse::default() }
+    }
+
+    fn measure<T>(&mut self, f: impl FnOnce(&dyn Storage) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        let started = Instant::now();
+        let result = f(&*self.storage);
+        self.storage_use.time += started.elapsed();
+        if let Err(e) = &result {
+            self.storage_use.errors.push(e.kind());
+        }
+        result
+    }
 }
 
 impl scimkit::scim::storage::Host for HostState {
     fn get(&mut self, resource_type: String, id: String, with_members: bool) -> Result<Option<Stored>, StorageError> {
-        self.storage.get(&resource_type, &id, with_members)
+        self.measure(|s| s.get(&resource_type, &id, with_members))
     }
 
     fn create(&mut self, resource_type: String, data: String, unique: Vec<UniqueKey>, members: Vec<Member>) -> Result<Stored, StorageError> {
-        self.storage.create(&resource_type, &data, &unique, &members)
+        self.measure(|s| s.create(&resource_type, &data, &unique, &members))
     }
 
     fn update(&mut self, change: ResourceChange) -> Result<Stored, StorageError> {
-        self.storage.update(&change)
+        self.measure(|s| s.update(&change))
     }
 
     fn delete(&mut self, resource_type: String, id: String, if_version: Option<String>) -> Result<(), StorageError> {
-        self.storage.delete(&resource_type, &id, if_version.as_deref())
+        self.measure(|s| s.delete(&resource_type, &id, if_version.as_deref()))
     }
 
     fn search(&mut self, q: Query) -> Result<Page, StorageError> {
-        self.storage.search(&q)
+        self.measure(|s| s.search(&q))
     }
 
     fn members(&mut self, resource_type: String, id: String, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
-        self.storage.members(&resource_type, &id, start_index, count)
+        self.measure(|s| s.members(&resource_type, &id, start_index, count))
     }
 
     fn resolve_principal(&mut self, principal: String) -> Result<Option<(String, String)>, StorageError> {
-        self.storage.resolve_principal(&principal)
+        self.measure(|s| s.resolve_principal(&principal))
     }
 }
 

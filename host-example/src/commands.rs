@@ -246,14 +246,15 @@ pub struct LogsArgs {
 fn print_entry(out: &mut impl Write, tenant: &str, e: &Entry, bodies: bool) -> Result<()> {
     writeln!(
         out,
-        "{} {tenant} {} {} {} {} {:.1}ms {}",
+        "{} {tenant} {} {} {} {} {:.1}ms {} {}",
         e.time(),
         e.client,
         e.method,
         e.path,
         e.status,
         e.duration_ms,
-        e.principal.as_deref().unwrap_or("-")
+        e.principal.as_deref().unwrap_or("-"),
+        e.request_id.as_deref().unwrap_or("-")
     )?;
     if bodies {
         for (label, body) in [("request", &e.request_body), ("response", &e.response_body)] {

@@ -30,6 +30,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub log: LogConfig,
     pub admin: AdminConfig,
+    pub metrics: MetricsConfig,
     #[serde(rename = "tenant")]
     pub tenants: Vec<TenantConfig>,
 }
@@ -63,6 +64,23 @@ impl Default for LogConfig {
 pub struct AdminConfig {
     /// Argon2 hash of the admin password (user `admin`); set by `scimkit admin set-password`.
     pub password_hash: Option<String>,
+}
+
+/// `GET /metrics`: on by default, readable by anyone who reaches the server unless limited here.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// SHA-256 (hex) of a bearer token the scraper must present; `SCIMKIT_METRICS_TOKEN` gives it in clear.
+    pub token_sha256: Option<String>,
+    /// Client networks allowed to scrape; empty: any.
+    pub allow_networks: Vec<IpNet>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { enabled: true, token_sha256: None, allow_networks: Vec::new() }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -229,6 +247,13 @@ impl Config {
             check_tenant_name(name).context("default_tenant")?;
         }
         Ok(())
+    }
+
+    /// The public URL of `/scim/v2` as configured, without the command line's say: for the commands that
+    /// open a tenant's engine beside the server.
+    pub fn served_base_url(&self) -> String {
+        let listen = self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        self.base_url.clone().unwrap_or_else(|| format!("http://{listen}{}", crate::server::BASE_PATH))
     }
 
     /// The name of the tenant served at `/scim/v2`, if any.

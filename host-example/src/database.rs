@@ -30,6 +30,11 @@ impl std::str::FromStr for Database {
 }
 
 impl Database {
+    /// The `--database` flag (or `SCIMKIT_DATABASE`), else the configuration file's `database`, else SQLite.
+    pub fn resolve(flag: Option<&str>, config: &crate::config::Config) -> Result<Database> {
+        flag.or(config.database.as_deref()).unwrap_or("sqlite").parse()
+    }
+
     /// What the log says at start; never a password.
     pub fn describe(&self) -> String {
         match self {

@@ -6,6 +6,8 @@
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub dn: String,
+    /// The line of its `dn:`.
+    pub line: usize,
     pub attrs: Vec<(String, Vec<String>)>,
 }
 
@@ -22,7 +24,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
         let (name, value) = attribute(&line).map_err(at)?;
         match (&mut current, name.to_ascii_lowercase().as_str()) {
             (None, "version") if entries.is_empty() => {}
-            (None, "dn") => current = Some(Entry { dn: value.clone(), attrs: vec![("dn".into(), vec![value])] }),
+            (None, "dn") => current = Some(Entry { dn: value.clone(), line: line_no, attrs: vec![("dn".into(), vec![value])] }),
             (None, _) => return Err(at(format!("an entry must start with dn:, not {name}:"))),
             (Some(_), "changetype") => return Err(at("change records are not supported; give content records".into())),
             (Some(e), _) => match e.attrs.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&name)) {
@@ -131,6 +133,7 @@ uid:rroe\r\n";
         assert_eq!(entries.len(), 2);
         let e = &entries[0];
         assert_eq!(e.dn, "uid=jdoe,ou=people,dc=example,dc=org");
+        assert_eq!((e.line, entries[1].line), (4, 14));
         let get = |k: &str| e.attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
         assert_eq!(get("cn"), ["Jane Doe"]);
         assert_eq!(get("sn"), ["Döe"]);

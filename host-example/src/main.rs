@@ -7,6 +7,7 @@ use scimkit_host::commands::{self, AddTenant, Location, LogsArgs};
 use scimkit_host::component::{Origin, EMBEDDED};
 use scimkit_host::config::Config;
 use scimkit_host::database::Database;
+use scimkit_host::metrics::Metrics;
 use scimkit_host::runtime::{GuestLimits, Runtime};
 use scimkit_host::server::{router, App, BASE_PATH};
 use scimkit_host::tenants::{Notice, Settings, Tenants};
@@ -20,6 +21,9 @@ use std::sync::Arc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Logs on stderr: text, or JSON lines (one object per event, with the request's span fields).
+    #[arg(long, global = true, env = "SCIMKIT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
 }
 
 #[derive(Subcommand)]
@@ -28,6 +32,10 @@ enum Command {
     Serve(ServeArgs),
     /// Provision a SCIM target from an LDIF or JSON file of principals, through a mapping.
     Provision(scimkit_host::provision::ProvisionArgs),
+    /// Load Users and Groups from a file (JSON lines, CSV or LDIF) into a tenant, through the engine.
+    Import(scimkit_host::import::ImportArgs),
+    /// Write a tenant's Users and Groups as JSON lines or CSV.
+    Export(scimkit_host::export::ExportArgs),
     /// Manage tenants (identity servers): each has its own base path, credentials and database.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -150,14 +158,22 @@ struct ServeArgs {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if cli.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let out = &mut std::io::stdout();
-    match Cli::parse().command {
+    match cli.command {
         Command::Serve(args) => serve(args),
         Command::Provision(args) => scimkit_host::provision::run(args),
+        Command::Import(args) => scimkit_host::import::run(args),
+        Command::Export(args) => scimkit_host::export::run(args),
         Command::Tenant(TenantCommand::Add { at, args }) => commands::tenant_add(&at.paths(), &args, out),
         Command::Tenant(TenantCommand::List { at }) => commands::tenant_list(&at.paths(), out),
         Command::Tenant(TenantCommand::Remove { at, name, delete_data }) => commands::tenant_remove(&at.paths(), &name, delete_data, out),
@@ -184,6 +200,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     let paths = args.at.paths();
     std::fs::create_dir_all(&paths.data).with_context(|| format!("creating {}", paths.data.display()))?;
     let config = Config::load(&paths)?;
+    let _serving = scimkit_host::lock::serving(&paths)?;
     // A flag or environment variable wins over the file, which wins over the default.
     let listen = args.listen.or(config.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let e = &config.engine;
@@ -193,7 +210,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         fuel: args.guest_fuel.or(e.guest_fuel),
         deadline: args.request_timeout_ms.map(std::time::Duration::from_millis),
     };
-    let database: Database = args.database.as_deref().or(config.database.as_deref()).unwrap_or("sqlite").parse()?;
+    let database = Database::resolve(args.database.as_deref(), &config)?;
     match database {
         Database::Memory => tracing::warn!("storage: {}", database.describe()),
         _ => tracing::info!("storage: {}", database.describe()),
@@ -229,7 +246,8 @@ fn serve(args: ServeArgs) -> Result<()> {
     let admin = Admin::new(config.admin.password_hash.clone(), admin_token.as_deref());
     let admin_on = admin.enabled();
     let served: Vec<String> = tenants.list.iter().map(|t| format!("{} at {}", t.name, t.base_url)).collect();
-    let app = Arc::new(App { tenants, max_body_bytes, admin });
+    let metrics = Metrics::new(&config.metrics, std::env::var("SCIMKIT_METRICS_TOKEN").ok().as_deref())?;
+    let app = Arc::new(App { tenants, max_body_bytes, admin, metrics });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;

@@ -38,7 +38,7 @@ impl Instance {
     fn live(&mut self) -> anyhow::Result<&mut (Store<HostState>, Bindings)> {
         if self.live.is_none() {
             let state =
-                HostState { storage: Arc::new(NoStorage), limits: self.runtime.store_limits(), transport: None };
+                HostState::new(Arc::new(NoStorage), self.runtime.store_limits());
             let (mut store, bindings) = self.runtime.instantiate(state)?;
             (self.configure)(&bindings, &mut store, &self.config)?
                 .map_err(|e| anyhow!("the configuration was refused: {e}"))?;

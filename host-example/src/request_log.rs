@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS request_log (
     duration_ms REAL NOT NULL,
     request_headers TEXT NOT NULL,
     request_body TEXT,
-    response_body TEXT
+    response_body TEXT,
+    request_id TEXT
 );
 CREATE INDEX IF NOT EXISTS request_log_by_time ON request_log(at_ms);
 ";
@@ -43,6 +44,8 @@ pub struct Entry {
     pub request_headers: String,
     pub request_body: Option<String>,
     pub response_body: Option<String>,
+    /// The id in the answer's `X-Request-Id` (none in entries written before it was kept).
+    pub request_id: Option<String>,
 }
 
 impl Entry {
@@ -95,6 +98,11 @@ impl RequestLog {
 fn open(db: &Path) -> Result<Connection> {
     let conn = crate::sqlite::open_connection(db).with_context(|| format!("opening {}", db.display()))?;
     conn.execute_batch(SCHEMA).context("creating the request log table")?;
+    // Logs written before request ids were kept lack the column.
+    let has_id: bool = conn.query_row("SELECT count(*) FROM pragma_table_info('request_log') WHERE name = 'request_id'", [], |r| r.get(0))?;
+    if !has_id {
+        conn.execute_batch("ALTER TABLE request_log ADD COLUMN request_id TEXT").context("adding request_id to the request log")?;
+    }
     Ok(conn)
 }
 
@@ -112,12 +120,13 @@ fn write_batch(conn: &mut Connection, batch: &[Entry], retention: &LogConfig) ->
     let tx = conn.transaction()?;
     {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO request_log (at_ms, client, principal, method, path, status, duration_ms, request_headers, request_body, response_body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO request_log (at_ms, client, principal, method, path, status, duration_ms, request_headers, request_body, response_body, request_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for e in batch {
             stmt.execute(params![
-                e.at_ms, e.client, e.principal, e.method, e.path, e.status, e.duration_ms, e.request_headers, e.request_body, e.response_body
+                e.at_ms, e.client, e.principal, e.method, e.path, e.status, e.duration_ms, e.request_headers, e.request_body, e.response_body,
+                e.request_id
             ])?;
         }
     }
@@ -145,7 +154,7 @@ pub struct Reader {
     conn: Connection,
 }
 
-const COLUMNS: &str = "id, at_ms, client, principal, method, path, status, duration_ms, request_headers, request_body, response_body";
+const COLUMNS: &str = "id, at_ms, client, principal, method, path, status, duration_ms, request_headers, request_body, response_body, request_id";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
     Ok(Entry {
@@ -160,6 +169,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
         request_headers: r.get(8)?,
         request_body: r.get(9)?,
         response_body: r.get(10)?,
+        request_id: r.get(11)?,
     })
 }
 

@@ -1,7 +1,7 @@
 //! The engine over the component: one compiled component, a pool of configured instances reused across
 //! requests, and traps contained to the request that caused them.
 
-use crate::bindings::{Caller, Engine as Bindings, EnginePre, HostState, HttpRequest, HttpResponse};
+use crate::bindings::{Caller, Engine as Bindings, EnginePre, HostState, HttpRequest, HttpResponse, StorageUse};
 use crate::component::{self, Origin};
 use crate::deadline;
 use crate::storage::Storage;
@@ -84,6 +84,14 @@ impl Runtime {
     }
 }
 
+/// What one request cost inside the engine.
+#[derive(Debug, Default, Clone)]
+pub struct Usage {
+    /// Time in the guest's own code, storage calls excluded.
+    pub guest: Duration,
+    pub storage: StorageUse,
+}
+
 struct Slot {
     store: Store<HostState>,
     bindings: Bindings,
@@ -110,7 +118,7 @@ impl Provider {
     fn instantiate(&self) -> Result<Slot> {
         let rt = &self.runtime;
         let limits = StoreLimitsBuilder::new().memory_size(rt.limits.memory_bytes).build();
-        let mut store = Store::new(&rt.engine, HostState { storage: self.storage.clone(), limits, transport: None });
+        let mut store = Store::new(&rt.engine, HostState::new(self.storage.clone(), limits));
         store.limiter(|s| &mut s.limits);
         if rt.limits.fuel.is_some() {
             store.set_fuel(u64::MAX)?;
@@ -130,12 +138,17 @@ impl Provider {
     /// Answers one SCIM request. A trap (a guest fault, or a limit reached) discards the instance and
     /// answers 500; the next request gets a healthy instance.
     pub fn handle(&self, principal: Option<String>, req: HttpRequest) -> HttpResponse {
+        self.handle_measured(principal, req).0
+    }
+
+    /// [`Self::handle`], with what the request cost: time inside the guest, and storage's share.
+    pub fn handle_measured(&self, principal: Option<String>, req: HttpRequest) -> (HttpResponse, Usage) {
         let slot = self.idle.lock().unwrap().pop();
         let mut slot = match slot.map(Ok).unwrap_or_else(|| self.instantiate()) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!("cannot instantiate the component: {e:#}");
-                return internal_error("the SCIM engine could not start");
+                return (internal_error("the SCIM engine could not start"), Usage::default());
             }
         };
         if let Some(fuel) = self.runtime.limits.fuel {
@@ -147,7 +160,13 @@ impl Provider {
             slot.store.set_epoch_deadline(deadline::ticks(limit));
         }
         let who = Caller { principal };
-        match slot.bindings.scimkit_scim_provider().call_handle(&mut slot.store, &who, &req) {
+        slot.store.data_mut().storage_use = StorageUse::default();
+        let started = Instant::now();
+        let result = slot.bindings.scimkit_scim_provider().call_handle(&mut slot.store, &who, &req);
+        let elapsed = started.elapsed();
+        let storage = std::mem::take(&mut slot.store.data_mut().storage_use);
+        let usage = Usage { guest: elapsed.saturating_sub(storage.time), storage };
+        let response = match result {
             Ok(resp) => {
                 let mut idle = self.idle.lock().unwrap();
                 if idle.len() < self.max_idle {
@@ -162,7 +181,13 @@ impl Provider {
                     _ => internal_error("the request could not be completed"),
                 }
             }
-        }
+        };
+        (response, usage)
+    }
+
+    /// Idle instances kept for reuse now.
+    pub fn idle_instances(&self) -> usize {
+        self.idle.lock().unwrap().len()
     }
 }
 

@@ -6,17 +6,20 @@ use crate::auth::oauth;
 use crate::bindings::{HttpRequest, HttpResponse};
 use crate::redact;
 use crate::request_log::{now_ms, Entry};
-use crate::runtime::error_response;
+use crate::metrics::{self, Metrics, Refusal};
+use crate::runtime::{error_response, Usage};
 use crate::tenants::{Tenant, Tenants};
 use axum::body::{to_bytes, Body};
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 pub const BASE_PATH: &str = "/scim/v2";
 
@@ -25,6 +28,7 @@ pub struct App {
     /// Bodies larger than this are refused before reaching the engine.
     pub max_body_bytes: usize,
     pub admin: Admin,
+    pub metrics: Metrics,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -34,8 +38,53 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/oauth/token", post(token_default))
         .route("/oauth/{tenant}/token", post(token_named))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(scrape))
         .merge(admin::routes())
+        .layer(mw::from_fn(request_context))
         .with_state(app)
+}
+
+/// The id a request is known by: in its span (so in every log line it causes), its request log entry and
+/// its answer's `X-Request-Id`.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// A client's `X-Request-Id` is kept when it is 1 to 128 visible ASCII characters; otherwise one is made.
+fn request_id(headers: &HeaderMap) -> String {
+    let given = headers.get("x-request-id").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()));
+    given.map_or_else(crate::storage::new_id, str::to_string)
+}
+
+/// Runs every request in a tracing span with its request id, logs its answer, and echoes the id.
+async fn request_context(mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(req.headers());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty);
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| tracing::info!(status = resp.status().as_u16(), ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0, "answered"));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// `GET /metrics`, as `[metrics]` allows.
+async fn scrape(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+    let plain = |status: StatusCode, text: &'static str| (status, [("content-type", "text/plain; charset=utf-8")], text).into_response();
+    match app.metrics.check(peer.ip(), header(&headers, "authorization").as_deref()) {
+        Ok(()) => {
+            let idle = app.tenants.list.iter().map(|t| (t.name.clone(), t.provider.idle_instances()));
+            (StatusCode::OK, [("content-type", metrics::CONTENT_TYPE)], app.metrics.encode(idle)).into_response()
+        }
+        Err(Refusal::Disabled) => plain(StatusCode::NOT_FOUND, "metrics are disabled\n"),
+        Err(Refusal::Network) => plain(StatusCode::FORBIDDEN, "this client network may not read the metrics\n"),
+        Err(Refusal::Token) => {
+            let mut r = plain(StatusCode::UNAUTHORIZED, "a bearer token is required\n");
+            r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer realm=\"scimkit-metrics\""));
+            r
+        }
+    }
 }
 
 /// What the engine, or the host before it, answered; and who was authenticated.
@@ -44,22 +93,33 @@ struct Outcome {
     principal: Option<String>,
     /// WWW-Authenticate challenges of a 401.
     challenges: Vec<String>,
+    /// What the engine spent, when the request reached it.
+    usage: Option<Usage>,
 }
 
 fn refused(response: HttpResponse) -> Outcome {
-    Outcome { response, principal: None, challenges: Vec::new() }
+    Outcome { response, principal: None, challenges: Vec::new(), usage: None }
 }
 
-async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+/// Requests that reach no tenant are counted under this tenant label.
+const NO_TENANT: &str = "-";
+
+async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Extension(rid): Extension<RequestId>, req: Request) -> Response {
     let started = Instant::now();
+    let _in_flight = app.metrics.in_flight();
     let (parts, body) = req.into_parts();
     let rest = parts.uri.path().strip_prefix(BASE_PATH).unwrap_or("").to_string();
     let Some((tenant, path)) = app.tenants.resolve(&rest).map(|(t, p)| (t.clone(), p)) else {
+        app.metrics.request(NO_TENANT, parts.method.as_str(), 404, started.elapsed(), None);
         return to_http(error_response(404, "no SCIM service at this path"), &[]);
     };
+    tracing::Span::current().record("tenant", tenant.name.as_str());
     let body = match to_bytes(Body::new(body), app.max_body_bytes).await {
         Ok(b) => b,
-        Err(_) => return to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)), &[]),
+        Err(_) => {
+            app.metrics.request(&tenant.name, parts.method.as_str(), 413, started.elapsed(), None);
+            return to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)), &[]);
+        }
     };
     let request = HttpRequest {
         method: parts.method.as_str().to_string(),
@@ -75,12 +135,14 @@ async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Socket
     };
     let authorization = header(&parts.headers, "authorization");
     let t = tenant.clone();
-    let outcome = tokio::task::spawn_blocking(move || serve(&t, peer, authorization.as_deref(), request)).await;
+    let span = tracing::Span::current();
+    let outcome = tokio::task::spawn_blocking(move || span.in_scope(|| serve(&t, peer, authorization.as_deref(), request))).await;
     let outcome = outcome.unwrap_or_else(|e| {
         tracing::error!("request task failed: {e}");
         refused(error_response(500, "the request could not be completed"))
     });
-    record(&tenant, peer, &parts.headers, &parts.method, parts.uri.path(), parts.uri.query(), &body, &outcome, started);
+    app.metrics.request(&tenant.name, parts.method.as_str(), outcome.response.status, started.elapsed(), outcome.usage.as_ref());
+    record(&tenant, peer, &rid, &parts.headers, &parts.method, parts.uri.path(), parts.uri.query(), &body, &outcome, started);
     to_http(outcome.response, &outcome.challenges)
 }
 
@@ -96,13 +158,14 @@ fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: Htt
             response: error_response(401, "authentication required or not accepted"),
             principal: None,
             challenges: t.auth.challenges(presented_bearer),
+            usage: None,
         };
     };
     if let Some(why) = t.limits.refusal(&request.method, &request.path) {
-        return Outcome { response: error_response(403, &why), principal: Some(principal), challenges: Vec::new() };
+        return Outcome { response: error_response(403, &why), principal: Some(principal), challenges: Vec::new(), usage: None };
     }
-    let response = t.provider.handle(None, request);
-    Outcome { response, principal: Some(principal), challenges: Vec::new() }
+    let (response, usage) = t.provider.handle_measured(None, request);
+    Outcome { response, principal: Some(principal), challenges: Vec::new(), usage: Some(usage) }
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -113,6 +176,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 fn record(
     tenant: &Tenant,
     peer: SocketAddr,
+    request_id: &RequestId,
     headers: &HeaderMap,
     method: &axum::http::Method,
     path: &str,
@@ -135,20 +199,28 @@ fn record(
         request_headers: serde_json::to_string(&request_headers).unwrap_or_default(),
         request_body: redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body),
         response_body: redact::body(response_type, &outcome.response.body),
+        request_id: Some(request_id.0.clone()),
     });
 }
 
-async fn token_default(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
-    token(app, None, peer, req).await
+async fn token_default(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Extension(rid): Extension<RequestId>, req: Request) -> Response {
+    token(app, None, peer, rid, req).await
 }
 
-async fn token_named(State(app): State<Arc<App>>, Path(name): Path<String>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
-    token(app, Some(name), peer, req).await
+async fn token_named(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Response {
+    token(app, Some(name), peer, rid, req).await
 }
 
 /// The OAuth token endpoint of a tenant; its requests are logged with the tenant's others.
-async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, req: Request) -> Response {
+async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: RequestId, req: Request) -> Response {
     let started = Instant::now();
+    let _in_flight = app.metrics.in_flight();
     let Some(tenant) = app.tenants.for_token_endpoint(name.as_deref()).cloned() else {
         return to_http(oauth_response(404, serde_json::json!({"error": "invalid_request"})), &[]);
     };
@@ -170,8 +242,9 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, req: Reque
     let challenges = if reply.status == 401 && reply.challenge_basic { vec![format!("Basic realm=\"scimkit/{}\"", tenant.name)] } else { vec![] };
     let response = oauth_response(reply.status, reply.body);
     let principal = (reply.status == 200).then(|| "oauth2-client".to_string());
-    let outcome = Outcome { response, principal, challenges };
-    record(&tenant, peer, &parts.headers, &parts.method, parts.uri.path(), parts.uri.query(), &body, &outcome, started);
+    let outcome = Outcome { response, principal, challenges, usage: None };
+    app.metrics.request(&tenant.name, parts.method.as_str(), outcome.response.status, started.elapsed(), None);
+    record(&tenant, peer, &rid, &parts.headers, &parts.method, parts.uri.path(), parts.uri.query(), &body, &outcome, started);
     to_http(outcome.response, &outcome.challenges)
 }
 

@@ -41,6 +41,9 @@ CREATE INDEX IF NOT EXISTS attr_values_nocase ON attr_values(path, value COLLATE
 CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values(path, value);
 ";
 
+/// Indexes of [`SCHEMA`] that only searches read, not the checks a write makes.
+const DEFERRED_INDEXES: &[&str] = &["attr_values_nocase", "attr_values_exact", "members_by_member"];
+
 pub struct SqliteStorage {
     path: PathBuf,
     writer: Mutex<Writer>,
@@ -93,11 +96,19 @@ impl SqliteStorage {
     /// `synchronous=OFF`, a large page cache, and one transaction per `batch` writes (each write still
     /// atomic on its own, in a savepoint). Readers see a write once its batch is committed ([`Self::flush`]).
     /// A crash before `finish_bulk` can lose the load; never serve clients in this mode.
+    ///
+    /// Into an empty database, the indexes that only searches use are built once at the end, which costs far
+    /// less than keeping them up to date row by row; until then those searches scan. (Should the load stop
+    /// early, the next open builds them.)
     pub fn open_bulk(path: &Path, batch: usize) -> anyhow::Result<SqliteStorage> {
         let storage = SqliteStorage::open(path)?;
         {
             let mut w = storage.writer.lock().unwrap();
             w.conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;")?;
+            let empty: bool = w.conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM resources)", [], |r| r.get(0))?;
+            if empty {
+                w.conn.execute_batch(DEFERRED_INDEXES.iter().map(|i| format!("DROP INDEX IF EXISTS {i};")).collect::<String>().as_str())?;
+            }
             w.bulk = Some(Batch { size: batch.max(1), pending: 0 });
         }
         Ok(storage)
@@ -121,6 +132,7 @@ impl SqliteStorage {
         self.flush()?;
         let mut w = self.writer.lock().unwrap();
         w.bulk = None;
+        w.conn.execute_batch(SCHEMA)?;
         w.conn.execute_batch("PRAGMA synchronous = FULL; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
@@ -202,12 +214,16 @@ fn put_unique(tx: &Connection, rtype: &str, id: &str, keys: &[UniqueKey]) -> Res
     Ok(())
 }
 
-fn put_values(tx: &Connection, id: &str, data: &str) -> Result<(), StorageError> {
-    tx.prepare_cached("DELETE FROM attr_values WHERE id = ?1").map_err(db_error)?.execute([id]).map_err(db_error)?;
+/// The scalar leaves of a body, as `attr_values` rows; worked out before taking the writer.
+fn leaves(data: &str) -> Result<Vec<(String, Param)>, StorageError> {
     let json: serde_json::Value = serde_json::from_str(data).map_err(other)?;
+    Ok(sql_filter::leaves(&json))
+}
+
+fn put_values(tx: &Connection, id: &str, leaves: &[(String, Param)]) -> Result<(), StorageError> {
     let mut stmt = tx.prepare_cached("INSERT INTO attr_values (id, path, value) VALUES (?1, ?2, ?3)").map_err(db_error)?;
-    for (path, value) in sql_filter::leaves(&json) {
-        stmt.execute(params![id, path, sql_value(value)]).map_err(db_error)?;
+    for (path, value) in leaves {
+        stmt.execute(params![id, path, sql_value(value.clone())]).map_err(db_error)?;
     }
     Ok(())
 }
@@ -254,13 +270,14 @@ impl Storage for SqliteStorage {
 
     fn create(&self, rtype: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
         let id = new_id();
+        let leaves = leaves(data)?;
         self.write(|tx| {
             tx.prepare_cached("INSERT INTO resources (rtype, id, version, data) VALUES (?1, ?2, 1, ?3)")
                 .map_err(db_error)?
                 .execute(params![rtype, id, data])
                 .map_err(db_error)?;
             put_unique(tx, rtype, &id, unique)?;
-            put_values(tx, &id, data)?;
+            put_values(tx, &id, &leaves)?;
             add_members(tx, &id, members)?;
             Ok(())
         })?;
@@ -268,12 +285,15 @@ impl Storage for SqliteStorage {
     }
 
     fn update(&self, c: &ResourceChange) -> Result<Stored, StorageError> {
+        let leaves = c.data.as_deref().map(leaves).transpose()?;
         self.write(|tx| {
             let version = check_version(tx, &c.resource_type, &c.id, c.if_version.as_deref())? + 1;
-            if let Some(data) = &c.data {
-                tx.prepare_cached("DELETE FROM unique_keys WHERE id = ?1").map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
+            if let Some(leaves) = &leaves {
+                for sql in ["DELETE FROM unique_keys WHERE id = ?1", "DELETE FROM attr_values WHERE id = ?1"] {
+                    tx.prepare_cached(sql).map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
+                }
                 put_unique(tx, &c.resource_type, &c.id, &c.unique)?;
-                put_values(tx, &c.id, data)?;
+                put_values(tx, &c.id, leaves)?;
             }
             if c.clear_members {
                 tx.prepare_cached("DELETE FROM members WHERE group_id = ?1").map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
@@ -545,8 +565,16 @@ mod tests {
         s.flush().unwrap();
         assert_eq!(all(), Some(2));
         s.create("User", r#"{"userName":"c"}"#, &key("c"), &[]).unwrap();
+        assert_eq!(s.search(&eq("userName", "C")).unwrap().items.len(), 0, "not committed yet");
         s.finish_bulk().unwrap();
         assert_eq!(all(), Some(3));
+        let indexes: Vec<String> = s.read(|c| {
+            let mut stmt = c.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").map_err(db_error)?;
+            let names = stmt.query_map([], |r| r.get(0)).map_err(db_error)?;
+            names.collect::<Result<_, _>>().map_err(db_error)
+        }).unwrap();
+        assert!(DEFERRED_INDEXES.iter().all(|i| indexes.iter().any(|n| n == i)), "built at the end: {indexes:?}");
+        assert_eq!(s.search(&eq("userName", "C")).unwrap().items.len(), 1);
     }
 
     #[test]

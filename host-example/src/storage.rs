@@ -17,6 +17,32 @@ pub trait Storage: Send + Sync {
     }
 }
 
+/// A shared storage is a storage: a wrapper (such as the password guard) can sit over it while its owner keeps
+/// a handle, for example to end a bulk load.
+impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
+    fn get(&self, resource_type: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
+        (**self).get(resource_type, id, with_members)
+    }
+    fn create(&self, resource_type: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+        (**self).create(resource_type, data, unique, members)
+    }
+    fn update(&self, change: &ResourceChange) -> Result<Stored, StorageError> {
+        (**self).update(change)
+    }
+    fn delete(&self, resource_type: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
+        (**self).delete(resource_type, id, if_version)
+    }
+    fn search(&self, query: &Query) -> Result<Page, StorageError> {
+        (**self).search(query)
+    }
+    fn members(&self, resource_type: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+        (**self).members(resource_type, id, start_index, count)
+    }
+    fn resolve_principal(&self, principal: &str) -> Result<Option<(String, String)>, StorageError> {
+        (**self).resolve_principal(principal)
+    }
+}
+
 /// A fresh resource id: a random UUID (version 4), as identity providers expect.
 pub fn new_id() -> String {
     let b: [u8; 16] = rand::random();

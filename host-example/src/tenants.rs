@@ -109,11 +109,8 @@ fn open_tenant(paths: &Paths, t: TenantConfig, is_default: bool, runtime: &Arc<R
     };
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
     let limits = serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
-    let mut engine_config = serde_json::json!({ "baseUrl": base_url, "limits": limits });
-    if let Some(types) = &t.resource_types {
-        engine_config["resourceTypes"] = serde_json::json!(types);
-    }
-    let provider = Provider::new(runtime.clone(), engine_config.to_string(), storage.clone(), settings.pool).with_context(|| format!("tenant {name}"))?;
+    let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage.clone(), settings.pool)
+        .with_context(|| format!("tenant {name}"))?;
     let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
     if auth.is_open() {
         notices.push(Notice::Open { tenant: name.clone() });
@@ -123,6 +120,73 @@ fn open_tenant(paths: &Paths, t: TenantConfig, is_default: bool, runtime: &Arc<R
 
 fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn Storage> {
     Arc::new(PasswordGuard::new(storage, policy))
+}
+
+/// The configuration a tenant's engine instances are configured with.
+fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) -> String {
+    let mut config = serde_json::json!({ "baseUrl": base_url, "limits": limits });
+    if let Some(types) = &t.resource_types {
+        config["resourceTypes"] = serde_json::json!(types);
+    }
+    config.to_string()
+}
+
+/// One tenant's engine over its database, without credentials or request log: what `scimkit import` and
+/// `scimkit export` drive, beside a running server or instead of one.
+pub struct Direct {
+    pub provider: Provider,
+    /// The database while in SQLite's bulk-load mode, to be finished.
+    bulk: Option<Arc<SqliteStorage>>,
+}
+
+impl Direct {
+    /// Opens tenant `name`'s database; `bulk`: in SQLite's bulk-load mode (only while no server uses it),
+    /// committing every `bulk` writes. `limits` are the engine's, `pool` its idle instances.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        paths: &Paths,
+        config: &Config,
+        database: &Database,
+        name: &str,
+        runtime: &Arc<Runtime>,
+        limits: serde_json::Value,
+        bulk: Option<usize>,
+        pool: usize,
+    ) -> Result<Direct> {
+        let t = config.tenants().into_iter().find(|t| t.name == name).with_context(|| format!("no tenant {name}"))?;
+        let dir = paths.tenant_dir(name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let (storage, bulk) = match database {
+            Database::Sqlite => {
+                let db = paths.tenant_db(name);
+                let sqlite = match bulk {
+                    Some(batch) => SqliteStorage::open_bulk(&db, batch),
+                    None => SqliteStorage::open(&db),
+                };
+                let sqlite = Arc::new(sqlite.with_context(|| format!("tenant {name}: opening {}", db.display()))?);
+                (guarded(sqlite.clone(), t.passwords), bulk.map(|_| sqlite))
+            }
+            Database::Postgres(url) => {
+                (guarded(PostgresStorage::open(url, name).with_context(|| format!("tenant {name}: opening its schema"))?, t.passwords), None)
+            }
+            Database::Memory => bail!("memory keeps nothing after the command: import and export need sqlite or postgres://…"),
+        };
+        let base_url = match (&t.base_url, config.default_name() == Some(name)) {
+            (Some(url), _) => url.clone(),
+            (None, true) => config.served_base_url(),
+            (None, false) => format!("{}/{name}", config.served_base_url().trim_end_matches('/')),
+        };
+        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage, pool).with_context(|| format!("tenant {name}"))?;
+        Ok(Direct { provider, bulk })
+    }
+
+    /// Ends a bulk load: from then on every write is durable. Nothing to do otherwise.
+    pub fn finish(&self) -> Result<()> {
+        match &self.bulk {
+            Some(sqlite) => sqlite.finish_bulk(),
+            None => Ok(()),
+        }
+    }
 }
 
 fn authenticator(t: &TenantConfig, is_default: bool, dir: &std::path::Path, db: &std::path::Path, settings: &Settings, notices: &mut Vec<Notice>) -> Result<Authenticator> {
