@@ -76,7 +76,7 @@ final class SqlFilter
                 $parts = array_filter(array_map($this->node(...), $n['args']), fn ($p) => $p !== null);
                 return $parts === [] ? null : '(' . implode(' AND ', $parts) . ')';
             case 'or':
-                if (array_filter($n['args'], fn ($a) => !$this->isMembership($a)) === []) {
+                if ($n['args'] !== [] && array_filter($n['args'], fn ($a) => !$this->isMembership($a)) === []) {
                     return $this->memberOf($n['args']);
                 }
                 $params = count($this->params);
