@@ -6,6 +6,9 @@
 //! Attributes without a column are not stored, unless the type names a catch-all `rest` column: it then
 //! keeps them as JSON text (canonical names, extensions under their URN), so an application need not add a
 //! column for every attribute a client may send.
+//!
+//! Membership is the host's own relation, not a column: a filter on it reaches the host under the reserved
+//! path `members.value` (see [`query`]).
 
 mod query;
 mod store;
@@ -119,6 +122,9 @@ impl Mapping {
                 };
                 if name.is_empty() {
                     return Err(at("the column name is empty".into()));
+                }
+                if name == query::MEMBER_PATH {
+                    return Err(at(format!("{name} is reserved for membership comparisons")));
                 }
                 let (target, attr_type) = parse_target(registry, rt, &path).map_err(at)?;
                 let kind = kind.unwrap_or(match attr_type {

@@ -41,6 +41,10 @@
  *   {"op":"eq"|"ne"|"co"|"sw"|"ew"|"gt"|"ge"|"lt"|"le","path":p,"value":v,
  *    "type":"text"|"boolean"|"integer"|"decimal"|"dateTime"|"null","caseExact":bool}
  *   {"op":"match","path":p,"arg":FILTER}   (one element of a multi-valued attribute matches arg)
+ * Under a mapping, the path "members.value" is reserved: {"op":"eq","path":"members.value","value":ID,
+ * "type":"text",…} asks for the groups having member ID (sent for a User's groups, an "or" of them for
+ * several users, and for clients' filters on members). Answer it from the membership relation (an
+ * IN (SELECT group FROM rel WHERE member = ?)), or treat it as no constraint and answer "nothing".
  * APPLIED says what the host did: "everything" (filter, sort and paging; total required), "filter-only"
  * (all matches, any order) or "nothing" (a superset of the matches). The engine re-does the rest.
  */

@@ -36,3 +36,5 @@ CREATE TABLE IF NOT EXISTS usergroup_rel_user (
     display TEXT,
     UNIQUE (usergroup_id, user_id)
 );
+-- A user's groups are read on every GET of the user: one lookup by user_id.
+CREATE INDEX IF NOT EXISTS usergroup_rel_user_user ON usergroup_rel_user (user_id);

@@ -33,6 +33,10 @@ interface Storage
     public function delete(string $type, string $id, ?string $ifVersion): void;
 
     /**
+     * The filter's paths are your column names, except the reserved `members.value`: `members.value eq "id"`
+     * asks for the groups having that member (how the engine finds a User's groups). Answer it from your
+     * membership table (SqlFilter does, given it), or treat it as no constraint and answer `applied: nothing`.
+     *
      * @param array $query resourceType, filter (tree, see SqlFilter), sort, startIndex, count, withoutMembers
      * @return array ['items' => RESOURCE list, 'total' => int|null, 'applied' => 'everything'|'filter-only'|'nothing']
      */

@@ -8,6 +8,7 @@ use PDO;
 use Scimkit\Example\AppStorage;
 use Scimkit\Native as Ffi;
 use Scimkit\Provider;
+use Scimkit\SqlFilter;
 use Scimkit\Storage;
 use Scimkit\StorageError;
 
@@ -158,5 +159,63 @@ final class ProviderTest
         }
         $perRequestMs = (hrtime(true) - $start) / 1e6 / 200;
         Check::true($perRequestMs < 20, "a provider per request costs $perRequestMs ms");
+    }
+
+    public function testAUsersGroupsAreOneMembershipQueryTheStorageAnswersExactly(): void
+    {
+        $db = new PDO('sqlite::memory:');
+        $app = new AppStorage($db);
+        $app->install();
+        $recording = new class ($app) implements Storage {
+            /** @var list<array{array, array}> each search and its answer */
+            public array $searches = [];
+            public function __construct(private readonly AppStorage $app)
+            {
+            }
+            public function get(string $type, string $id, bool $withMembers): ?array
+            {
+                return $this->app->get($type, $id, $withMembers);
+            }
+            public function create(string $type, array $row, array $unique, array $members): array
+            {
+                return $this->app->create($type, $row, $unique, $members);
+            }
+            public function update(array $change): array
+            {
+                return $this->app->update($change);
+            }
+            public function delete(string $type, string $id, ?string $ifVersion): void
+            {
+                $this->app->delete($type, $id, $ifVersion);
+            }
+            public function search(array $query): array
+            {
+                $page = $this->app->search($query);
+                $this->searches[] = [$query, $page];
+                return $page;
+            }
+            public function members(string $type, string $id, int $startIndex, int $count): array
+            {
+                return $this->app->members($type, $id, $startIndex, $count);
+            }
+        };
+        $p = self::provider($recording);
+        $id = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"bjensen"}'))['id'];
+        $p->handle('POST', '/Groups', '', self::JSON, json_encode(['displayName' => 'Admins', 'members' => [['value' => $id]]]));
+        $p->handle('POST', '/Groups', '', self::JSON, '{"displayName":"Others"}');
+        $recording->searches = [];
+        $user = self::json($p->handle('GET', "/Users/$id", '', [], null));
+        Check::same(['Admins'], array_column($user['groups'], 'display'));
+        Check::same(1, count($recording->searches), 'one search for the groups');
+        [$query, $page] = $recording->searches[0];
+        Check::same(['Group', SqlFilter::MEMBER_PATH, $id, true], [$query['resourceType'], $query['filter']['path'], $query['filter']['value'], $query['withoutMembers']]);
+        Check::same(['everything', 1], [$page['applied'], $page['total']]);
+        $plan = $db->prepare('EXPLAIN QUERY PLAN SELECT * FROM usergroup WHERE id IN (SELECT usergroup_id FROM usergroup_rel_user WHERE user_id = ?)');
+        $plan->execute([$id]);
+        Check::true(str_contains(implode("\n", $plan->fetchAll(PDO::FETCH_COLUMN, 3)), 'USING INDEX usergroup_rel_user_user'), 'the member index serves it');
+        // A client's filter on members is answered the same way.
+        $list = self::json($p->handle('GET', '/Groups', 'filter=' . rawurlencode("members.value eq \"$id\""), [], null));
+        Check::same([1, 'Admins'], [$list['totalResults'], $list['Resources'][0]['displayName']]);
+        Check::same('everything', $recording->searches[1][1]['applied']);
     }
 }

@@ -73,4 +73,69 @@ final class SqlFilterTest
         Check::same('ORDER BY id', $f->orderBy(['path' => 'title', 'descending' => false, 'caseExact' => false], 'id'));
         Check::true(!$f->exact, 'an unlisted sort is left to the engine');
     }
+
+    private const MEMBERS = ['table' => 'rel', 'group' => 'group_id', 'member' => 'member_id', 'id' => 'g.id'];
+
+    /** Runs the filter against groups with a membership table and returns the matching group names. */
+    private static function groups(SqlFilter $f): array
+    {
+        $db = new PDO('sqlite::memory:');
+        $db->exec("CREATE TABLE g (id INTEGER PRIMARY KEY, name TEXT);
+            CREATE TABLE rel (group_id INTEGER, member_id TEXT);
+            INSERT INTO g VALUES (1, 'admins'), (2, 'staff'), (3, 'empty');
+            INSERT INTO rel VALUES (1, '7'), (2, '7'), (2, '8'), (1, 'Ab')");
+        $stmt = $db->prepare("SELECT name FROM g WHERE {$f->sql} ORDER BY id");
+        $stmt->execute($f->params);
+        return $stmt->fetchAll(PDO::FETCH_COLUMN);
+    }
+
+    private static function member(string $id, bool $caseExact = true, string $op = 'eq'): array
+    {
+        return self::eq(SqlFilter::MEMBER_PATH, $id, 'text', $caseExact, $op);
+    }
+
+    public function testMembershipIsOneSubqueryOnTheMembershipTable(): void
+    {
+        $cols = ['id' => 'g.id', 'name' => 'name'];
+        $f = SqlFilter::where(self::member('8'), $cols, 'sqlite', self::MEMBERS);
+        Check::same('g.id IN (SELECT group_id FROM rel WHERE member_id = ?)', $f->sql);
+        Check::same([['staff'], true], [self::groups($f), $f->exact]);
+        // A page of users at once: one IN list.
+        $page = ['op' => 'or', 'args' => [self::member('8'), self::member('7'), self::member('9')]];
+        $f = SqlFilter::where($page, $cols, 'sqlite', self::MEMBERS);
+        Check::same('g.id IN (SELECT group_id FROM rel WHERE member_id IN (?, ?, ?))', $f->sql);
+        Check::same([['admins', 'staff'], true, ['8', '7', '9']], [self::groups($f), $f->exact, $f->params]);
+        $and = ['op' => 'and', 'args' => [self::eq('name', 'ADMINS'), self::member('7')]];
+        $f = SqlFilter::where($and, $cols, 'sqlite', self::MEMBERS);
+        Check::same([['admins'], true], [self::groups($f), $f->exact]);
+        $not = ['op' => 'not', 'arg' => self::member('7')];
+        Check::same(['empty'], self::groups(SqlFilter::where($not, $cols, 'sqlite', self::MEMBERS)));
+    }
+
+    public function testMembershipIdsCompareWithoutCaseOnlyWhenAsked(): void
+    {
+        $cols = ['id' => 'g.id'];
+        Check::same(['admins'], self::groups(SqlFilter::where(self::member('ab', false), $cols, 'sqlite', self::MEMBERS)));
+        Check::same([], self::groups(SqlFilter::where(self::member('ab'), $cols, 'sqlite', self::MEMBERS)));
+        $mixed = ['op' => 'or', 'args' => [self::member('ab', false), self::member('8', false)]];
+        $f = SqlFilter::where($mixed, $cols, 'sqlite', self::MEMBERS);
+        Check::same('g.id IN (SELECT group_id FROM rel WHERE member_id = ? OR LOWER(member_id) = LOWER(?))', $f->sql);
+        Check::same([['admins', 'staff'], true], [self::groups($f), $f->exact]);
+        $mysql = SqlFilter::where(self::member('Ab'), $cols, 'mysql', self::MEMBERS);
+        Check::true(!$mysql->exact, 'MySQL compares without case: a superset');
+    }
+
+    public function testMembershipWithoutItsTableOrBeyondEqualityIsLeftToTheEngine(): void
+    {
+        $cols = ['id' => 'g.id', 'name' => 'name'];
+        $f = SqlFilter::where(self::member('7'), $cols);
+        Check::same(['1=1', false], [$f->sql, $f->exact]);
+        $f = SqlFilter::where(self::member('7', op: 'co'), $cols, 'sqlite', self::MEMBERS);
+        Check::same(['1=1', false], [$f->sql, $f->exact]);
+        $or = ['op' => 'or', 'args' => [self::member('7'), self::eq('title', 'x')]];
+        Check::same([['admins', 'staff', 'empty'], false], [self::groups($f = SqlFilter::where($or, $cols, 'sqlite', self::MEMBERS)), $f->exact]);
+        $and = ['op' => 'and', 'args' => [self::member('8'), self::eq('members.display', 'x')]];
+        $f = SqlFilter::where($and, $cols, 'sqlite', self::MEMBERS);
+        Check::same([['staff'], false], [self::groups($f), $f->exact]);
+    }
 }

@@ -1,7 +1,7 @@
 """Load on the example: N GET-by-id requests to one server, a new PHP execution each. Prints the throughput,
 and the server's RSS after warm-up and at every tenth of the run (the sum over its worker processes).
 
-Usage: python3 bindings/php/tests/bench.py [N] [--clients K] [--fpm | --cgi] [--groups G]
+Usage: python3 bindings/php/tests/bench.py [N] [--clients K] [--fpm | --cgi] [--groups G] [--other-groups H]
 
 - default: `php -S` (PHP_CLI_SERVER_WORKERS=K when K > 1), a new connection per request;
 - --fpm: php-fpm (`php-fpm8.2` or `php-fpm`) with K static workers and pm.max_requests = 0, spoken to in
@@ -9,6 +9,7 @@ Usage: python3 bindings/php/tests/bench.py [N] [--clients K] [--fpm | --cgi] [--
 - --cgi: one `php-cgi -b` process as the FastCGI server (PHP_FCGI_MAX_REQUESTS=0; --clients is ignored);
 - --groups G: G groups, each with the user as a member, exist before the run (a User's `groups` is computed
   from them on every GET).
+- --other-groups H: H more groups, each with another user as its member (what reading the user must not cost).
 """
 
 import argparse
@@ -126,6 +127,7 @@ def main() -> int:
     args.add_argument("--fpm", action="store_true")
     args.add_argument("--cgi", action="store_true")
     args.add_argument("--groups", type=int, default=0)
+    args.add_argument("--other-groups", type=int, default=0)
     a = args.parse_args()
     if a.cgi:
         a.clients = 1
@@ -148,6 +150,13 @@ def main() -> int:
             path = f"/scim/v2/Users/{user}"
             for g in range(a.groups):
                 group = {"displayName": f"group {g}", "members": [{"value": user}]}
+                assert request(port, "POST", "/scim/v2/Groups", json.dumps(group).encode())[0] == 201
+            if a.other_groups:
+                status, body = request(port, "POST", "/scim/v2/Users", json.dumps({"userName": "other"}).encode())
+                assert status == 201, body
+                other = json.loads(body)["id"]
+            for g in range(a.other_groups):
+                group = {"displayName": f"other group {g}", "members": [{"value": other}]}
                 assert request(port, "POST", "/scim/v2/Groups", json.dumps(group).encode())[0] == 201
             for _ in range(200 * a.clients):
                 request(port, "GET", path)
@@ -182,6 +191,7 @@ def main() -> int:
         return 1
     server = "php-cgi -b" if a.cgi else f"php-fpm, {a.clients} worker(s)" if a.fpm else f"php -S, {a.clients} worker(s)"
     groups = f", {a.groups} groups" if a.groups else ""
+    groups += f", {a.other_groups} groups of another user" if a.other_groups else ""
     print(f"{done[0]} GET /Users/<id>{groups}, {a.clients} client(s), {server}: {done[0] / elapsed:.0f} requests/s, "
           f"{elapsed / done[0] * 1000:.2f} ms each")
     print(f"RSS: {start_rss} KiB after warm-up, {end_rss} KiB after {done[0]} requests")

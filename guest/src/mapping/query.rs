@@ -3,9 +3,17 @@
 //! A comparison on an attribute without a column cannot be sent. Dropping it from an `and` (or a whole `or`
 //! or `not` around it) leaves a weaker filter: the host then returns a superset, which the engine narrows.
 //! The translation says whether it was exact, so the caller knows when the host's answer is only candidates.
+//!
+//! Membership has no column: it lives in the host's own relation. A `members.value eq "id"` (how a User's
+//! `groups` are found, and how clients ask for a user's groups) is sent as is, under the reserved path
+//! [`MEMBER_PATH`], for the host to answer from that relation; a host that does not know the path answers
+//! `applied: nothing`, and the engine checks the members itself.
 
 use super::{ColumnType, TypeMapping};
-use crate::store::{Comparison, FilterNode, FlatFilter, Literal, Query, SortKey};
+use crate::store::{CompareOp, Comparison, FilterNode, FlatFilter, Literal, Query, SortKey};
+
+/// The reserved path of a membership comparison; no column may take this name.
+pub const MEMBER_PATH: &str = "members.value";
 
 /// The query the host should see, and whether it asks exactly what the engine asked.
 pub fn translate(tm: &TypeMapping, q: &Query) -> (Query, bool) {
@@ -102,6 +110,9 @@ impl<'a> Translator<'a> {
                     _ => self.lost(),
                 }
             }
+            FilterNode::Compare(cmp) if elem.is_none() && is_member_equality(cmp) => {
+                self.push(FilterNode::Compare(Comparison { path: MEMBER_PATH.into(), ..cmp.clone() }))
+            }
             FilterNode::Compare(cmp) => {
                 let cols = self.columns(&cmp.path, elem, true);
                 let mut nodes = Vec::new();
@@ -162,6 +173,11 @@ impl<'a> Translator<'a> {
             }
         }
     }
+}
+
+/// `members.value eq "id"`: the one membership comparison a host's relation answers by an indexed lookup.
+fn is_member_equality(cmp: &Comparison) -> bool {
+    cmp.path.eq_ignore_ascii_case(MEMBER_PATH) && cmp.op == CompareOp::Eq && matches!(cmp.value, Literal::Text(_))
 }
 
 /// A literal as the column compares it; none when the column cannot hold it.

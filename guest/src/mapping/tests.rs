@@ -318,3 +318,134 @@ fn without_rest_nothing_changes_and_a_rest_must_be_its_own_column() {
     let row = json!({"name":"staff","extra":{"externalId":"e"}});
     assert_eq!(Value::Object(tm.to_scim(row.as_object().unwrap())), json!({"externalId":"e","displayName":"staff"}), "a decoded rest too");
 }
+
+fn group_mapping() -> TypeMapping {
+    engine().config.mapping.unwrap().get("Group").unwrap().clone()
+}
+
+fn member_eq(id: &str) -> FilterNode {
+    FilterNode::Compare(Comparison { path: "members.value".into(), op: CompareOp::Eq, value: text(id), case_exact: true })
+}
+
+#[test]
+fn a_membership_equality_is_sent_under_its_reserved_path() {
+    let tm = group_mapping();
+    let single = query(vec![member_eq("u1")], None);
+    let (sent, exact) = query::translate(&tm, &single);
+    assert!(exact);
+    assert_eq!(sent.filter.unwrap().nodes, vec![member_eq("u1")]);
+    assert_eq!((sent.start_index, sent.count), (11, 10), "an exact query keeps its paging");
+
+    let page_of_users = query(vec![member_eq("u1"), member_eq("u2"), member_eq("u3"), FilterNode::AnyOf(vec![0, 1, 2])], None);
+    let (sent, exact) = query::translate(&tm, &page_of_users);
+    assert!(exact);
+    assert_eq!(sent.filter.unwrap().nodes, page_of_users.filter.unwrap().nodes);
+
+    let named = query(vec![cmp("displayName", CompareOp::Sw, text("Ad")), member_eq("u1"), FilterNode::AllOf(vec![0, 1])], None);
+    let (sent, exact) = query::translate(&tm, &named);
+    assert!(exact);
+    assert_eq!(sent.filter.unwrap().nodes, vec![cmp("name", CompareOp::Sw, text("Ad")), member_eq("u1"), FilterNode::AllOf(vec![0, 1])]);
+
+    // A client's path in any case still names the relation.
+    let upper = query(vec![cmp("MEMBERS.VALUE", CompareOp::Eq, text("u1"))], None);
+    assert_eq!(query::translate(&tm, &upper).0.filter.unwrap().nodes, vec![cmp("members.value", CompareOp::Eq, text("u1"))]);
+}
+
+#[test]
+fn other_membership_comparisons_are_left_to_the_engine() {
+    let tm = group_mapping();
+    for op in [CompareOp::Ne, CompareOp::Co, CompareOp::Sw, CompareOp::Gt] {
+        let (sent, exact) = query::translate(&tm, &query(vec![cmp("members.value", op, text("u1"))], None));
+        assert!(!exact && sent.filter.is_none(), "{op:?}");
+    }
+    let (_, exact) = query::translate(&tm, &query(vec![cmp("members.display", CompareOp::Eq, text("Babs"))], None));
+    assert!(!exact);
+    let element = query(vec![cmp("value", CompareOp::Eq, text("u1")), FilterNode::ElementMatch("members".into(), 0)], None);
+    assert!(!query::translate(&tm, &element).1);
+    // One inexpressible alternative makes the whole `or` a question for the engine.
+    let or = query(vec![member_eq("u1"), cmp("members.value", CompareOp::Co, text("u")), FilterNode::AnyOf(vec![0, 1])], None);
+    assert_eq!(query::translate(&tm, &or).0.filter, None);
+    // Inside an `and`, the inexpressible part is dropped and the membership still narrows.
+    let and = query(vec![member_eq("u1"), cmp("members.display", CompareOp::Eq, text("B")), FilterNode::AllOf(vec![0, 1])], None);
+    let (sent, exact) = query::translate(&tm, &and);
+    assert!(!exact);
+    assert_eq!(sent.filter.unwrap().nodes, vec![member_eq("u1")]);
+}
+
+#[test]
+fn no_column_may_take_the_membership_path() {
+    let err = Engine::new(r#"{"baseUrl":"x","mapping":{"Group":{"columns":{"displayName":"members.value"}}}}"#).err().unwrap();
+    assert!(err.contains("reserved"), "{err}");
+}
+
+/// A host that answers the membership path from its relation, and says it applied everything.
+struct Relational {
+    inner: Boastful,
+}
+
+impl Store for Relational {
+    fn get(&mut self, t: &str, id: &str, m: bool) -> StoreResult<Option<Stored>> {
+        self.inner.get(t, id, m)
+    }
+    fn create(&mut self, t: &str, d: &str, u: &[crate::store::UniqueKey], m: &[crate::store::Member]) -> StoreResult<Stored> {
+        self.inner.create(t, d, u, m)
+    }
+    fn update(&mut self, c: &crate::store::Update) -> StoreResult<Stored> {
+        self.inner.update(c)
+    }
+    fn delete(&mut self, t: &str, id: &str, v: Option<&str>) -> StoreResult<()> {
+        self.inner.delete(t, id, v)
+    }
+    fn search(&mut self, q: &Query) -> StoreResult<Page> {
+        let mut page = self.inner.search(q)?;
+        if let Some([FilterNode::Compare(c)]) = q.filter.as_ref().map(|f| f.nodes.as_slice()) {
+            let Literal::Text(member) = &c.value else { panic!("a text id") };
+            assert_eq!(c.path, "members.value");
+            let mut with_members = q.clone();
+            with_members.without_members = false;
+            let all = self.inner.inner.search(&with_members)?.items;
+            let holds = |id: &str| all.iter().any(|g| g.id == id && g.members.iter().flatten().any(|m| &m.value == member));
+            page.items.retain(|g| holds(&g.id));
+            page.total = Some(page.items.len() as u64);
+        }
+        Ok(page)
+    }
+    fn members(&mut self, t: &str, id: &str, s: u32, c: u32) -> StoreResult<Vec<crate::store::Member>> {
+        self.inner.members(t, id, s, c)
+    }
+    fn resolve_principal(&mut self, p: &str) -> StoreResult<Option<(String, String)>> {
+        self.inner.resolve_principal(p)
+    }
+}
+
+#[test]
+fn a_users_groups_come_from_one_membership_query_the_host_answers() {
+    let e = engine();
+    let mut store = Relational { inner: Boastful { inner: MemoryStore::new(), seen: vec![] } };
+    let (_, user) = send(&e, &mut store, "POST", "/Users", "", Some(json!({"userName": "bjensen"})));
+    let id = user["id"].as_str().unwrap();
+    send(&e, &mut store, "POST", "/Groups", "", Some(json!({"displayName": "Admins", "members": [{"value": id}]})));
+    send(&e, &mut store, "POST", "/Groups", "", Some(json!({"displayName": "Others"})));
+    store.inner.seen.clear();
+    let (status, got) = send(&e, &mut store, "GET", &format!("/Users/{id}"), "", None);
+    assert_eq!((status, got["groups"][0]["display"].as_str(), got["groups"].as_array().map(Vec::len)), (200, Some("Admins"), Some(1)));
+    let group_searches: Vec<_> = store.inner.seen.iter().filter(|q| q.resource_type == "Group").collect();
+    assert_eq!(group_searches.len(), 1, "the host's exact answer is not searched again");
+    assert_eq!(group_searches[0].filter.as_ref().unwrap().nodes, vec![member_eq(id)]);
+    assert!(group_searches[0].without_members);
+}
+
+#[test]
+fn a_host_that_ignores_the_membership_path_still_gives_the_right_groups() {
+    let e = engine();
+    let mut store = MemoryStore::new();
+    let (_, user) = send(&e, &mut store, "POST", "/Users", "", Some(json!({"userName": "bjensen"})));
+    let id = user["id"].as_str().unwrap();
+    send(&e, &mut store, "POST", "/Groups", "", Some(json!({"displayName": "Admins", "members": [{"value": id}]})));
+    send(&e, &mut store, "POST", "/Groups", "", Some(json!({"displayName": "Others"})));
+    let (_, got) = send(&e, &mut store, "GET", &format!("/Users/{id}"), "", None);
+    assert_eq!(got["groups"].as_array().map(Vec::len), Some(1));
+    let filter = format!("filter=members.value%20eq%20%22{id}%22");
+    let (_, list) = send(&e, &mut store, "GET", "/Groups", &filter, None);
+    assert_eq!((list["totalResults"].as_u64(), list["Resources"][0]["displayName"].as_str()), (Some(1), Some("Admins")));
+}

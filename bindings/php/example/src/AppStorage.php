@@ -28,6 +28,8 @@ final class AppStorage implements Storage
             'table' => 'usergroup',
             'columns' => ['name', 'external_id', 'created_at', 'updated_at', 'scim_extra'],
             'unique' => ['name' => 'name_canonical'],
+            // Filters on members are answered from the membership table (see SqlFilter).
+            'members' => ['table' => 'usergroup_rel_user', 'group' => 'usergroup_id', 'member' => 'user_id', 'id' => 'id'],
         ],
     ];
 
@@ -129,12 +131,10 @@ final class AppStorage implements Storage
         foreach (['id', ...$t['columns']] as $col) {
             $columns[$col] = $col;
         }
-        $f = SqlFilter::where($q['filter'], $columns);
+        $f = SqlFilter::where($q['filter'], $columns, 'sqlite', $t['members'] ?? null);
         $order = $f->orderBy($q['sort'], 'id');
         $withMembers = !$q['withoutMembers'] && $q['resourceType'] === 'Group';
         if ($f->exact) {
-            $count = $this->db->prepare("SELECT COUNT(*) FROM {$t['table']} WHERE {$f->sql}");
-            $count->execute($f->params);
             $stmt = $this->db->prepare("SELECT * FROM {$t['table']} WHERE {$f->sql} $order LIMIT ? OFFSET ?");
             $stmt->execute([...$f->params, $q['count'], $q['startIndex'] - 1]);
         } else {
@@ -145,9 +145,21 @@ final class AppStorage implements Storage
         foreach ($stmt->fetchAll(PDO::FETCH_ASSOC) as $row) {
             $items[] = $this->resource($t, $row, $withMembers ? $this->groupMembers((string) $row['id']) : null);
         }
-        return $f->exact
-            ? ['items' => $items, 'total' => (int) $count->fetchColumn(), 'applied' => 'everything']
-            : ['items' => $items, 'total' => null, 'applied' => 'nothing'];
+        if (!$f->exact) {
+            return ['items' => $items, 'total' => null, 'applied' => 'nothing'];
+        }
+        return ['items' => $items, 'total' => $this->total($t, $f, $q, count($items)), 'applied' => 'everything'];
+    }
+
+    /** The number of matches: known without counting when the page is not full. */
+    private function total(array $t, SqlFilter $f, array $q, int $got): int
+    {
+        if ($got < $q['count'] && ($got > 0 || $q['startIndex'] === 1)) {
+            return $q['startIndex'] - 1 + $got;
+        }
+        $count = $this->db->prepare("SELECT COUNT(*) FROM {$t['table']} WHERE {$f->sql}");
+        $count->execute($f->params);
+        return (int) $count->fetchColumn();
     }
 
     public function members(string $type, string $id, int $startIndex, int $count): array

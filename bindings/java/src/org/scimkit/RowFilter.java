@@ -12,9 +12,25 @@ import java.util.Set;
  * <p>It narrows, never decides: a part it cannot judge with certainty (a column not listed, an element match,
  * text beyond ASCII, an ordering of text or dates) counts as a possible match, so that the rows it keeps are a
  * superset of the matches. Answer them with {@link Storage.Page#candidates}: the engine filters, sorts and
- * pages them exactly.
+ * pages them exactly. When every row was judged with certainty ({@link #decided()}), the rows kept are exactly
+ * the matches and {@link Storage.Page#filterOnly} may answer them.
+ *
+ * <p>Membership is no column: {@code members.value eq "id"} ({@link #MEMBER_PATH}; how the engine finds a
+ * User's groups, and what clients send) arrives under that reserved path, and is judged by the storage's
+ * {@link Membership} when given one, else left to the engine. One instance serves one search (not shared
+ * between threads).
  */
 public final class RowFilter {
+    /** The reserved path of a membership comparison. */
+    public static final String MEMBER_PATH = "members.value";
+
+    /** The storage's membership relation, for the reserved path. */
+    @FunctionalInterface
+    public interface Membership {
+        /** Whether the row {@code id} (a group) has the member {@code memberId}, ids compared exactly. */
+        boolean has(String id, String memberId);
+    }
+
     /** A judgement in three-valued logic: unknown parts stay possible through and, or and not. */
     private enum Truth {
         YES, NO, UNKNOWN;
@@ -26,10 +42,13 @@ public final class RowFilter {
 
     private final Map<String, Object> filter;
     private final Set<String> columns;
+    private final Membership members;
+    private boolean decided = true;
 
-    private RowFilter(Map<String, Object> filter, Set<String> columns) {
+    private RowFilter(Map<String, Object> filter, Set<String> columns, Membership members) {
         this.filter = filter;
         this.columns = columns;
+        this.members = members;
     }
 
     /**
@@ -37,15 +56,32 @@ public final class RowFilter {
      * @param columns the storage's columns: a path outside them is judged by the engine alone
      */
     public static RowFilter of(Map<String, Object> filter, Set<String> columns) {
-        return new RowFilter(filter, Set.copyOf(columns));
+        return of(filter, columns, null);
+    }
+
+    /** @param members the membership relation of the searched type (null: membership is left to the engine) */
+    public static RowFilter of(Map<String, Object> filter, Set<String> columns, Membership members) {
+        return new RowFilter(filter, Set.copyOf(columns), members);
     }
 
     /** Whether the row may match: false only when it certainly does not. */
     public boolean mayMatch(Map<String, Object> row) {
-        return filter == null || eval(filter, row, 0) != Truth.NO;
+        return mayMatch(null, row);
     }
 
-    private Truth eval(Map<?, ?> n, Map<String, Object> row, int depth) {
+    /** Whether the row with this id may match; the id lets {@link Membership} judge the reserved path. */
+    public boolean mayMatch(String id, Map<String, Object> row) {
+        Truth t = filter == null ? Truth.YES : eval(filter, id, row, 0);
+        decided &= t != Truth.UNKNOWN;
+        return t != Truth.NO;
+    }
+
+    /** Whether every row so far was judged with certainty: then the rows that may match are the matches. */
+    public boolean decided() {
+        return decided;
+    }
+
+    private Truth eval(Map<?, ?> n, String id, Map<String, Object> row, int depth) {
         if (depth > 64) {
             return Truth.UNKNOWN;
         }
@@ -54,7 +90,7 @@ public final class RowFilter {
             boolean and = "and".equals(op);
             Truth out = and ? Truth.YES : Truth.NO;
             for (Object arg : n.get("args") instanceof List<?> l ? l : List.of()) {
-                Truth t = arg instanceof Map<?, ?> m ? eval(m, row, depth + 1) : Truth.UNKNOWN;
+                Truth t = arg instanceof Map<?, ?> m ? eval(m, id, row, depth + 1) : Truth.UNKNOWN;
                 if (t == (and ? Truth.NO : Truth.YES)) {
                     return t;
                 }
@@ -65,9 +101,12 @@ public final class RowFilter {
             return out;
         }
         if ("not".equals(op)) {
-            return n.get("arg") instanceof Map<?, ?> m ? eval(m, row, depth + 1).not() : Truth.UNKNOWN;
+            return n.get("arg") instanceof Map<?, ?> m ? eval(m, id, row, depth + 1).not() : Truth.UNKNOWN;
         }
         Object path = n.get("path");
+        if (MEMBER_PATH.equals(path)) {
+            return membership(op, n.get("type"), n.get("value"), Boolean.TRUE.equals(n.get("caseExact")), id);
+        }
         if (!(path instanceof String column) || !columns.contains(column)) {
             return Truth.UNKNOWN;
         }
@@ -76,6 +115,21 @@ public final class RowFilter {
             return v == null ? Truth.NO : v instanceof String s ? (s.isEmpty() ? Truth.NO : Truth.YES) : Truth.UNKNOWN;
         }
         return compare(String.valueOf(op), n.get("type"), v, n.get("value"), Boolean.TRUE.equals(n.get("caseExact")));
+    }
+
+    /**
+     * {@code members.value eq "id"} by the relation. Compared without case, an id with letters that is not
+     * found as written may still match: that stays for the engine.
+     */
+    private Truth membership(Object op, Object type, Object value, boolean caseExact, String id) {
+        if (members == null || id == null || !"eq".equals(op) || !"text".equals(type) || !(value instanceof String member)) {
+            return Truth.UNKNOWN;
+        }
+        if (members.has(id, member)) {
+            return Truth.YES;
+        }
+        boolean caseless = member.toLowerCase(java.util.Locale.ROOT).equals(member.toUpperCase(java.util.Locale.ROOT));
+        return caseExact || caseless ? Truth.NO : Truth.UNKNOWN;
     }
 
     private static Truth compare(String op, Object type, Object v, Object value, boolean caseExact) {
@@ -87,8 +141,8 @@ public final class RowFilter {
             };
         }
         if (v == null) {
-            // An absent value matches no comparison but "not equal".
-            return op.equals("ne") ? Truth.YES : Truth.NO;
+            // An absent value matches no comparison; whether it is "not equal" is the engine's to say.
+            return op.equals("ne") ? Truth.UNKNOWN : Truth.NO;
         }
         Boolean equal = null;
         if ("text".equals(type) && v instanceof String s && value instanceof String f && ascii(s) && ascii(f)) {

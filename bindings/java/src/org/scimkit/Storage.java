@@ -39,7 +39,10 @@ public interface Storage {
      * A search. {@code filter} is the pushed-down filter as a tree of maps (null: everything), its paths the
      * column names: {@code {op: and|or, args}}, {@code {op: not, arg}}, {@code {op: pr, path}},
      * {@code {op: eq|ne|co|sw|ew|gt|ge|lt|le, path, value, type, caseExact}}, {@code {op: match, path, arg}}.
-     * {@code startIndex} is 1-based.
+     * {@code startIndex} is 1-based. One path is reserved: {@code members.value} in {@code members.value eq "id"}
+     * asks for the groups having that member (how the engine finds a User's groups); answer it from the
+     * membership relation ({@link RowFilter} does, given a {@link RowFilter.Membership}), or treat it as no
+     * constraint and answer {@link Page#candidates}.
      */
     record Query(String resourceType, Map<String, Object> filter, Sort sort, int startIndex, int count, boolean withoutMembers) {}
 

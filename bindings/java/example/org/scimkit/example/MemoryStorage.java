@@ -142,17 +142,23 @@ public final class MemoryStorage implements Storage {
         }
     }
 
-    /** Candidates narrowed by the pushed-down filter; the engine does the exact filter, sort and paging. */
+    /**
+     * The rows the pushed-down filter keeps: exactly the matches when it judged every row (the engine sorts and
+     * pages), else candidates for the engine to filter too. Filters on members are judged by the membership
+     * lists.
+     */
     @Override
     public synchronized Page search(Query q) {
-        RowFilter filter = RowFilter.of(q.filter(), COLUMNS.get(q.resourceType()));
+        Map<String, Row> table = table(q.resourceType());
+        RowFilter.Membership members = (id, member) -> table.get(id).members.stream().anyMatch(m -> m.value().equals(member));
+        RowFilter filter = RowFilter.of(q.filter(), COLUMNS.get(q.resourceType()), q.resourceType().equals("Group") ? members : null);
         List<Resource> items = new ArrayList<>();
-        table(q.resourceType()).forEach((id, r) -> {
-            if (filter.mayMatch(r.data)) {
+        table.forEach((id, r) -> {
+            if (filter.mayMatch(id, r.data)) {
                 items.add(resource(id, r, !q.withoutMembers() && q.resourceType().equals("Group")));
             }
         });
-        return Page.candidates(items);
+        return filter.decided() ? Page.filterOnly(items) : Page.candidates(items);
     }
 
     @Override

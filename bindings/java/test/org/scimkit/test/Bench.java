@@ -11,7 +11,9 @@ import org.scimkit.example.MemoryStorage;
 
 /**
  * Requests per second of {@code GET /Users/<id>} through {@link ScimProvider} over the example's in-memory
- * storage, with one thread and with four. Arguments: requests per thread (default 20000), users (default 1000).
+ * storage, with one thread and with four. Arguments: requests per thread (default 20000), users (default 1000),
+ * groups (default 0; group i has user i modulo the users as its member, and a User's `groups` is computed from
+ * them on every GET).
  * Not a test: run it by hand (see bindings/java/README.md).
  */
 public final class Bench {
@@ -20,12 +22,18 @@ public final class Bench {
     public static void main(String[] args) throws Exception {
         int perThread = args.length > 0 ? Integer.parseInt(args[0]) : 20000;
         int users = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        int groups = args.length > 2 ? Integer.parseInt(args[2]) : 0;
         try (var p = new ScimProvider(ProviderTests.CONFIG, new MemoryStorage())) {
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < users; i++) {
                 var r = ProviderTests.send(p, "POST", "/Users", null, ProviderTests.user("user" + i));
                 Tests.check(r.status() == 201, r.toString());
                 ids.add(ProviderTests.field(r.body(), "id"));
+            }
+            for (int i = 0; i < groups; i++) {
+                String group = "{\"displayName\":\"group" + i + "\",\"members\":[{\"value\":\"" + ids.get(i % users) + "\"}]}";
+                var r = ProviderTests.send(p, "POST", "/Groups", null, group);
+                Tests.check(r.status() == 201, r.toString());
             }
             run(p, ids, 1, Math.min(perThread, 2000));
             for (int threads : new int[] {1, 4}) {

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.scimkit.RowFilter;
 import org.scimkit.ScimException;
 import org.scimkit.ScimProvider;
 import org.scimkit.ScimResponse;
@@ -180,7 +181,7 @@ final class ProviderTests {
             var unfiltered = new Recording() {
                 @Override
                 public Page search(Query q) throws Exception {
-                    return inner.search(new Query(q.resourceType(), null, q.sort(), q.startIndex(), q.count(), q.withoutMembers()));
+                    return Page.candidates(inner.search(new Query(q.resourceType(), null, q.sort(), q.startIndex(), q.count(), q.withoutMembers())).items());
                 }
             };
             try (var narrowed = new ScimProvider(CONFIG, new MemoryStorage()); var plain = new ScimProvider(CONFIG, unfiltered)) {
@@ -196,7 +197,8 @@ final class ProviderTests {
                 for (String f : List.of("userName eq \"bob\"", "userName ne \"bob\"", "userName sw \"C\"", "userName co \"a\"",
                         "userName ew \"e\"", "userName eq \"ève\"", "active eq true", "active eq false", "not (active eq true)",
                         "name.givenName pr", "not (name.givenName pr)", "title eq \"Tour guide\"", "name.givenName eq \"barbara\" or userName eq \"bob\"",
-                        "userName gt \"c\"", "not (userName eq \"alice\" and active eq true)", "emails[value co \"x\"] or active eq false")) {
+                        "userName gt \"c\"", "not (userName eq \"alice\" and active eq true)", "emails[value co \"x\"] or active eq false",
+                        "name.givenName eq null", "not (name.givenName eq null)", "userName ne \"Bob\" and active eq false")) {
                     String q = "filter=" + java.net.URLEncoder.encode(f, StandardCharsets.UTF_8).replace("+", "%20") + "&attributes=userName";
                     ScimResponse a = send(narrowed, "GET", "/Users", q, null);
                     ScimResponse b = send(plain, "GET", "/Users", q, null);
@@ -204,6 +206,39 @@ final class ProviderTests {
                     matched.merge(field(a.body(), "totalResults"), 1, Integer::sum);
                 }
                 check(matched.keySet().size() > 3, "the filters select different rows: " + matched);
+            }
+        });
+
+        test("provider: a user's groups are one membership search the example answers exactly", () -> {
+            var pages = Collections.synchronizedList(new ArrayList<Storage.Page>());
+            var storage = new Recording() {
+                @Override
+                public Page search(Query q) throws Exception {
+                    Page page = super.search(q);
+                    pages.add(page);
+                    return page;
+                }
+            };
+            try (var p = new ScimProvider(CONFIG, storage)) {
+                String id = field(send(p, "POST", "/Users", null, user("gina")).body(), "id");
+                String other = field(send(p, "POST", "/Users", null, user("hal")).body(), "id");
+                String member = "{\"displayName\":\"%s\",\"members\":[{\"value\":\"%s\"}]}";
+                check(send(p, "POST", "/Groups", null, member.formatted("Admins", id)).status() == 201, "Admins");
+                check(send(p, "POST", "/Groups", null, member.formatted("Others", other)).status() == 201, "Others");
+                storage.ops.clear();
+                pages.clear();
+                ScimResponse got = send(p, "GET", "/Users/" + id, null, null);
+                check(got.status() == 200 && got.body().contains("\"display\":\"Admins\"") && !got.body().contains("Others"), got.toString());
+                check(storage.ops.stream().filter(o -> o[0].equals("search")).count() == 1, "one search: " + pages);
+                var q = (Storage.Query) storage.last("search");
+                check(q.resourceType().equals("Group") && q.withoutMembers(), q.toString());
+                check(RowFilter.MEMBER_PATH.equals(q.filter().get("path")) && id.equals(q.filter().get("value")), q.toString());
+                check(pages.get(0).applied() == Storage.Applied.FILTER_ONLY && pages.get(0).items().size() == 1, pages.toString());
+                // An `or` of members, as for a page of users, and a client's filter on a group's members.
+                ScimResponse both = send(p, "GET", "/Groups", "filter=" + java.net.URLEncoder.encode(
+                        "members.value eq \"" + id + "\" or members.value eq \"" + other + "\"", StandardCharsets.UTF_8).replace("+", "%20"), null);
+                check(field(both.body(), "totalResults").equals("2"), both.toString());
+                check(pages.get(pages.size() - 1).applied() == Storage.Applied.FILTER_ONLY, pages.toString());
             }
         });
 
