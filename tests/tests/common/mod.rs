@@ -264,7 +264,12 @@ pub fn raw(method: &str, url: &str, headers: &[(&str, String)], body: Option<Vec
 /// Runs a management command (`scimkit tenant add …`) on a data directory: (success, stdout, stderr).
 pub fn cli(data: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     use std::io::Write;
-    let mut child = Command::new(binary())
+    let mut command = Command::new(binary());
+    // On PostgreSQL, commands that open the database (import, export) open the one the server uses.
+    if let Some(url) = database_for(data) {
+        command.env("SCIMKIT_DATABASE", url);
+    }
+    let mut child = command
         .args(args)
         .arg("--data")
         .arg(data)
