@@ -60,15 +60,20 @@ def start_php(data: str) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 30
+    return proc, listening(proc, port, 30, "php -S")
+
+
+def listening(proc: subprocess.Popen, port: int, seconds: float, what: str) -> str:
+    """The SCIM base of a server once its port accepts connections; stops it and exits if it never does."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}/scim/v2"
+            return f"http://127.0.0.1:{port}/scim/v2"
         except OSError:
             time.sleep(0.05)
     proc.kill()
-    sys.exit("php -S did not start")
+    sys.exit(f"{what} did not start")
 
 
 def start_java(data: str) -> tuple[subprocess.Popen, str]:
@@ -85,15 +90,7 @@ def start_java(data: str) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}/scim/v2"
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("the Java example did not start")
+    return proc, listening(proc, port, 60, "the Java example")
 
 
 def main() -> int:
