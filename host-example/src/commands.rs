@@ -294,7 +294,11 @@ pub fn logs(paths: &Paths, a: &LogsArgs, out: &mut impl Write) -> Result<()> {
         print_entry(out, name, e, a.bodies)?;
     }
     out.flush()?;
-    while a.follow {
+    if !a.follow {
+        return Ok(());
+    }
+    // Follows until the process is stopped.
+    loop {
         std::thread::sleep(FOLLOW_INTERVAL);
         for (name, reader, last) in &mut readers {
             let new = reader.list(&Filter { after: Some(*last), limit: 1000, ..filter.clone() })?;
@@ -305,7 +309,6 @@ pub fn logs(paths: &Paths, a: &LogsArgs, out: &mut impl Write) -> Result<()> {
         }
         out.flush()?;
     }
-    Ok(())
 }
 
 /// Sets the admin password: read from `password`, or generated and printed.
