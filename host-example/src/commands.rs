@@ -29,6 +29,19 @@ impl Location {
     }
 }
 
+/// One tenant's users and groups, wherever they are kept: what `import` and `export` work on.
+#[derive(clap::Args, Clone)]
+pub struct TenantData {
+    #[command(flatten)]
+    pub at: Location,
+    /// Where users and groups are kept, as for `scimkit serve`: `sqlite` or a `postgres://…` URL
+    /// [config: database; default sqlite].
+    #[arg(long, env = "SCIMKIT_DATABASE", hide_env_values = true)]
+    pub database: Option<String>,
+    #[arg(long, default_value = crate::config::DEFAULT_TENANT)]
+    pub tenant: String,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum AuthKind {
     Bearer,

@@ -3,7 +3,7 @@
 //! before its groups. A User's computed `groups` is left out: the Groups' members say it.
 
 use crate::columns::Column;
-use crate::commands::Location;
+use crate::commands::TenantData;
 use crate::component::EMBEDDED;
 use crate::config::Config;
 use crate::database::Database;
@@ -20,13 +20,7 @@ use std::sync::Arc;
 #[derive(clap::Args)]
 pub struct ExportArgs {
     #[command(flatten)]
-    pub at: Location,
-    /// Where users and groups are kept, as for `scimkit serve`: `sqlite` or a `postgres://…` URL
-    /// [config: database; default sqlite].
-    #[arg(long, env = "SCIMKIT_DATABASE", hide_env_values = true)]
-    pub database: Option<String>,
-    #[arg(long, default_value = crate::config::DEFAULT_TENANT)]
-    pub tenant: String,
+    pub target: TenantData,
     #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
     pub format: String,
     /// Only this resource type (required for CSV: one header per file).
@@ -52,12 +46,12 @@ fn default_columns(kind: Kind) -> Vec<String> {
 }
 
 pub fn run(args: ExportArgs) -> Result<()> {
-    let paths = args.at.paths();
+    let paths = args.target.at.paths();
     let config = Config::load(&paths)?;
-    let database = Database::resolve(args.database.as_deref(), &config)?;
-    let db = paths.tenant_db(&args.tenant);
+    let database = Database::resolve(args.target.database.as_deref(), &config)?;
+    let db = paths.tenant_db(&args.target.tenant);
     if database == Database::Sqlite && !db.exists() {
-        bail!("tenant {} has no database yet ({})", args.tenant, db.display());
+        bail!("tenant {} has no database yet ({})", args.target.tenant, db.display());
     }
     let kinds: Vec<Kind> = match args.kind.as_deref() {
         Some("Group") => vec![Kind::Group],
@@ -68,7 +62,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let runtime = Arc::new(Runtime::new(EMBEDDED, Some(&paths.data.join("cache")), GuestLimits::default())?);
     // Large groups are written whole: the page size bounds resources, not their members.
     let limits = json!({"maxMultiValues": 10_000_000});
-    let direct = Direct::open(&paths, &config, &database, &args.tenant, &runtime, limits, None, 1)?;
+    let direct = Direct::open(&paths, &config, &database, &args.target.tenant, &runtime, limits, None, 1)?;
     let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?),
         None => Box::new(std::io::stdout().lock()),

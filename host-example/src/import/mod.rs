@@ -11,7 +11,7 @@ pub mod rows;
 
 use crate::bindings::HttpRequest;
 use crate::columns::Schemas;
-use crate::commands::Location;
+use crate::commands::TenantData;
 use crate::component::EMBEDDED;
 use crate::config::Config;
 use crate::database::Database;
@@ -34,13 +34,7 @@ pub struct ImportArgs {
     /// LDIF (.ldif, with --mapping).
     pub file: PathBuf,
     #[command(flatten)]
-    pub at: Location,
-    /// Where users and groups are kept, as for `scimkit serve`: `sqlite` or a `postgres://…` URL
-    /// [config: database; default sqlite].
-    #[arg(long, env = "SCIMKIT_DATABASE", hide_env_values = true)]
-    pub database: Option<String>,
-    #[arg(long, default_value = crate::config::DEFAULT_TENANT)]
-    pub tenant: String,
+    pub target: TenantData,
     /// Default: from the file's extension.
     #[arg(long, value_parser = ["jsonl", "csv", "ldif"])]
     pub format: Option<String>,
@@ -71,13 +65,13 @@ fn limits() -> Value {
 }
 
 pub fn run(args: ImportArgs) -> Result<()> {
-    let paths = args.at.paths();
+    let paths = args.target.at.paths();
     let config = Config::load(&paths)?;
     let format = match &args.format {
         Some(f) => f.clone(),
         None => format_of(&args.file)?,
     };
-    let database = Database::resolve(args.database.as_deref(), &config)?;
+    let database = Database::resolve(args.target.database.as_deref(), &config)?;
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     // Alone, the load can skip per-write durability; beside a running server it must not. Only SQLite has a
     // bulk-load mode; other servers may be using a PostgreSQL database whatever this directory says.
@@ -91,7 +85,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).clamp(1, 64);
     let runtime = Arc::new(Runtime::new(EMBEDDED, Some(&paths.data.join("cache")), GuestLimits::default())?);
-    let direct = Direct::open(&paths, &config, &database, &args.tenant, &runtime, limits(), bulk.then_some(BATCH), jobs)?;
+    let direct = Direct::open(&paths, &config, &database, &args.target.tenant, &runtime, limits(), bulk.then_some(BATCH), jobs)?;
     let rows = match read_rows(&args, &format, &text, &direct.provider, &runtime) {
         Ok(rows) => rows,
         Err(e) => {
@@ -484,7 +478,7 @@ impl Report {
             let rejections: Vec<Value> =
                 self.rejected.iter().map(|(line, kind, reason)| json!({"line": line, "type": kind.map(Kind::name), "reason": reason})).collect();
             let summary = json!({
-                "file": args.file.display().to_string(), "tenant": args.tenant, "rows": self.rows,
+                "file": args.file.display().to_string(), "tenant": args.target.tenant, "rows": self.rows,
                 "created": self.created, "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected.len(),
                 "rejections": rejections, "seconds": seconds, "perSecond": per_second, "bulkLoad": bulk,
                 "guestSeconds": self.guest_seconds, "storageSeconds": self.storage_seconds,
