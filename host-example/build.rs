@@ -12,8 +12,10 @@ const TARGET: &str = "wasm32-wasip2";
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().expect("host-example sits in the workspace").to_path_buf();
+    // Relative to this package, so that a target directory copied to another checkout watches that
+    // checkout's files rather than the original's.
     for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+        println!("cargo:rerun-if-changed=../{watched}");
     }
     ensure_target();
     let target_dir = root.join("target").join("component");
