@@ -5,26 +5,25 @@ wit_bindgen::generate!({ path: "../wit", world: "engine" });
 
 use crate::store as s;
 use exports::scimkit::scim::{mapper, provider, provisioner};
+use scimkit::scim::configuration::ConfigError;
 use scimkit::scim::{clock, query_types as q, storage as w, transport};
 use std::cell::RefCell;
 
 struct Component;
 export!(Component);
 
-thread_local! {
-    static ENGINE: RefCell<Option<crate::Engine>> = const { RefCell::new(None) };
-    static MAPPING: RefCell<Option<crate::mapper::Mapping>> = const { RefCell::new(None) };
-    static PROVISIONER: RefCell<Option<crate::provisioner::Provisioner>> = const { RefCell::new(None) };
+impl provider::Guest for Component {
+    type ServiceProvider = crate::Engine;
 }
 
-impl provider::Guest for Component {
-    fn configure(config: String) -> Result<(), String> {
-        let engine = crate::Engine::new(&config)?;
-        ENGINE.with(|e| *e.borrow_mut() = Some(engine));
-        Ok(())
+impl provider::GuestServiceProvider for crate::Engine {
+    fn create(config: String) -> Result<provider::ServiceProvider, ConfigError> {
+        json_object(&config)?;
+        let engine = crate::Engine::new(&config).map_err(ConfigError::Invalid)?;
+        Ok(provider::ServiceProvider::new(engine))
     }
 
-    fn handle(who: provider::Caller, req: provider::HttpRequest) -> provider::HttpResponse {
+    fn handle(&self, who: provider::Caller, req: provider::HttpRequest) -> provider::HttpResponse {
         let req = crate::http::Request {
             method: req.method,
             path: req.path,
@@ -32,58 +31,61 @@ impl provider::Guest for Component {
             headers: req.headers,
             body: req.body,
         };
-        let resp = ENGINE.with(|e| match &*e.borrow() {
-            Some(engine) => engine.handle(&mut HostStore, now(), who.principal.as_deref(), &req),
-            None => crate::http::Response::error(&crate::error::internal("the engine is not configured")),
-        });
+        let resp = self.handle(&mut HostStore, now(), who.principal.as_deref(), &req);
         provider::HttpResponse { status: resp.status, headers: resp.headers, body: resp.body }
     }
 }
 
+/// Tells text that is not a JSON object (`not-json`) from a JSON object with a wrong setting (`invalid`).
+fn json_object(text: &str) -> Result<(), ConfigError> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) if v.is_object() => Ok(()),
+        Ok(_) => Err(ConfigError::NotJson("the configuration is not a JSON object".into())),
+        Err(e) => Err(ConfigError::NotJson(e.to_string())),
+    }
+}
+
 impl mapper::Guest for Component {
-    fn configure(mapping: String) -> Result<(), String> {
-        let m = crate::mapper::Mapping::from_json(&mapping)?;
-        MAPPING.with(|cell| *cell.borrow_mut() = Some(m));
-        Ok(())
+    type Mapper = crate::mapper::Mapping;
+}
+
+impl mapper::GuestMapper for crate::mapper::Mapping {
+    fn create(mapping: String) -> Result<mapper::Mapper, ConfigError> {
+        json_object(&mapping)?;
+        let m = crate::mapper::Mapping::from_json(&mapping).map_err(ConfigError::Invalid)?;
+        Ok(mapper::Mapper::new(m))
     }
 
-    fn to_resources(attrs: mapper::Attributes) -> Result<Vec<String>, String> {
-        MAPPING.with(|cell| match &*cell.borrow() {
-            Some(m) => Ok(m.to_resources(&attrs)?.iter().map(|r| r.to_string()).collect()),
-            None => Err("the mapper is not configured".into()),
-        })
+    fn to_resources(&self, attrs: mapper::Attributes) -> Result<Vec<String>, String> {
+        Ok(self.to_resources(&attrs)?.iter().map(|r| r.to_string()).collect())
     }
 
-    fn to_attributes(scim_resource: String) -> Result<mapper::Attributes, String> {
+    fn to_attributes(&self, scim_resource: String) -> Result<mapper::Attributes, String> {
         let resource: serde_json::Value =
             serde_json::from_str(&scim_resource).map_err(|e| format!("the resource is not JSON: {e}"))?;
         if !resource.is_object() {
             return Err("the resource is not a JSON object".into());
         }
-        MAPPING.with(|cell| match &*cell.borrow() {
-            Some(m) => Ok(m.to_attributes(&resource)),
-            None => Err("the mapper is not configured".into()),
-        })
+        Ok(crate::mapper::Mapping::to_attributes(self, &resource))
     }
 }
 
+/// The provisioner remembers what it learnt of each target between calls, behind `&self`.
+struct Provisioner(RefCell<crate::provisioner::Provisioner>);
+
 impl provisioner::Guest for Component {
-    fn configure(config: String) -> Result<(), String> {
-        let p = crate::provisioner::Provisioner::from_json(&config)?;
-        PROVISIONER.with(|cell| *cell.borrow_mut() = Some(p));
-        Ok(())
+    type Provisioner = Provisioner;
+}
+
+impl provisioner::GuestProvisioner for Provisioner {
+    fn create(config: String) -> Result<provisioner::Provisioner, ConfigError> {
+        json_object(&config)?;
+        let p = crate::provisioner::Provisioner::from_json(&config).map_err(ConfigError::Invalid)?;
+        Ok(provisioner::Provisioner::new(Provisioner(RefCell::new(p))))
     }
 
-    fn provision(service: String, attrs: provisioner::Attributes) -> provisioner::Report {
-        let report = PROVISIONER.with(|cell| match &mut *cell.borrow_mut() {
-            Some(p) => p.provision(&service, &attrs, &mut HostTransport),
-            None => crate::provisioner::Report {
-                outcome: crate::provisioner::Outcome::Failed,
-                steps: vec![],
-                error: Some("the provisioner is not configured".into()),
-            },
-        });
-        report_out(report)
+    fn provision(&self, service: String, attrs: provisioner::Attributes) -> provisioner::Report {
+        report_out(self.0.borrow_mut().provision(&service, &attrs, &mut HostTransport))
     }
 }
 
@@ -99,7 +101,11 @@ impl crate::provisioner::Transport for HostTransport {
             headers: req.headers,
             body: req.body,
         };
-        let resp = transport::send(&req)?;
+        let resp = transport::send(&req).map_err(|e| match e {
+            transport::TransportError::Unreachable(m) => format!("unreachable: {m}"),
+            transport::TransportError::TimedOut => "timed out".to_string(),
+            transport::TransportError::Broken(m) => format!("connection broken: {m}"),
+        })?;
         Ok(crate::http::Response { status: resp.status, headers: resp.headers, body: resp.body })
     }
 }
@@ -127,7 +133,7 @@ fn report_out(r: crate::provisioner::Report) -> provisioner::Report {
             O::Updated => Outcome::Updated,
             O::Unchanged => Outcome::Unchanged,
             O::Skipped => Outcome::Skipped,
-            O::Failed => Outcome::Failed,
+            O::Failed(why) => Outcome::Failed(why),
         },
         steps: r
             .steps
@@ -140,7 +146,6 @@ fn report_out(r: crate::provisioner::Report) -> provisioner::Report {
                 detail: s.detail,
             })
             .collect(),
-        error: r.error,
     }
 }
 
@@ -191,15 +196,12 @@ impl s::Store for HostStore {
             without_members: query.without_members,
         };
         let page = w::search(&q).map_err(error)?;
-        Ok(s::Page {
-            items: page.items.into_iter().map(stored).collect(),
-            total: page.total,
-            applied: match page.applied {
-                w::Applied::Everything => s::Applied::Everything,
-                w::Applied::FilterOnly => s::Applied::FilterOnly,
-                w::Applied::Nothing => s::Applied::Nothing,
-            },
-        })
+        let (applied, total) = match page.applied {
+            w::Applied::Everything(total) => (s::Applied::Everything, Some(total)),
+            w::Applied::FilterOnly => (s::Applied::FilterOnly, None),
+            w::Applied::Nothing => (s::Applied::Nothing, None),
+        };
+        Ok(s::Page { items: page.items.into_iter().map(stored).collect(), total, applied })
     }
 
     fn members(&mut self, resource_type: &str, id: &str, start_index: u32, count: u32) -> s::StoreResult<Vec<s::Member>> {

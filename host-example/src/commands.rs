@@ -6,7 +6,7 @@ use crate::auth::basic::hash_password;
 use crate::auth::{jwt, BearerToken};
 use crate::config::{check_tenant_name, parse_duration, AuthMethod, Config, Editor, Paths, PasswordPolicy, TenantConfig};
 use crate::request_log::{format_time, Entry, Filter, Reader, FOLLOW_INTERVAL};
-use crate::server::BASE_PATH;
+use crate::config::BASE_PATH;
 use crate::sqlite::SqliteStorage;
 use anyhow::{bail, Context, Result};
 use ipnet::IpNet;
@@ -337,6 +337,6 @@ pub fn admin_set_password(paths: &Paths, password: Option<String>, out: &mut imp
     if generated {
         writeln!(out, "admin password (shown only now): {password}")?;
     }
-    writeln!(out, "the admin page is at /admin, user {}; restart the server to apply", crate::admin::USER)?;
+    writeln!(out, "the admin page is at /admin, user {}; restart the server to apply", crate::auth::admin::USER)?;
     Ok(())
 }

@@ -16,6 +16,9 @@ pub const FILE_NAME: &str = "scimkit.toml";
 /// own, as before tenants existed.
 pub const DEFAULT_TENANT: &str = "default";
 
+/// Where SCIM is served; a tenant other than the default one answers below it, at `/scim/v2/<name>`.
+pub const BASE_PATH: &str = "/scim/v2";
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -253,7 +256,7 @@ impl Config {
     /// open a tenant's engine beside the server.
     pub fn served_base_url(&self) -> String {
         let listen = self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        self.base_url.clone().unwrap_or_else(|| format!("http://{listen}{}", crate::server::BASE_PATH))
+        self.base_url.clone().unwrap_or_else(|| format!("http://{listen}{}", BASE_PATH))
     }
 
     /// The name of the tenant served at `/scim/v2`, if any.
@@ -414,7 +417,7 @@ mod tests {
 
     #[test]
     fn editing_keeps_comments_and_round_trips() {
-        let dir = std::env::temp_dir().join(format!("scimkit-config-{}", crate::storage::new_id()));
+        let dir = std::env::temp_dir().join(format!("scimkit-config-{}", scimkit_runtime::storage::new_id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(FILE_NAME), "# mine\nlisten = \"127.0.0.1:9000\"\n").unwrap();
         let paths = Paths::new(dir.clone(), None);

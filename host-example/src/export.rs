@@ -4,12 +4,13 @@
 
 use crate::columns::Column;
 use crate::commands::TenantData;
-use crate::component::EMBEDDED;
+use scimkit_runtime::component::EMBEDDED;
 use crate::config::Config;
 use crate::database::Database;
 use crate::import::rows::Kind;
 use crate::import::{call, schemas};
-use crate::runtime::{GuestLimits, Provider, Runtime};
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::provider::Provider;
 use crate::tenants::Direct;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};

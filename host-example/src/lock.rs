@@ -43,7 +43,7 @@ mod tests {
 
     #[test]
     fn servers_share_a_directory_and_a_bulk_load_has_it_alone() {
-        let dir = std::env::temp_dir().join(format!("scimkit-lock-{}", crate::storage::new_id()));
+        let dir = std::env::temp_dir().join(format!("scimkit-lock-{}", scimkit_runtime::storage::new_id()));
         let paths = Paths::new(dir.clone(), None);
         let one = serving(&paths).unwrap();
         let two = serving(&paths).unwrap();

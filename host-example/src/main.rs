@@ -2,14 +2,16 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use scimkit_host::admin::Admin;
+use scimkit_host::app::App;
+use scimkit_host::auth::admin::Admin;
 use scimkit_host::commands::{self, AddTenant, Location, LogsArgs};
-use scimkit_host::component::{Origin, EMBEDDED};
+use scimkit_runtime::component::{Origin, EMBEDDED};
 use scimkit_host::config::Config;
 use scimkit_host::database::Database;
 use scimkit_host::metrics::Metrics;
-use scimkit_host::runtime::{GuestLimits, Runtime};
-use scimkit_host::server::{router, App, BASE_PATH};
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_host::config::BASE_PATH;
+use scimkit_host::server::router;
 use scimkit_host::tenants::{Notice, Settings, Tenants};
 use std::io::Read;
 use std::net::SocketAddr;

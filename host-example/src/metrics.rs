@@ -3,7 +3,7 @@
 //! Who may read them is `[metrics]` in the configuration: on or off, a bearer token, client networks.
 
 use crate::config::MetricsConfig;
-use crate::runtime::Usage;
+use scimkit_runtime::provider::Usage;
 use ipnet::IpNet;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -176,7 +176,7 @@ impl Drop for InFlight {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::StorageUse;
+    use scimkit_runtime::bindings::StorageUse;
 
     fn config(toml_text: &str) -> MetricsConfig {
         toml::from_str(toml_text).unwrap()

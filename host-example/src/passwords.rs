@@ -3,9 +3,9 @@
 //! or away entirely — whatever backend is underneath.
 
 use crate::auth::basic::hash_password;
-use crate::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
 use crate::config::PasswordPolicy;
-use crate::storage::Storage;
+use scimkit_runtime::storage::Storage;
 use serde_json::Value;
 
 pub struct PasswordGuard<S> {
@@ -85,7 +85,7 @@ mod tests {
     use crate::sqlite::SqliteStorage;
 
     fn guard(policy: PasswordPolicy) -> (std::path::PathBuf, PasswordGuard<SqliteStorage>) {
-        let dir = std::env::temp_dir().join(format!("scimkit-pw-{}", crate::storage::new_id()));
+        let dir = std::env::temp_dir().join(format!("scimkit-pw-{}", scimkit_runtime::storage::new_id()));
         std::fs::create_dir_all(&dir).unwrap();
         let s = SqliteStorage::open(&dir.join("db.sqlite3")).unwrap();
         (dir, PasswordGuard::new(s, policy))

@@ -5,9 +5,9 @@
 //! racing creates one commits, the other gets a unique violation, answered 409), and conditional writes that
 //! lock the row before comparing versions (`SELECT … FOR UPDATE`), answered 412 on a mismatch.
 
-use crate::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
-use crate::sql_filter::{self, Column, Dialect, Param};
-use crate::storage::{new_id, Storage};
+use scimkit_runtime::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::sql_filter::{self, Applies, Column, Dialect, Param};
+use scimkit_runtime::storage::{new_id, Storage};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
@@ -529,14 +529,14 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
     let (condition, params, applied) = match translated {
         Some(t) => {
             let applied = match (t.exact, order_by(q).is_some()) {
-                (true, true) => Applied::Everything,
-                (true, false) => Applied::FilterOnly,
+                (true, true) => Applies::Everything,
+                (true, false) => Applies::FilterOnly,
                 // Candidates: every match and maybe more; the engine checks each.
-                (false, _) => Applied::Nothing,
+                (false, _) => Applies::Nothing,
             };
             (t.sql, t.params, applied)
         }
-        None => (sql_filter::TRUE.to_string(), vec![], Applied::Nothing),
+        None => (sql_filter::TRUE.to_string(), vec![], Applies::Nothing),
     };
     let mut values: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(q.resource_type.clone())];
     for p in params {
@@ -548,7 +548,7 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
         });
     }
     let condition = format!("WHERE r.rtype = $1 AND ({condition})");
-    let (sql, total) = if applied == Applied::Everything {
+    let (sql, applied) = if applied == Applies::Everything {
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
         let total: i64 = conn.query(&format!("SELECT count(*) FROM resources r {condition}"), &refs)?[0].get(0);
         let Order { join, by } = order_by(q).expect("checked above");
@@ -556,9 +556,9 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
         values.push(Box::new(q.count as i64));
         values.push(Box::new(q.start_index.saturating_sub(1) as i64));
         let sql = format!("SELECT r.id, r.version, r.data FROM resources r {join} {condition} ORDER BY {by} LIMIT ${limit} OFFSET ${offset}");
-        (sql, Some(total as u64))
+        (sql, Applied::Everything(total as u64))
     } else {
-        (format!("SELECT r.id, r.version, r.data FROM resources r {condition} ORDER BY r.seq"), None)
+        (format!("SELECT r.id, r.version, r.data FROM resources r {condition} ORDER BY r.seq"), applied.without_total())
     };
     let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
     let mut items: Vec<Stored> = conn
@@ -578,7 +578,7 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
             item.members = Some(by_group.remove(&item.id).unwrap_or_default());
         }
     }
-    Ok(Page { items, total, applied })
+    Ok(Page { items, applied })
 }
 
 /// Against the server named by `SCIMKIT_TEST_POSTGRES` (`tests/run.sh` starts one), each test in a schema
@@ -586,7 +586,7 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::{CompareOp, Comparison, Filter, FilterNode, Literal};
+    use scimkit_runtime::bindings::{CompareOp, Comparison, Filter, FilterNode, Literal};
 
     fn server() -> Option<String> {
         let url = std::env::var("SCIMKIT_TEST_POSTGRES").ok().filter(|u| !u.is_empty());
@@ -614,7 +614,7 @@ mod tests {
         }
         let s = PostgresStorage::open(&url, &schema).unwrap();
         s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap();
-        assert_eq!(PostgresStorage::open(&url, &schema).unwrap().search(&Query { filter: None, ..eq("x", "y") }).unwrap().total, Some(1));
+        assert_eq!(PostgresStorage::open(&url, &schema).unwrap().search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(1));
     }
 
     fn key(v: &str) -> Vec<UniqueKey> {
@@ -644,7 +644,7 @@ mod tests {
         let Some(s) = storage() else { return };
         s.create("User", r#"{"userName":"A"}"#, &key("a"), &[]).unwrap();
         assert_eq!(s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(), StorageError::Conflict("userName".into()));
-        assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total, Some(1));
+        assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(1));
         // Keys are per resource type.
         s.create("Group", r#"{"displayName":"a"}"#, &[UniqueKey { attribute: "userName".into(), value: "a".into() }], &[]).unwrap();
     }
@@ -686,11 +686,11 @@ mod tests {
         let created = s.create("User", &body, &key(&format!("{long}\u{0}")), &[member("m\u{0}", None)]).unwrap();
         assert_eq!(s.get("User", &created.id, false).unwrap().unwrap().data, body);
         let page = s.search(&eq("userName", &long.to_uppercase())).unwrap();
-        assert_eq!((page.applied, page.items.len()), (Applied::Everything, 1));
+        assert_eq!((page.total(), page.items.len()), (Some(1), 1));
         // A filter holding NUL is left to the engine: every resource of the type is a candidate.
         assert_eq!(s.search(&eq("title", "a\u{0}b")).unwrap().applied, Applied::Nothing);
         assert_eq!(s.get("User", "no\u{0}such", false).unwrap(), None);
-        let sorted = Query { filter: None, sort: Some(crate::bindings::SortKey { path: "title".into(), descending: false, case_exact: false }), ..eq("x", "y") };
+        let sorted = Query { filter: None, sort: Some(scimkit_runtime::bindings::SortKey { path: "title".into(), descending: false, case_exact: false }), ..eq("x", "y") };
         assert_eq!(s.search(&sorted).unwrap().items.len(), 1, "a body holding NUL sorts");
     }
 }

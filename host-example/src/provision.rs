@@ -1,10 +1,10 @@
 //! `scimkit provision`: principals from an LDIF or JSON file, mapped and sent to a SCIM target, in parallel,
 //! with a progress bar and a summary. Running it again with unchanged input sends no write.
 
-use crate::bindings::Outcome;
-use crate::component::EMBEDDED;
-use crate::provisioning::{Attributes, Provisioner};
-use crate::runtime::{GuestLimits, Runtime};
+use scimkit_runtime::bindings::Outcome;
+use scimkit_runtime::component::EMBEDDED;
+use scimkit_runtime::provisioning::{mapping_from_toml, Attributes, Provisioner};
+use scimkit_runtime::engine::{GuestLimits, Runtime};
 use crate::transport::{Counts, HttpTarget};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
@@ -82,15 +82,15 @@ pub fn run(args: ProvisionArgs) -> Result<()> {
                     for (name, attrs) in principals.iter().skip(w).step_by(jobs) {
                         let outcome = p
                             .provision("cli", attrs)
-                            .map(|r| (r.outcome, r.error))
-                            .unwrap_or_else(|e| (Outcome::Failed, Some(format!("{e:#}"))));
+                            .map(|r| r.outcome)
+                            .unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")));
                         let mut t = tally.lock().unwrap();
                         match outcome {
-                            (Outcome::Created, _) => t.created += 1,
-                            (Outcome::Updated, _) => t.updated += 1,
-                            (Outcome::Unchanged, _) => t.unchanged += 1,
-                            (Outcome::Skipped, _) => t.skipped += 1,
-                            (Outcome::Failed, e) => t.failures.push((name.clone(), e.unwrap_or_default())),
+                            Outcome::Created => t.created += 1,
+                            Outcome::Updated => t.updated += 1,
+                            Outcome::Unchanged => t.unchanged += 1,
+                            Outcome::Skipped => t.skipped += 1,
+                            Outcome::Failed(e) => t.failures.push((name.clone(), e)),
                         }
                         bar.inc(1);
                     }
@@ -145,22 +145,17 @@ pub fn run(args: ProvisionArgs) -> Result<()> {
 pub fn read_mapping(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
-        toml_to_json(&text).with_context(|| format!("reading {}", path.display()))
+        mapping_from_toml(&text).with_context(|| format!("reading {}", path.display()))
     } else {
         serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
     }
-}
-
-/// TOML text as the same structure in JSON.
-pub fn toml_to_json(text: &str) -> Result<Value> {
-    toml::from_str::<Value>(text).context("not valid TOML")
 }
 
 /// Principals with a name for the summary (the DN, else the first value seen).
 pub fn read_principals(path: &Path) -> Result<Vec<(String, Attributes)>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ldif")) {
-        let entries = crate::ldif::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let entries = scimkit_runtime::ldif::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         return Ok(entries.into_iter().map(|e| (e.dn, e.attrs)).collect());
     }
     let items: Vec<serde_json::Map<String, Value>> =

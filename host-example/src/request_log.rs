@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn entries_are_written_filtered_and_pruned() {
-        let dir = std::env::temp_dir().join(format!("scimkit-log-{}", crate::storage::new_id()));
+        let dir = std::env::temp_dir().join(format!("scimkit-log-{}", scimkit_runtime::storage::new_id()));
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("db.sqlite3");
         let log = RequestLog::open(&db, LogConfig { retention_days: 1, max_rows: 3 }).unwrap();

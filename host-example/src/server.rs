@@ -1,14 +1,16 @@
 //! The HTTP front: axum routes `/scim/v2/...` to the tenant that serves it, checks the tenant's limits and
 //! credentials, passes the request to the tenant's engine, and records it in the tenant's request log.
 
-use crate::admin::{self, Admin};
+use crate::admin;
+use crate::app::App;
 use crate::auth::oauth;
-use crate::bindings::{HttpRequest, HttpResponse};
+use crate::config::BASE_PATH;
+use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
 use crate::redact;
 use crate::request_log::{now_ms, Entry};
-use crate::metrics::{self, Metrics, Refusal};
-use crate::runtime::{error_response, Usage};
-use crate::tenants::{Tenant, Tenants};
+use crate::metrics::{self, Refusal};
+use scimkit_runtime::provider::{error_response, Usage};
+use crate::tenants::Tenant;
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -20,16 +22,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
-
-pub const BASE_PATH: &str = "/scim/v2";
-
-pub struct App {
-    pub tenants: Tenants,
-    /// Bodies larger than this are refused before reaching the engine.
-    pub max_body_bytes: usize,
-    pub admin: Admin,
-    pub metrics: Metrics,
-}
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -52,7 +44,7 @@ pub struct RequestId(pub String);
 /// A client's `X-Request-Id` is kept when it is 1 to 128 visible ASCII characters; otherwise one is made.
 fn request_id(headers: &HeaderMap) -> String {
     let given = headers.get("x-request-id").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()));
-    given.map_or_else(crate::storage::new_id, str::to_string)
+    given.map_or_else(scimkit_runtime::storage::new_id, str::to_string)
 }
 
 /// Runs every request in a tracing span with its request id, logs its answer, and echoes the id.

@@ -5,7 +5,7 @@
 //! be translated exactly is left out; the search then returns candidates and the engine finishes the job.
 //! The structure of the translation is shared; what the dialects spell differently is a [`Dialect`].
 
-use crate::bindings::{CompareOp, Comparison, FilterNode, Literal};
+use scimkit_runtime::bindings::{Applied, CompareOp, Comparison, FilterNode, Literal};
 
 /// A value bound to a placeholder, converted by each backend to its own parameter type.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,24 @@ pub trait Dialect {
 
 /// A condition that always holds, in both dialects.
 pub const TRUE: &str = "1 = 1";
+
+/// What a query will apply, decided before the total is counted (see the WIT `applied`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    Everything,
+    FilterOnly,
+    Nothing,
+}
+
+impl Applies {
+    /// The contract's `applied` for a query that does not page in SQL.
+    pub fn without_total(self) -> Applied {
+        match self {
+            Applies::FilterOnly => Applied::FilterOnly,
+            Applies::Everything | Applies::Nothing => Applied::Nothing,
+        }
+    }
+}
 
 /// A translated filter: a SQL condition on `r` (the resources table) and its parameters.
 #[derive(Debug, Default)]

@@ -7,9 +7,9 @@
 //! Writes are durable (`synchronous=FULL`, one transaction each), except in the bulk-load mode of
 //! [`SqliteStorage::open_bulk`], meant only for filling a new database before it serves.
 
-use crate::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
-use crate::sql_filter::{self, Column, Dialect, Param};
-use crate::storage::{new_id, Storage};
+use scimkit_runtime::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::sql_filter::{self, Applies, Column, Dialect, Param};
+use scimkit_runtime::storage::{new_id, Storage};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -423,17 +423,17 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
         Some(t) => {
             params.extend(t.params.into_iter().map(sql_value));
             let applied = match (t.exact, order_by(q).is_some()) {
-                (true, true) => Applied::Everything,
-                (true, false) => Applied::FilterOnly,
+                (true, true) => Applies::Everything,
+                (true, false) => Applies::FilterOnly,
                 // Candidates: every match and maybe more; the engine checks each.
-                (false, _) => Applied::Nothing,
+                (false, _) => Applies::Nothing,
             };
             (t.sql, applied)
         }
-        None => (sql_filter::TRUE.to_string(), Applied::Nothing),
+        None => (sql_filter::TRUE.to_string(), Applies::Nothing),
     };
     let base = format!("FROM resources r WHERE {rtype} = ?1 AND ({condition})");
-    let (sql, total) = if applied == Applied::Everything {
+    let (sql, applied) = if applied == Applies::Everything {
         let total: i64 = conn
             .prepare_cached(&format!("SELECT count(*) {base}"))
             .map_err(db_error)?
@@ -445,9 +445,9 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
             q.count,
             q.start_index.saturating_sub(1)
         );
-        (sql, Some(total as u64))
+        (sql, Applied::Everything(total as u64))
     } else {
-        (format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq"), None)
+        (format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq"), applied.without_total())
     };
     let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
     let rows = stmt
@@ -461,13 +461,13 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
             item.members = Some(load_members(conn, &item.id, 1, u32::MAX)?);
         }
     }
-    Ok(Page { items, total, applied })
+    Ok(Page { items, applied })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::{CompareOp, Comparison, Filter, FilterNode, Literal};
+    use scimkit_runtime::bindings::{CompareOp, Comparison, Filter, FilterNode, Literal};
 
     fn storage() -> (tempdir::Dir, SqliteStorage) {
         let dir = tempdir::Dir::new();
@@ -481,7 +481,7 @@ mod tests {
         }
         impl Dir {
             pub fn new() -> Dir {
-                let path = std::env::temp_dir().join(format!("scimkit-sqlite-{}", crate::storage::new_id()));
+                let path = std::env::temp_dir().join(format!("scimkit-sqlite-{}", scimkit_runtime::storage::new_id()));
                 std::fs::create_dir_all(&path).unwrap();
                 Dir { path }
             }
@@ -517,7 +517,7 @@ mod tests {
         s.create("User", r#"{"userName":"A"}"#, &key("a"), &[]).unwrap();
         assert_eq!(s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(), StorageError::Conflict("userName".into()));
         // The failed create left nothing behind.
-        assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total, Some(1));
+        assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(1));
     }
 
     #[test]
@@ -526,9 +526,9 @@ mod tests {
         s.create("User", r#"{"userName":"bjensen","emails":[{"value":"b@x.org"},{"value":"B2@x.org"}]}"#, &key("bjensen"), &[]).unwrap();
         s.create("User", r#"{"userName":"other"}"#, &key("other"), &[]).unwrap();
         let page = s.search(&eq("emails.value", "b2@X.org")).unwrap();
-        assert_eq!(page.applied, Applied::Everything);
+        assert!(matches!(page.applied, Applied::Everything(_)));
         assert_eq!(page.items.len(), 1);
-        assert_eq!(s.search(&eq("userName", "BJENSEN")).unwrap().total, Some(1));
+        assert_eq!(s.search(&eq("userName", "BJENSEN")).unwrap().total(), Some(1));
     }
 
     #[test]
@@ -560,7 +560,7 @@ mod tests {
         s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap();
         assert_eq!(s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(), StorageError::Conflict("userName".into()));
         s.create("User", r#"{"userName":"b"}"#, &key("b"), &[]).unwrap();
-        let all = || s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total;
+        let all = || s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total();
         assert_eq!(all(), Some(0), "readers see only committed batches");
         s.flush().unwrap();
         assert_eq!(all(), Some(2));
@@ -594,9 +594,9 @@ mod tests {
         };
         let found = s.search(&any("members.value", true, &["u2", "u3", "u9"])).unwrap();
         assert_eq!(found.items.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), vec![a.id.as_str(), b.id.as_str()]);
-        assert_eq!(found.total, Some(2));
+        assert_eq!(found.total(), Some(2));
         let by_name = s.search(&any("displayName", false, &["A", "c", "zz"])).unwrap();
-        assert_eq!(by_name.total, Some(2));
+        assert_eq!(by_name.total(), Some(2));
     }
 
 }

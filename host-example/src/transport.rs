@@ -1,16 +1,12 @@
-//! The provisioner's `transport` import: where its SCIM requests go. [`HttpTarget`] sends them to a SCIM
-//! base URL with a bearer token; other hosts (a JVM, a test) bring their own [`Transport`].
+//! The provisioning command's transport: [`HttpTarget`] sends the engine's requests to a SCIM base URL with
+//! a bearer token.
 
-use crate::bindings::{HttpRequest, HttpResponse};
+use scimkit_runtime::bindings::{HttpRequest, HttpResponse, TransportError};
+use scimkit_runtime::transport::Transport;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Sends one request below the target's SCIM base. `Err` is a transport failure, not an HTTP status.
-pub trait Transport: Send {
-    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, String>;
-}
 
 /// Requests sent, by method, shared by every transport of a run: what "no write" is checked against.
 #[derive(Debug, Default)]
@@ -67,7 +63,7 @@ impl HttpTarget {
 }
 
 impl Transport for HttpTarget {
-    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, String> {
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut url = format!("{}{}", self.base, req.path);
         if !req.query.is_empty() {
             url.push('?');
@@ -80,9 +76,11 @@ impl Transport for HttpTarget {
         for (k, v) in &req.headers {
             b = b.header(k, v);
         }
-        let request = b.body(req.body.unwrap_or_default()).map_err(|e| format!("{} {url}: {e}", req.method))?;
+        let request = b
+            .body(req.body.unwrap_or_default())
+            .map_err(|e| TransportError::Unreachable(format!("{} {url}: {e}", req.method)))?;
         self.counts.record(&req.method);
-        let mut resp = self.agent.run(request).map_err(|e| format!("{} {url}: {e}", req.method))?;
+        let mut resp = self.agent.run(request).map_err(|e| failure(&req.method, &url, e))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -90,7 +88,25 @@ impl Transport for HttpTarget {
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
         let mut body = Vec::new();
-        resp.body_mut().as_reader().read_to_end(&mut body).map_err(|e| format!("reading the answer of {url}: {e}"))?;
+        resp.body_mut()
+            .as_reader()
+            .read_to_end(&mut body)
+            .map_err(|e| TransportError::Broken(format!("reading the answer of {url}: {e}")))?;
         Ok(HttpResponse { status, headers, body })
+    }
+}
+
+/// An HTTP client failure as the contract's closed set: no connection, no answer in time, or a broken one.
+fn failure(method: &str, url: &str, e: ureq::Error) -> TransportError {
+    match e {
+        ureq::Error::Timeout(_) => TransportError::TimedOut,
+        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => TransportError::TimedOut,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
+            TransportError::Unreachable(format!("{method} {url}: {e}"))
+        }
+        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            TransportError::Unreachable(format!("{method} {url}: {e}"))
+        }
+        other => TransportError::Broken(format!("{method} {url}: {other}")),
     }
 }

@@ -3,13 +3,14 @@
 //! over PostgreSQL (which translate what they can), and over the in-memory storage (which translates
 //! nothing).
 
-use scimkit_host::bindings::{HttpRequest, HttpResponse};
-use scimkit_host::component::EMBEDDED;
-use scimkit_host::memory::MemoryStorage;
+use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
+use scimkit_runtime::component::EMBEDDED;
+use scimkit_runtime::memory::MemoryStorage;
 use scimkit_host::postgresql::PostgresStorage;
-use scimkit_host::runtime::{GuestLimits, Provider, Runtime};
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::provider::Provider;
 use scimkit_host::sqlite::SqliteStorage;
-use scimkit_host::storage::Storage;
+use scimkit_runtime::storage::Storage;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -97,7 +98,7 @@ fn backends(dir: &std::path::Path) -> Vec<(&'static str, Arc<dyn Storage>)> {
     let mut out: Vec<(&'static str, Arc<dyn Storage>)> = vec![("SQLite", Arc::new(SqliteStorage::open(&dir.join("db.sqlite3")).unwrap()))];
     match std::env::var("SCIMKIT_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => {
-            let schema = format!("pushdown_{}", scimkit_host::storage::new_id());
+            let schema = format!("pushdown_{}", scimkit_runtime::storage::new_id());
             out.push(("PostgreSQL", Arc::new(PostgresStorage::open(&url, &schema).unwrap())));
         }
         _ => {

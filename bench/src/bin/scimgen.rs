@@ -7,11 +7,12 @@
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use scimkit_bench::user;
-use scimkit_host::bindings::{HttpRequest, Member, ResourceChange};
-use scimkit_host::component::EMBEDDED;
-use scimkit_host::runtime::{GuestLimits, Provider, Runtime};
+use scimkit_runtime::bindings::{HttpRequest, Member, ResourceChange};
+use scimkit_runtime::component::EMBEDDED;
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::provider::Provider;
 use scimkit_host::sqlite::SqliteStorage;
-use scimkit_host::storage::Storage;
+use scimkit_runtime::storage::Storage;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

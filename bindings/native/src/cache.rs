@@ -5,8 +5,9 @@
 
 use crate::storage::CallbackStorage;
 use anyhow::{Context, Result};
-use scimkit_host::component::EMBEDDED;
-use scimkit_host::runtime::{GuestLimits, Provider, Runtime};
+use scimkit_runtime::component::EMBEDDED;
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::provider::Provider;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;

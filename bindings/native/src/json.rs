@@ -1,7 +1,7 @@
 //! The storage contract's values as JSON, the one format every language reads: arguments going to the
 //! callback, and its replies coming back. Shapes are documented in include/scimkit.h.
 
-use scimkit_host::bindings::{Applied, CompareOp, Filter, FilterNode, Literal, Member, Page, Query, StorageError, Stored, UniqueKey};
+use scimkit_runtime::bindings::{Applied, CompareOp, Filter, FilterNode, Literal, Member, Page, Query, StorageError, Stored, UniqueKey};
 use serde_json::{json, Map, Value};
 
 /// The engine's body text as a JSON value, so that callers get their row as an object, not as a string.
@@ -129,15 +129,14 @@ pub fn page(v: &Value) -> Result<Page, StorageError> {
     let o = object(v, "a page")?;
     let items = field(o, "items")?.as_array().ok_or_else(|| StorageError::Other("items must be a list".into()))?;
     let applied = match o.get("applied").and_then(Value::as_str) {
-        Some("everything") => Applied::Everything,
+        Some("everything") => match o.get("total").and_then(Value::as_u64) {
+            Some(total) => Applied::Everything(total),
+            None => return Err(StorageError::Other("applied everything needs a total".into())),
+        },
         Some("filter-only") => Applied::FilterOnly,
         _ => Applied::Nothing,
     };
-    let total = o.get("total").and_then(Value::as_u64);
-    if applied == Applied::Everything && total.is_none() {
-        return Err(StorageError::Other("applied everything needs a total".into()));
-    }
-    Ok(Page { items: items.iter().map(stored).collect::<Result<_, _>>()?, total, applied })
+    Ok(Page { items: items.iter().map(stored).collect::<Result<_, _>>()?, applied })
 }
 
 /// `null`, `["User","42"]` or `{"resourceType":"User","id":"42"}`.

@@ -9,8 +9,8 @@ mod java;
 mod json;
 mod storage;
 
-use scimkit_host::bindings::{HttpRequest, HttpResponse};
-use scimkit_host::runtime::{error_response, Provider};
+use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
+use scimkit_runtime::provider::{error_response, Provider};
 use serde_json::{json, Value};
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};

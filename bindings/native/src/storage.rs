@@ -4,8 +4,8 @@
 //! instances hold reads it from there.
 
 use crate::json as wire;
-use scimkit_host::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
-use scimkit_host::storage::Storage;
+use scimkit_runtime::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::storage::Storage;
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::ffi::{c_char, c_void, CStr, CString};

@@ -42,26 +42,25 @@ pub struct Step {
     pub action: Action,
     pub method: String,
     pub path: String,
-    /// The HTTP status; 0 when no request was sent (or it failed in transport).
-    pub status: u16,
+    /// The HTTP status; none when no request was sent (or it failed in transport).
+    pub status: Option<u16>,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Created,
     Updated,
     Unchanged,
     Skipped,
-    Failed,
+    /// Why: the mapping, the transport, or the target's answer.
+    Failed(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub outcome: Outcome,
     pub steps: Vec<Step>,
-    /// Why it failed (with `Outcome::Failed` only).
-    pub error: Option<String>,
 }
 
 /// How a User is found on the target.
@@ -147,10 +146,10 @@ impl Provisioner {
                 action: Action::Skipped,
                 method: String::new(),
                 path: String::new(),
-                status: 0,
+                status: None,
                 detail: format!("provisioning is disabled for {service}"),
             };
-            return Report { outcome: Outcome::Skipped, steps: vec![step], error: None };
+            return Report { outcome: Outcome::Skipped, steps: vec![step] };
         }
         let mut run = Run::new(transport, self.patch_support.get(service).copied());
         let result = run.provision(svc, attrs);
@@ -158,12 +157,12 @@ impl Provisioner {
             self.patch_support.insert(service.to_string(), known);
         }
         match result {
-            Ok(()) => Report { outcome: run.outcome(), steps: run.steps, error: None },
+            Ok(()) => Report { outcome: run.outcome(), steps: run.steps },
             Err(e) => failed(run.steps, e),
         }
     }
 }
 
 fn failed(steps: Vec<Step>, error: String) -> Report {
-    Report { outcome: Outcome::Failed, steps, error: Some(error) }
+    Report { outcome: Outcome::Failed(error), steps }
 }

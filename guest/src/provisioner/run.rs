@@ -50,7 +50,7 @@ impl<'a> Run<'a> {
             headers,
             body: body.map(|b| b.to_string().into_bytes()),
         };
-        let mut step = Step { action, method: method.into(), path: target.into(), status: 0, detail: String::new() };
+        let mut step = Step { action, method: method.into(), path: target.into(), status: None, detail: String::new() };
         let resp = match self.transport.send(req) {
             Ok(r) => r,
             Err(e) => {
@@ -59,7 +59,7 @@ impl<'a> Run<'a> {
                 return Err(format!("{method} {target}: {e}"));
             }
         };
-        step.status = resp.status;
+        step.status = Some(resp.status);
         let parsed = parse(&resp);
         if !ok.contains(&resp.status) {
             let detail = parsed.get("detail").and_then(Value::as_str).map(str::to_string);
@@ -161,7 +161,7 @@ impl<'a> Run<'a> {
                 action: Action::Unchanged,
                 method: String::new(),
                 path,
-                status: 0,
+                status: None,
                 detail: "no mapped attribute differs".into(),
             });
             return Ok(());

@@ -91,7 +91,7 @@ impl Signer {
             sub: subject.to_string(),
             iat,
             exp: iat.saturating_add(valid_for.as_secs()),
-            jti: crate::storage::new_id(),
+            jti: scimkit_runtime::storage::new_id(),
             kind,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).context("signing the token")?;
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn only_well_signed_current_unrevoked_tokens_of_this_tenant_pass() {
-        let dir = std::env::temp_dir().join(format!("scimkit-jwt-{}", crate::storage::new_id()));
+        let dir = std::env::temp_dir().join(format!("scimkit-jwt-{}", scimkit_runtime::storage::new_id()));
         let a = signer(&dir.join("a"), "a");
         let b = signer(&dir.join("b"), "b");
         let (token, claims) = a.issue(Kind::Token, "idp", Duration::from_secs(3600)).unwrap();

@@ -3,6 +3,7 @@
 //! A rejection never says which part was wrong; it carries one `WWW-Authenticate` challenge per scheme the
 //! tenant accepts.
 
+pub mod admin;
 pub mod basic;
 pub mod bearer;
 pub mod jwt;

@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn client_credentials_by_form_or_basic() {
-        let dir = std::env::temp_dir().join(format!("scimkit-oauth-{}", crate::storage::new_id()));
+        let dir = std::env::temp_dir().join(format!("scimkit-oauth-{}", scimkit_runtime::storage::new_id()));
         let signer = jwt::Signer::open("t", &dir, &dir.join("db.sqlite3")).unwrap();
         let hash = basic::hash_password("s3c&r=t").unwrap();
         let auth = Authenticator::new(

@@ -9,15 +9,16 @@
 
 pub mod rows;
 
-use crate::bindings::HttpRequest;
+use scimkit_runtime::bindings::HttpRequest;
 use crate::columns::Schemas;
 use crate::commands::TenantData;
-use crate::component::EMBEDDED;
+use scimkit_runtime::component::EMBEDDED;
 use crate::config::Config;
 use crate::database::Database;
 use crate::lock;
-use crate::provisioning::Mapper;
-use crate::runtime::{GuestLimits, Provider, Runtime, Usage};
+use scimkit_runtime::provisioning::Mapper;
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::provider::{Provider, Usage};
 use crate::tenants::Direct;
 use anyhow::{bail, Context, Result};
 use rows::{Kind, Refused, Row, Rows};

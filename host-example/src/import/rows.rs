@@ -3,7 +3,7 @@
 //! through a mapping (each entry a User, plus the Groups the mapping derives, holding it).
 
 use crate::columns::{Column, Schemas};
-use crate::provisioning::Mapper;
+use scimkit_runtime::provisioning::Mapper;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -141,7 +141,7 @@ pub fn csv(text: &str, kind: Kind, schemas: &Schemas) -> Result<Rows, String> {
 /// LDIF entries mapped to Users by `mapper`; the Groups the mapping derives become rows holding their users
 /// (by the users' ids in the file, which are their lines), after every User.
 pub fn ldif(text: &str, mapper: &mut Mapper) -> Result<Rows, String> {
-    let entries = crate::ldif::parse(text)?;
+    let entries = scimkit_runtime::ldif::parse(text)?;
     let mut out = Rows::default();
     let mut groups: Vec<(String, Vec<Value>, usize)> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();

@@ -5,8 +5,8 @@ use crate::cache;
 use jni::objects::{JClass, JObject, JObjectArray, JString};
 use jni::sys::{jlong, jobjectArray, jstring};
 use jni::JNIEnv;
-use scimkit_host::bindings::{Action, Outcome};
-use scimkit_host::provisioning::{Mapper, Provisioner};
+use scimkit_runtime::bindings::{Action, Outcome};
+use scimkit_runtime::provisioning::{Mapper, Provisioner};
 use std::sync::Mutex;
 
 /// `String[] names, String[][] values` to attributes. Local references are dropped as they are read, so that
@@ -85,13 +85,14 @@ pub extern "system" fn Java_org_scimkit_Native_provisionerProvision(
         let mut p = p.lock().map_err(|_| anyhow::anyhow!("a previous call panicked"))?;
         p.set_transport(Box::new(t));
         let report = p.provision(&service, &attrs)?;
-        let mut flat = vec![outcome(report.outcome).to_string(), report.error.clone().unwrap_or_default()];
+        let (outcome, error) = outcome(&report.outcome);
+        let mut flat = vec![outcome.to_string(), error.to_string()];
         for s in &report.steps {
             flat.extend([
                 action(s.action).to_string(),
                 s.method.clone(),
                 s.path.clone(),
-                s.status.to_string(),
+                s.status.unwrap_or(0).to_string(),
                 s.detail.clone(),
             ]);
         }
@@ -169,7 +170,7 @@ pub extern "system" fn Java_org_scimkit_Native_mapperFree(_: JNIEnv, _: JClass, 
 pub extern "system" fn Java_org_scimkit_Native_parseLdif(mut env: JNIEnv, _: JClass, text: JString) -> jobjectArray {
     guard(&mut env, std::ptr::null_mut(), |env| {
         let text = string(env, &text)?;
-        let entries = scimkit_host::ldif::parse(&text).map_err(anyhow::Error::msg)?;
+        let entries = scimkit_runtime::ldif::parse(&text).map_err(anyhow::Error::msg)?;
         let out = env.new_object_array(entries.len() as i32, "[[Ljava/lang/String;", JObject::null())?;
         for (i, e) in entries.iter().enumerate() {
             let rows = attribute_rows(env, &e.attrs)?;
@@ -186,18 +187,19 @@ pub extern "system" fn Java_org_scimkit_Native_parseLdif(mut env: JNIEnv, _: JCl
 pub extern "system" fn Java_org_scimkit_Native_tomlToJson(mut env: JNIEnv, _: JClass, text: JString) -> jstring {
     guard(&mut env, std::ptr::null_mut(), |env| {
         let text = string(env, &text)?;
-        let value = scimkit_host::provision::toml_to_json(&text)?;
+        let value = scimkit_runtime::provisioning::mapping_from_toml(&text)?;
         Ok(env.new_string(value.to_string())?.into_raw())
     })
 }
 
-fn outcome(o: Outcome) -> &'static str {
+/// The outcome's Java name, and why it failed (empty otherwise).
+fn outcome(o: &Outcome) -> (&'static str, &str) {
     match o {
-        Outcome::Created => "CREATED",
-        Outcome::Updated => "UPDATED",
-        Outcome::Unchanged => "UNCHANGED",
-        Outcome::Skipped => "SKIPPED",
-        Outcome::Failed => "FAILED",
+        Outcome::Created => ("CREATED", ""),
+        Outcome::Updated => ("UPDATED", ""),
+        Outcome::Unchanged => ("UNCHANGED", ""),
+        Outcome::Skipped => ("SKIPPED", ""),
+        Outcome::Failed(why) => ("FAILED", why),
     }
 }
 

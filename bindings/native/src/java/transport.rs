@@ -3,8 +3,8 @@
 
 use jni::objects::{GlobalRef, JByteArray, JObject, JObjectArray, JString, JValue};
 use jni::{JNIEnv, JavaVM};
-use scimkit_host::bindings::{HttpRequest, HttpResponse};
-use scimkit_host::transport::Transport;
+use scimkit_runtime::bindings::{HttpRequest, HttpResponse, TransportError};
+use scimkit_runtime::transport::Transport;
 
 pub struct JavaTransport {
     vm: JavaVM,
@@ -71,8 +71,9 @@ impl JavaTransport {
 }
 
 impl Transport for JavaTransport {
-    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, String> {
+    /// A Java transport that throws got no response: for the engine, the target was not reached.
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
         let (method, path) = (req.method.clone(), req.path.clone());
-        self.call(req).map_err(|e| format!("{method} {path}: {e:#}"))
+        self.call(req).map_err(|e| TransportError::Unreachable(format!("{method} {path}: {e:#}")))
     }
 }

@@ -1,7 +1,7 @@
 //! Builds the scimkit component (guest/ for wasm32-wasip2) so that a fresh clone needs no step of its own.
 //!
 //! The component is written to `target/scimkit.wasm` at the workspace root, a stable path for other hosts,
-//! and embedded in the `scimkit` binary.
+//! and embedded in this crate (and so in the `scimkit` binary and the native library).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest.parent().expect("host-example sits in the workspace").to_path_buf();
+    let root = manifest.parent().expect("runtime sits in the workspace").to_path_buf();
     // Relative to this package, so that a target directory copied to another checkout watches that
     // checkout's files rather than the original's.
     for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.toml", "Cargo.lock"] {

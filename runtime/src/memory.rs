@@ -114,7 +114,7 @@ impl Storage for MemoryStorage {
         let mut rows: Vec<(&String, &Row)> = g.1.iter().filter(|(_, r)| r.rtype == q.resource_type).collect();
         rows.sort_by_key(|(_, r)| r.seq);
         let items = rows.into_iter().map(|(id, r)| stored(id, r, !q.without_members)).collect();
-        Ok(Page { items, total: None, applied: Applied::Nothing })
+        Ok(Page { items, applied: Applied::Nothing })
     }
 
     fn members(&self, rtype: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {

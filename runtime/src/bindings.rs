@@ -9,11 +9,13 @@ use wasmtime::StoreLimits;
 
 wasmtime::component::bindgen!({ path: "../wit", world: "engine", additional_derives: [PartialEq] });
 
+pub use scimkit::scim::configuration::ConfigError;
 pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};
 pub use scimkit::scim::query_types::{CompareOp, Comparison, Filter, FilterNode, Literal, Query, SortKey};
 pub use scimkit::scim::storage::{Applied, Member, Page, ResourceChange, StorageError, Stored, UniqueKey};
 pub use exports::scimkit::scim::provider::Caller;
 pub use exports::scimkit::scim::provisioner::{Action, Outcome, Report, Step};
+pub use scimkit::scim::transport::TransportError;
 
 /// What one component instance's store holds.
 pub struct HostState {
@@ -43,6 +45,16 @@ impl StorageError {
             StorageError::Unavailable(_) => "unavailable",
             StorageError::Unsupported => "unsupported",
             StorageError::Other(_) => "other",
+        }
+    }
+}
+
+impl Page {
+    /// The number of matches, when storage applied everything and so counted them.
+    pub fn total(&self) -> Option<u64> {
+        match self.applied {
+            Applied::Everything(total) => Some(total),
+            Applied::FilterOnly | Applied::Nothing => None,
         }
     }
 }
@@ -101,13 +113,14 @@ impl scimkit::scim::clock::Host for HostState {
 }
 
 impl scimkit::scim::transport::Host for HostState {
-    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, String> {
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
         match &mut self.transport {
             Some(t) => t.send(req),
-            None => Err("this instance has no provisioning transport".into()),
+            None => Err(TransportError::Unreachable("this instance has no provisioning transport".into())),
         }
     }
 }
 
 impl scimkit::scim::query_types::Host for HostState {}
 impl scimkit::scim::http_types::Host for HostState {}
+impl scimkit::scim::configuration::Host for HostState {}
