@@ -13,7 +13,7 @@
 //! - Successful results carry no `response` body; failed ones carry the SCIM error body.
 
 use crate::config::Config;
-use crate::endpoints::{self, Ctx};
+use crate::context::{json_body, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::http::{Request, Response, SCIM_JSON};
 use serde_json::{json, Map, Value};
@@ -45,13 +45,16 @@ enum Created {
     Failed,
 }
 
-pub fn handle(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
+/// How one operation is answered: the router, passed in so that this module does not depend on it.
+pub type Route = fn(&mut Ctx, &Request) -> Response;
+
+pub fn handle(ctx: &mut Ctx, req: &Request, route: Route) -> ScimResult<Response> {
     let method = req.method.to_ascii_uppercase();
     if method != "POST" {
         return Err(err::method_not_allowed(format!("{method} is not allowed on /Bulk; use POST")));
     }
-    let (ops, fail_on_errors) = parse(ctx.cfg, endpoints::json_body(req)?)?;
-    let results = run(ctx, &ops, fail_on_errors);
+    let (ops, fail_on_errors) = parse(ctx.cfg, json_body(req)?)?;
+    let results = run(ctx, route, &ops, fail_on_errors);
     Ok(Response::json(200, &json!({"schemas": [BULK_RESPONSE], "Operations": results})))
 }
 
@@ -195,7 +198,7 @@ fn check_bulk_ids(ops: &mut [Operation]) {
     }
 }
 
-fn run(ctx: &mut Ctx, ops: &[Operation], fail_on_errors: Option<usize>) -> Vec<Value> {
+fn run(ctx: &mut Ctx, route: Route, ops: &[Operation], fail_on_errors: Option<usize>) -> Vec<Value> {
     let definer = definers(ops);
     let mut created: BTreeMap<&str, Created> = BTreeMap::new();
     let mut circular: BTreeMap<usize, String> = BTreeMap::new();
@@ -218,7 +221,7 @@ fn run(ctx: &mut Ctx, ops: &[Operation], fail_on_errors: Option<usize>) -> Vec<V
         let (path, resp) = match (&op.invalid, circular.get(&i)) {
             (Some(e), _) => (None, Response::error(e)),
             (None, Some(detail)) => (None, Response::error(&ScimError::new(ErrorKind::Conflict, detail.clone()))),
-            (None, None) => dispatch(ctx, op, &created),
+            (None, None) => dispatch(ctx, route, op, &created),
         };
         if resp.status >= 400 {
             errors += 1;
@@ -258,7 +261,7 @@ fn cycle(ops: &[Operation], definer: &BTreeMap<&str, usize>, created: &BTreeMap<
 
 /// Runs one operation through the ordinary routing, its references replaced by the ids they stand for.
 /// Returns the path it ran on, and the response.
-fn dispatch(ctx: &mut Ctx, op: &Operation, created: &BTreeMap<&str, Created>) -> (Option<String>, Response) {
+fn dispatch(ctx: &mut Ctx, route: Route, op: &Operation, created: &BTreeMap<&str, Created>) -> (Option<String>, Response) {
     let mut ids = BTreeMap::new();
     for r in &op.refs {
         match created.get(r.as_str()) {
@@ -292,7 +295,7 @@ fn dispatch(ctx: &mut Ctx, op: &Operation, created: &BTreeMap<&str, Created>) ->
         headers,
         body: data.map(|d| d.to_string().into_bytes()),
     };
-    let resp = endpoints::handle(ctx, &req);
+    let resp = route(ctx, &req);
     (Some(route_path), resp)
 }
 

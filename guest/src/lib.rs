@@ -7,9 +7,10 @@ pub mod allow;
 pub mod bulk;
 pub mod conditional;
 pub mod config;
-pub mod endpoints;
+pub mod context;
 pub mod error;
 pub mod filter;
+pub mod handlers;
 pub mod http;
 pub mod mapper;
 pub mod mapping;
@@ -21,6 +22,7 @@ pub mod projection;
 pub mod provisioner;
 pub mod quirks;
 pub mod resource;
+pub mod router;
 pub mod schema;
 pub mod store;
 #[cfg(test)]
@@ -62,7 +64,7 @@ impl Engine {
             }
             None => store,
         };
-        let mut ctx = endpoints::Ctx { cfg: &self.config, store, now, principal };
-        endpoints::handle(&mut ctx, req)
+        let mut ctx = context::Ctx { cfg: &self.config, store, now, principal };
+        router::handle(&mut ctx, req)
     }
 }
