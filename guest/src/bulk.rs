@@ -349,7 +349,7 @@ fn result(cfg: &Config, op: &Operation, path: Option<&str>, resp: &Response) -> 
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{service, Harness, Reply};
+    use crate::tests::harness::{service, Harness, Reply};
     use serde_json::{json, Value};
 
     fn bulk(s: &mut Harness, ops: Value, fail_on_errors: Option<u64>) -> Reply {

@@ -26,12 +26,7 @@ pub mod router;
 pub mod schema;
 pub mod store;
 #[cfg(test)]
-pub mod testing;
-#[cfg(test)]
-mod hostile;
-
-#[cfg(test)]
-mod protocol_tests;
+mod tests;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
