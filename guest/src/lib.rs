@@ -13,7 +13,6 @@ pub mod filter;
 pub mod handlers;
 pub mod http;
 pub mod mapper;
-pub mod mapping;
 pub mod me;
 pub mod media;
 pub mod membership;
@@ -22,6 +21,7 @@ pub mod projection;
 pub mod provisioner;
 pub mod quirks;
 pub mod resource;
+pub mod rows;
 pub mod router;
 pub mod schema;
 pub mod store;
@@ -52,9 +52,9 @@ impl Engine {
         req: &http::Request,
     ) -> http::Response {
         let mut mapped;
-        let store: &mut dyn store::Store = match &self.config.mapping {
+        let store: &mut dyn store::Store = match &self.config.rows {
             Some(m) => {
-                mapped = mapping::MappedStore::new(m, store);
+                mapped = rows::RowStore::new(m, store);
                 &mut mapped
             }
             None => store,
