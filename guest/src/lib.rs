@@ -16,6 +16,7 @@ pub mod mapper;
 pub mod me;
 pub mod media;
 pub mod membership;
+pub mod path;
 pub mod patch;
 pub mod projection;
 pub mod provisioner;
@@ -25,6 +26,7 @@ pub mod rows;
 pub mod router;
 pub mod schema;
 pub mod store;
+mod syntax;
 #[cfg(test)]
 mod tests;
 

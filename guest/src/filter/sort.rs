@@ -1,7 +1,6 @@
 //! `sortBy` (RFC 7644 §3.4.2.3): the attribute resolved once per list, values ordered by its type and
 //! `caseExact`.
 
-use super::parse::{self, Limits};
 use super::typed::{member, Scope, Target};
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
@@ -20,9 +19,8 @@ pub struct SortSpec<'a> {
 impl<'a> SortSpec<'a> {
     /// Resolves `sort_by`; 400 `invalidValue` when it is not an attribute path of the resource type.
     pub fn resolve(cfg: &'a Config, rt: &'a ResourceType, sort_by: &str) -> ScimResult<SortSpec<'a>> {
-        let limits = Limits { max_len: cfg.limits.max_filter_length, max_depth: 0 };
-        let path =
-            parse::attr_path_text(sort_by, limits).map_err(|detail| err::invalid_value(format!("sortBy: {detail}")))?;
+        let path = crate::path::parse_attr_path(sort_by, cfg.limits.max_filter_length)
+            .map_err(|detail| err::invalid_value(format!("sortBy: {detail}")))?;
         let target = Scope::Resource(cfg, rt)
             .resolve(&path)
             .ok_or_else(|| err::invalid_value(format!("sortBy: {} has no attribute {path}", rt.name)))?;

@@ -1,7 +1,8 @@
 //! A filter checked against the schema: every path resolved to its attribute, every literal typed. Evaluation
 //! and flattening both start from here, so they agree on what a filter means and on which filters are refused.
 
-use super::ast::{keyword, AttrPath, CompValue, Filter};
+use super::ast::{CompValue, Filter};
+use crate::path::AttrPath;
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::schema::{AttrType, Attribute, ResourceType};
@@ -191,7 +192,7 @@ fn fold<'a>(terms: Vec<Typed<'a>>, any: bool) -> Typed<'a> {
 
 /// The literal of `path op value`, typed by the attribute: 400 `invalidFilter` when they do not fit.
 fn literal(attr: &Attribute, path: &AttrPath, op: CompareOp, value: &CompValue) -> ScimResult<Literal> {
-    let refuse = |why: &str| Err(err::invalid_filter(format!("{path} {} {value}: {why}", keyword(op))));
+    let refuse = |why: &str| Err(err::invalid_filter(format!("{path} {} {value}: {why}", op.keyword())));
     let textual = matches!(attr.attr_type, AttrType::String | AttrType::Reference | AttrType::Binary);
     let ordering = !matches!(op, CompareOp::Eq | CompareOp::Ne);
     match value {
