@@ -156,34 +156,15 @@ impl RowMapping {
 }
 
 /// Parses one mapping path and finds the attribute it names; returns the value's SCIM type.
-fn parse_place(registry: &Registry, rt: &ResourceType, path: &str) -> Result<(Place, AttrType), String> {
-    let head_end = path.find('[').unwrap_or(path.len());
-    let (head, tail) = path.split_at(head_end);
-    let (urn, rest) = match head.rfind(':') {
-        Some(i) => (Some(&head[..i]), &head[i + 1..]),
-        None => (None, head),
+fn parse_place(registry: &Registry, rt: &ResourceType, text: &str) -> Result<(Place, AttrType), String> {
+    let path = crate::path::parse_path(text)?;
+    let mut selector = match (&path.filter, path.selector()) {
+        (None, _) => None,
+        (Some(_), Some((sel, lit))) => Some((sel.to_string(), lit.to_json())),
+        (Some(_), None) => return Err("a selector reads [attribute eq value]".into()),
     };
-    let (attr_name, mut sub) = match rest.split_once('.') {
-        Some((a, s)) => (a, Some(s.to_string())),
-        None => (rest, None),
-    };
-    let mut selector = None;
-    if !tail.is_empty() {
-        let close = tail.find(']').ok_or("an unclosed [")?;
-        let mut words = tail[1..close].splitn(3, ' ');
-        let (Some(sel), Some(op), Some(lit)) = (words.next(), words.next(), words.next()) else {
-            return Err("a selector reads [attribute eq value]".into());
-        };
-        let lit: Value = serde_json::from_str(lit).map_err(|_| format!("{lit} is not a JSON literal"))?;
-        if !op.eq_ignore_ascii_case("eq") || sel.contains('.') {
-            return Err("a selector reads [attribute eq value]".into());
-        }
-        selector = Some((sel.to_string(), lit));
-        sub = match &tail[close + 1..] {
-            "" => None,
-            after => Some(after.strip_prefix('.').ok_or("expected .subAttribute after ]")?.to_string()),
-        };
-    }
+    let mut sub = path.sub_attr().map(str::to_string);
+    let (urn, attr_name) = (path.attr.urn.as_deref(), path.attr.name.as_str());
     let (ext, attr) = registry
         .attribute(rt, urn, attr_name)
         .ok_or_else(|| format!("{attr_name} is not an attribute of {}", rt.name))?;

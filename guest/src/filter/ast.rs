@@ -11,6 +11,18 @@ pub enum CompValue {
     Str(String),
 }
 
+impl CompValue {
+    /// The literal as the JSON value it denotes.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            CompValue::Null => serde_json::Value::Null,
+            CompValue::Bool(b) => (*b).into(),
+            CompValue::Number(n) => n.clone().into(),
+            CompValue::Str(s) => s.as_str().into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// `a and b and c`: never fewer than two terms.
