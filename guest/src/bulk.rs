@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::context::{json_body, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::http::{Request, Response, SCIM_JSON};
+use crate::names::member;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -58,10 +59,6 @@ pub fn handle(ctx: &mut Ctx, req: &Request, route: Route) -> ScimResult<Response
     Ok(Response::json(200, &json!({"schemas": [BULK_RESPONSE], "Operations": results})))
 }
 
-/// Attribute names are case-insensitive (RFC 7643 §2.1).
-fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
-}
 
 /// The operations and `failOnErrors`. Faults of the whole request are errors here; faults of one operation
 /// are kept in it, to be reported at its place.
@@ -69,13 +66,13 @@ fn parse(cfg: &Config, body: Value) -> ScimResult<(Vec<Operation>, Option<usize>
     let Value::Object(obj) = body else {
         return Err(err::invalid_syntax("a bulk request must be a JSON object"));
     };
-    if let Some(schemas) = field(&obj, "schemas") {
+    if let Some(schemas) = member(&obj, "schemas") {
         let named = schemas.as_array().is_some_and(|a| a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST))));
         if !named {
             return Err(err::invalid_syntax(format!("schemas must contain {BULK_REQUEST}")));
         }
     }
-    let items = match field(&obj, "Operations") {
+    let items = match member(&obj, "Operations") {
         Some(Value::Array(items)) => items,
         Some(_) => return Err(err::invalid_syntax("Operations must be an array")),
         None => return Err(err::invalid_syntax("a bulk request needs Operations")),
@@ -87,7 +84,7 @@ fn parse(cfg: &Config, body: Value) -> ScimResult<(Vec<Operation>, Option<usize>
             items.len()
         )));
     }
-    let fail_on_errors = match field(&obj, "failOnErrors") {
+    let fail_on_errors = match member(&obj, "failOnErrors") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
             Some(n) if n >= 1 => Some(n),
@@ -101,13 +98,13 @@ fn parse(cfg: &Config, body: Value) -> ScimResult<(Vec<Operation>, Option<usize>
 
 fn operation(item: &Value) -> Operation {
     let obj = item.as_object();
-    let text = |name: &str| obj.and_then(|o| field(o, name)).and_then(Value::as_str).map(str::to_string);
+    let text = |name: &str| obj.and_then(|o| member(o, name)).and_then(Value::as_str).map(str::to_string);
     let mut op = Operation {
         method: text("method").unwrap_or_default().to_ascii_uppercase(),
         bulk_id: text("bulkId"),
         version: text("version"),
         path: text("path").unwrap_or_default(),
-        data: obj.and_then(|o| field(o, "data")).cloned(),
+        data: obj.and_then(|o| member(o, "data")).cloned(),
         refs: Vec::new(),
         invalid: None,
     };
@@ -121,7 +118,7 @@ fn operation(item: &Value) -> Operation {
 fn check(obj: Option<&Map<String, Value>>, op: &Operation) -> ScimResult<()> {
     let obj = obj.ok_or_else(|| err::invalid_syntax("each operation must be a JSON object"))?;
     for name in ["method", "bulkId", "version", "path"] {
-        if field(obj, name).is_some_and(|v| !v.is_string() && !v.is_null()) {
+        if member(obj, name).is_some_and(|v| !v.is_string() && !v.is_null()) {
             return Err(err::invalid_syntax(format!("{name} must be a string")));
         }
     }
@@ -312,10 +309,6 @@ fn replace_strings(v: &mut Value, resolve: &impl Fn(&str) -> Option<String>) {
     }
 }
 
-fn header<'a>(resp: &'a Response, name: &str) -> Option<&'a str> {
-    resp.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-}
-
 fn created_id(resp: &Response) -> Option<String> {
     let body: Value = serde_json::from_slice(&resp.body).ok()?;
     body.get("id")?.as_str().map(str::to_string)
@@ -329,7 +322,7 @@ fn result(cfg: &Config, op: &Operation, path: Option<&str>, resp: &Response) -> 
     if let Some(id) = &op.bulk_id {
         out.insert("bulkId".into(), json!(id));
     }
-    let location = match (header(resp, "Location"), path) {
+    let location = match (resp.header("Location"), path) {
         (Some(loc), _) => Some(loc.to_string()),
         (None, Some(p)) if op.method != "POST" => Some(format!("{}{p}", cfg.base_url)),
         _ => None,
@@ -337,7 +330,7 @@ fn result(cfg: &Config, op: &Operation, path: Option<&str>, resp: &Response) -> 
     if let Some(loc) = location {
         out.insert("location".into(), json!(loc));
     }
-    if let Some(tag) = header(resp, "ETag") {
+    if let Some(tag) = resp.header("ETag") {
         out.insert("version".into(), json!(tag));
     }
     out.insert("status".into(), json!(resp.status.to_string()));

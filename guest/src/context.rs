@@ -70,7 +70,7 @@ pub(crate) fn shows_members(cfg: &Config, rt: &ResourceType, projection: &Projec
 
 pub(crate) fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
     let params = req.params();
-    let find = |name: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let find = |name: &str| crate::names::pair(&params, name).map(String::as_str);
     Projection::from_params(cfg, rt, find("attributes"), find("excludedAttributes"))
 }
 

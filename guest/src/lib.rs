@@ -16,6 +16,7 @@ pub mod mapper;
 pub mod me;
 pub mod media;
 pub mod membership;
+pub mod names;
 pub mod path;
 pub mod patch;
 pub mod projection;

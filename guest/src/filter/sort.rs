@@ -1,7 +1,8 @@
 //! `sortBy` (RFC 7644 §3.4.2.3): the attribute resolved once per list, values ordered by its type and
 //! `caseExact`.
 
-use super::typed::{member, Scope, Target};
+use super::typed::{Scope, Target};
+use crate::names::member_of;
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::schema::{AttrType, ResourceType};
@@ -39,12 +40,12 @@ impl<'a> SortSpec<'a> {
         let chosen = match self.target.attribute_json(resource) {
             Some(Value::Array(items)) => items
                 .iter()
-                .find(|e| member(e, "primary").and_then(Value::as_bool) == Some(true))
+                .find(|e| member_of(e, "primary").and_then(Value::as_bool) == Some(true))
                 .or_else(|| items.iter().find(|e| !e.is_null())),
             other => other,
         };
         let leaf = match (self.target.sub, chosen) {
-            (Some(sub), Some(element)) => member(element, &sub.name),
+            (Some(sub), Some(element)) => member_of(element, &sub.name),
             (None, chosen) => chosen,
             (Some(_), None) => None,
         };

@@ -2,6 +2,7 @@
 //! and flattening both start from here, so they agree on what a filter means and on which filters are refused.
 
 use super::ast::{CompValue, Filter};
+use crate::names::member_of;
 use crate::path::AttrPath;
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
@@ -82,17 +83,17 @@ impl<'a> Target<'a> {
     /// the case of keys.
     pub fn attribute_json<'v>(&self, root: &'v Value) -> Option<&'v Value> {
         let container = match self.ext {
-            Some(urn) => member(root, urn)?,
+            Some(urn) => member_of(root, urn)?,
             None => root,
         };
-        member(container, &self.attr.name)
+        member_of(container, &self.attr.name)
     }
 
     /// Every non-null value at this path, arrays opened: `emails.value` gives one value per email.
     pub fn values<'v>(&self, root: &'v Value) -> Vec<&'v Value> {
         let items = spread(self.attribute_json(root));
         let leaves = match self.sub {
-            Some(sub) => items.into_iter().flat_map(|item| spread(member(item, &sub.name))).collect(),
+            Some(sub) => items.into_iter().flat_map(|item| spread(member_of(item, &sub.name))).collect(),
             None => items,
         };
         leaves.into_iter().filter(|v| !v.is_null()).collect()
@@ -106,13 +107,6 @@ fn spread(v: Option<&Value>) -> Vec<&Value> {
         Some(v) => vec![v],
         None => vec![],
     }
-}
-
-/// A member of a JSON object by key, without regard to case: attribute names are case-insensitive
-/// (RFC 7643 §2.1), whatever case the stored JSON happens to use.
-pub fn member<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    let obj = v.as_object()?;
-    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// A filter with paths resolved and literals typed.

@@ -2,7 +2,7 @@
 //! and any of these behind an extension URN (`urn:…:enterprise:2.0:User:employeeNumber`).
 
 use crate::filter::CompValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
@@ -49,11 +49,6 @@ impl Target {
             None => self.attr.clone(),
         }
     }
-}
-
-/// A key of `obj` equal to `name` without regard to case (SCIM attribute names are case-insensitive).
-pub fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.get(name).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
 #[cfg(test)]
