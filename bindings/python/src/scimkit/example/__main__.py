@@ -1,0 +1,76 @@
+"""`SCIM_TOKEN=t python -m scimkit.example --listen 127.0.0.1:8000 [--db FILE]`: the example application's
+SCIM endpoint on the standard library's threading HTTP server, its rows in a sqlite3 file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .app import ScimApp, scim_error
+from .storage import AppStorage
+
+MAX_BODY_BYTES = 1 << 20
+
+
+def handler_for(app: ScimApp) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                reply = scim_error(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+                self.close_connection = True
+            else:
+                body = self.rfile.read(length) if length > 0 else None
+                reply = app.serve(self.command, self.path, list(self.headers.items()), body)
+            status, headers, out = reply
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m scimkit.example")
+    parser.add_argument("--listen", default="127.0.0.1:8000", help="HOST:PORT (default 127.0.0.1:8000)")
+    parser.add_argument("--db", default=os.environ.get("SCIM_EXAMPLE_DB"), help="the sqlite3 file (a temporary one)")
+    parser.add_argument("--base-url", help="the public URL before /scim/v2 (default http://LISTEN)")
+    args = parser.parse_args()
+    token = os.environ.get("SCIM_TOKEN", "")
+    if not token:
+        print("set SCIM_TOKEN to the bearer token clients must send", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING)
+    host, _, port = args.listen.rpartition(":")
+    db = args.db or os.path.join(tempfile.mkdtemp(prefix="scimkit-example-"), "app.sqlite")
+    storage = AppStorage.open(db)
+    storage.install()
+    app = ScimApp(storage, token, args.base_url or f"http://{args.listen}")
+    server = ThreadingHTTPServer((host, int(port)), handler_for(app))
+    print(f"serving http://{args.listen}/scim/v2 (rows in {db})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
