@@ -57,12 +57,13 @@ def main() -> int:
 
     run(0, min(args.requests, 500))  # warm-up
     per_thread = args.requests // args.threads
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     with concurrent.futures.ThreadPoolExecutor(args.threads) as pool:
         done = sum(pool.map(run, range(args.threads), [per_thread] * args.threads))
-    s = time.perf_counter() - t0
+    s, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     print(f"python GET by id, {args.threads} thread(s), {args.users} users, {args.groups} groups: {done} requests "
-          f"in {s:.2f} s, {done / s:.0f} requests/s, {s * 1e6 / done * args.threads:.0f} us each")
+          f"in {s:.2f} s, {done / s:.0f} requests/s, {s * 1e6 / done * args.threads:.0f} us each "
+          f"({cpu * 1e6 / done:.0f} us of CPU each)")
     return 0
 
 

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from wasmtime.component import Variant
 
-from ._runtime import Err, Ok, field, record
+from ._values import Err, Ok, field, record
 from .storage import Change, Member, Page, Query, Resource, Sort, Storage, StorageError, Unique
 
 log = logging.getLogger("scimkit")
@@ -164,7 +164,9 @@ class StorageBridge:
 
     def create(self, resource_type: str, data: str, unique: List[Any], members: List[Any]) -> Any:
         keys = [Unique(field(k, "attribute"), field(k, "value")) for k in unique]
-        return self._answer(lambda: stored(self.storage.create(resource_type, _row_in(data), keys, members_in(members))))
+        return self._answer(
+            lambda: stored(self.storage.create(resource_type, _row_in(data), keys, members_in(members)))
+        )
 
     def update(self, c: Any) -> Any:
         def call() -> Any:

@@ -12,45 +12,17 @@ import threading
 import time
 from contextlib import contextmanager
 from importlib import resources
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import wasmtime
 from wasmtime import _ffi as ffi
 from wasmtime import component as wc
-from wasmtime.component._enter import catch_exceptions
-from wasmtime.component._types import FuncType, ListType, ResultType
+from wasmtime.component._enter import catch_exceptions, enter_wasm
+from wasmtime.component._types import FuncType, ResultType
+
+from ._values import Err, Signature, lower_result, record, signature
 
 WIT = "scimkit:scim/{}@0.2.0"
-
-
-class Ok:
-    """A host function's `ok` result."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any = None) -> None:
-        self.value = value
-
-
-class Err:
-    """A host function's `err` result."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any = None) -> None:
-        self.value = value
-
-
-def record(**fields: Any) -> wc.Record:
-    """A WIT record value; `with_members` names the field `with-members`."""
-    r = wc.Record()
-    for name, value in fields.items():
-        setattr(r, name.replace("_", "-"), value)
-    return r
-
-
-def field(r: Any, name: str) -> Any:
-    return getattr(r, name.replace("_", "-"))
 
 
 class _Calls(threading.local):
@@ -79,76 +51,28 @@ def current() -> Any:
 _HOST: List[Callable[..., Any]] = []
 
 
-def _lower_result(store: Any, ty: ResultType, out: Any, ptr: Any) -> None:
-    """Lowers Ok/Err explicitly: wasmtime's own lowering guesses the case from the value's Python type, and
-    guesses wrong for `result<option<T>, E>` (an `err` value is taken for `ok` since `none` accepts any object)."""
-    ok = isinstance(out, Ok)
-    if not ok and not isinstance(out, Err):
-        raise TypeError("a host function with a result type must return Ok or Err")
-    case = ty.ok if ok else ty.err
-    raw = None
-    if case is not None:
-        val = ffi.wasmtime_component_val_t()
-        case.convert_to_c(store, out.value, ctypes.pointer(val))
-        raw = ffi.wasmtime_component_val_new(ctypes.byref(val))
-    ptr.contents.kind = ffi.WASMTIME_COMPONENT_RESULT
-    ptr.contents.of.result.is_ok = ok
-    ptr.contents.of.result.val = raw
-
-
-_VAL = ffi.wasmtime_component_val_t
-_VAL_SIZE = ctypes.sizeof(_VAL)
-_KIND_AT = _VAL.kind.offset
-_BYTE_AT = _VAL.of.offset
-_list_to_c = ListType.convert_to_c
-_list_from_c = ListType.convert_from_c
-
-
-def _bytes_to_c(self: ListType, store: Any, val: Any, ptr: Any) -> None:
-    """`list<u8>` (every request and response body) lowered in one copy: wasmtime's own conversion makes one
-    Python call per byte, which costs more than the whole request. The same C values, built by slicing."""
-    if not self._is_bytes() or not isinstance(val, bytes):
-        return _list_to_c(self, store, val, ptr)
-    raw = ffi.wasmtime_component_vallist_t()
-    ffi.wasmtime_component_vallist_new_uninit(raw, len(val))
-    if val:
-        values = bytearray(len(val) * _VAL_SIZE)
-        values[_KIND_AT::_VAL_SIZE] = bytes([ffi.WASMTIME_COMPONENT_U8.value]) * len(val)
-        values[_BYTE_AT::_VAL_SIZE] = val
-        ctypes.memmove(raw.data, bytes(values), len(values))
-    ptr.contents.kind = ffi.WASMTIME_COMPONENT_LIST
-    ptr.contents.of.list = raw
-
-
-def _bytes_from_c(self: ListType, c: Any) -> Any:
-    """`list<u8>` lifted in one copy (see `_bytes_to_c`)."""
-    if not self._is_bytes():
-        return _list_from_c(self, c)
-    assert c.kind == ffi.WASMTIME_COMPONENT_LIST.value
-    try:
-        n = c.of.list.size
-        return ctypes.string_at(c.of.list.data, n * _VAL_SIZE)[_BYTE_AT::_VAL_SIZE] if n else b""
-    finally:
-        ffi.wasmtime_component_vallist_delete(ctypes.byref(c.of.list))
-
-
-ListType.convert_to_c = _bytes_to_c  # type: ignore[method-assign]
-ListType.convert_from_c = _bytes_from_c  # type: ignore[method-assign]
+# The types of each host function, kept from its first call: they own their C types, and are the same for every
+# instance of the component.
+_HOST_TYPES: Dict[int, Signature] = {}
 
 
 @ffi.wasmtime_component_func_callback_t
 def _call_host(idx, context, ty_raw, args, nargs, results, nresults):  # type: ignore
     def run(store: Any) -> None:
-        with FuncType._from_ptr(ty_raw, owner=store) as fty:
-            params = [ty.convert_from_c(args[i]) for (_, ty), i in zip(fty.params, range(nargs))]
-            out = _HOST[idx or 0](*params)
-            result = fty.result
-            if result is None:
-                return
-            if isinstance(result, ResultType):
-                _lower_result(store, result, out, results)
-            else:
-                result.convert_to_c(store, out, results)
+        index = idx or 0
+        types = _HOST_TYPES.get(index)
+        if types is None:
+            with FuncType._from_ptr(ty_raw, owner=store) as fty:
+                types = _HOST_TYPES[index] = signature(fty)
+        param_types, result = types
+        params = [ty.convert_from_c(args[i]) for ty, i in zip(param_types, range(nargs))]
+        out = _HOST[index](*params)
+        if result is None:
+            return
+        if isinstance(result, ResultType):
+            lower_result(store, result, out, results)
+        else:
+            result.convert_to_c(store, out, results)
 
     return catch_exceptions(context, run)
 
@@ -234,22 +158,40 @@ class Instance:
         # The engine's standard library links WASI but never calls it on a good path: an empty context.
         self.store.set_wasi(wasmtime.WasiConfig())
         self.instance = runtime.linker.instantiate(self.store, runtime.component)
-        self._funcs: Dict[str, wc.Func] = {}
+        self._funcs: Dict[str, Tuple[wc.Func, Signature]] = {}
 
-    def func(self, interface: str, name: str) -> wc.Func:
+    def func(self, interface: str, name: str) -> Tuple[wc.Func, Signature]:
         key = interface + "#" + name
-        f = self._funcs.get(key)
-        if f is None:
+        found = self._funcs.get(key)
+        if found is None:
             iface = self.instance.get_export_index(self.store, WIT.format(interface))
             index = None if iface is None else self.instance.get_export_index(self.store, name, iface)
             f = None if index is None else self.instance.get_func(self.store, index)
             if f is None:
                 raise wasmtime.WasmtimeError(f"the component exports no {interface}.{name}")
-            self._funcs[key] = f
-        return f
+            with f.type(self.store) as fty:
+                found = self._funcs[key] = (f, signature(fty))
+        return found
 
     def call(self, interface: str, name: str, *args: Any) -> Any:
-        return self.func(interface, name)(self.store, *args)
+        """Calls an export, as `Func.__call__` does but with the types read once per function."""
+        f, (param_types, result_type) = self.func(interface, name)
+        if len(args) != len(param_types):
+            raise TypeError(f"{name} takes {len(param_types)} arguments")
+        params = (ffi.wasmtime_component_val_t * len(args))()
+        lowered = 0
+        try:
+            for ty, value in zip(param_types, args):
+                ty.convert_to_c(self.store, value, ctypes.pointer(params[lowered]))
+                lowered += 1
+            result = ffi.wasmtime_component_val_t() if result_type is not None else None
+            enter_wasm(lambda: ffi.wasmtime_component_func_call(
+                ctypes.byref(f._func), self.store._context(), params, lowered,
+                None if result is None else ctypes.byref(result), 0 if result is None else 1))
+            return None if result is None or result_type is None else result_type.convert_from_c(result)
+        finally:
+            for i in range(lowered):
+                ffi.wasmtime_component_val_delete(ctypes.byref(params[i]))
 
 
 _lock = threading.Lock()

@@ -8,7 +8,8 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Unio
 
 from ._bridge import StorageBridge
 from ._pool import DEFAULT_MEMORY, Pool, config_text
-from ._runtime import field, record, serving
+from ._runtime import serving
+from ._values import field, record
 from .response import Response
 from .storage import Storage
 

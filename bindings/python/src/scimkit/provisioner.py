@@ -11,7 +11,8 @@ from typing import Any, List, Mapping, Optional, Union
 from wasmtime.component import Variant
 
 from ._pool import Pool, config_text
-from ._runtime import Err, Ok, field, record, serving
+from ._runtime import serving
+from ._values import Err, Ok, field, record
 from .mapper import Attributes, attributes_out, call
 from .transport import HttpRequest, HttpResponse, Transport, TransportError
 

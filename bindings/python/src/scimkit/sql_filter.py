@@ -58,11 +58,11 @@ class SqlFilter:
         # Absent values last, as the engine orders them.
         return f"ORDER BY ({col} IS NULL) ASC, {expr} {direction}, {tie_breaker}"
 
-    def _lost(self) -> None:
+    def _lost(self) -> Optional[str]:
         self.exact = False
         return None
 
-    def _drop_from(self, params: int) -> None:
+    def _drop_from(self, params: int) -> Optional[str]:
         """Leaves out a part already translated in pieces: the parameters its pieces took go too."""
         del self.params[params:]
         return None
