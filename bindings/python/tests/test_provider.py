@@ -370,3 +370,19 @@ def test_a_refused_configuration_raises_naming_the_key() -> None:
 
 def provider_with(settings: Any) -> None:
     Provider(settings, app_storage())
+
+
+class WithPrincipals(Recording):
+    def resolve_principal(self, principal: str) -> Optional[Tuple[str, str]]:
+        found = self.inner.search(Query("User", {"op": "eq", "path": "username", "value": principal, "type": "text",
+                                                 "caseExact": False}, count=1))
+        return ("User", found.items[0].id) if found.items else None
+
+
+def test_me_is_the_authenticated_principal_when_the_storage_resolves_it() -> None:
+    p = provider(WithPrincipals())
+    id = send(p, "POST", "/Users", user("bjensen")).json()["id"]
+    me = p.handle("GET", "/Me", "", {}, None, principal="bjensen")
+    assert me.status == 200 and me.json()["id"] == id
+    assert p.handle("GET", "/Me", "", {}, None, principal="nobody").status == 404
+    assert provider().handle("GET", "/Me", "", {}, None, principal="bjensen").status == 501

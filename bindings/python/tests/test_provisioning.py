@@ -4,8 +4,12 @@ into the example application over HTTP."""
 from __future__ import annotations
 
 import collections
+import io
 import threading
+from http.server import ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List
+
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 
@@ -13,7 +17,6 @@ from scimkit import (ConfigError, HttpRequest, HttpResponse, HttpTransport, Mapp
                      TransportError)
 from scimkit.example.__main__ import handler_for
 from scimkit.example.app import ScimApp
-from http.server import ThreadingHTTPServer
 
 from conftest import app_storage
 
@@ -149,3 +152,17 @@ def test_the_example_server_asks_for_its_token_and_serves_only_below_its_base(ex
     assert send("/other", "secret").status == 404
     config = send("/scim/v2/ServiceProviderConfig", "secret")
     assert config.status == 200 and b'"patch"' in config.body
+
+
+def test_the_example_is_a_wsgi_application_too() -> None:
+    app = ScimApp(app_storage(), "secret", "http://app.example")
+    body = b'{"userName": "wsgi-user"}'
+    environ: Dict[str, Any] = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/scim/v2/Users", "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/scim+json", "HTTP_AUTHORIZATION": "Bearer secret", "wsgi.input": io.BytesIO(body),
+    }
+    setup_testing_defaults(environ)
+    started: List[Any] = []
+    out = b"".join(app.wsgi(environ, lambda status, headers: started.append((status, headers))))
+    assert started[0][0] == "201 Created" and b"wsgi-user" in out
+    assert ("Location", "http://app.example/scim/v2/Users/1") in started[0][1]

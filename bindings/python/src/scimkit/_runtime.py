@@ -155,8 +155,11 @@ class Instance:
         self.store = wasmtime.Store(runtime.engine)
         # Past the cap, the engine's allocation fails and the instance traps: one request fails, not the process.
         self.store.set_limits(memory_size=max_memory_bytes)
-        # The engine's standard library links WASI but never calls it on a good path: an empty context.
-        self.store.set_wasi(wasmtime.WasiConfig())
+        # The engine's standard library links WASI but never calls it on a good path: no files, no environment,
+        # and stderr for the message of a panic.
+        wasi = wasmtime.WasiConfig()
+        wasi.inherit_stderr()
+        self.store.set_wasi(wasi)
         self.instance = runtime.linker.instantiate(self.store, runtime.component)
         self._funcs: Dict[str, Tuple[wc.Func, Signature]] = {}
 
