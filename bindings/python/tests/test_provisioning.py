@@ -8,7 +8,6 @@ import io
 import threading
 from http.server import ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List
-
 from wsgiref.util import setup_testing_defaults
 
 import pytest
