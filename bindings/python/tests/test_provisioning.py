@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import io
+import socket
 import threading
 from http.server import ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List
@@ -165,3 +166,23 @@ def test_the_example_is_a_wsgi_application_too() -> None:
     out = b"".join(app.wsgi(environ, lambda status, headers: started.append((status, headers))))
     assert started[0][0] == "201 Created" and b"wsgi-user" in out
     assert ("Location", "http://app.example/scim/v2/Users/1") in started[0][1]
+
+
+def raw_request(base: str, head: str) -> bytes:
+    host, port = base.split("//")[1].split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(head.encode())
+        return b"".join(iter(lambda: conn.recv(65536), b""))
+
+
+@pytest.mark.parametrize("framing, status", [
+    ("Content-Length: ten", b"400"),
+    ("Content-Length: 99999999", b"413"),
+    ("Transfer-Encoding: chunked", b"411"),
+])
+def test_the_example_server_answers_a_body_it_does_not_read_with_a_scim_error(
+    example_server: str, framing: str, status: bytes,
+) -> None:
+    reply = raw_request(example_server, f"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\n"
+                                        f"{framing}\r\nConnection: close\r\n\r\n")
+    assert reply.split(b" ", 2)[1] == status and b"urn:ietf:params:scim:api:messages:2.0:Error" in reply

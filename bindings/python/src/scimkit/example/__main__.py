@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import tempfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Union
 
-from .app import ScimApp, scim_error
+from .app import Reply, ScimApp, scim_error
 from .storage import AppStorage
 
 MAX_BODY_BYTES = 1 << 20
@@ -21,9 +23,9 @@ def handler_for(app: ScimApp) -> type:
         protocol_version = "HTTP/1.1"
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                reply = scim_error(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+            length = self._length()
+            if isinstance(length, tuple):
+                reply = length
                 self.close_connection = True
             else:
                 body = self.rfile.read(length) if length > 0 else None
@@ -36,6 +38,17 @@ def handler_for(app: ScimApp) -> type:
             self.send_header("Content-Length", str(len(out)))
             self.end_headers()
             self.wfile.write(out)
+
+        def _length(self) -> Union[int, Reply]:
+            """The body's length, or the error answering a body this server does not read."""
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return scim_error(411, "send the body with a Content-Length")
+            text = self.headers.get("Content-Length") or "0"
+            if not text.isdigit():
+                return scim_error(400, "Content-Length is not a number")
+            if int(text) > MAX_BODY_BYTES:
+                return scim_error(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+            return int(text)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
@@ -57,19 +70,29 @@ def main() -> int:
         return 2
     logging.basicConfig(level=logging.WARNING)
     host, _, port = args.listen.rpartition(":")
-    db = args.db or os.path.join(tempfile.mkdtemp(prefix="scimkit-example-"), "app.sqlite")
+    with tempfile.TemporaryDirectory(prefix="scimkit-example-") as scratch:
+        return serve(host, int(port), args.db or os.path.join(scratch, "app.sqlite"), token,
+                     args.base_url or f"http://{args.listen}")
+
+
+def serve(host: str, port: int, db: str, token: str, base_url: str) -> int:
     storage = AppStorage.open(db)
     storage.install()
-    app = ScimApp(storage, token, args.base_url or f"http://{args.listen}")
-    server = ThreadingHTTPServer((host, int(port)), handler_for(app))
-    print(f"serving http://{args.listen}/scim/v2 (rows in {db})", flush=True)
+    server = ThreadingHTTPServer((host, port), handler_for(ScimApp(storage, token, base_url)))
+    print(f"serving {base_url}/scim/v2 (rows in {db})", flush=True)
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         server.server_close()
     return 0
+
+
+def stop(_signal: int, _frame: Any) -> None:
+    """SIGTERM ends the process as Ctrl-C does: the temporary database goes with it."""
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":
