@@ -70,9 +70,11 @@ def main() -> int:
         return 2
     logging.basicConfig(level=logging.WARNING)
     host, _, port = args.listen.rpartition(":")
+    base_url = args.base_url or f"http://{args.listen}"
+    if args.db:
+        return serve(host, int(port), args.db, token, base_url)
     with tempfile.TemporaryDirectory(prefix="scimkit-example-") as scratch:
-        return serve(host, int(port), args.db or os.path.join(scratch, "app.sqlite"), token,
-                     args.base_url or f"http://{args.listen}")
+        return serve(host, int(port), os.path.join(scratch, "app.sqlite"), token, base_url)
 
 
 def serve(host: str, port: int, db: str, token: str, base_url: str) -> int:
