@@ -1,7 +1,9 @@
 """RFC 7643/7644 conformance: scim2-tester against a real `scimkit serve` on a free loopback port, with
 `--php` against the PHP example application (`php -S`, bindings/php/example) serving its own tables, or with
 `--java` against the Java example application (bindings/java/example, the JDK's HTTP server) serving its rows
-from memory.
+from memory, or with `--python` against the Python package's example (`python -m scimkit.example`, its own
+sqlite3 tables) run by `SCIMKIT_PYTHON` (default: this interpreter) from outside the repository, so that the
+installed package is the one tested.
 
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
@@ -93,9 +95,23 @@ def start_java(data: str) -> tuple[subprocess.Popen, str]:
     return proc, listening(proc, port, 60, "the Java example")
 
 
+def start_python(data: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    python = os.environ.get("SCIMKIT_PYTHON", sys.executable)
+    proc = subprocess.Popen(
+        [python, "-m", "scimkit.example", "--listen", f"127.0.0.1:{port}", "--db", os.path.join(data, "app.sqlite")],
+        cwd=data,
+        env={**os.environ, "SCIM_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return proc, listening(proc, port, 60, "the Python example")
+
+
 def main() -> int:
     args = sys.argv[1:]
-    start = start_php if "--php" in args else start_java if "--java" in args else start_server
+    modes = {"--php": start_php, "--java": start_java, "--python": start_python}
+    start = next((modes[a] for a in args if a in modes), start_server)
     with tempfile.TemporaryDirectory() as data:
         proc, base = start(data)
         try:

@@ -1,0 +1,39 @@
+"""The engine configuration for the example's tables: which column holds which SCIM attribute, and (`rest`) the
+column that keeps every attribute without a column of its own."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+_TIMES = {
+    "meta.created": {"column": "created_at", "type": "sqlDateTime"},
+    "meta.lastModified": {"column": "updated_at", "type": "sqlDateTime"},
+}
+
+
+def config(base_url: str) -> Dict[str, Any]:
+    return {
+        "baseUrl": base_url,
+        "mapping": {
+            "User": {
+                "id": "id",
+                "columns": {
+                    "userName": "username",
+                    "name.givenName": "firstname",
+                    "name.familyName": "lastname",
+                    'emails[type eq "work"].value': "email",
+                    'phoneNumbers[type eq "work"].value': "phone",
+                    "externalId": "official_code",
+                    "preferredLanguage": "language",
+                    "active": {"column": "active", "type": "boolean01"},
+                    **_TIMES,
+                },
+                "rest": "scim_extra",
+            },
+            "Group": {
+                "id": "id",
+                "columns": {"displayName": "name", "externalId": "external_id", **_TIMES},
+                "rest": "scim_extra",
+            },
+        },
+    }
