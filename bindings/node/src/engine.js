@@ -109,7 +109,3 @@ export function run(serving, call) {
   }
 }
 
-/** Instances made so far and kept idle: for tests and diagnostics. */
-export function idleInstances() {
-  return idle.length;
-}

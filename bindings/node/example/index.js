@@ -1,0 +1,4 @@
+// The example application: its configuration, its in-memory storage and its HTTP server.
+export { config } from './config.js';
+export { MemoryStorage } from './memory-storage.js';
+export { BASE_PATH, startServer } from './server.js';
