@@ -6,10 +6,10 @@ export class ScimError extends Error {
   }
 }
 
-/** A `config-error` of the contract as a ScimError naming the offending key. */
+/** A `config-error` of the contract as a ScimError; the engine's message names the offending key. */
 export function configError(e, what) {
   const p = e.payload;
-  return new ScimError(p?.tag === 'not-json' ? `${what} is not JSON: ${p.val}` : `${what}: ${p?.val ?? e.message}`);
+  return new ScimError(p?.tag === 'not-json' ? `${what} is not JSON: ${p.val}` : String(p?.val ?? e.message));
 }
 
 /** A configuration given as an object or as JSON text. */
