@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Provider } from '../src/index.js';
 import { config } from './config.js';
 import { MemoryStorage } from './memory-storage.js';
+import { SqliteStorage } from './sqlite-storage.js';
 
 export const BASE_PATH = '/scim/v2';
 /** Past the engine's own limit (1 MiB by default), so that the engine answers the 413 itself. */
@@ -39,14 +40,27 @@ function readBody(req) {
   });
 }
 
+/** The example's tables in SQLite at `database` where Node has node:sqlite, else its rows in memory. */
+export async function exampleStorage(database = ':memory:') {
+  try {
+    return await SqliteStorage.open(database);
+  } catch (e) {
+    if (e?.code !== 'ERR_UNKNOWN_BUILTIN_MODULE') {
+      throw e;
+    }
+    return new MemoryStorage();
+  }
+}
+
 /**
- * Serves SCIM on `host:port` (port 0: any free port) with `storage` (rows in memory by default).
+ * Serves SCIM on `host:port` (port 0: any free port) with `storage` (the example's, by default).
  * @returns {Promise<http.Server>} listening; its address() gives the port
  */
-export async function startServer({ host = '127.0.0.1', port = 8000, token, storage = new MemoryStorage(), log = console.error }) {
+export async function startServer({ host = '127.0.0.1', port = 8000, token, storage, log = console.error }) {
   if (!token) {
     throw new Error('a bearer token is required');
   }
+  storage ??= await exampleStorage();
   const expected = Buffer.from(`Bearer ${token}`);
   const server = http.createServer();
   let provider;
