@@ -52,8 +52,9 @@ class Instance {
   constructor() {
     this.exports = instantiate(coreModule, imports);
     this.resources = new WeakMap();
-    /** Every resource made here, to release them with the instance. */
+    /** Every resource made here, to release them with the instance; pruned as their owners go. */
     this.made = [];
+    this.pruneAt = 64;
   }
 
   resource(owner, make) {
@@ -62,6 +63,10 @@ class Instance {
       r = make(this.exports);
       this.resources.set(owner, r);
       this.made.push(new WeakRef(r));
+      if (this.made.length > this.pruneAt) {
+        this.made = this.made.filter((ref) => ref.deref() !== undefined);
+        this.pruneAt = Math.max(64, 2 * this.made.length);
+      }
     }
     return r;
   }

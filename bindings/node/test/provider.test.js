@@ -300,3 +300,12 @@ test('a refused configuration throws a ScimError naming the key', () => {
   // The instance that refused it serves the next provider.
   assert.equal(provider(new MemoryStorage(), quiet).handle('GET', '/Schemas').status, 200);
 });
+
+test('a provider per request: many providers in one process share the engine', () => {
+  const storage = new MemoryStorage();
+  const id = provider(storage).handle('POST', '/Users', '', JSON_HEADERS, user('shared')).json().id;
+  for (let i = 0; i < 300; i++) {
+    const r = provider(storage).handle('GET', `/Users/${id}`);
+    assert.equal(r.status, 200, r.body);
+  }
+});
