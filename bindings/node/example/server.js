@@ -22,22 +22,41 @@ function authorised(given, expected) {
   return a.length === expected.length && timingSafeEqual(a, expected);
 }
 
+/** A client's mistake, answered with its status and not logged. */
+class BadRequest extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+/** The body, up to MAX_BODY_BYTES; past it the rest is discarded and the answer is 413. */
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
-    req.on('data', (c) => {
+    const collect = (c) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(Object.assign(new Error('body too large'), { status: 413 }));
-        req.destroy();
+        req.off('data', collect);
+        req.resume();
+        reject(new BadRequest(413, 'the request body is too large'));
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', collect);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function below(path) {
+  try {
+    return decodeURIComponent(path.slice(BASE_PATH.length)) || '/';
+  } catch {
+    throw new BadRequest(400, 'the path is not valid percent-encoding');
+  }
 }
 
 /** The example's tables in SQLite at `database` where Node has node:sqlite, else its rows in memory. */
@@ -76,13 +95,13 @@ export async function startServer({ host = '127.0.0.1', port = 8000, token, stor
         error(res, 401, 'a valid bearer token is required', { 'WWW-Authenticate': 'Bearer' });
         return;
       }
+      const scimPath = below(path);
       const body = await readBody(req);
-      const below = decodeURIComponent(path.slice(BASE_PATH.length)) || '/';
       const headers = [];
       for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
         headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
       }
-      const r = provider.handle(req.method, below, url.search.slice(1), headers, body.length === 0 ? null : body);
+      const r = provider.handle(req.method, scimPath, url.search.slice(1), headers, body.length === 0 ? null : body);
       const out = {};
       for (const [k, v] of r.headers) {
         out[k] = k in out ? [].concat(out[k], v) : v;
@@ -90,10 +109,20 @@ export async function startServer({ host = '127.0.0.1', port = 8000, token, stor
       res.writeHead(r.status, out);
       res.end(r.body);
     } catch (e) {
-      log(`scimkit example: ${e?.stack ?? e}`);
-      if (!res.headersSent) {
-        error(res, e?.status ?? 400, e?.status === 413 ? 'the request body is too large' : 'the request could not be read');
+      if (!(e instanceof BadRequest)) {
+        log(`scimkit example: ${e?.stack ?? e}`);
       }
+      if (!res.headersSent) {
+        const bad = e instanceof BadRequest;
+        error(res, bad ? e.status : 500, bad ? e.message : 'the request could not be served', { Connection: 'close' });
+      }
+    }
+  });
+  // Requests Node's parser refuses (a malformed request line, an unknown method) get a SCIM error too.
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) {
+      const body = JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '400', detail: 'malformed HTTP request' });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/scim+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     }
   });
   await new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { HttpTransport, Mapper, Provisioner, ScimError, TransportError } from 'scimkit';
 
@@ -109,6 +109,22 @@ test('example server: bearer token, SCIM below its base only, CRUD over HTTP', a
   assert.equal(await gone.text(), '');
   const spc = await fetch(`${base}/scim/v2/ServiceProviderConfig`, { headers: auth });
   assert.ok((await spc.json()).patch.supported);
+});
+
+test('example server: malformed requests are SCIM errors', async () => {
+  const badPath = await fetch(`${base}/scim/v2/Users/%E0%A4%A`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert.equal(badPath.status, 400);
+  assert.equal((await badPath.json()).detail, 'the path is not valid percent-encoding');
+  // A method Node's HTTP parser refuses, on a raw connection.
+  const socket = connect(new URL(base).port, '127.0.0.1');
+  socket.end(`BREW /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+  const chunks = [];
+  for await (const c of socket) {
+    chunks.push(c);
+  }
+  const answer = Buffer.concat(chunks).toString();
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.match(answer, /urn:ietf:params:scim:api:messages:2\.0:Error/);
 });
 
 test('provisioning over HTTP: created, then unchanged with one search, then one write for one change', () => {
