@@ -1,9 +1,9 @@
 """RFC 7643/7644 conformance: scim2-tester against a real `scimkit serve` on a free loopback port, with
 `--php` against the PHP example application (`php -S`, bindings/php/example) serving its own tables, or with
 `--java` against the Java example application (bindings/java/example, the JDK's HTTP server) serving its rows
-from memory, or with `--node` against the Node example application (`npx scimkit-example`, Node's HTTP server)
-serving its rows from memory: the package installed in $SCIMKIT_NODE_DIR (its `scimkit-example`, what npx runs), else
-bindings/node.
+from memory, or with `--node` against the Node example application (`scimkit-example`, Node's HTTP server)
+serving its tables from SQLite (node:sqlite), or its rows from memory on a Node without it: the package installed
+in $SCIMKIT_NODE_DIR, else bindings/node.
 
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
@@ -98,8 +98,11 @@ def start_java(data: str) -> tuple[subprocess.Popen, str]:
 def start_node(data: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     installed = os.environ.get("SCIMKIT_NODE_DIR")
-    # The installed command itself rather than npx, which would leave it running when killed.
-    command = [os.path.join(installed, "node_modules/.bin/scimkit-example")] if installed else ["node", "bindings/node/example/bin.js"]
+    # The installed command itself, which npx would run, rather than npx, which would leave it running when killed.
+    if installed:
+        command = [os.path.join(installed, "node_modules/.bin/scimkit-example")]
+    else:
+        command = ["node", "bindings/node/example/bin.js"]
     proc = subprocess.Popen(
         [*command, "--listen", f"127.0.0.1:{port}"],
         cwd=installed or ROOT,
@@ -112,8 +115,7 @@ def start_node(data: str) -> tuple[subprocess.Popen, str]:
 
 def main() -> int:
     args = sys.argv[1:]
-    starts = {"--php": start_php, "--java": start_java, "--node": start_node}
-    start = next((starts[a] for a in args if a in starts), start_server)
+    start = start_php if "--php" in args else start_java if "--java" in args else start_node if "--node" in args else start_server
     with tempfile.TemporaryDirectory() as data:
         proc, base = start(data)
         try:
