@@ -115,7 +115,9 @@ def start_node(data: str) -> tuple[subprocess.Popen, str]:
 
 def main() -> int:
     args = sys.argv[1:]
-    start = start_php if "--php" in args else start_java if "--java" in args else start_node if "--node" in args else start_server
+    start = start_php if "--php" in args else start_java if "--java" in args else start_server
+    if "--node" in args:
+        start = start_node
     with tempfile.TemporaryDirectory() as data:
         proc, base = start(data)
         try:
