@@ -1,9 +1,11 @@
 """RFC 7643/7644 conformance: scim2-tester against a real `scimkit serve` on a free loopback port, with
 `--php` against the PHP example application (`php -S`, bindings/php/example) serving its own tables, or with
 `--java` against the Java example application (bindings/java/example, the JDK's HTTP server) serving its rows
-from memory, or with `--python` against the Python package's example (`python -m scimkit.example`, its own
+from memory, with `--python` against the Python package's example (`python -m scimkit.example`, its own
 sqlite3 tables) run by `SCIMKIT_PYTHON` (default: this interpreter) from outside the repository, so that the
-installed package is the one tested.
+installed package is the one tested, or with `--node` against the Node example application (`scimkit-example`,
+Node's HTTP server) serving its tables from SQLite (node:sqlite), or its rows from memory on a Node without it:
+the package installed in $SCIMKIT_NODE_DIR, else bindings/node.
 
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
@@ -108,9 +110,27 @@ def start_python(data: str) -> tuple[subprocess.Popen, str]:
     return proc, listening(proc, port, 60, "the Python example")
 
 
+def start_node(data: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    installed = os.environ.get("SCIMKIT_NODE_DIR")
+    # The installed command itself, which npx would run, rather than npx, which would leave it running when killed.
+    if installed:
+        command = [os.path.join(installed, "node_modules/.bin/scimkit-example")]
+    else:
+        command = ["node", "bindings/node/example/bin.js"]
+    proc = subprocess.Popen(
+        [*command, "--listen", f"127.0.0.1:{port}"],
+        cwd=installed or ROOT,
+        env={**os.environ, "SCIM_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return proc, listening(proc, port, 30, "the Node example")
+
+
 def main() -> int:
     args = sys.argv[1:]
-    modes = {"--php": start_php, "--java": start_java, "--python": start_python}
+    modes = {"--php": start_php, "--java": start_java, "--python": start_python, "--node": start_node}
     start = next((modes[a] for a in args if a in modes), start_server)
     with tempfile.TemporaryDirectory() as data:
         proc, base = start(data)
