@@ -36,7 +36,7 @@ pub fn body(
 ) -> ScimResult<Option<Vec<u8>>> {
     let mut out = Vec::new();
     out.push(b'{');
-    let mut first = true;
+    let (mut first, mut paged) = (true, false);
     for (key, value) in shown {
         let mark = out.len();
         if !first {
@@ -45,7 +45,10 @@ pub fn body(
         write_json(&mut out, key);
         out.push(b':');
         let written = match key.as_str() {
-            "members" => members(cfg, store, rt, id, projection, &mut out)?,
+            "members" => {
+                paged = true;
+                members(cfg, store, rt, id, projection, &mut out)?
+            }
             _ => {
                 write_json(&mut out, value);
                 true
@@ -58,9 +61,16 @@ pub fn body(
         }
     }
     out.push(b'}');
+    if !paged {
+        return Ok(Some(out));
+    }
     let now = store.get(&rt.name, id, false)?.map(|s| s.version);
     Ok((now.as_deref() == Some(version)).then_some(out))
 }
+
+#[cfg(test)]
+#[path = "paged_tests.rs"]
+mod tests;
 
 /// Writes the members as a JSON array, page by page; false when no member shows anything.
 fn members(
