@@ -13,9 +13,10 @@
 //! - Successful results carry no `response` body; failed ones carry the SCIM error body.
 
 use crate::config::Config;
-use crate::endpoints::{self, Ctx};
+use crate::context::{json_body, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::http::{Request, Response, SCIM_JSON};
+use crate::names::member;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -45,20 +46,19 @@ enum Created {
     Failed,
 }
 
-pub fn handle(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
+/// How one operation is answered: the router, passed in so that this module does not depend on it.
+pub type Route = fn(&mut Ctx, &Request) -> Response;
+
+pub fn handle(ctx: &mut Ctx, req: &Request, route: Route) -> ScimResult<Response> {
     let method = req.method.to_ascii_uppercase();
     if method != "POST" {
         return Err(err::method_not_allowed(format!("{method} is not allowed on /Bulk; use POST")));
     }
-    let (ops, fail_on_errors) = parse(ctx.cfg, endpoints::json_body(req)?)?;
-    let results = run(ctx, &ops, fail_on_errors);
+    let (ops, fail_on_errors) = parse(ctx.cfg, json_body(req)?)?;
+    let results = run(ctx, route, &ops, fail_on_errors);
     Ok(Response::json(200, &json!({"schemas": [BULK_RESPONSE], "Operations": results})))
 }
 
-/// Attribute names are case-insensitive (RFC 7643 §2.1).
-fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
-}
 
 /// The operations and `failOnErrors`. Faults of the whole request are errors here; faults of one operation
 /// are kept in it, to be reported at its place.
@@ -66,13 +66,13 @@ fn parse(cfg: &Config, body: Value) -> ScimResult<(Vec<Operation>, Option<usize>
     let Value::Object(obj) = body else {
         return Err(err::invalid_syntax("a bulk request must be a JSON object"));
     };
-    if let Some(schemas) = field(&obj, "schemas") {
+    if let Some(schemas) = member(&obj, "schemas") {
         let named = schemas.as_array().is_some_and(|a| a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST))));
         if !named {
             return Err(err::invalid_syntax(format!("schemas must contain {BULK_REQUEST}")));
         }
     }
-    let items = match field(&obj, "Operations") {
+    let items = match member(&obj, "Operations") {
         Some(Value::Array(items)) => items,
         Some(_) => return Err(err::invalid_syntax("Operations must be an array")),
         None => return Err(err::invalid_syntax("a bulk request needs Operations")),
@@ -84,7 +84,7 @@ fn parse(cfg: &Config, body: Value) -> ScimResult<(Vec<Operation>, Option<usize>
             items.len()
         )));
     }
-    let fail_on_errors = match field(&obj, "failOnErrors") {
+    let fail_on_errors = match member(&obj, "failOnErrors") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
             Some(n) if n >= 1 => Some(n),
@@ -98,13 +98,13 @@ fn parse(cfg: &Config, body: Value) -> ScimResult<(Vec<Operation>, Option<usize>
 
 fn operation(item: &Value) -> Operation {
     let obj = item.as_object();
-    let text = |name: &str| obj.and_then(|o| field(o, name)).and_then(Value::as_str).map(str::to_string);
+    let text = |name: &str| obj.and_then(|o| member(o, name)).and_then(Value::as_str).map(str::to_string);
     let mut op = Operation {
         method: text("method").unwrap_or_default().to_ascii_uppercase(),
         bulk_id: text("bulkId"),
         version: text("version"),
         path: text("path").unwrap_or_default(),
-        data: obj.and_then(|o| field(o, "data")).cloned(),
+        data: obj.and_then(|o| member(o, "data")).cloned(),
         refs: Vec::new(),
         invalid: None,
     };
@@ -118,7 +118,7 @@ fn operation(item: &Value) -> Operation {
 fn check(obj: Option<&Map<String, Value>>, op: &Operation) -> ScimResult<()> {
     let obj = obj.ok_or_else(|| err::invalid_syntax("each operation must be a JSON object"))?;
     for name in ["method", "bulkId", "version", "path"] {
-        if field(obj, name).is_some_and(|v| !v.is_string() && !v.is_null()) {
+        if member(obj, name).is_some_and(|v| !v.is_string() && !v.is_null()) {
             return Err(err::invalid_syntax(format!("{name} must be a string")));
         }
     }
@@ -195,7 +195,7 @@ fn check_bulk_ids(ops: &mut [Operation]) {
     }
 }
 
-fn run(ctx: &mut Ctx, ops: &[Operation], fail_on_errors: Option<usize>) -> Vec<Value> {
+fn run(ctx: &mut Ctx, route: Route, ops: &[Operation], fail_on_errors: Option<usize>) -> Vec<Value> {
     let definer = definers(ops);
     let mut created: BTreeMap<&str, Created> = BTreeMap::new();
     let mut circular: BTreeMap<usize, String> = BTreeMap::new();
@@ -218,7 +218,7 @@ fn run(ctx: &mut Ctx, ops: &[Operation], fail_on_errors: Option<usize>) -> Vec<V
         let (path, resp) = match (&op.invalid, circular.get(&i)) {
             (Some(e), _) => (None, Response::error(e)),
             (None, Some(detail)) => (None, Response::error(&ScimError::new(ErrorKind::Conflict, detail.clone()))),
-            (None, None) => dispatch(ctx, op, &created),
+            (None, None) => dispatch(ctx, route, op, &created),
         };
         if resp.status >= 400 {
             errors += 1;
@@ -258,7 +258,7 @@ fn cycle(ops: &[Operation], definer: &BTreeMap<&str, usize>, created: &BTreeMap<
 
 /// Runs one operation through the ordinary routing, its references replaced by the ids they stand for.
 /// Returns the path it ran on, and the response.
-fn dispatch(ctx: &mut Ctx, op: &Operation, created: &BTreeMap<&str, Created>) -> (Option<String>, Response) {
+fn dispatch(ctx: &mut Ctx, route: Route, op: &Operation, created: &BTreeMap<&str, Created>) -> (Option<String>, Response) {
     let mut ids = BTreeMap::new();
     for r in &op.refs {
         match created.get(r.as_str()) {
@@ -292,7 +292,7 @@ fn dispatch(ctx: &mut Ctx, op: &Operation, created: &BTreeMap<&str, Created>) ->
         headers,
         body: data.map(|d| d.to_string().into_bytes()),
     };
-    let resp = endpoints::handle(ctx, &req);
+    let resp = route(ctx, &req);
     (Some(route_path), resp)
 }
 
@@ -309,10 +309,6 @@ fn replace_strings(v: &mut Value, resolve: &impl Fn(&str) -> Option<String>) {
     }
 }
 
-fn header<'a>(resp: &'a Response, name: &str) -> Option<&'a str> {
-    resp.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-}
-
 fn created_id(resp: &Response) -> Option<String> {
     let body: Value = serde_json::from_slice(&resp.body).ok()?;
     body.get("id")?.as_str().map(str::to_string)
@@ -326,7 +322,7 @@ fn result(cfg: &Config, op: &Operation, path: Option<&str>, resp: &Response) -> 
     if let Some(id) = &op.bulk_id {
         out.insert("bulkId".into(), json!(id));
     }
-    let location = match (header(resp, "Location"), path) {
+    let location = match (resp.header("Location"), path) {
         (Some(loc), _) => Some(loc.to_string()),
         (None, Some(p)) if op.method != "POST" => Some(format!("{}{p}", cfg.base_url)),
         _ => None,
@@ -334,7 +330,7 @@ fn result(cfg: &Config, op: &Operation, path: Option<&str>, resp: &Response) -> 
     if let Some(loc) = location {
         out.insert("location".into(), json!(loc));
     }
-    if let Some(tag) = header(resp, "ETag") {
+    if let Some(tag) = resp.header("ETag") {
         out.insert("version".into(), json!(tag));
     }
     out.insert("status".into(), json!(resp.status.to_string()));
@@ -346,7 +342,7 @@ fn result(cfg: &Config, op: &Operation, path: Option<&str>, resp: &Response) -> 
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{service, Harness, Reply};
+    use crate::tests::harness::{service, Harness, Reply};
     use serde_json::{json, Value};
 
     fn bulk(s: &mut Harness, ops: Value, fail_on_errors: Option<u64>) -> Reply {

@@ -117,7 +117,7 @@ struct RawConfig {
     switches: Switches,
     #[serde(default)]
     authentication_schemes: Vec<AuthScheme>,
-    /// Host column names per resource type (see `mapping`).
+    /// Host column names per resource type (see [`crate::rows`]); hosts send it as `mapping`.
     #[serde(default)]
     mapping: Option<serde_json::Value>,
 }
@@ -130,7 +130,8 @@ pub struct Config {
     pub limits: Limits,
     pub switches: Switches,
     pub authentication_schemes: Vec<AuthScheme>,
-    pub mapping: Option<crate::mapping::Mapping>,
+    /// The host's own columns, when it keeps rows rather than SCIM JSON.
+    pub rows: Option<crate::rows::RowMapping>,
 }
 
 impl Config {
@@ -181,14 +182,14 @@ impl Config {
             raw.authentication_schemes
         };
         let registry = Registry::new(schemas, types);
-        let mapping = raw.mapping.map(|m| crate::mapping::Mapping::from_json(&registry, m)).transpose()?;
+        let rows = raw.mapping.map(|m| crate::rows::RowMapping::from_json(&registry, m)).transpose()?;
         Ok(Config {
             base_url,
             registry,
             limits: raw.limits,
             switches: raw.switches,
             authentication_schemes,
-            mapping,
+            rows,
         })
     }
 

@@ -10,8 +10,6 @@ pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub enum ErrorKind {
     /// 400 `invalidFilter`: the filter syntax is invalid or names an unknown attribute.
     InvalidFilter,
-    /// 400 `tooMany`: the result set exceeds the configured maximum.
-    TooMany,
     /// 409 `uniqueness`: a value must be unique and is already taken.
     Uniqueness,
     /// 400 `mutability`: an attempt to change a readOnly or immutable attribute.
@@ -24,16 +22,8 @@ pub enum ErrorKind {
     NoTarget,
     /// 400 `invalidValue`: a value is of the wrong type, missing while required, or not allowed.
     InvalidValue,
-    /// 400 `invalidVers`: an unsupported SCIM version.
-    InvalidVersion,
-    /// 400 `sensitive`: sensitive information in a URL.
-    Sensitive,
     /// 400 without `scimType`: any other bad request.
     BadRequest,
-    /// 401: missing or wrong credentials (produced by hosts; here for completeness of the mapping).
-    Unauthorized,
-    /// 403: not allowed for this client.
-    Forbidden,
     /// 404: no such resource or endpoint.
     NotFound,
     /// 405: the endpoint does not take this method.
@@ -58,10 +48,7 @@ impl ErrorKind {
     pub fn status(self) -> u16 {
         use ErrorKind::*;
         match self {
-            InvalidFilter | TooMany | Mutability | InvalidSyntax | InvalidPath | NoTarget
-            | InvalidValue | InvalidVersion | Sensitive | BadRequest => 400,
-            Unauthorized => 401,
-            Forbidden => 403,
+            InvalidFilter | Mutability | InvalidSyntax | InvalidPath | NoTarget | InvalidValue | BadRequest => 400,
             NotFound => 404,
             MethodNotAllowed => 405,
             Uniqueness | Conflict => 409,
@@ -78,15 +65,12 @@ impl ErrorKind {
         use ErrorKind::*;
         Some(match self {
             InvalidFilter => "invalidFilter",
-            TooMany => "tooMany",
             Uniqueness => "uniqueness",
             Mutability => "mutability",
             InvalidSyntax => "invalidSyntax",
             InvalidPath => "invalidPath",
             NoTarget => "noTarget",
             InvalidValue => "invalidValue",
-            InvalidVersion => "invalidVers",
-            Sensitive => "sensitive",
             _ => return None,
         })
     }
@@ -139,7 +123,6 @@ macro_rules! shorthand {
 
 shorthand! {
     invalid_filter => InvalidFilter,
-    too_many => TooMany,
     uniqueness => Uniqueness,
     mutability => Mutability,
     invalid_syntax => InvalidSyntax,
@@ -147,7 +130,6 @@ shorthand! {
     no_target => NoTarget,
     invalid_value => InvalidValue,
     bad_request => BadRequest,
-    forbidden => Forbidden,
     not_found => NotFound,
     method_not_allowed => MethodNotAllowed,
     precondition_failed => PreconditionFailed,

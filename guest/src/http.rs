@@ -16,7 +16,7 @@ pub struct Request {
 impl Request {
     /// The first header of that name, without regard to case.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        crate::names::pair(&self.headers, name).map(String::as_str)
     }
 
     /// The decoded query parameters, in order.
@@ -33,6 +33,11 @@ pub struct Response {
 }
 
 impl Response {
+    /// The first header of that name, without regard to case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        crate::names::pair(&self.headers, name).map(String::as_str)
+    }
+
     /// A SCIM JSON response.
     pub fn json(status: u16, body: &serde_json::Value) -> Response {
         Response {

@@ -7,29 +7,29 @@ pub mod allow;
 pub mod bulk;
 pub mod conditional;
 pub mod config;
-pub mod endpoints;
+pub mod context;
 pub mod error;
 pub mod filter;
+pub mod handlers;
 pub mod http;
 pub mod mapper;
-pub mod mapping;
 pub mod me;
 pub mod media;
 pub mod membership;
+pub mod names;
+pub mod path;
 pub mod patch;
 pub mod projection;
 pub mod provisioner;
 pub mod quirks;
 pub mod resource;
+pub mod rows;
+pub mod router;
 pub mod schema;
 pub mod store;
+mod syntax;
 #[cfg(test)]
-pub mod testing;
-#[cfg(test)]
-mod hostile;
-
-#[cfg(test)]
-mod protocol_tests;
+mod tests;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
@@ -55,14 +55,14 @@ impl Engine {
         req: &http::Request,
     ) -> http::Response {
         let mut mapped;
-        let store: &mut dyn store::Store = match &self.config.mapping {
+        let store: &mut dyn store::Store = match &self.config.rows {
             Some(m) => {
-                mapped = mapping::MappedStore::new(m, store);
+                mapped = rows::RowStore::new(m, store);
                 &mut mapped
             }
             None => store,
         };
-        let mut ctx = endpoints::Ctx { cfg: &self.config, store, now, principal };
-        endpoints::handle(&mut ctx, req)
+        let mut ctx = context::Ctx { cfg: &self.config, store, now, principal };
+        router::handle(&mut ctx, req)
     }
 }

@@ -2,7 +2,7 @@
 //! `resolve-principal`. The request is rewritten to that resource's own path and routed as usual, so `/Me`
 //! behaves exactly like `/Users/<id>`.
 
-use crate::endpoints::Ctx;
+use crate::context::Ctx;
 use crate::error::{self as err, ScimResult};
 use crate::http::Request;
 use crate::store::StoreError;

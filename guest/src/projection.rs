@@ -178,20 +178,16 @@ fn wanted(cfg: &Config, rt: &ResourceType, text: &str) -> Wanted {
     if let Some(ext) = reg.extension(rt, text) {
         return Wanted { urn: Some(ext.id.clone()), name: None, sub: None };
     }
-    let is_urn = text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
-    let (urn, rest) = match text.rsplit_once(':').filter(|_| is_urn) {
-        Some((prefix, rest)) if prefix.eq_ignore_ascii_case(&core.id) => (None, rest),
-        Some((prefix, rest)) => {
-            let ext = reg.extension(rt, prefix).map_or_else(|| prefix.to_string(), |s| s.id.clone());
-            (Some(ext), rest)
-        }
-        None => (None, text),
+    // Text that is no attribute path names nothing: it is kept whole as a name no attribute has.
+    let Ok(path) = crate::path::parse_attr_path(text, text.len()) else {
+        return Wanted { urn: None, name: Some(text.to_string()), sub: None };
     };
-    let (name, sub) = match rest.split_once('.') {
-        Some((n, s)) => (n, Some(s.to_string())),
-        None => (rest, None),
+    let urn = match path.urn {
+        Some(prefix) if prefix.eq_ignore_ascii_case(&core.id) => None,
+        Some(prefix) => Some(reg.extension(rt, &prefix).map_or(prefix, |s| s.id.clone())),
+        None => None,
     };
-    Wanted { urn, name: Some(name.to_string()), sub }
+    Wanted { urn, name: Some(path.name), sub: path.sub }
 }
 
 #[cfg(test)]

@@ -4,19 +4,7 @@
 
 pub mod memory;
 
-/// RFC 7644 comparison operators, as in the WIT `compare-op`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompareOp {
-    Eq,
-    Ne,
-    Co,
-    Sw,
-    Ew,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-}
+pub use crate::filter::CompareOp;
 
 /// A typed filter literal, as in the WIT `literal`.
 #[derive(Debug, Clone, PartialEq)]

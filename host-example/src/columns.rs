@@ -2,6 +2,9 @@
 //! `name.givenName`, `emails[type eq "work"].value`, `urn:…:enterprise:2.0:User:employeeNumber`. A cell becomes
 //! a typed JSON value at that place in a resource, and back. `id` and `externalId` are columns too.
 
+use scimkit_guest::filter::CompValue;
+use scimkit_guest::names::member_of;
+use scimkit_guest::path::parse_path;
 use serde_json::{Map, Value};
 
 /// One column: where its value goes in a resource and what type it has.
@@ -34,43 +37,17 @@ fn find<'a>(attrs: &'a Value, name: &str) -> Option<&'a Value> {
 /// A path's parts: schema URN, attribute, `[sub eq "value"]`, sub-attribute.
 type Parts = (Option<String>, String, Option<(String, String)>, Option<String>);
 
-/// Splits `urn:…:attr.sub`, `attr[sub eq "v"].sub` into its parts.
+/// Splits `urn:…:attr.sub`, `attr[sub eq "v"].sub` into its parts, read by the engine's path parser.
 fn split(header: &str) -> Result<Parts, String> {
-    let h = header.trim();
-    let (urn, rest) = if h.len() > 4 && h[..4].eq_ignore_ascii_case("urn:") {
-        let end = h.find('[').unwrap_or(h.len());
-        let colon = h[..end].rfind(':').ok_or_else(|| format!("{header:?}: no attribute after the schema URN"))?;
-        (Some(h[..colon].to_string()), &h[colon + 1..])
-    } else {
-        (None, h)
+    let path = parse_path(header).map_err(|e| format!("{header:?}: {e}"))?;
+    let select = match (&path.filter, path.selector()) {
+        (None, _) => None,
+        (Some(_), Some((sub, CompValue::Str(value)))) => Some((sub.to_string(), value.clone())),
+        (Some(_), Some(_)) => return Err(format!("{header:?}: the value in [ ] must be a quoted string")),
+        (Some(_), None) => return Err(format!("{header:?}: only eq selects an element, as in [type eq \"work\"]")),
     };
-    let (head, select, tail) = match rest.find('[') {
-        Some(open) => {
-            let close = rest.find(']').filter(|c| *c > open).ok_or_else(|| format!("{header:?}: unclosed ["))?;
-            let inner = &rest[open + 1..close];
-            let mut words = inner.splitn(3, ' ');
-            let (Some(sub), Some(op), Some(lit)) = (words.next(), words.next(), words.next()) else {
-                return Err(format!("{header:?}: expected [sub eq \"value\"]"));
-            };
-            let value: String = serde_json::from_str(lit.trim()).map_err(|_| format!("{header:?}: the value in [ ] must be a quoted string"))?;
-            if !op.eq_ignore_ascii_case("eq") {
-                return Err(format!("{header:?}: only eq selects an element"));
-            }
-            (&rest[..open], Some((sub.to_string(), value)), &rest[close + 1..])
-        }
-        None => match rest.split_once('.') {
-            Some((a, _)) => (a, None, &rest[a.len()..]),
-            None => (rest, None, ""),
-        },
-    };
-    let sub = match tail {
-        "" => None,
-        t => Some(t.strip_prefix('.').filter(|s| !s.is_empty() && !s.contains('.')).ok_or_else(|| format!("{header:?}: expected .sub after the attribute"))?.to_string()),
-    };
-    if head.is_empty() || !head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
-        return Err(format!("{header:?} is not an attribute path"));
-    }
-    Ok((urn, head.to_string(), select, sub))
+    let sub = path.sub_attr().map(str::to_string);
+    Ok((path.attr.urn, path.attr.name, select, sub))
 }
 
 impl Column {
@@ -168,11 +145,11 @@ impl Column {
             Some(u) => resource.get(u),
             None => Some(resource),
         };
-        let attr = container.and_then(|c| field(c, &self.attr));
+        let attr = container.and_then(|c| member_of(c, &self.attr));
         let leaf = match (&self.sub, attr) {
             (None, a) => a,
-            (Some(sub), Some(Value::Array(items))) => items.iter().find(|e| matches(e, self.select.as_ref())).and_then(|e| field(e, sub)),
-            (Some(sub), Some(a)) => field(a, sub),
+            (Some(sub), Some(Value::Array(items))) => items.iter().find(|e| matches(e, self.select.as_ref())).and_then(|e| member_of(e, sub)),
+            (Some(sub), Some(a)) => member_of(a, sub),
             (_, None) => None,
         };
         match leaf {
@@ -183,16 +160,12 @@ impl Column {
     }
 }
 
-fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
-}
-
 /// The element a selection names: `[type eq "work"]` (values compared without regard to case), or the
 /// first element when there is no selection.
 fn matches(e: &Value, select: Option<&(String, String)>) -> bool {
     match select {
         None => true,
-        Some((k, v)) => field(e, k).and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case(v)),
+        Some((k, v)) => member_of(e, k).and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case(v)),
     }
 }
 
@@ -264,10 +237,11 @@ mod tests {
             ("nickName", "no attribute nickName"),
             ("name", "is complex"),
             ("name.middle", "no sub-attribute"),
-            ("emails[type eq work].value", "quoted string"),
+            ("emails[type eq work].value", "expected a value"),
+            ("emails[type eq 1].value", "quoted string"),
             ("emails[type co \"w\"].value", "only eq"),
             ("urn:x:y:Foo:bar", "unknown schema"),
-            ("a.b.c", "expected .sub"),
+            ("a.b.c", "at most one sub-attribute"),
         ] {
             let e = Column::parse(h, &schemas()).unwrap_err();
             assert!(e.contains(says), "{h}: {e}");

@@ -54,18 +54,21 @@ fn filter_tree(f: &Filter, i: u32, depth: usize) -> Result<Value, StorageError> 
     })
 }
 
+/// The operator's keyword, as the engine's filter language spells it.
 fn op_name(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Eq => "eq",
-        CompareOp::Ne => "ne",
-        CompareOp::Co => "co",
-        CompareOp::Sw => "sw",
-        CompareOp::Ew => "ew",
-        CompareOp::Gt => "gt",
-        CompareOp::Ge => "ge",
-        CompareOp::Lt => "lt",
-        CompareOp::Le => "le",
-    }
+    use scimkit_guest::filter::CompareOp as Engine;
+    let op = match op {
+        CompareOp::Eq => Engine::Eq,
+        CompareOp::Ne => Engine::Ne,
+        CompareOp::Co => Engine::Co,
+        CompareOp::Sw => Engine::Sw,
+        CompareOp::Ew => Engine::Ew,
+        CompareOp::Gt => Engine::Gt,
+        CompareOp::Ge => Engine::Ge,
+        CompareOp::Lt => Engine::Lt,
+        CompareOp::Le => Engine::Le,
+    };
+    op.keyword()
 }
 
 /// A reply: `{"error": …}` becomes that storage error, anything else is the value.

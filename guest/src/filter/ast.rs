@@ -1,16 +1,6 @@
 //! The filter language's syntax tree (RFC 7644 §3.4.2.2), kept apart from parsing and evaluation.
 
-use crate::store::CompareOp;
-
-/// `[URI ":"] ATTRNAME *1subAttr`: `userName`, `name.familyName`,
-/// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttrPath {
-    /// The schema URN prefix, without the trailing colon.
-    pub urn: Option<String>,
-    pub name: String,
-    pub sub: Option<String>,
-}
+use crate::path::AttrPath;
 
 /// `compValue = false / null / true / number / string`, as written.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +9,18 @@ pub enum CompValue {
     Bool(bool),
     Number(serde_json::Number),
     Str(String),
+}
+
+impl CompValue {
+    /// The literal as the JSON value it denotes.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            CompValue::Null => serde_json::Value::Null,
+            CompValue::Bool(b) => (*b).into(),
+            CompValue::Number(n) => n.clone().into(),
+            CompValue::Str(s) => s.as_str().into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,42 +39,51 @@ pub enum Filter {
     ValuePath(AttrPath, Box<Filter>),
 }
 
-/// A PATCH path (RFC 7644 §3.5.2): `attrPath / valuePath [subAttr]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatchPath {
-    /// The attribute; its `sub` is set for `name.givenName`, never together with `filter`.
-    pub attr: AttrPath,
-    /// `emails[type eq "work"]`.
-    pub filter: Option<Filter>,
-    /// `emails[type eq "work"].value`: the sub-attribute after the brackets.
-    pub sub: Option<String>,
+/// RFC 7644 comparison operators (§3.4.2.2 Table 3), as in the WIT `compare-op`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Co,
+    Sw,
+    Ew,
+    Gt,
+    Ge,
+    Lt,
+    Le,
 }
 
-/// Every comparison operator, in RFC 7644 §3.4.2.2 Table 3 order. The parser tries the keywords of this list,
-/// so parsing and printing both go through [`keyword`] and cannot disagree.
-pub const OPERATORS: [CompareOp; 9] = [
-    CompareOp::Eq,
-    CompareOp::Ne,
-    CompareOp::Co,
-    CompareOp::Sw,
-    CompareOp::Ew,
-    CompareOp::Gt,
-    CompareOp::Ge,
-    CompareOp::Lt,
-    CompareOp::Le,
-];
+impl CompareOp {
+    /// Every operator, in RFC 7644 §3.4.2.2 Table 3 order.
+    pub const ALL: [CompareOp; 9] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Co,
+        CompareOp::Sw,
+        CompareOp::Ew,
+        CompareOp::Gt,
+        CompareOp::Ge,
+        CompareOp::Lt,
+        CompareOp::Le,
+    ];
 
-/// The lower-case keyword of an operator.
-pub fn keyword(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Eq => "eq",
-        CompareOp::Ne => "ne",
-        CompareOp::Co => "co",
-        CompareOp::Sw => "sw",
-        CompareOp::Ew => "ew",
-        CompareOp::Gt => "gt",
-        CompareOp::Ge => "ge",
-        CompareOp::Lt => "lt",
-        CompareOp::Le => "le",
+    /// The lower-case keyword: the one table of keywords, which parsing, printing and hosts all read.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Co => "co",
+            CompareOp::Sw => "sw",
+            CompareOp::Ew => "ew",
+            CompareOp::Gt => "gt",
+            CompareOp::Ge => "ge",
+            CompareOp::Lt => "lt",
+            CompareOp::Le => "le",
+        }
+    }
+
+    /// The operator a keyword names, in any case (ABNF strings ignore case).
+    pub fn from_keyword(word: &str) -> Option<CompareOp> {
+        CompareOp::ALL.into_iter().find(|op| op.keyword().eq_ignore_ascii_case(word))
     }
 }

@@ -1,11 +1,11 @@
-//! The filter language of RFC 7644 §3.4.2.2 and the PATCH path of §3.5.2: parsing (`parse`), canonical text
-//! (`print`), schema checking (`typed`), evaluation (`eval`), the flat form for storage (`flatten`) and
+//! The filter language of RFC 7644 §3.4.2.2: parsing (`parse`; attribute paths are [`crate::path`]'s), canonical
+//! text (`print`), schema checking (`typed`), evaluation (`eval`), the flat form for storage (`flatten`) and
 //! `sortBy` ordering (`sort`).
 
 pub mod ast;
 mod eval;
 mod flatten;
-mod parse;
+pub(crate) mod parse;
 mod print;
 mod sort;
 mod typed;
@@ -13,14 +13,14 @@ mod typed;
 #[cfg(test)]
 mod fixtures;
 
-pub use ast::{AttrPath, CompValue, Filter, PatchPath};
+pub use ast::{CompValue, CompareOp, Filter};
 pub use sort::{SortSpec, SortValue};
 
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::schema::{Attribute, ResourceType};
 use crate::store::FlatFilter;
-use parse::Limits;
+use crate::syntax::Limits;
 use serde_json::Value;
 use typed::Scope;
 
@@ -39,12 +39,6 @@ pub fn parse_filter(input: &str) -> ScimResult<Filter> {
 pub fn parse_filter_with(input: &str, max_len: usize, max_depth: usize) -> ScimResult<Filter> {
     parse::filter_text(input, Limits { max_len, max_depth })
         .map_err(|detail| err::invalid_filter(format!("invalid filter: {detail}")))
-}
-
-/// Parses a PATCH path (`name.givenName`, `emails[type eq "work"].value`); 400 `invalidPath` when malformed.
-pub fn parse_patch_path(input: &str) -> ScimResult<PatchPath> {
-    let limits = Limits { max_len: DEFAULT_MAX_LENGTH, max_depth: DEFAULT_MAX_DEPTH };
-    parse::path_text(input, limits).map_err(|detail| err::invalid_path(format!("invalid path: {detail}")))
 }
 
 /// Whether a rendered resource matches. 400 `invalidFilter` when the filter misuses an attribute's type;

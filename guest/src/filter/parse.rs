@@ -1,129 +1,23 @@
-//! nom parsers for the filter grammar of RFC 7644 §3.4.2.2 (Figure 1, with errata) and the PATCH path of §3.5.2.
-//!
-//! Each parser is named after its ABNF rule. An error keeps the unparsed rest of the input, from which the
-//! caller computes the character offset. Past a decision point every error is a `Failure`, so nom does not
-//! backtrack into a vaguer message about an earlier position.
+//! nom parsers for the filter grammar of RFC 7644 §3.4.2.2 (Figure 1, with errata), each named after its ABNF
+//! rule; attribute paths and value-path brackets are the path module's.
 
-use super::ast::{keyword, AttrPath, CompValue, Filter, PatchPath, OPERATORS};
+use super::ast::{CompValue, Filter};
+use crate::path::parse::{attr_path, brackets, sub_attr};
+use crate::path::AttrPath;
 use crate::store::CompareOp;
+use crate::syntax::{consumed, expect, fail, is_name_char, no_match, whole, word, ws, Limits, Nest, PResult};
 use nom::branch::alt;
-use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1, take_while_m_n};
-use nom::character::complete::{char, digit0, digit1, multispace0, one_of, satisfy};
+use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
+use nom::character::complete::{char, digit0, digit1, one_of};
 use nom::combinator::opt;
-use nom::error::{ErrorKind, ParseError};
-use nom::{IResult, Parser};
-
-/// What was expected, and where: `rest` is the input from the offending character on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyntaxError<'a> {
-    pub rest: &'a str,
-    pub expected: String,
-}
-
-impl<'a> ParseError<&'a str> for SyntaxError<'a> {
-    fn from_error_kind(input: &'a str, kind: ErrorKind) -> Self {
-        SyntaxError { rest: input, expected: kind.description().to_string() }
-    }
-
-    fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
-        other
-    }
-}
-
-type PResult<'a, T> = IResult<&'a str, T, SyntaxError<'a>>;
-
-/// Bounds that keep a hostile filter from exhausting the stack or the CPU.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Longest input, in characters.
-    pub max_len: usize,
-    /// Deepest nesting of parentheses, `not ( … )` and value-path brackets.
-    pub max_depth: usize,
-}
-
-/// Where a parser runs: how deep, and whether inside a value path's brackets (RFC 7644 `valFilter` does not
-/// nest value paths).
-#[derive(Debug, Clone, Copy)]
-struct Nest {
-    depth: usize,
-    max_depth: usize,
-    in_brackets: bool,
-}
-
-impl Nest {
-    /// One level deeper; a `Failure` at `at` past the limit. The recursion counter that bounds the stack.
-    fn deeper<'a>(self, at: &'a str) -> Result<Nest, nom::Err<SyntaxError<'a>>> {
-        if self.depth >= self.max_depth {
-            return Err(failure(at, format!("at most {} levels of nesting", self.max_depth)));
-        }
-        Ok(Nest { depth: self.depth + 1, ..self })
-    }
-}
-
-fn failure(rest: &str, expected: impl Into<String>) -> nom::Err<SyntaxError<'_>> {
-    nom::Err::Failure(SyntaxError { rest, expected: expected.into() })
-}
-
-fn fail<T>(rest: &str, expected: impl Into<String>) -> PResult<'_, T> {
-    Err(failure(rest, expected))
-}
-
-/// Runs `p`; when it does not match, fails here saying what was `expected`.
-fn expect<'a, O>(
-    expected: &'static str,
-    mut p: impl Parser<&'a str, Output = O, Error = SyntaxError<'a>>,
-) -> impl FnMut(&'a str) -> PResult<'a, O> {
-    move |i| match p.parse(i) {
-        Err(nom::Err::Error(_)) => fail(i, expected),
-        other => other,
-    }
-}
-
-/// `nameChar = "-" / "_" / DIGIT / ALPHA`
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
-/// The text `p` consumes. Measured by length rather than by pointer (as `recognize` does): some nom parsers
-/// return a fresh empty string at the end of input, which breaks pointer arithmetic.
-fn consumed<'a, O>(
-    mut p: impl Parser<&'a str, Output = O, Error = SyntaxError<'a>>,
-) -> impl FnMut(&'a str) -> PResult<'a, &'a str> {
-    move |i| {
-        let (rest, _) = p.parse(i)?;
-        let used = i.len().saturating_sub(rest.len());
-        Ok((rest, i.get(..used).unwrap_or(i)))
-    }
-}
-
-/// Characters of a schema URI and of the attribute path after it (`$` for `$ref`).
-fn is_path_char(c: char) -> bool {
-    is_name_char(c) || matches!(c, ':' | '.' | '$' | '/' | '%' | '~' | '+')
-}
-
-/// A case-insensitive keyword (ABNF strings ignore case) not followed by a name character, so that `or` does
-/// not match the start of `organization`.
-fn word<'a>(w: &'static str) -> impl Fn(&'a str) -> PResult<'a, &'a str> {
-    move |i| {
-        let (rest, k) = tag_no_case(w).parse(i)?;
-        if rest.starts_with(is_name_char) {
-            return Err(nom::Err::Error(SyntaxError::from_error_kind(i, ErrorKind::Tag)));
-        }
-        Ok((rest, k))
-    }
-}
-
-/// Optional whitespace: the grammar's `SP`, tolerating several spaces, tabs and line breaks.
-fn ws(i: &str) -> PResult<'_, &str> {
-    multispace0(i)
-}
+use nom::Parser;
 
 /// `FILTER = attrExp / logExp / valuePath / *1"not" "(" FILTER ")"`
 /// `logExp = FILTER SP ("and" / "or") SP FILTER`
 ///
 /// `logExp` is left-recursive and silent on precedence; RFC 7644 §3.4.2.2 Table 4 ranks `not` over `and` over
 /// `or`. So a FILTER is `or` over `and` over single terms, each chain read iteratively (no recursion per term).
-fn filter(i: &str, nest: Nest) -> PResult<'_, Filter> {
+pub(crate) fn filter(i: &str, nest: Nest) -> PResult<'_, Filter> {
     let (mut i, first) = and_exp(i, nest)?;
     let mut terms = vec![first];
     while let Ok((rest, _)) = (ws, word("or")).parse(i) {
@@ -204,22 +98,6 @@ fn value_path(i: &str, path: AttrPath, nest: Nest) -> PResult<'_, Filter> {
     Ok((rest, Filter::ValuePath(path, Box::new(Filter::And(terms)))))
 }
 
-/// `"[" valFilter "]"` with `valFilter = attrExp / logExp / *1"not" "(" valFilter ")"`, `i` at the `[`.
-fn brackets<'a>(i: &'a str, path: &AttrPath, nest: Nest) -> PResult<'a, Filter> {
-    if path.sub.is_some() {
-        return fail(i, "whitespace or an operator (\"[\" follows an attribute, not a sub-attribute)");
-    }
-    if nest.in_brackets {
-        return fail(i, "whitespace or an operator (value paths do not nest)");
-    }
-    let inner = Nest { in_brackets: true, ..nest.deeper(i)? };
-    let (i, _) = char('[').parse(i)?;
-    let (i, f) = filter(i, inner)?;
-    let (i, _) = ws(i)?;
-    let (i, _) = expect("\"and\", \"or\" or \"]\"", char(']')).parse(i)?;
-    Ok((i, f))
-}
-
 /// `attrExp = (attrPath SP "pr") / (attrPath SP compareOp SP compValue)`, after the path.
 fn attr_exp(i: &str, path: AttrPath) -> PResult<'_, Filter> {
     let (i, _) = ws(i)?;
@@ -245,9 +123,9 @@ fn attr_exp(i: &str, path: AttrPath) -> PResult<'_, Filter> {
 /// `compareOp = "eq" / "ne" / "co" / "sw" / "ew" / "gt" / "lt" / "ge" / "le"`, in any case.
 fn compare_op(i: &str) -> PResult<'_, CompareOp> {
     let (rest, w) = take_while1(is_name_char).parse(i)?;
-    match OPERATORS.iter().find(|op| keyword(**op).eq_ignore_ascii_case(w)) {
-        Some(op) => Ok((rest, *op)),
-        None => Err(nom::Err::Error(SyntaxError::from_error_kind(i, ErrorKind::Tag))),
+    match CompareOp::from_keyword(w) {
+        Some(op) => Ok((rest, op)),
+        None => Err(no_match(i)),
     }
 }
 
@@ -366,116 +244,14 @@ fn hex_escape(i: &str) -> PResult<'_, u32> {
     }
 }
 
-/// `attrPath = [URI ":"] ATTRNAME *1subAttr`
-///
-/// A URI holds colons and dots (`urn:ietf:params:scim:schemas:core:2.0:User`) and an attribute path holds no
-/// colon, so the path is the longest run of path characters, split at its last colon.
-fn attr_path(i: &str) -> PResult<'_, AttrPath> {
-    let (rest, token) = expect("an attribute name", take_while1(is_path_char)).parse(i)?;
-    // `local` runs to the end of the input, so that errors in it are suffixes of the input like all others.
-    let (urn, local) = match token.rfind(':') {
-        Some(0) => return fail(i, "a schema URI before \":\""),
-        Some(at) => (Some(token[..at].to_string()), &i[at + 1..]),
-        None => (None, i),
-    };
-    let (after, name) = attr_name(local)?;
-    let (after, sub) = opt(sub_attr).parse(after)?;
-    if after.len() > rest.len() {
-        let expected = if after.starts_with('.') {
-            "the end of the path (a path has at most one sub-attribute)"
-        } else {
-            "a letter, a digit, \"-\" or \"_\""
-        };
-        return fail(after, expected);
-    }
-    Ok((rest, AttrPath { urn, name, sub }))
-}
-
-/// `ATTRNAME = ALPHA *(nameChar)`, and `$ref` (RFC 7643 §2.1 names `$ref` among the attribute names).
-fn attr_name(i: &str) -> PResult<'_, String> {
-    let name = consumed((opt(char('$')), satisfy(|c| c.is_ascii_alphabetic()), take_while(is_name_char)));
-    expect("an attribute name (a letter, then letters, digits, \"-\" or \"_\")", name)
-        .parse(i)
-        .map(|(rest, n)| (rest, n.to_string()))
-}
-
-/// `subAttr = "." ATTRNAME`
-fn sub_attr(i: &str) -> PResult<'_, String> {
-    let (rest, _) = char('.').parse(i)?;
-    attr_name(rest)
-}
-
-/// `PATH = attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2).
-fn path(i: &str, nest: Nest) -> PResult<'_, PatchPath> {
-    let (i, attr) = attr_path(i)?;
-    if !i.starts_with('[') {
-        return Ok((i, PatchPath { attr, filter: None, sub: None }));
-    }
-    let (i, f) = brackets(i, &attr, nest)?;
-    let (i, sub) = match sub_attr(i) {
-        Ok((rest, s)) => (rest, Some(s)),
-        Err(nom::Err::Error(_)) => (i, None),
-        Err(e) => return Err(e),
-    };
-    Ok((i, PatchPath { attr, filter: Some(f), sub }))
-}
-
-/// Runs `p` over all of `input` (surrounding whitespace allowed); an error becomes a sentence naming the
-/// character offset and what was expected there.
-fn whole<T>(
-    input: &str,
-    limits: Limits,
-    what: &str,
-    p: impl FnOnce(&str, Nest) -> PResult<'_, T>,
-) -> Result<T, String> {
-    let len = input.chars().count();
-    if len > limits.max_len {
-        return Err(format!("the {what} is {len} characters long; at most {} are accepted", limits.max_len));
-    }
-    let nest = Nest { depth: 0, max_depth: limits.max_depth, in_brackets: false };
-    let result = ws(input).and_then(|(i, _)| p(i, nest)).and_then(|(rest, v)| {
-        let (rest, _) = ws(rest)?;
-        if rest.is_empty() {
-            Ok(v)
-        } else {
-            Err(failure(rest, format!("\"and\", \"or\" or the end of the {what}")))
-        }
-    });
-    result.map_err(|e| match e {
-        nom::Err::Error(e) | nom::Err::Failure(e) => describe(input, what, &e),
-        nom::Err::Incomplete(_) => format!("the {what} ends too early"),
-    })
-}
-
-/// `expected X at character offset N, found "…"`.
-fn describe(input: &str, what: &str, e: &SyntaxError) -> String {
-    let at = input.len().saturating_sub(e.rest.len());
-    let offset = input.get(..at).map_or(0, |s| s.chars().count());
-    let found = match e.rest.chars().next() {
-        None => format!("the end of the {what}"),
-        Some(_) => format!("{:?}", e.rest.chars().take(12).collect::<String>()),
-    };
-    format!("expected {} at character offset {offset}, found {found}", e.expected)
-}
-
 /// A whole filter.
 pub fn filter_text(input: &str, limits: Limits) -> Result<Filter, String> {
     whole(input, limits, "filter", filter)
 }
 
-/// A whole PATCH path.
-pub fn path_text(input: &str, limits: Limits) -> Result<PatchPath, String> {
-    whole(input, limits, "path", path)
-}
-
-/// A whole attribute path, as `sortBy` names one.
-pub fn attr_path_text(input: &str, limits: Limits) -> Result<AttrPath, String> {
-    whole(input, limits, "attribute path", |i, _| attr_path(i))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::{parse_filter, parse_filter_with, parse_patch_path};
+    use super::super::{parse_filter, parse_filter_with};
     use super::*;
     use crate::error::ErrorKind;
 
@@ -795,53 +571,5 @@ mod tests {
         assert!(parse_filter_with("a eq \"ééé\"", 9, 32).is_err());
         let chain = vec!["a pr"; 1000].join(" and ");
         assert!(matches!(parse_filter(&chain), Ok(Filter::And(t)) if t.len() == 1000));
-    }
-
-    #[test]
-    fn patch_paths() {
-        let cases: &[(&str, &str)] = &[
-            ("userName", "userName"),
-            ("name.givenName", "name.givenName"),
-            ("  emails  ", "emails"),
-            (r#"emails[type eq "work"]"#, r#"emails[type eq "work"]"#),
-            (r#"emails[type eq "work"].value"#, r#"emails[type eq "work"].value"#),
-            (
-                r#"EMAILS[TYPE EQ "work" AND primary EQ true].display"#,
-                r#"EMAILS[TYPE eq "work" and primary eq true].display"#,
-            ),
-            (r#"members[value eq "2819c223"]"#, r#"members[value eq "2819c223"]"#),
-            (
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
-            ),
-            (
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
-            ),
-            (r#"addresses[type eq "work"].streetAddress"#, r#"addresses[type eq "work"].streetAddress"#),
-        ];
-        for (input, canonical) in cases {
-            let p = parse_patch_path(input).unwrap_or_else(|e| panic!("{input}: {e}"));
-            assert_eq!(&p.to_string(), canonical);
-            assert_eq!(parse_patch_path(&p.to_string()).unwrap(), p);
-        }
-        let p = parse_patch_path(r#"emails[type eq "work"].value"#).unwrap();
-        assert_eq!(p.attr, path(None, "emails", None));
-        assert_eq!(p.filter, Some(eq("type", "work")));
-        assert_eq!(p.sub.as_deref(), Some("value"));
-        for bad in [
-            "",
-            "emails[",
-            "emails[type eq \"work\"",
-            "emails[type eq \"work\"].",
-            "a b",
-            "name.givenName[value pr]",
-            "emails[type eq 1] eq 2",
-            "a.b.c",
-        ] {
-            let e = parse_patch_path(bad).expect_err(bad);
-            assert_eq!(e.kind, ErrorKind::InvalidPath, "{bad}");
-            assert!(e.detail.contains("at character offset"), "{bad}: {}", e.detail);
-        }
     }
 }

@@ -1,21 +1,8 @@
-//! Canonical text of filters and paths: lower-case keywords, single spaces, JSON-escaped strings, and
+//! Canonical text of filters: lower-case keywords, single spaces, JSON-escaped strings, and
 //! parentheses exactly where precedence needs them, so that parsing the text gives back the same tree.
 
-use super::ast::{keyword, AttrPath, CompValue, Filter, PatchPath};
+use super::ast::{CompValue, Filter};
 use std::fmt;
-
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(urn) = &self.urn {
-            write!(f, "{urn}:")?;
-        }
-        f.write_str(&self.name)?;
-        if let Some(sub) = &self.sub {
-            write!(f, ".{sub}")?;
-        }
-        Ok(())
-    }
-}
 
 impl fmt::Display for CompValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -37,7 +24,7 @@ impl fmt::Display for Filter {
             Filter::Or(terms) => join(f, terms, " or ", |t| matches!(t, Filter::Or(_))),
             Filter::Not(inner) => write!(f, "not ({inner})"),
             Filter::Present(path) => write!(f, "{path} pr"),
-            Filter::Compare(path, op, value) => write!(f, "{path} {} {value}", keyword(*op)),
+            Filter::Compare(path, op, value) => write!(f, "{path} {} {value}", op.keyword()),
             Filter::ValuePath(path, inner) => write!(f, "{path}[{inner}]"),
         }
     }
@@ -58,24 +45,12 @@ fn join(f: &mut fmt::Formatter<'_>, terms: &[Filter], sep: &str, group: fn(&Filt
     Ok(())
 }
 
-impl fmt::Display for PatchPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.attr)?;
-        if let Some(filter) = &self.filter {
-            write!(f, "[{filter}]")?;
-        }
-        if let Some(sub) = &self.sub {
-            write!(f, ".{sub}")?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::parse_filter;
     use super::*;
-    use crate::filter::ast::OPERATORS;
+    use crate::filter::ast::CompareOp;
+    use crate::path::AttrPath;
 
     /// A small deterministic generator (a linear congruential one): no randomness source in the engine.
     struct Gen(u64);
@@ -117,7 +92,7 @@ mod tests {
             let leaf = depth == 0 || self.next(3) == 0;
             match if leaf { self.next(2) } else { 2 + self.next(if in_brackets { 3 } else { 4 }) } {
                 0 => Filter::Present(self.path(in_brackets)),
-                1 => Filter::Compare(self.path(in_brackets), OPERATORS[self.next(9)], self.value()),
+                1 => Filter::Compare(self.path(in_brackets), CompareOp::ALL[self.next(9)], self.value()),
                 2 => Filter::And((0..2 + self.next(3)).map(|_| self.filter(depth - 1, in_brackets)).collect()),
                 3 => Filter::Or((0..2 + self.next(3)).map(|_| self.filter(depth - 1, in_brackets)).collect()),
                 4 => Filter::Not(Box::new(self.filter(depth - 1, in_brackets))),
@@ -146,7 +121,7 @@ mod tests {
     fn strings_print_as_json() {
         let f = Filter::Compare(
             AttrPath { urn: None, name: "a".into(), sub: None },
-            crate::store::CompareOp::Eq,
+            CompareOp::Eq,
             CompValue::Str("q\"b\\c\u{8}\n".into()),
         );
         assert_eq!(f.to_string(), r#"a eq "q\"b\\c\b\n""#);

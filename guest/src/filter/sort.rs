@@ -1,8 +1,8 @@
 //! `sortBy` (RFC 7644 §3.4.2.3): the attribute resolved once per list, values ordered by its type and
 //! `caseExact`.
 
-use super::parse::{self, Limits};
-use super::typed::{member, Scope, Target};
+use super::typed::{Scope, Target};
+use crate::names::member_of;
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::schema::{AttrType, ResourceType};
@@ -20,9 +20,8 @@ pub struct SortSpec<'a> {
 impl<'a> SortSpec<'a> {
     /// Resolves `sort_by`; 400 `invalidValue` when it is not an attribute path of the resource type.
     pub fn resolve(cfg: &'a Config, rt: &'a ResourceType, sort_by: &str) -> ScimResult<SortSpec<'a>> {
-        let limits = Limits { max_len: cfg.limits.max_filter_length, max_depth: 0 };
-        let path =
-            parse::attr_path_text(sort_by, limits).map_err(|detail| err::invalid_value(format!("sortBy: {detail}")))?;
+        let path = crate::path::parse_attr_path(sort_by, cfg.limits.max_filter_length)
+            .map_err(|detail| err::invalid_value(format!("sortBy: {detail}")))?;
         let target = Scope::Resource(cfg, rt)
             .resolve(&path)
             .ok_or_else(|| err::invalid_value(format!("sortBy: {} has no attribute {path}", rt.name)))?;
@@ -41,12 +40,12 @@ impl<'a> SortSpec<'a> {
         let chosen = match self.target.attribute_json(resource) {
             Some(Value::Array(items)) => items
                 .iter()
-                .find(|e| member(e, "primary").and_then(Value::as_bool) == Some(true))
+                .find(|e| member_of(e, "primary").and_then(Value::as_bool) == Some(true))
                 .or_else(|| items.iter().find(|e| !e.is_null())),
             other => other,
         };
         let leaf = match (self.target.sub, chosen) {
-            (Some(sub), Some(element)) => member(element, &sub.name),
+            (Some(sub), Some(element)) => member_of(element, &sub.name),
             (None, chosen) => chosen,
             (Some(_), None) => None,
         };

@@ -1,7 +1,9 @@
 //! A filter checked against the schema: every path resolved to its attribute, every literal typed. Evaluation
 //! and flattening both start from here, so they agree on what a filter means and on which filters are refused.
 
-use super::ast::{keyword, AttrPath, CompValue, Filter};
+use super::ast::{CompValue, Filter};
+use crate::names::member_of;
+use crate::path::AttrPath;
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::schema::{AttrType, Attribute, ResourceType};
@@ -81,17 +83,17 @@ impl<'a> Target<'a> {
     /// the case of keys.
     pub fn attribute_json<'v>(&self, root: &'v Value) -> Option<&'v Value> {
         let container = match self.ext {
-            Some(urn) => member(root, urn)?,
+            Some(urn) => member_of(root, urn)?,
             None => root,
         };
-        member(container, &self.attr.name)
+        member_of(container, &self.attr.name)
     }
 
     /// Every non-null value at this path, arrays opened: `emails.value` gives one value per email.
     pub fn values<'v>(&self, root: &'v Value) -> Vec<&'v Value> {
         let items = spread(self.attribute_json(root));
         let leaves = match self.sub {
-            Some(sub) => items.into_iter().flat_map(|item| spread(member(item, &sub.name))).collect(),
+            Some(sub) => items.into_iter().flat_map(|item| spread(member_of(item, &sub.name))).collect(),
             None => items,
         };
         leaves.into_iter().filter(|v| !v.is_null()).collect()
@@ -105,13 +107,6 @@ fn spread(v: Option<&Value>) -> Vec<&Value> {
         Some(v) => vec![v],
         None => vec![],
     }
-}
-
-/// A member of a JSON object by key, without regard to case: attribute names are case-insensitive
-/// (RFC 7643 §2.1), whatever case the stored JSON happens to use.
-pub fn member<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    let obj = v.as_object()?;
-    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// A filter with paths resolved and literals typed.
@@ -191,7 +186,7 @@ fn fold<'a>(terms: Vec<Typed<'a>>, any: bool) -> Typed<'a> {
 
 /// The literal of `path op value`, typed by the attribute: 400 `invalidFilter` when they do not fit.
 fn literal(attr: &Attribute, path: &AttrPath, op: CompareOp, value: &CompValue) -> ScimResult<Literal> {
-    let refuse = |why: &str| Err(err::invalid_filter(format!("{path} {} {value}: {why}", keyword(op))));
+    let refuse = |why: &str| Err(err::invalid_filter(format!("{path} {} {value}: {why}", op.keyword())));
     let textual = matches!(attr.attr_type, AttrType::String | AttrType::Reference | AttrType::Binary);
     let ordering = !matches!(op, CompareOp::Eq | CompareOp::Ne);
     match value {

@@ -10,7 +10,7 @@ mod template;
 mod tests;
 mod transform;
 
-pub use target::{get_ci, Shape, Target};
+pub use target::{Shape, Target};
 use template::Template;
 use transform::Transform;
 

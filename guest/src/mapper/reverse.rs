@@ -2,7 +2,7 @@
 //! Templates with one placeholder are reversed by their literal text; constants and lossy transforms
 //! (trim, case) are not reversible and are skipped.
 
-use super::target::get_ci;
+use crate::names::member;
 use super::{transform, Attributes, Mapping, Shape, Source, Target};
 use serde_json::Value;
 
@@ -30,7 +30,7 @@ pub fn to_attributes(mapping: &Mapping, resource: &Value) -> Attributes {
             }
         }
     }
-    let groups = resource.as_object().and_then(|r| get_ci(r, "groups")).and_then(Value::as_array);
+    let groups = resource.as_object().and_then(|r| member(r, "groups")).and_then(Value::as_array);
     for display in groups.into_iter().flatten().filter_map(|g| g.get("display").and_then(Value::as_str)) {
         for g in &mapping.groups {
             if let Some(("value", v)) = g.name.capture(display) {
@@ -48,12 +48,12 @@ fn read<'a>(resource: &'a Value, target: &Target) -> Vec<&'a Value> {
         return vec![];
     };
     if let Some(urn) = &target.schema {
-        match get_ci(obj, urn).and_then(Value::as_object) {
+        match member(obj, urn).and_then(Value::as_object) {
             Some(ext) => obj = ext,
             None => return vec![],
         }
     }
-    let Some(v) = get_ci(obj, &target.attr) else {
+    let Some(v) = member(obj, &target.attr) else {
         return vec![];
     };
     match &target.shape {
@@ -61,14 +61,14 @@ fn read<'a>(resource: &'a Value, target: &Target) -> Vec<&'a Value> {
             Value::Array(items) => items.iter().collect(),
             one => vec![one],
         },
-        Shape::Sub(sub) => v.as_object().and_then(|o| get_ci(o, sub)).into_iter().collect(),
+        Shape::Sub(sub) => v.as_object().and_then(|o| member(o, sub)).into_iter().collect(),
         Shape::Element { selector, sub } => v
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_object)
-            .filter(|e| get_ci(e, &selector.0).is_some_and(|s| same(s, &selector.1)))
-            .filter_map(|e| get_ci(e, sub))
+            .filter(|e| member(e, &selector.0).is_some_and(|s| same(s, &selector.1)))
+            .filter_map(|e| member(e, sub))
             .collect(),
     }
 }

@@ -1,7 +1,8 @@
 //! Where a rule writes in the SCIM resource: `displayName`, `name.givenName`, `emails[type eq "work"].value`,
 //! and any of these behind an extension URN (`urn:…:enterprise:2.0:User:employeeNumber`).
 
-use serde_json::{Map, Value};
+use crate::filter::CompValue;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
@@ -26,25 +27,19 @@ pub enum Shape {
 impl Target {
     pub fn parse(text: &str) -> Result<Target, String> {
         let text = text.trim();
-        // The URN ends at the last colon before any filter, whose literal may itself hold colons.
-        let head_end = text.find('[').unwrap_or(text.len());
-        let (schema, path) = match text[..head_end].rfind(':') {
-            Some(i) if text.starts_with("urn:") => (Some(text[..i].to_string()), &text[i + 1..]),
-            Some(_) => return Err(format!("target {text:?}: only extension URNs (urn:…) may hold a colon")),
-            None => (None, text),
+        let path = crate::path::parse_path(text).map_err(|detail| format!("target {text:?}: {detail}"))?;
+        if path.attr.urn.as_deref().is_some_and(|urn| !urn.starts_with("urn:")) {
+            return Err(format!("target {text:?}: only extension URNs (urn:…) may hold a colon"));
+        }
+        let shape = match (path.selector(), &path.filter, &path.attr.sub, &path.sub) {
+            (_, None, None, _) => Shape::Value,
+            (_, None, Some(sub), _) => Shape::Sub(sub.clone()),
+            (Some((sel, lit @ (CompValue::Str(_) | CompValue::Bool(_)))), Some(_), _, Some(sub)) => {
+                Shape::Element { selector: (sel.to_string(), lit.to_json()), sub: sub.clone() }
+            }
+            _ => return Err(format!("target {text:?}: expected attr, attr.sub or attr[sub eq \"value\"].sub")),
         };
-        let bad = || format!("target {text:?}: expected attr, attr.sub or attr[sub eq \"value\"].sub");
-        let (attr, shape) = if let Some(open) = path.find('[') {
-            let close = path.find(']').ok_or_else(bad)?;
-            let sub = path[close + 1..].strip_prefix('.').ok_or_else(bad)?;
-            let selector = parse_selector(&path[open + 1..close]).ok_or_else(bad)?;
-            (&path[..open], Shape::Element { selector, sub: name(sub).ok_or_else(bad)? })
-        } else if let Some((attr, sub)) = path.split_once('.') {
-            (attr, Shape::Sub(name(sub).ok_or_else(bad)?))
-        } else {
-            (path, Shape::Value)
-        };
-        Ok(Target { schema, attr: name(attr).ok_or_else(bad)?, shape })
+        Ok(Target { schema: path.attr.urn, attr: path.attr.name, shape })
     }
 
     /// The text of the PATCH path of the top-level attribute (`urn:…:User:manager` for an extension).
@@ -54,38 +49,6 @@ impl Target {
             None => self.attr.clone(),
         }
     }
-}
-
-/// `type eq "work"` (or a `true`/`false` literal); nothing else is a selector.
-fn parse_selector(text: &str) -> Option<(String, Value)> {
-    let mut words = text.trim().splitn(3, ' ');
-    let sub = name(words.next()?)?;
-    if !words.next()?.eq_ignore_ascii_case("eq") {
-        return None;
-    }
-    let lit = words.next()?.trim();
-    let value = match lit {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        _ => match serde_json::from_str::<Value>(lit).ok()? {
-            v @ Value::String(_) => v,
-            _ => return None,
-        },
-    };
-    Some((sub, value))
-}
-
-/// An attribute name as RFC 7643 §2.1 allows: a letter, then letters, digits, `_`, `-` or `$`.
-fn name(text: &str) -> Option<String> {
-    let mut chars = text.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '$'));
-    ok.then(|| text.to_string())
-}
-
-/// A key of `obj` equal to `name` without regard to case (SCIM attribute names are case-insensitive).
-pub fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.get(name).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use crate::http::Request;
 use crate::store::memory::MemoryStore;
 use crate::store::{Applied, FilterNode, Literal, Member, Page, Query, Store, StoreResult, Stored, Update, UniqueKey};
-use crate::testing::Harness;
+use crate::tests::harness::Harness;
 use serde_json::{json, Value};
 
 /// The in-memory store, counting Group searches; with `filters`, it applies the `members.value eq` filters

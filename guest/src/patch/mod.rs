@@ -33,7 +33,7 @@ mod tests;
 
 use crate::config::{Config, PatchResponse};
 use crate::conditional::Tags;
-use crate::endpoints::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
+use crate::context::{fetch, json_body, projection_of, shows_members, single, stamp_meta, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag};
@@ -215,7 +215,7 @@ fn respond(
         return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
     }
     let projection = projection_of(cfg, rt, req);
-    let stored = if crate::endpoints::shows_members(cfg, rt, &projection) {
+    let stored = if shows_members(cfg, rt, &projection) {
         fetch(ctx, rt, &stored.id, true)?
     } else {
         Stored {

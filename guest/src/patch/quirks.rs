@@ -18,11 +18,6 @@ pub fn op_name(name: &str) -> Option<Op> {
     }
 }
 
-/// A PatchOp body without `schemas`: `{"Operations":[{"op":"replace","path":"active","value":false}]}`.
-/// RFC 7644 §3.5.2 requires `schemas`, but `Operations` leaves no doubt about the message; only a `schemas`
-/// that names something else is refused.
-pub fn schemas_missing() {}
-
 /// Read-only attributes echoed inside a no-path value, ignored rather than refused. Okta renames a group with
 /// `{"op":"replace","value":{"id":"<group id>","displayName":"new name"}}`, and clients that send back what they
 /// read include `meta`. An `id` other than the resource's own is still a 400 `mutability`.
@@ -46,13 +41,10 @@ pub fn element_from_filter(filter: &Filter) -> Option<Map<String, Value>> {
     let mut out = Map::new();
     let mut add = |f: &Filter| match f {
         Filter::Compare(path, CompareOp::Eq, lit) if path.urn.is_none() && path.sub.is_none() => {
-            let v = match lit {
-                CompValue::Null => return false,
-                CompValue::Bool(b) => Value::Bool(*b),
-                CompValue::Number(n) => Value::Number(n.clone()),
-                CompValue::Str(s) => Value::String(s.clone()),
-            };
-            out.insert(path.name.clone(), v);
+            if *lit == CompValue::Null {
+                return false;
+            }
+            out.insert(path.name.clone(), lit.to_json());
             true
         }
         _ => false,

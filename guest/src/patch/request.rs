@@ -2,7 +2,8 @@
 
 use super::quirks;
 use crate::error::{self as err, ScimResult};
-use serde_json::{Map, Value};
+use crate::names::member;
+use serde_json::Value;
 
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -23,21 +24,16 @@ pub struct Operation {
     pub value: Option<Value>,
 }
 
-/// A message member by name, without regard to case (RFC 7643 §2.1).
-fn field<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-}
-
 /// The operations of a PATCH body, in order. Structural faults are 400 `invalidSyntax`; a remove without a
 /// path is 400 `noTarget` (RFC 7644 §3.5.2.2).
 pub fn parse(body: Value) -> ScimResult<Vec<Operation>> {
     let Value::Object(obj) = body else {
         return Err(err::invalid_syntax("a PATCH body must be a JSON object"));
     };
-    match field(&obj, "schemas") {
-        None => quirks::schemas_missing(),
+    match member(&obj, "schemas") {
+        // RFC 7644 §3.5.2 requires schemas, but clients omit it and Operations leaves no doubt about the
+        // message; only a schemas that names something else is refused.
+        None => {}
         Some(Value::Array(ids))
             if ids
                 .iter()
@@ -48,7 +44,7 @@ pub fn parse(body: Value) -> ScimResult<Vec<Operation>> {
             )))
         }
     }
-    let ops = match field(&obj, "Operations") {
+    let ops = match member(&obj, "Operations") {
         Some(Value::Array(ops)) if !ops.is_empty() => ops,
         _ => {
             return Err(err::invalid_syntax(
@@ -66,16 +62,16 @@ fn operation(v: &Value) -> ScimResult<Operation> {
     let Value::Object(obj) = v else {
         return Err(err::invalid_syntax("an operation must be a JSON object"));
     };
-    let name = field(obj, "op").and_then(Value::as_str).unwrap_or_default();
+    let name = member(obj, "op").and_then(Value::as_str).unwrap_or_default();
     let op = quirks::op_name(name).ok_or_else(|| {
         err::invalid_syntax(format!("op must be add, replace or remove, not {name:?}"))
     })?;
-    let path = match field(obj, "path") {
+    let path = match member(obj, "path") {
         None | Some(Value::Null) => None,
         Some(Value::String(p)) => Some(p.clone()),
         Some(_) => return Err(err::invalid_path("path must be a string")),
     };
-    let value = field(obj, "value").cloned();
+    let value = member(obj, "value").cloned();
     match (op, &path, &value) {
         (Op::Remove, None, _) => Err(err::no_target("remove needs a path")),
         (Op::Add | Op::Replace, _, None) => {

@@ -35,7 +35,7 @@ pub fn resolve<'a>(
     rt: &'a ResourceType,
     text: &str,
 ) -> ScimResult<Option<Target<'a>>> {
-    let path = filter::parse_patch_path(text)?;
+    let path = crate::path::parse_path(text).map_err(|detail| err::invalid_path(format!("invalid path: {detail}")))?;
     let unknown = || match cfg.switches.unknown_attributes {
         UnknownAttributes::Ignore => Ok(None),
         UnknownAttributes::Reject => Err(err::invalid_path(format!("{text}: no such attribute"))),
@@ -46,7 +46,7 @@ pub fn resolve<'a>(
     else {
         return unknown();
     };
-    let sub_name = path.attr.sub.as_deref().or(path.sub.as_deref());
+    let sub_name = path.sub_attr();
     if sub_name.is_some() && attr.attr_type != AttrType::Complex {
         return Err(err::invalid_path(format!(
             "{text}: {} has no sub-attributes",

@@ -32,13 +32,6 @@ fn json_of(resp: &Response) -> Value {
     serde_json::from_slice(&resp.body).unwrap_or(Value::Null)
 }
 
-fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
-    resp.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 /// An engine and a store, driven like a client would.
 struct Api<S: Store> {
     engine: Engine,
@@ -699,7 +692,7 @@ fn atomic_when_a_later_operation_fails() {
         "{body}"
     );
     let after = api.call("GET", &path, None, &[]);
-    assert_eq!(header(&before, "ETag"), header(&after, "ETag"));
+    assert_eq!(before.header("ETag"), after.header("ETag"));
     assert_eq!(json_of(&after)["title"], "Tour Guide");
 }
 
@@ -717,7 +710,7 @@ fn unchanged_resource_is_not_written() {
         &[],
     );
     assert_eq!(resp.status, 200);
-    assert_eq!(header(&resp, "ETag"), Some("W/\"1\""));
+    assert_eq!(resp.header("ETag"), Some("W/\"1\""));
 }
 
 #[test]
@@ -731,7 +724,7 @@ fn if_match_and_etag() {
     assert_eq!(api.get(&path)["title"], "Tour Guide");
     let ok = api.call("PATCH", &path, Some(&body), &[("If-Match", "W/\"1\"")]);
     assert_eq!(ok.status, 200);
-    assert_eq!(header(&ok, "ETag"), Some("W/\"2\""));
+    assert_eq!(ok.header("ETag"), Some("W/\"2\""));
     assert_eq!(json_of(&ok)["meta"]["version"], "W/\"2\"");
 }
 
@@ -756,7 +749,7 @@ fn response_honours_projection_and_no_content() {
     let id = api.create("/Users", barbara());
     let resp = api.call("PATCH", &format!("/Users/{id}"), Some(&ops), &[]);
     assert_eq!((resp.status, resp.body.len()), (204, 0));
-    assert_eq!(header(&resp, "ETag"), Some("W/\"2\""));
+    assert_eq!(resp.header("ETag"), Some("W/\"2\""));
 }
 
 /// A store that lets another writer in before the first `times` updates.

@@ -2,7 +2,8 @@
 //! (RFC 7644 §3.5.2) or as a PUT body. Only attributes the mapping targets are compared: everything else on
 //! the target is left alone.
 
-use crate::mapper::{get_ci, Mapping, Shape, Target};
+use crate::mapper::{Mapping, Shape, Target};
+use crate::names::member;
 use serde_json::{json, Map, Value};
 
 /// A top-level attribute the mapping owns, with the sub-attributes it owns when it writes only those.
@@ -36,13 +37,13 @@ fn owned(mapping: &Mapping) -> Vec<Owned<'_>> {
 fn holder<'a>(resource: &'a Value, target: &Target) -> Option<&'a Map<String, Value>> {
     let obj = resource.as_object()?;
     match &target.schema {
-        Some(urn) => get_ci(obj, urn)?.as_object(),
+        Some(urn) => member(obj, urn)?.as_object(),
         None => Some(obj),
     }
 }
 
 fn at<'a>(resource: &'a Value, target: &Target) -> Option<&'a Value> {
-    holder(resource, target).and_then(|h| get_ci(h, &target.attr)).filter(|v| !is_empty(v))
+    holder(resource, target).and_then(|h| member(h, &target.attr)).filter(|v| !is_empty(v))
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -58,7 +59,7 @@ fn is_empty(v: &Value) -> bool {
 /// defaults); arrays must match element for element, in any order; text is compared exactly.
 pub fn covers(current: &Value, wanted: &Value) -> bool {
     match (current, wanted) {
-        (Value::Object(c), Value::Object(w)) => w.iter().all(|(k, wv)| get_ci(c, k).is_some_and(|cv| covers(cv, wv))),
+        (Value::Object(c), Value::Object(w)) => w.iter().all(|(k, wv)| member(c, k).is_some_and(|cv| covers(cv, wv))),
         (Value::Array(c), Value::Array(w)) => {
             if c.len() != w.len() {
                 return false;
@@ -84,8 +85,8 @@ pub fn patch_ops(mapping: &Mapping, wanted: &Value, current: &Value) -> Vec<Valu
             (_, None, None) => {}
             (Some(subs), w, Some(Value::Object(c))) => {
                 for sub in subs {
-                    let wv = w.and_then(Value::as_object).and_then(|w| get_ci(w, sub)).filter(|v| !is_empty(v));
-                    let cv = get_ci(c, sub).filter(|v| !is_empty(v));
+                    let wv = w.and_then(Value::as_object).and_then(|w| member(w, sub)).filter(|v| !is_empty(v));
+                    let cv = member(c, sub).filter(|v| !is_empty(v));
                     match (wv, cv) {
                         (Some(wv), Some(cv)) if covers(cv, wv) => {}
                         (Some(wv), _) => {

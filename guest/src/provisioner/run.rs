@@ -69,7 +69,7 @@ impl<'a> Run<'a> {
             return Err(e);
         }
         self.steps.push(step);
-        let etag = resp.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("etag")).map(|(_, v)| v.clone());
+        let etag = resp.header("etag").map(str::to_string);
         Ok(Reply { status: resp.status, body: parsed, etag })
     }
 

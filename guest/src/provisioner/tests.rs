@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::mapper::Attributes;
-use crate::testing::Harness;
+use crate::tests::harness::Harness;
 use serde_json::json;
 
 /// The in-process target. Without `patch`, it plays a server that offers no PATCH (advertised as such, and

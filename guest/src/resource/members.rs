@@ -38,11 +38,7 @@ pub fn member_from_json(cfg: &Config, attr: &Attribute, item: Value) -> ScimResu
             "members: each member must be an object with a value",
         ));
     };
-    let field = |name: &str| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
+    let field = |name: &str| crate::names::member(&obj, name);
     let text = |name: &str| -> ScimResult<Option<String>> {
         match field(name) {
             None | Some(Value::Null) => Ok(None),

@@ -69,7 +69,7 @@ fn members_are_kept_apart() {
 
 // Through the engine: each characteristic's rejection path, with its status, scimType and detail.
 
-use crate::testing::{Harness, BASE_URL};
+use crate::tests::harness::{Harness, BASE_URL};
 use serde_json::Value;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";

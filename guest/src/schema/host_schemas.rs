@@ -1,7 +1,7 @@
 //! A host-defined extension on User, from configuration JSON alone: validated, stored, returned, projected,
 //! unique where declared, and listed by discovery.
 
-use crate::testing::{Harness, BASE_URL};
+use crate::tests::harness::{Harness, BASE_URL};
 use serde_json::{json, Value};
 
 const APP: &str = "urn:example:params:scim:schemas:extension:app:2.0:User";

@@ -1,7 +1,7 @@
 //! The RFC 7643 §8 examples, POSTed and read back through the engine: only what the server manages may
 //! differ (id, meta), write-only and read-only input (password, groups, manager.displayName) is not echoed.
 
-use crate::testing::{fixture, Harness, BASE_URL};
+use crate::tests::harness::{fixture, Harness, BASE_URL};
 use serde_json::{json, Value};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";

@@ -327,7 +327,7 @@ impl<'a> Importer<'a> {
                 row.body.remove("groups");
             }
             let attr = self.match_attribute(row.kind);
-            let key = row.body.iter().find(|(k, _)| k.eq_ignore_ascii_case(attr)).and_then(|(_, v)| v.as_str()).map(str::to_string);
+            let key = scimkit_guest::names::member(&row.body, attr).and_then(Value::as_str).map(str::to_string);
             if let Some(k) = &key {
                 // userName and displayName are compared without regard to case, as the engine's uniqueness does.
                 let norm = if attr == "externalId" { k.clone() } else { k.to_lowercase() };

@@ -9,14 +9,14 @@
 //! [`MEMBER_PATH`], for the host to answer from that relation; a host that does not know the path answers
 //! `applied: nothing`, and the engine checks the members itself.
 
-use super::{ColumnType, TypeMapping};
+use super::{ColumnType, Table};
 use crate::store::{CompareOp, Comparison, FilterNode, FlatFilter, Literal, Query, SortKey};
 
 /// The reserved path of a membership comparison; no column may take this name.
 pub const MEMBER_PATH: &str = "members.value";
 
 /// The query the host should see, and whether it asks exactly what the engine asked.
-pub fn translate(tm: &TypeMapping, q: &Query) -> (Query, bool) {
+pub fn translate(tm: &Table, q: &Query) -> (Query, bool) {
     let mut t = Translator { tm, out: Vec::new(), exact: true };
     let filter = q.filter.as_ref().and_then(|f| t.node(f, f.root, None)).map(|root| FlatFilter { nodes: t.out, root });
     let sort = q.sort.as_ref().map(|s| sort_key(tm, s));
@@ -30,12 +30,12 @@ pub fn translate(tm: &TypeMapping, q: &Query) -> (Query, bool) {
     (sent, exact)
 }
 
-fn sort_key(tm: &TypeMapping, s: &SortKey) -> Option<SortKey> {
+fn sort_key(tm: &Table, s: &SortKey) -> Option<SortKey> {
     Some(SortKey { path: single_column(tm, &s.path)?, ..s.clone() })
 }
 
 /// The one column holding a flat path's values; `id` is the id column.
-fn single_column(tm: &TypeMapping, path: &str) -> Option<String> {
+fn single_column(tm: &Table, path: &str) -> Option<String> {
     if path.eq_ignore_ascii_case("id") {
         return Some(tm.id.clone());
     }
@@ -45,9 +45,9 @@ fn single_column(tm: &TypeMapping, path: &str) -> Option<String> {
 }
 
 /// The columns a comparison on a flat path reads: `name.givenName`, or `userName`; never a whole complex.
-fn compared_columns<'a>(tm: &'a TypeMapping, path: &'a str) -> impl Iterator<Item = &'a super::Column> + 'a {
+fn compared_columns<'a>(tm: &'a Table, path: &'a str) -> impl Iterator<Item = &'a super::Column> + 'a {
     let (top, sub) = split_path(path);
-    tm.columns_at(top, sub).filter(move |c| sub.is_some() || c.target.sub.is_none())
+    tm.columns_at(top, sub).filter(move |c| sub.is_some() || c.place.sub.is_none())
 }
 
 /// `name.familyName` → (`name`, `familyName`); `urn:…:User:manager.value` → (`urn:…:User:manager`, `value`).
@@ -67,7 +67,7 @@ struct Element<'a> {
 }
 
 struct Translator<'a> {
-    tm: &'a TypeMapping,
+    tm: &'a Table,
     out: Vec<FilterNode>,
     /// False once anything was left out.
     exact: bool,
@@ -129,9 +129,9 @@ impl<'a> Translator<'a> {
                 let tm = self.tm;
                 let (top, _) = split_path(path);
                 let mut selectors: Vec<_> = Vec::new();
-                for c in tm.columns_at(top, None).filter(|c| c.target.multi) {
-                    if !selectors.contains(&&c.target.selector) {
-                        selectors.push(&c.target.selector);
+                for c in tm.columns_at(top, None).filter(|c| c.place.multi) {
+                    if !selectors.contains(&&c.place.selector) {
+                        selectors.push(&c.place.selector);
                     }
                 }
                 let mut nodes = Vec::new();
@@ -162,7 +162,7 @@ impl<'a> Translator<'a> {
         match elem {
             Some(e) => tm
                 .columns_at(e.top, Some(path))
-                .filter(|c| c.target.selector.as_ref() == e.selector)
+                .filter(|c| c.place.selector.as_ref() == e.selector)
                 .map(|c| (c.name.clone(), c.kind))
                 .collect(),
             None if path.eq_ignore_ascii_case("id") => vec![(tm.id.clone(), ColumnType::String)],

@@ -1,18 +1,18 @@
 //! The mapping as a [`Store`] in front of the host's: the engine keeps working in SCIM bodies and SCIM paths,
 //! and the host only ever sees its own rows and columns.
 
-use super::{query, Mapping, TypeMapping};
+use super::{query, RowMapping, Table};
 use crate::store::{Applied, Member, Page, Query, Store, StoreError, StoreResult, Stored, UniqueKey, Update};
 use serde_json::{Map, Value};
 
-pub struct MappedStore<'a> {
-    mapping: &'a Mapping,
+pub struct RowStore<'a> {
+    mapping: &'a RowMapping,
     inner: &'a mut dyn Store,
 }
 
-impl<'a> MappedStore<'a> {
-    pub fn new(mapping: &'a Mapping, inner: &'a mut dyn Store) -> Self {
-        MappedStore { mapping, inner }
+impl<'a> RowStore<'a> {
+    pub fn new(mapping: &'a RowMapping, inner: &'a mut dyn Store) -> Self {
+        RowStore { mapping, inner }
     }
 }
 
@@ -23,34 +23,34 @@ fn object(text: &str, what: &str) -> StoreResult<Map<String, Value>> {
     }
 }
 
-fn row_text(tm: &TypeMapping, scim: &str) -> StoreResult<String> {
+fn row_text(tm: &Table, scim: &str) -> StoreResult<String> {
     Ok(Value::Object(tm.to_row(&object(scim, "the engine's body")?)).to_string())
 }
 
-fn to_scim(tm: &TypeMapping, mut s: Stored) -> StoreResult<Stored> {
+fn to_scim(tm: &Table, mut s: Stored) -> StoreResult<Stored> {
     s.data = Value::Object(tm.to_scim(&object(&s.data, "a stored row")?)).to_string();
     Ok(s)
 }
 
 /// Uniqueness keys on columns; a key on an attribute without a column has nothing to guard.
-fn unique_columns(tm: &TypeMapping, keys: &[UniqueKey]) -> Vec<UniqueKey> {
+fn unique_columns(tm: &Table, keys: &[UniqueKey]) -> Vec<UniqueKey> {
     keys.iter()
         .filter_map(|k| tm.unique_column(&k.attribute).map(|c| UniqueKey { attribute: c.name.clone(), value: k.value.clone() }))
         .collect()
 }
 
 /// A conflict the host names by column is reported by attribute.
-fn conflict_by_attribute(tm: &TypeMapping, e: StoreError) -> StoreError {
+fn conflict_by_attribute(tm: &Table, e: StoreError) -> StoreError {
     match e {
-        StoreError::Conflict(col) => match tm.columns.iter().find(|c| c.name == col && c.target.sub.is_none()) {
-            Some(c) => StoreError::Conflict(c.target.attr.clone()),
+        StoreError::Conflict(col) => match tm.columns.iter().find(|c| c.name == col && c.place.sub.is_none()) {
+            Some(c) => StoreError::Conflict(c.place.attr.clone()),
             None => StoreError::Conflict(col),
         },
         other => other,
     }
 }
 
-impl Store for MappedStore<'_> {
+impl Store for RowStore<'_> {
     fn get(&mut self, resource_type: &str, id: &str, with_members: bool) -> StoreResult<Option<Stored>> {
         let found = self.inner.get(resource_type, id, with_members)?;
         match self.mapping.get(resource_type) {

@@ -84,7 +84,7 @@ fn unmapped_types_and_host_rows_with_extra_columns() {
     let (_, u) = send(&e, &mut store, "POST", "/Users", "", Some(bjensen()));
     let raw = store.get("User", u["id"].as_str().unwrap(), false).unwrap().unwrap().data;
     assert!(raw.contains("\"userName\""), "an unmapped type stores SCIM: {raw}");
-    let tm = e.config.mapping.as_ref().unwrap().get("Group").unwrap();
+    let tm = e.config.rows.as_ref().unwrap().get("Group").unwrap();
     let scim = tm.to_scim(json!({"id": 7, "name": "staff", "unrelated": 1}).as_object().unwrap());
     assert_eq!(Value::Object(scim), json!({"displayName": "staff"}));
 }
@@ -106,8 +106,8 @@ fn configuration_errors_name_the_rule() {
     }
 }
 
-fn user_mapping() -> TypeMapping {
-    engine().config.mapping.unwrap().get("User").unwrap().clone()
+fn user_mapping() -> Table {
+    engine().config.rows.unwrap().get("User").unwrap().clone()
 }
 
 fn cmp(path: &str, op: CompareOp, value: Literal) -> FilterNode {
@@ -314,13 +314,13 @@ fn without_rest_nothing_changes_and_a_rest_must_be_its_own_column() {
         let err = Engine::new(&cfg.to_string()).err().unwrap();
         assert!(err.contains("rest"), "{rest}: {err}");
     }
-    let tm = engine_with_rest().config.mapping.unwrap().get("Group").unwrap().clone();
+    let tm = engine_with_rest().config.rows.unwrap().get("Group").unwrap().clone();
     let row = json!({"name":"staff","extra":{"externalId":"e"}});
     assert_eq!(Value::Object(tm.to_scim(row.as_object().unwrap())), json!({"externalId":"e","displayName":"staff"}), "a decoded rest too");
 }
 
-fn group_mapping() -> TypeMapping {
-    engine().config.mapping.unwrap().get("Group").unwrap().clone()
+fn group_mapping() -> Table {
+    engine().config.rows.unwrap().get("Group").unwrap().clone()
 }
 
 fn member_eq(id: &str) -> FilterNode {

@@ -13,7 +13,7 @@
 mod query;
 mod store;
 
-pub use store::MappedStore;
+pub use store::RowStore;
 
 use crate::schema::{AttrType, Registry, ResourceType};
 use serde::Deserialize;
@@ -38,7 +38,7 @@ pub enum ColumnType {
 
 /// Where a column's value sits in a SCIM resource: `[urn:]attr[[selector eq literal]][.sub]`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
+pub struct Place {
     /// The extension URN for an extension attribute; none for the core and common schemas.
     pub urn: Option<String>,
     pub attr: String,
@@ -48,7 +48,7 @@ pub struct Target {
     pub sub: Option<String>,
 }
 
-impl Target {
+impl Place {
     /// The attribute as flat filter paths name it: `name`, `urn:…:User:employeeNumber`.
     pub fn top(&self) -> String {
         match &self.urn {
@@ -60,14 +60,14 @@ impl Target {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
-    pub target: Target,
+    pub place: Place,
     pub name: String,
     pub kind: ColumnType,
 }
 
-/// The mapping of one resource type.
+/// The row of one resource type: the host table's columns.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TypeMapping {
+pub struct Table {
     /// The column holding the resource id, for filters and sorting on `id`.
     pub id: String,
     pub columns: Vec<Column>,
@@ -77,8 +77,8 @@ pub struct TypeMapping {
 
 /// Every mapped resource type, by resource type name.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Mapping {
-    types: BTreeMap<String, TypeMapping>,
+pub struct RowMapping {
+    types: BTreeMap<String, Table>,
 }
 
 #[derive(Deserialize)]
@@ -100,9 +100,9 @@ struct TypedColumn {
     kind: Option<ColumnType>,
 }
 
-impl Mapping {
+impl RowMapping {
     /// Parses and checks the `mapping` section against the served schemas; an error names the rule.
-    pub fn from_json(registry: &Registry, value: Value) -> Result<Mapping, String> {
+    pub fn from_json(registry: &Registry, value: Value) -> Result<RowMapping, String> {
         let raw: BTreeMap<String, RawType> =
             serde_json::from_value(value).map_err(|e| format!("configuration: mapping: {e}"))?;
         let mut types = BTreeMap::new();
@@ -126,7 +126,7 @@ impl Mapping {
                 if name == query::MEMBER_PATH {
                     return Err(at(format!("{name} is reserved for membership comparisons")));
                 }
-                let (target, attr_type) = parse_target(registry, rt, &path).map_err(at)?;
+                let (place, attr_type) = parse_place(registry, rt, &path).map_err(at)?;
                 let kind = kind.unwrap_or(match attr_type {
                     AttrType::Boolean => ColumnType::Boolean,
                     AttrType::Integer => ColumnType::Integer,
@@ -134,10 +134,10 @@ impl Mapping {
                     AttrType::DateTime => ColumnType::DateTime,
                     _ => ColumnType::String,
                 });
-                if columns.iter().any(|c: &Column| c.target == target) {
+                if columns.iter().any(|c: &Column| c.place == place) {
                     return Err(at("mapped twice".into()));
                 }
-                columns.push(Column { target, name, kind });
+                columns.push(Column { place, name, kind });
             }
             let id = raw_type.id.unwrap_or_else(|| "id".into());
             if let Some(rest) = &raw_type.rest {
@@ -145,45 +145,26 @@ impl Mapping {
                     return Err(format!("configuration: mapping: {type_name}: rest: {rest:?} must be a column of its own"));
                 }
             }
-            types.insert(rt.name.clone(), TypeMapping { id, columns, rest: raw_type.rest });
+            types.insert(rt.name.clone(), Table { id, columns, rest: raw_type.rest });
         }
-        Ok(Mapping { types })
+        Ok(RowMapping { types })
     }
 
-    pub fn get(&self, resource_type: &str) -> Option<&TypeMapping> {
+    pub fn get(&self, resource_type: &str) -> Option<&Table> {
         self.types.get(resource_type)
     }
 }
 
 /// Parses one mapping path and finds the attribute it names; returns the value's SCIM type.
-fn parse_target(registry: &Registry, rt: &ResourceType, path: &str) -> Result<(Target, AttrType), String> {
-    let head_end = path.find('[').unwrap_or(path.len());
-    let (head, tail) = path.split_at(head_end);
-    let (urn, rest) = match head.rfind(':') {
-        Some(i) => (Some(&head[..i]), &head[i + 1..]),
-        None => (None, head),
+fn parse_place(registry: &Registry, rt: &ResourceType, text: &str) -> Result<(Place, AttrType), String> {
+    let path = crate::path::parse_path(text)?;
+    let mut selector = match (&path.filter, path.selector()) {
+        (None, _) => None,
+        (Some(_), Some((sel, lit))) => Some((sel.to_string(), lit.to_json())),
+        (Some(_), None) => return Err("a selector reads [attribute eq value]".into()),
     };
-    let (attr_name, mut sub) = match rest.split_once('.') {
-        Some((a, s)) => (a, Some(s.to_string())),
-        None => (rest, None),
-    };
-    let mut selector = None;
-    if !tail.is_empty() {
-        let close = tail.find(']').ok_or("an unclosed [")?;
-        let mut words = tail[1..close].splitn(3, ' ');
-        let (Some(sel), Some(op), Some(lit)) = (words.next(), words.next(), words.next()) else {
-            return Err("a selector reads [attribute eq value]".into());
-        };
-        let lit: Value = serde_json::from_str(lit).map_err(|_| format!("{lit} is not a JSON literal"))?;
-        if !op.eq_ignore_ascii_case("eq") || sel.contains('.') {
-            return Err("a selector reads [attribute eq value]".into());
-        }
-        selector = Some((sel.to_string(), lit));
-        sub = match &tail[close + 1..] {
-            "" => None,
-            after => Some(after.strip_prefix('.').ok_or("expected .subAttribute after ]")?.to_string()),
-        };
-    }
+    let mut sub = path.sub_attr().map(str::to_string);
+    let (urn, attr_name) = (path.attr.urn.as_deref(), path.attr.name.as_str());
     let (ext, attr) = registry
         .attribute(rt, urn, attr_name)
         .ok_or_else(|| format!("{attr_name} is not an attribute of {}", rt.name))?;
@@ -210,16 +191,16 @@ fn parse_target(registry: &Registry, rt: &ResourceType, path: &str) -> Result<(T
         let sel_attr = attr.sub(sel).ok_or_else(|| format!("{sel} is not a sub-attribute of {}", attr.name))?;
         selector = Some((sel_attr.name.clone(), lit.clone()));
     }
-    let target = Target { urn: ext.map(str::to_string), attr: attr.name.clone(), multi: attr.multi_valued, selector, sub };
-    Ok((target, value_type))
+    let place = Place { urn: ext.map(str::to_string), attr: attr.name.clone(), multi: attr.multi_valued, selector, sub };
+    Ok((place, value_type))
 }
 
-impl TypeMapping {
+impl Table {
     /// A stored SCIM body (as the engine writes it) to the host's row: every column, null when absent.
     pub fn to_row(&self, data: &Map<String, Value>) -> Map<String, Value> {
         let mut row = Map::new();
         for c in &self.columns {
-            let v = self.scim_value(data, &c.target).map(|v| to_column(c.kind, v)).unwrap_or(Value::Null);
+            let v = self.scim_value(data, &c.place).map(|v| to_column(c.kind, v)).unwrap_or(Value::Null);
             row.insert(c.name.clone(), v);
         }
         if let Some(rest) = &self.rest {
@@ -236,17 +217,17 @@ impl TypeMapping {
         let mut left = data.clone();
         for c in &self.columns {
             // A value the column cannot hold stays in the rest rather than being lost.
-            if self.scim_value(&left, &c.target).is_none_or(|v| to_column(c.kind, v).is_null()) {
+            if self.scim_value(&left, &c.place).is_none_or(|v| to_column(c.kind, v).is_null()) {
                 continue;
             }
-            self.take(&mut left, &c.target);
+            self.take(&mut left, &c.place);
         }
         prune(&mut left, true);
         left
     }
 
-    /// Removes the value at a column's target, leaving the element it sat in.
-    fn take(&self, data: &mut Map<String, Value>, t: &Target) {
+    /// Removes the value at a column's place, leaving the element it sat in.
+    fn take(&self, data: &mut Map<String, Value>, t: &Place) {
         let container = match &t.urn {
             Some(urn) => data.get_mut(urn).and_then(Value::as_object_mut),
             None => Some(data),
@@ -272,7 +253,7 @@ impl TypeMapping {
         holder.remove(sub);
     }
 
-    fn scim_value<'a>(&self, data: &'a Map<String, Value>, t: &Target) -> Option<&'a Value> {
+    fn scim_value<'a>(&self, data: &'a Map<String, Value>, t: &Place) -> Option<&'a Value> {
         let container = match &t.urn {
             Some(urn) => data.get(urn)?.as_object()?,
             None => data,
@@ -289,7 +270,7 @@ impl TypeMapping {
     }
 
     /// The element of a multi-valued attribute a column holds a value of.
-    fn element(&self, items: &[Value], t: &Target) -> Option<usize> {
+    fn element(&self, items: &[Value], t: &Place) -> Option<usize> {
         match &t.selector {
             Some((sel, lit)) => {
                 let typed = items.iter().position(|e| e.get(sel).is_some_and(|x| same_literal(x, lit)));
@@ -302,12 +283,12 @@ impl TypeMapping {
     }
 
     /// No element of the attribute has a mapped selector value, and this is the attribute's only selector.
-    fn only_selector(&self, t: &Target) -> bool {
+    fn only_selector(&self, t: &Place) -> bool {
         let mut selectors = self
             .columns
             .iter()
-            .filter(|c| c.target.urn == t.urn && c.target.attr == t.attr)
-            .map(|c| &c.target.selector);
+            .filter(|c| c.place.urn == t.urn && c.place.attr == t.attr)
+            .map(|c| &c.place.selector);
         selectors.all(|s| s == &t.selector)
     }
 
@@ -322,7 +303,7 @@ impl TypeMapping {
         .unwrap_or_default();
         for c in &self.columns {
             let Some(v) = row.get(&c.name).and_then(|v| from_column(c.kind, v)) else { continue };
-            let t = &c.target;
+            let t = &c.place;
             let container = match &t.urn {
                 Some(urn) => object_at(&mut data, urn),
                 None => Some(&mut data),
@@ -363,8 +344,8 @@ impl TypeMapping {
     /// Columns holding `top` (a flat path's attribute) and, when given, exactly sub-attribute `sub`.
     pub fn columns_at<'a>(&'a self, top: &'a str, sub: Option<&'a str>) -> impl Iterator<Item = &'a Column> + 'a {
         self.columns.iter().filter(move |c| {
-            c.target.top().eq_ignore_ascii_case(top)
-                && match (sub, &c.target.sub) {
+            c.place.top().eq_ignore_ascii_case(top)
+                && match (sub, &c.place.sub) {
                     (None, _) => true,
                     (Some(s), Some(cs)) => s.eq_ignore_ascii_case(cs),
                     (Some(_), None) => false,
@@ -376,7 +357,7 @@ impl TypeMapping {
     pub fn unique_column(&self, attribute: &str) -> Option<&Column> {
         self.columns
             .iter()
-            .find(|c| c.target.urn.is_none() && c.target.sub.is_none() && c.target.attr.eq_ignore_ascii_case(attribute))
+            .find(|c| c.place.urn.is_none() && c.place.sub.is_none() && c.place.attr.eq_ignore_ascii_case(attribute))
     }
 }
 

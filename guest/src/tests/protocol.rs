@@ -2,7 +2,7 @@
 //! error statuses, media types and `/Me`.
 
 use crate::http::Request;
-use crate::testing::{service, Harness};
+use crate::tests::harness::{service, Harness};
 use serde_json::json;
 
 const DEVICE_CONFIG: &str = r#"{

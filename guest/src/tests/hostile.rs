@@ -1,7 +1,7 @@
 //! Hostile input: every limit answers a SCIM error before the work it bounds is done, and inputs found by
 //! fuzzing stay fixed.
 
-use crate::testing::Harness;
+use crate::tests::harness::{Harness, BASE_URL};
 use serde_json::{json, Value};
 
 fn user_with(attr: &str, values: Vec<Value>) -> Value {
@@ -9,7 +9,7 @@ fn user_with(attr: &str, values: Vec<Value>) -> Value {
 }
 
 fn limited(max: usize) -> Harness {
-    Harness::with_config(&json!({"baseUrl": crate::testing::BASE_URL, "limits": {"maxMultiValues": max}}).to_string())
+    Harness::with_config(&json!({"baseUrl": BASE_URL, "limits": {"maxMultiValues": max}}).to_string())
 }
 
 #[test]
@@ -31,7 +31,7 @@ fn members_over_max_multi_values_are_invalid_value() {
 
 #[test]
 fn the_default_limit_refuses_a_million_values_without_reading_them() {
-    let roomy = json!({"baseUrl": crate::testing::BASE_URL, "limits": {"maxBodyBytes": 8_000_000}});
+    let roomy = json!({"baseUrl": BASE_URL, "limits": {"maxBodyBytes": 8_000_000}});
     let mut h = Harness::with_config(&roomy.to_string());
     let body = user_with("emails", vec![json!(0); 1_000_000]);
     h.post("/Users", &body).expect_error(400, Some("invalidValue"));
@@ -88,7 +88,7 @@ fn filter_length_and_depth_limits_answer_invalid_filter() {
 
 #[test]
 fn count_is_cut_to_max_results() {
-    let config = json!({"baseUrl": crate::testing::BASE_URL, "limits": {"maxResults": 2}});
+    let config = json!({"baseUrl": BASE_URL, "limits": {"maxResults": 2}});
     let mut h = Harness::with_config(&config.to_string());
     for i in 0..3 {
         h.create("/Users", &json!({"userName": format!("u{i}")}));

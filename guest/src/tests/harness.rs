@@ -28,7 +28,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        crate::names::pair(&self.headers, name).map(String::as_str)
     }
 
     /// The body, after checking the status (the body is shown when it differs).

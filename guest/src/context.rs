@@ -1,0 +1,86 @@
+//! What every request handler works with: the request context and the helpers that read a request's body and
+//! parameters, load a resource and shape the response.
+
+use crate::config::Config;
+use crate::error::{self as err, ScimResult};
+use crate::http::{Request, Response};
+use crate::membership;
+use crate::projection::Projection;
+use crate::resource::{self, etag, render};
+use crate::schema::ResourceType;
+use crate::store::{Store, Stored};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+/// Everything one request works with.
+pub struct Ctx<'a> {
+    pub cfg: &'a Config,
+    pub store: &'a mut dyn Store,
+    pub now: DateTime<Utc>,
+    pub principal: Option<&'a str>,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn now_text(&self) -> String {
+        self.now.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+/// The JSON body of a request: 415 when declared as something else, 400 `invalidSyntax` when malformed.
+pub fn json_body(req: &Request) -> ScimResult<Value> {
+    crate::media::check_content_type(req)?;
+    let body = req.body.as_deref().unwrap_or_default();
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(err::invalid_syntax("the request needs a JSON body"));
+    }
+    serde_json::from_slice(body).map_err(|e| err::invalid_syntax(format!("the body is not valid JSON: {e}")))
+}
+
+pub(crate) fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+    let body = shown(ctx, rt, render(ctx.cfg, rt, stored)?, projection)?;
+    Ok(Response::json(status, &body).with_header("ETag", etag(&stored.version)))
+}
+
+/// A rendered resource as the client sees it: computed attributes added (only when they will be shown),
+/// then the projection applied.
+pub(crate) fn shown(ctx: &mut Ctx, rt: &ResourceType, resource: Value, projection: &Projection) -> ScimResult<Value> {
+    let mut all = shown_all(ctx, rt, vec![resource], projection)?;
+    Ok(all.pop().expect("one in, one out"))
+}
+
+/// [`shown`] for a page of resources, with the computed `groups` of the whole page found together.
+pub(crate) fn shown_all(ctx: &mut Ctx, rt: &ResourceType, mut resources: Vec<Value>, projection: &Projection) -> ScimResult<Vec<Value>> {
+    if membership::computes_groups(ctx.cfg, rt) && projection.may_show_core("groups") {
+        let ids: Vec<&str> = resources.iter().map(|r| r.get("id").and_then(Value::as_str).unwrap_or_default()).collect();
+        let groups = membership::groups_of_each(ctx.cfg, ctx.store, &ids)?;
+        for (resource, groups) in resources.iter_mut().zip(groups) {
+            if !groups.is_empty() {
+                resource["groups"] = Value::Array(groups);
+            }
+        }
+    }
+    Ok(resources.into_iter().map(|r| projection.apply(ctx.cfg, rt, r)).collect())
+}
+
+/// True when the response shows `members`: only then storage is asked to load them (a User has none, and
+/// loading nothing still costs a SQL host one query per resource).
+pub(crate) fn shows_members(cfg: &Config, rt: &ResourceType, projection: &Projection) -> bool {
+    resource::has_members(cfg, rt) && !projection.excludes_members()
+}
+
+pub(crate) fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
+    let params = req.params();
+    let find = |name: &str| crate::names::pair(&params, name).map(String::as_str);
+    Projection::from_params(cfg, rt, find("attributes"), find("excludedAttributes"))
+}
+
+pub(crate) fn stamp_meta(data: &mut Map<String, Value>, created: Option<Value>, now: &str) {
+    let created = created.unwrap_or_else(|| json!(now));
+    data.insert("meta".into(), json!({"created": created, "lastModified": now}));
+}
+
+pub(crate) fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bool) -> ScimResult<Stored> {
+    ctx.store
+        .get(&rt.name, id, with_members)?
+        .ok_or_else(|| err::not_found(format!("{} {id} not found", rt.name)))
+}

@@ -1,0 +1,77 @@
+//! The endpoints of one resource (RFC 7644 §3.3, §3.4.1, §3.5.1, §3.6): create, read, replace and delete.
+
+use crate::conditional;
+use crate::context::{fetch, json_body, projection_of, shows_members, single, stamp_meta, Ctx};
+use crate::error::{self as err, ScimError, ScimResult};
+use crate::http::{Request, Response};
+use crate::resource::{self, etag, location};
+use crate::schema::ResourceType;
+use crate::store::Update;
+use serde_json::{Map, Value};
+
+pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Response> {
+    let body = json_body(req)?;
+    let mut prepared = resource::ingest(ctx.cfg, rt, body, None)?;
+    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
+    stamp_meta(&mut prepared.data, None, &ctx.now_text());
+    let data = Value::Object(prepared.data).to_string();
+    let members = prepared.members.unwrap_or_default();
+    let mut stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
+    stored.members = Some(members);
+    let resp = single(ctx, rt, 201, &stored, &projection)?;
+    Ok(resp.with_header("Location", location(ctx.cfg, rt, &stored.id)))
+}
+
+pub(crate) fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    let projection = projection_of(ctx.cfg, rt, req);
+    let stored = fetch(ctx, rt, id, shows_members(ctx.cfg, rt, &projection))?;
+    if conditional::none_match(req, &stored.version) {
+        return Ok(Response::empty(304).with_header("ETag", etag(&stored.version)));
+    }
+    single(ctx, rt, 200, &stored, &projection)
+}
+
+pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    let body = json_body(req)?;
+    let current = fetch(ctx, rt, id, false)?;
+    let mut old: Map<String, Value> = serde_json::from_str(&current.data)
+        .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
+    let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
+    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
+    let created = old.remove("meta").and_then(|m| m.get("created").cloned());
+    stamp_meta(&mut prepared.data, created, &ctx.now_text());
+    let members = prepared.members;
+    let change = Update {
+        resource_type: rt.name.clone(),
+        id: id.to_string(),
+        data: Some(Value::Object(prepared.data).to_string()),
+        unique: prepared.unique,
+        clear_members: members.is_some(),
+        remove_members: vec![],
+        add_members: members.clone().unwrap_or_default(),
+        // Without If-Match the write is still conditional on the version read, so a concurrent change is
+        // never silently overwritten.
+        if_version: Some(conditional::expected_version(req, &current.version)?),
+    };
+    let mut stored = ctx.store.update(&change)?;
+    stored.members = match members {
+        Some(m) => Some(m),
+        None if shows_members(ctx.cfg, rt, &projection) => {
+            fetch(ctx, rt, id, true)?.members
+        }
+        None => None,
+    };
+    single(ctx, rt, 200, &stored, &projection)
+}
+
+pub(crate) fn delete(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    let if_version = match req.header("if-match") {
+        Some(_) => Some(conditional::expected_version(req, &fetch(ctx, rt, id, false)?.version)?),
+        None => None,
+    };
+    ctx.store.delete(&rt.name, id, if_version.as_deref()).map_err(|e| match e {
+        crate::store::StoreError::NotFound => err::not_found(format!("{} {id} not found", rt.name)),
+        other => ScimError::from(other),
+    })?;
+    Ok(Response::empty(204))
+}

@@ -1,0 +1,195 @@
+//! Listing and searching (RFC 7644 §3.4.2, §3.4.3): filter, sort, page and project the resources of one type or
+//! of all of them.
+
+use crate::config::Config;
+use crate::context::{json_body, shown_all, shows_members, Ctx};
+use crate::error::{self as err, ScimResult};
+use crate::filter::{self, Filter};
+use crate::http::{Request, Response};
+use crate::projection::Projection;
+use crate::resource::render;
+use crate::schema::{discovery, ResourceType};
+use crate::store::{Applied, Query};
+use serde_json::{json, Value};
+
+/// The parameters of a list or search (RFC 7644 §3.4.2).
+#[derive(Debug, Default)]
+pub struct ListParams {
+    pub filter: Option<Filter>,
+    pub sort_by: Option<String>,
+    pub descending: bool,
+    pub start_index: u32,
+    pub count: Option<u32>,
+    pub attributes: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+impl ListParams {
+    pub(crate) fn from_query(cfg: &Config, req: &Request) -> ScimResult<ListParams> {
+        let mut p = ListParams { start_index: 1, ..Default::default() };
+        for (key, value) in req.params() {
+            match key.to_ascii_lowercase().as_str() {
+                "filter" => p.filter = Some(parse_filter(cfg, &value)?),
+                "sortby" => p.sort_by = Some(value),
+                "sortorder" => p.descending = sort_order(&value)?,
+                "startindex" => p.start_index = start_index(&value)?,
+                "count" => p.count = Some(count(&value)?),
+                "attributes" => p.attributes = value.split(',').map(str::to_string).collect(),
+                "excludedattributes" => p.excluded = value.split(',').map(str::to_string).collect(),
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
+    pub(crate) fn from_search_body(cfg: &Config, req: &Request) -> ScimResult<ListParams> {
+        let body = json_body(req)?;
+        let Value::Object(obj) = body else { return Err(err::invalid_syntax("a search request must be an object")) };
+        let mut p = ListParams { start_index: 1, ..Default::default() };
+        let text = |v: &Value| v.as_str().map(str::to_string).ok_or_else(|| err::invalid_value("expected a string"));
+        let list = |v: &Value| -> ScimResult<Vec<String>> {
+            match v {
+                Value::Array(items) => items.iter().map(text).collect(),
+                Value::String(s) => Ok(s.split(',').map(str::to_string).collect()),
+                _ => Err(err::invalid_value("expected a list of attribute names")),
+            }
+        };
+        let number = |v: &Value| match v {
+            Value::Number(n) => Ok(n.to_string()),
+            Value::String(s) => Ok(s.clone()),
+            _ => Err(err::invalid_value("expected a number")),
+        };
+        for (key, value) in &obj {
+            match key.to_ascii_lowercase().as_str() {
+                "filter" => p.filter = Some(parse_filter(cfg, &text(value)?)?),
+                "sortby" => p.sort_by = Some(text(value)?),
+                "sortorder" => p.descending = sort_order(&text(value)?)?,
+                "startindex" => p.start_index = start_index(&number(value)?)?,
+                "count" => p.count = Some(count(&number(value)?)?),
+                "attributes" => p.attributes = list(value)?,
+                "excludedattributes" => p.excluded = list(value)?,
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// A filter within the configured length and nesting limits.
+fn parse_filter(cfg: &Config, text: &str) -> ScimResult<Filter> {
+    filter::parse_filter_with(text, cfg.limits.max_filter_length, cfg.limits.max_filter_depth)
+}
+
+fn sort_order(v: &str) -> ScimResult<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "ascending" => Ok(false),
+        "descending" => Ok(true),
+        _ => Err(err::bad_request(format!("sortOrder must be ascending or descending, not {v:?}"))),
+    }
+}
+
+/// RFC 7644 §3.4.2.4: a startIndex below 1 is taken as 1.
+fn start_index(v: &str) -> ScimResult<u32> {
+    let n: i64 = v.trim().parse().map_err(|_| err::bad_request(format!("startIndex must be an integer, not {v:?}")))?;
+    Ok(n.clamp(1, u32::MAX as i64) as u32)
+}
+
+/// RFC 7644 §3.4.2.4: a negative count is taken as 0.
+fn count(v: &str) -> ScimResult<u32> {
+    let n: i64 = v.trim().parse().map_err(|_| err::bad_request(format!("count must be an integer, not {v:?}")))?;
+    Ok(n.clamp(0, u32::MAX as i64) as u32)
+}
+
+fn list_response(start_index: u32, total: u64, resources: Vec<Value>) -> Response {
+    let body = json!({
+        "schemas": [discovery::LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    Response::json(200, &body)
+}
+
+fn page_size(cfg: &Config, p: &ListParams) -> u32 {
+    p.count.unwrap_or(cfg.limits.max_results).min(cfg.limits.max_results)
+}
+
+pub(crate) fn list(ctx: &mut Ctx, rt: &ResourceType, p: ListParams) -> ScimResult<Response> {
+    let count = page_size(ctx.cfg, &p);
+    let (resources, total) = query_type(ctx, rt, &p, p.start_index, count)?;
+    Ok(list_response(p.start_index, total, resources))
+}
+
+/// `POST /.search` at the root: every resource type, one after the other, paged as one list.
+pub(crate) fn search_all(ctx: &mut Ctx, p: ListParams) -> ScimResult<Response> {
+    let count = page_size(ctx.cfg, &p);
+    let types: Vec<ResourceType> = ctx.cfg.registry.resource_types.clone();
+    let mut skip = u64::from(p.start_index - 1);
+    let (mut resources, mut total) = (Vec::new(), 0u64);
+    for rt in &types {
+        let want = count.saturating_sub(resources.len() as u32);
+        let start = u32::try_from(skip + 1).unwrap_or(u32::MAX);
+        let (items, n) = query_type(ctx, rt, &p, start, want)?;
+        skip = skip.saturating_sub(n);
+        total += n;
+        resources.extend(items);
+    }
+    Ok(list_response(p.start_index, total, resources))
+}
+
+/// One page of one resource type, projected, and the total number of matches.
+fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32, count: u32) -> ScimResult<(Vec<Value>, u64)> {
+    let cfg = ctx.cfg;
+    let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded);
+    let flat = p.filter.as_ref().map(|f| filter::flatten(cfg, rt, f)).transpose()?;
+    let sort_spec = p.sort_by.as_deref().map(|s| filter::SortSpec::resolve(cfg, rt, s)).transpose()?;
+    let sort = sort_spec.as_ref().map(|s| s.key(p.descending));
+    let query = Query {
+        resource_type: rt.name.clone(),
+        filter: flat,
+        sort,
+        start_index,
+        count,
+        without_members: !shows_members(cfg, rt, &projection),
+    };
+    let page = ctx.store.search(&query)?;
+    let (items, total) = match page.applied {
+        Applied::Everything => {
+            let total = page.total.unwrap_or(page.items.len() as u64);
+            let rendered = page.items.iter().map(|s| render(cfg, rt, s)).collect::<ScimResult<Vec<_>>>()?;
+            (rendered, total)
+        }
+        applied => {
+            let mut rendered = Vec::with_capacity(page.items.len());
+            for s in &page.items {
+                let r = render(cfg, rt, s)?;
+                let keep = match (&p.filter, applied) {
+                    (Some(f), Applied::Nothing) => filter::matches(cfg, rt, f, &r)?,
+                    _ => true,
+                };
+                if keep {
+                    rendered.push(r);
+                }
+            }
+            if let Some(spec) = &sort_spec {
+                sort_values(&mut rendered, spec, p.descending);
+            }
+            let total = rendered.len() as u64;
+            let skip = (start_index - 1) as usize;
+            let page: Vec<Value> = rendered.into_iter().skip(skip).take(count as usize).collect();
+            (page, total)
+        }
+    };
+    Ok((shown_all(ctx, rt, items, &projection)?, total))
+}
+
+/// Orders rendered resources by `sortBy` (RFC 7644 §3.4.2.3), keeping creation order among equals; resources
+/// without the attribute come last ascending, first descending.
+fn sort_values(items: &mut [Value], spec: &filter::SortSpec, descending: bool) {
+    if descending {
+        items.sort_by_cached_key(|v| std::cmp::Reverse(spec.value(v)));
+    } else {
+        items.sort_by_cached_key(|v| spec.value(v));
+    }
+}

@@ -1,0 +1,4 @@
+//! The resource endpoints the router sends requests to; `/Bulk`, `/Me` and PATCH have modules of their own.
+
+pub mod crud;
+pub mod list;
