@@ -33,7 +33,7 @@ mod tests;
 
 use crate::config::{Config, PatchResponse};
 use crate::conditional::Tags;
-use crate::context::{fetch, json_body, projection_of, shows_members, single, stamp_meta, Ctx};
+use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag};
@@ -202,8 +202,8 @@ fn attempt(
     }
 }
 
-/// 204, or 200 with the resource (see `answers_no_content`). Members are read back only when the response
-/// shows them.
+/// 204, or 200 with the resource (see `answers_no_content`). Members, when shown, are read back a page at a
+/// time by `single`.
 fn respond(
     ctx: &mut Ctx,
     rt: &ResourceType,
@@ -215,13 +215,9 @@ fn respond(
         return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
     }
     let projection = projection_of(cfg, rt, req);
-    let stored = if shows_members(cfg, rt, &projection) {
-        fetch(ctx, rt, &stored.id, true)?
-    } else {
-        Stored {
-            members: None,
-            ..stored
-        }
+    let stored = Stored {
+        members: None,
+        ..stored
     };
     single(ctx, rt, 200, &stored, &projection)
 }
