@@ -1171,7 +1171,7 @@ fn a_group_of_100000_members_is_patched_with_the_delta_only() {
         vec![false, false],
         "the group before the write, its version after the member pages"
     );
-    assert_eq!(api.store.member_pages, 20, "members are read back a page at a time to show them");
+    assert_eq!(api.store.member_pages, 10, "members are read back a page at a time to show them");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 /// Members read per storage call: large enough that positional paging stays cheap for storage, small enough
 /// that a page is a few megabytes.
-const PAGE: u32 = 5_000;
+const PAGE: u32 = 10_000;
 
 /// A member with every sub-attribute, standing for the members while the rest of the resource is projected:
 /// `members` is still there afterwards when the projection shows any of them.
