@@ -76,7 +76,8 @@ impl Client {
             .body(body.map(|b| b.to_string()).unwrap_or_default())?;
         let mut resp = self.agent.run(req)?;
         let status = resp.status().as_u16();
-        let body = resp.body_mut().read_to_string()?;
+        // A group of 100,000 members is over ureq's default limit of 10 MiB.
+        let body = resp.body_mut().with_config().limit(1 << 30).read_to_string()?;
         Ok(Reply { status, body })
     }
 }

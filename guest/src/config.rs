@@ -18,10 +18,14 @@ pub enum UnknownAttributes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum PatchResponse {
-    /// 200 with the resource, projected by `attributes`/`excludedAttributes`.
+    /// 204 for a resource with members (a Group), so that the answer never costs the size of the group,
+    /// unless the client asked for `attributes`/`excludedAttributes`: then 200 with that projection. 200 with
+    /// the resource for the others (a User).
     #[default]
+    Auto,
+    /// 200 with the resource, projected by `attributes`/`excludedAttributes`.
     Resource,
-    /// 204 without a body: nothing is read back after the write, not even a large group's members.
+    /// 204 without a body: nothing is read back after the write.
     NoContent,
 }
 
@@ -70,7 +74,7 @@ impl Default for Switches {
         Switches {
             unknown_attributes: UnknownAttributes::Ignore,
             unique_group_display_name: true,
-            patch_response: PatchResponse::Resource,
+            patch_response: PatchResponse::Auto,
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::error::{self as err, ScimResult};
 use crate::http::{Request, Response};
 use crate::membership;
 use crate::projection::Projection;
-use crate::resource::{self, etag, render};
+use crate::resource::{self, etag, paged, render};
 use crate::schema::ResourceType;
 use crate::store::{Store, Stored};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -36,9 +36,32 @@ pub fn json_body(req: &Request) -> ScimResult<Value> {
     serde_json::from_slice(body).map_err(|e| err::invalid_syntax(format!("the body is not valid JSON: {e}")))
 }
 
+/// One resource as the response shows it. Members that storage did not send, when shown, are read from
+/// storage a page at a time.
 pub(crate) fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+    if stored.members.is_none() && shows_members(ctx.cfg, rt, projection) {
+        return single_paged(ctx, rt, status, stored, projection);
+    }
     let body = shown(ctx, rt, render(ctx.cfg, rt, stored)?, projection)?;
     Ok(Response::json(status, &body).with_header("ETag", etag(&stored.version)))
+}
+
+/// [`single`] with the members written into the body page by page (`resource::paged`); when the resource
+/// changed while they were read, it is read again whole, members included, so that what is shown is one state.
+fn single_paged(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+    let cfg = ctx.cfg;
+    let mut resource = render(cfg, rt, stored)?;
+    resource["members"] = paged::placeholder();
+    let Value::Object(shown) = shown(ctx, rt, resource, projection)? else {
+        return Err(err::internal("a rendered resource is a JSON object"));
+    };
+    match paged::body(cfg, ctx.store, rt, &stored.id, &stored.version, &shown, projection)? {
+        Some(body) => Ok(Response::json_bytes(status, body).with_header("ETag", etag(&stored.version))),
+        None => {
+            let whole = fetch(ctx, rt, &stored.id, true)?;
+            single(ctx, rt, status, &whole, projection)
+        }
+    }
 }
 
 /// A rendered resource as the client sees it: computed attributes added (only when they will be shown),

@@ -47,6 +47,11 @@ impl Response {
         }
     }
 
+    /// A JSON body already written.
+    pub fn json_bytes(status: u16, body: Vec<u8>) -> Response {
+        Response { status, headers: vec![("Content-Type".into(), SCIM_JSON.into())], body }
+    }
+
     pub fn empty(status: u16) -> Response {
         Response { status, headers: vec![], body: vec![] }
     }

@@ -105,8 +105,40 @@ pub struct TenantConfig {
     /// What happens to a `password` a client sends with a User.
     #[serde(default)]
     pub passwords: PasswordPolicy,
+    /// What a successful PATCH answers.
+    #[serde(default, skip_serializing_if = "PatchResponse::is_auto")]
+    pub patch_response: PatchResponse,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
+}
+
+/// What a successful PATCH answers (RFC 7644 §3.5.2 allows 200 with the resource or 204).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PatchResponse {
+    /// 204 for a Group (its members could be many) unless the client asks for `attributes` or
+    /// `excludedAttributes`; 200 with the resource for a User.
+    #[default]
+    Auto,
+    /// Always 200 with the resource.
+    Resource,
+    /// Always 204.
+    NoContent,
+}
+
+impl PatchResponse {
+    fn is_auto(&self) -> bool {
+        *self == PatchResponse::Auto
+    }
+
+    /// The engine's name for it (its `switches.patchResponse`).
+    pub fn engine_name(self) -> &'static str {
+        match self {
+            PatchResponse::Auto => "auto",
+            PatchResponse::Resource => "resource",
+            PatchResponse::NoContent => "noContent",
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -166,6 +198,7 @@ impl TenantConfig {
             resource_types: None,
             allow_networks: Vec::new(),
             passwords: PasswordPolicy::Hash,
+            patch_response: PatchResponse::Auto,
             auth: Vec::new(),
         }
     }

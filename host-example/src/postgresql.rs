@@ -251,8 +251,12 @@ impl Conn {
 
 fn members_of(conn: &mut Conn, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
     let offset = start_index.saturating_sub(1) as i64;
+    // The offset is skipped in the (group_id, seq) index alone: skipping whole rows made reading a large group
+    // page by page quadratic.
     let rows = conn.query(
-        "SELECT member_id, kind, display FROM members WHERE group_id = $1 ORDER BY seq LIMIT $2 OFFSET $3",
+        "SELECT member_id, kind, display FROM members WHERE group_id = $1
+           AND seq >= (SELECT seq FROM members WHERE group_id = $1 ORDER BY seq LIMIT 1 OFFSET $3)
+         ORDER BY seq LIMIT $2",
         &[&id, &(count as i64), &offset],
     )?;
     Ok(rows.iter().map(|r| Member { value: r.get(0), kind: r.get(1), display: r.get(2) }).collect())

@@ -125,7 +125,11 @@ fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn 
 
 /// The configuration a tenant's engine instances are configured with.
 fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) -> String {
-    let mut config = serde_json::json!({ "baseUrl": base_url, "limits": limits });
+    let mut config = serde_json::json!({
+        "baseUrl": base_url,
+        "limits": limits,
+        "switches": { "patchResponse": t.patch_response.engine_name() },
+    });
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
     }

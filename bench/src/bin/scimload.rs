@@ -46,6 +46,12 @@ struct Args {
     /// Group sizes for the memberadd phase: groups named `size-<n>` that already hold users 0..n.
     #[arg(long, value_delimiter = ',', default_value = "0,10000,100000")]
     sizes: Vec<usize>,
+    /// Members per PATCH when the entra phase fills its large group.
+    #[arg(long, default_value_t = 1000)]
+    chunk: usize,
+    /// The server's process id, to report its resident memory (Linux).
+    #[arg(long)]
+    pid: Option<u32>,
 }
 
 /// Member-add latencies are summarised per this many added members (the group's size before the add).
@@ -131,10 +137,15 @@ fn seed(args: &Args) -> Result<(Stats, Seeded)> {
     Ok((stats, Seeded { ids }))
 }
 
+/// The request Microsoft Entra ID sends to add members to a group: no query parameters, `$ref` null.
+fn entra_add(members: &[String]) -> Value {
+    let values: Vec<Value> = members.iter().map(|m| json!({"$ref": null, "value": m})).collect();
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "Add", "path": "members", "value": values}]})
+}
+
 fn add_member(client: &Client, gid: &str, member: &str) -> Result<bool> {
-    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "add", "path": "members", "value": [{"value": member}]}]});
-    let r = client.send("PATCH", &format!("/Groups/{gid}?excludedAttributes=members"), Some(&body))?;
+    let r = client.send("PATCH", &format!("/Groups/{gid}"), Some(&entra_add(&[member.to_string()])))?;
     Ok(r.status == 200 || r.status == 204)
 }
 
@@ -208,6 +219,114 @@ fn member_add(args: &Args) -> Result<Vec<(String, Stats)>> {
         stats.elapsed = started.elapsed();
         out.push((format!("memberadd@{size}"), stats));
     }
+    Ok(out)
+}
+
+/// The ids of users `user0` .. `user<n-1>`, in that order, read a page at a time.
+fn user_ids(client: &Client, n: usize) -> Result<Vec<String>> {
+    let mut ids = vec![String::new(); n];
+    let mut start = 1;
+    loop {
+        let r = client.send("GET", &format!("/Users?attributes=userName&startIndex={start}&count=1000"), None)?;
+        let page = r.json();
+        let items = page["Resources"].as_array().cloned().unwrap_or_default();
+        for u in &items {
+            let index = u["userName"].as_str().and_then(|n| n.strip_prefix("user")).and_then(|i| i.parse::<usize>().ok());
+            if let (Some(i), Some(id)) = (index, u["id"].as_str()) {
+                if i < n {
+                    ids[i] = id.to_string();
+                }
+            }
+        }
+        if items.is_empty() || r.status != 200 {
+            break;
+        }
+        start += items.len();
+    }
+    if let Some(i) = ids.iter().position(String::is_empty) {
+        bail!("user{i} is missing: load {n} users first (scimfile, then scimkit import)");
+    }
+    Ok(ids)
+}
+
+fn new_group(client: &Client, name: &str) -> Result<String> {
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name});
+    let g = client.send("POST", "/Groups", Some(&body))?;
+    if g.status != 201 {
+        bail!("creating group {name}: {} {}", g.status, g.body);
+    }
+    Ok(g.json()["id"].as_str().unwrap_or_default().to_string())
+}
+
+/// The server's peak and current resident memory in MiB (Linux `/proc`), when its process id is known.
+fn server_memory(pid: Option<u32>) -> Value {
+    let Some(status) = pid.and_then(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok()) else { return Value::Null };
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+    };
+    json!({"peak_rss_mib": field("VmHWM:").map(|k| k / 1024.0), "rss_mib": field("VmRSS:").map(|k| k / 1024.0)})
+}
+
+/// Group membership at real-client scale, with the request Entra ID sends (no query parameters): fills a new
+/// group with `--sizes`' largest size in PATCHes of `--chunk` members (total time, server memory), reads it
+/// once, then adds `--members` single members alternately to it and to a new empty group, and compares the
+/// medians and the response bytes of the two.
+fn entra(args: &Args) -> Result<Vec<(String, Stats, Value)>> {
+    let client = Client::new(&args.base, &args.token);
+    let size = args.sizes.iter().copied().max().unwrap_or(0);
+    let ids = user_ids(&client, size + 2 * args.members)?;
+    let tag = format!("{}-{}", std::process::id(), args.run);
+    let (big, empty) = (new_group(&client, &format!("entra-big-{tag}"))?, new_group(&client, &format!("entra-empty-{tag}"))?);
+    let mut out = Vec::new();
+
+    let mut fill = Stats::default();
+    let started = Instant::now();
+    for chunk in ids[..size].chunks(args.chunk.max(1)) {
+        let t0 = Instant::now();
+        match client.send("PATCH", &format!("/Groups/{big}"), Some(&entra_add(chunk))) {
+            Ok(r) if r.status == 200 || r.status == 204 => fill.latencies.push(t0.elapsed()),
+            _ => fill.errors += 1,
+        }
+    }
+    fill.elapsed = started.elapsed();
+    let extra = json!({"members": size, "chunk": args.chunk, "total_s": fill.elapsed.as_secs_f64(), "server": server_memory(args.pid)});
+    out.push((format!("entra-fill@{size}"), fill, extra));
+
+    let mut read = Stats::default();
+    let t0 = Instant::now();
+    let got = client.send("GET", &format!("/Groups/{big}"), None)?;
+    read.latencies.push(t0.elapsed());
+    read.elapsed = t0.elapsed();
+    let listed = got.json()["members"].as_array().map_or(0, Vec::len);
+    if got.status != 200 || listed != size {
+        read.errors += 1;
+    }
+    let extra = json!({"members_listed": listed, "bytes": got.body.len(), "server": server_memory(args.pid)});
+    out.push((format!("entra-get@{size}"), read, extra));
+
+    let (mut into_big, mut into_empty) = (Stats::default(), Stats::default());
+    let mut replies: Vec<(u16, String)> = Vec::new();
+    let started = Instant::now();
+    for i in 0..args.members {
+        for (gid, member, stats) in [(&big, &ids[size + 2 * i], &mut into_big), (&empty, &ids[size + 2 * i + 1], &mut into_empty)] {
+            let t0 = Instant::now();
+            match client.send("PATCH", &format!("/Groups/{gid}"), Some(&entra_add(&[member.clone()]))) {
+                Ok(r) if r.status == 200 || r.status == 204 => {
+                    stats.latencies.push(t0.elapsed());
+                    replies.push((r.status, r.body));
+                }
+                _ => stats.errors += 1,
+            }
+        }
+    }
+    into_big.elapsed = started.elapsed();
+    into_empty.elapsed = into_big.elapsed;
+    let ratio = into_big.quantile_ms(0.5) / into_empty.quantile_ms(0.5);
+    let identical = replies.windows(2).all(|w| w[0] == w[1]);
+    let extra = json!({"median_ratio_big_to_empty": ratio, "identical_responses": identical,
+        "status": replies.first().map(|r| r.0), "bytes": replies.first().map(|r| r.1.len()), "server": server_memory(args.pid)});
+    out.push(("entra-add@0".to_string(), into_empty, Value::Null));
+    out.push((format!("entra-add@{size}"), into_big, extra));
     Ok(out)
 }
 
@@ -290,6 +409,12 @@ fn main() -> Result<()> {
             "memberadd" => {
                 for (name, stats) in member_add(&args)? {
                     report(&args, &name, &stats, Value::Null)?;
+                }
+                continue;
+            }
+            "entra" => {
+                for (name, stats, extra) in entra(&args)? {
+                    report(&args, &name, &stats, extra)?;
                 }
                 continue;
             }

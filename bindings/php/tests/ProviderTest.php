@@ -218,4 +218,64 @@ final class ProviderTest
         Check::same([1, 'Admins'], [$list['totalResults'], $list['Resources'][0]['displayName']]);
         Check::same('everything', $recording->searches[1][1]['applied']);
     }
+    public function testMemberAddsAndRemovesByIdReachTheStorageAsOneUnconditionalDelta(): void
+    {
+        $db = new PDO('sqlite::memory:');
+        $app = new AppStorage($db);
+        $app->install();
+        $recording = new class ($app) implements Storage {
+            /** @var list<array> every change the engine sent */
+            public array $updates = [];
+            public int $gets = 0;
+            public function __construct(private readonly AppStorage $app)
+            {
+            }
+            public function get(string $type, string $id, bool $withMembers): ?array
+            {
+                $this->gets++;
+                return $this->app->get($type, $id, $withMembers);
+            }
+            public function create(string $type, array $row, array $unique, array $members): array
+            {
+                return $this->app->create($type, $row, $unique, $members);
+            }
+            public function update(array $change): array
+            {
+                $this->updates[] = $change;
+                return $this->app->update($change);
+            }
+            public function delete(string $type, string $id, ?string $ifVersion): void
+            {
+                $this->app->delete($type, $id, $ifVersion);
+            }
+            public function search(array $query): array
+            {
+                return $this->app->search($query);
+            }
+            public function members(string $type, string $id, int $startIndex, int $count): array
+            {
+                return $this->app->members($type, $id, $startIndex, $count);
+            }
+        };
+        $p = self::provider($recording);
+        $a = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"a"}'))['id'];
+        $b = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"b"}'))['id'];
+        $gid = self::json($p->handle('POST', '/Groups', '', self::JSON, '{"displayName":"Staff"}'))['id'];
+        $recording->gets = 0;
+        // What Entra ID sends, then Okta's remove-by-filter plus add.
+        $entra = ['schemas' => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            'Operations' => [['op' => 'Add', 'path' => 'members', 'value' => [['$ref' => null, 'value' => $a]]]]];
+        $r = $p->handle('PATCH', "/Groups/$gid", '', self::JSON, json_encode($entra));
+        Check::same([204, ''], [$r->status, $r->body]);
+        $okta = ['schemas' => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], 'Operations' => [
+            ['op' => 'remove', 'path' => "members[value eq \"$a\"]"],
+            ['op' => 'add', 'path' => 'members', 'value' => [['value' => $b]]]]];
+        Check::same(204, $p->handle('PATCH', "/Groups/$gid", '', self::JSON, json_encode($okta))->status);
+        Check::same(0, $recording->gets, 'nothing is read');
+        $sent = array_map(fn ($c) => [$c['data'], $c['ifVersion'], $c['removeMembers'], array_column($c['addMembers'], 'value')], $recording->updates);
+        Check::same([[null, null, [], [(string) $a]], [null, null, [(string) $a], [(string) $b]]], $sent);
+        $read = self::json($p->handle('GET', "/Groups/$gid", '', [], null));
+        Check::same([(string) $b], array_column($read['members'], 'value'));
+        Check::same('Staff', $read['displayName'], 'the body is left as it was');
+    }
 }

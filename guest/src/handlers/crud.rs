@@ -1,7 +1,7 @@
 //! The endpoints of one resource (RFC 7644 §3.3, §3.4.1, §3.5.1, §3.6): create, read, replace and delete.
 
 use crate::conditional;
-use crate::context::{fetch, json_body, projection_of, shows_members, single, stamp_meta, Ctx};
+use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
 use crate::error::{self as err, ScimError, ScimResult};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag, location};
@@ -24,7 +24,8 @@ pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimRes
 
 pub(crate) fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
     let projection = projection_of(ctx.cfg, rt, req);
-    let stored = fetch(ctx, rt, id, shows_members(ctx.cfg, rt, &projection))?;
+    // Members, when shown, are read a page at a time by `single`.
+    let stored = fetch(ctx, rt, id, false)?;
     if conditional::none_match(req, &stored.version) {
         return Ok(Response::empty(304).with_header("ETag", etag(&stored.version)));
     }
@@ -54,13 +55,8 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
         if_version: Some(conditional::expected_version(req, &current.version)?),
     };
     let mut stored = ctx.store.update(&change)?;
-    stored.members = match members {
-        Some(m) => Some(m),
-        None if shows_members(ctx.cfg, rt, &projection) => {
-            fetch(ctx, rt, id, true)?.members
-        }
-        None => None,
-    };
+    // The members sent are shown as they are; kept ones, when shown, are read a page at a time by `single`.
+    stored.members = members;
     single(ctx, rt, 200, &stored, &projection)
 }
 

@@ -2,7 +2,8 @@
 //! changing the membership of a group costs the size of the change, not of the group.
 //!
 //! The member list is loaded only for a filter that is not a list of `value eq "<id>"` terms (for example
-//! `members[type eq "Group"]`): which members match cannot be known otherwise.
+//! `members[type eq "Group"]`): which members match cannot be known otherwise. A PATCH made only of changes
+//! by id is applied without reading the group at all (see `by_id`).
 
 use super::quirks;
 use super::request::Op;
@@ -128,6 +129,12 @@ pub fn apply(
         }
     }
     Ok(())
+}
+
+/// True when the target changes membership by member ids alone (`members`, `members[value eq "x"]`), so
+/// that the change is known without reading the group.
+pub fn by_id(t: &Target) -> bool {
+    t.ext.is_none() && t.sub.is_none() && t.filter.as_ref().is_none_or(|f| value_ids(f).is_some())
 }
 
 /// The members given in a value: one object or a list of them; nulls are nothing.

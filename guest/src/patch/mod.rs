@@ -14,7 +14,13 @@
 //!   PatchOp is refused, a missing one tolerated (see `quirks`).
 //! - A path the schema lacks follows the `unknownAttributes` switch (ignored, or `invalidPath`).
 //! - A PATCH that changes nothing writes nothing (§3.5.2.1) and answers the resource as it is.
-//! - Without `If-Match`, a write that loses a race is retried from the read a few times, then answers 409.
+//! - A PATCH whose every operation adds or removes members by id (what Entra ID and Okta send to a group) is
+//!   one unconditional membership delta: no read, no body written, nothing to lose a race to, so never 409.
+//!   With `If-Match` (other than `*`) it is conditional like any other PATCH.
+//! - Otherwise, without `If-Match`, a write that loses a race is retried from the read a few times, then
+//!   answers 409.
+//! - The answer follows the `patchResponse` switch; by default 204 for a group (its members could be many)
+//!   unless `attributes`/`excludedAttributes` ask for a projection, 200 with the resource otherwise.
 
 mod members;
 mod ops;
@@ -25,9 +31,9 @@ mod target;
 #[cfg(test)]
 mod tests;
 
-use crate::config::PatchResponse;
+use crate::config::{Config, PatchResponse};
 use crate::conditional::Tags;
-use crate::context::{fetch, json_body, projection_of, shows_members, single, stamp_meta, Ctx};
+use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag};
@@ -50,6 +56,19 @@ pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimR
     };
     // `If-Match: *` only asks that the resource exist: a lost race is retried as without If-Match.
     let expected = req.header("if-match").map(Tags::parse).filter(|t| *t != Tags::Any);
+    if expected.is_none() {
+        let delta = match membership_only(ctx, rt, id, &operations) {
+            Ok(delta) => delta,
+            Err(e) => {
+                fetch(ctx, rt, id, false)?;
+                return Err(e);
+            }
+        };
+        if let Some(delta) = delta.filter(|d| !d.is_empty()) {
+            let stored = write_delta(ctx, rt, id, delta)?;
+            return respond(ctx, rt, stored, req);
+        }
+    }
     for _ in 0..ATTEMPTS {
         if let Some(stored) = attempt(ctx, rt, id, &operations, expected.as_ref())? {
             return respond(ctx, rt, stored, req);
@@ -68,6 +87,61 @@ pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimR
 fn in_operation(i: usize, mut e: ScimError) -> ScimError {
     e.detail = format!("Operations[{i}]: {}", e.detail);
     e
+}
+
+/// The membership delta of a PATCH whose every operation changes members by id; none when an operation
+/// touches anything else or selects members by more than their id.
+fn membership_only(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    id: &str,
+    operations: &[Operation],
+) -> ScimResult<Option<members::Delta>> {
+    let cfg = ctx.cfg;
+    if !resource::has_members(cfg, rt) {
+        return Ok(None);
+    }
+    let mut targets = Vec::with_capacity(operations.len());
+    for o in operations {
+        let Some(path) = &o.path else { return Ok(None) };
+        if cfg.registry.extension(rt, path).is_some() {
+            return Ok(None);
+        }
+        match target::resolve(cfg, rt, path) {
+            Ok(Some(t)) if t.attr.name == "members" && members::by_id(&t) => targets.push(t),
+            _ => return Ok(None),
+        }
+    }
+    let mut state = members::State::default();
+    let mut src = members::Source {
+        store: &mut *ctx.store,
+        rt,
+        id,
+    };
+    for (i, (o, t)) in operations.iter().zip(&targets).enumerate() {
+        members::apply(cfg, &mut src, &mut state, o.op, t, o.value.clone())
+            .map_err(|e| in_operation(i, e))?;
+    }
+    Ok(Some(state.delta))
+}
+
+/// Writes a membership delta as it is: the body is left alone and no version is expected, since a change of
+/// membership by id commutes with any other.
+fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, delta: members::Delta) -> ScimResult<Stored> {
+    let change = Update {
+        resource_type: rt.name.clone(),
+        id: id.to_string(),
+        data: None,
+        unique: vec![],
+        clear_members: delta.clear,
+        remove_members: delta.remove.into_iter().collect(),
+        add_members: delta.add.into_values().collect(),
+        if_version: None,
+    };
+    ctx.store.update(&change).map_err(|e| match e {
+        StoreError::NotFound => err::not_found(format!("{} {id} not found", rt.name)),
+        e => e.into(),
+    })
 }
 
 /// One read-apply-write round. `Ok(None)`: another writer got in between.
@@ -128,7 +202,8 @@ fn attempt(
     }
 }
 
-/// 200 with the resource, or 204 when configured. Members are read back only when the response shows them.
+/// 204, or 200 with the resource (see `answers_no_content`). Members, when shown, are read back a page at a
+/// time by `single`.
 fn respond(
     ctx: &mut Ctx,
     rt: &ResourceType,
@@ -136,24 +211,33 @@ fn respond(
     req: &Request,
 ) -> ScimResult<Response> {
     let cfg = ctx.cfg;
-    if cfg.switches.patch_response == PatchResponse::NoContent {
+    if answers_no_content(cfg, rt, req) {
         return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
     }
     let projection = projection_of(cfg, rt, req);
-    let stored = if shows_members(cfg, rt, &projection) {
-        fetch(ctx, rt, &stored.id, true)?
-    } else {
-        Stored {
-            members: None,
-            ..stored
-        }
+    let stored = Stored {
+        members: None,
+        ..stored
     };
     single(ctx, rt, 200, &stored, &projection)
 }
 
+/// Whether a successful PATCH answers 204 (RFC 7644 §3.5.2: 200 with the resource, or 204): by the
+/// `patchResponse` switch, by default for a resource with members unless the client asked for a projection.
+fn answers_no_content(cfg: &Config, rt: &ResourceType, req: &Request) -> bool {
+    match cfg.switches.patch_response {
+        PatchResponse::Resource => false,
+        PatchResponse::NoContent => true,
+        PatchResponse::Auto => {
+            let projected = |k: &str| k.eq_ignore_ascii_case("attributes") || k.eq_ignore_ascii_case("excludedAttributes");
+            resource::has_members(cfg, rt) && !req.params().iter().any(|(k, _)| projected(k))
+        }
+    }
+}
+
 /// RFC 7644 §3.5.2.2: removing a required attribute is 400 `mutability`.
 fn check_required(
-    cfg: &crate::config::Config,
+    cfg: &Config,
     rt: &ResourceType,
     old: &Map<String, Value>,
     new: &Map<String, Value>,

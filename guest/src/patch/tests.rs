@@ -988,10 +988,9 @@ fn group_membership_forms() {
         let after = api.get(&path);
         match want {
             Ok(members) => {
-                assert_eq!(status, 200, "{name}: {body}");
+                assert_eq!(status, 204, "{name}: a group's PATCH answers no body: {body}");
                 let mut expected = members(&users);
                 expected.sort();
-                assert_eq!(member_ids(&body), expected, "{name}: response");
                 assert_eq!(member_ids(&after), expected, "{name}: stored");
             }
             Err(scim_type) => {
@@ -1014,14 +1013,14 @@ fn group_rename_keeps_members_and_refuses_another_id() {
     let mut api = Api::new();
     let (group, _) = group_with_members(&mut api);
     let path = format!("/Groups/{group}");
-    let (status, body) = api.patch(
+    let (status, _) = api.patch(
         &path,
         json!([{"op":"replace","value":{"id":group,"displayName":"Renamed"}}]),
     );
-    assert_eq!(
-        (status, body["displayName"].as_str()),
-        (200, Some("Renamed"))
-    );
+    assert_eq!(status, 204);
+    let body = api.get(&path);
+    assert_eq!(body["displayName"], "Renamed");
+    assert_eq!(body["members"].as_array().map(Vec::len), Some(2));
     let (status, body) = api.patch(
         &path,
         json!([{"op":"replace","value":{"id":"other","displayName":"X"}}]),
@@ -1155,8 +1154,13 @@ fn a_group_of_100000_members_is_patched_with_the_delta_only() {
     let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
     assert_eq!(resp.status, 204);
     assert_eq!(api.store.gets, vec![false], "204 reads nothing back");
-
     let (mut api, id) = big_group(BASE);
+    let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
+    assert_eq!((resp.status, api.store.gets.as_slice()), (204, &[false][..]), "204 by default for a group");
+
+    let config =
+        r#"{"baseUrl":"https://example.com/scim/v2","switches":{"patchResponse":"resource"}}"#;
+    let (mut api, id) = big_group(config);
     let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
     assert_eq!(
         json_of(&resp)["members"].as_array().map(Vec::len),
@@ -1164,9 +1168,10 @@ fn a_group_of_100000_members_is_patched_with_the_delta_only() {
     );
     assert_eq!(
         api.store.gets,
-        vec![false, true],
-        "members are read once, after the write, to show them"
+        vec![false, false],
+        "the group before the write, its version after the member pages"
     );
+    assert_eq!(api.store.member_pages, 10, "members are read back a page at a time to show them");
 }
 
 #[test]
@@ -1199,4 +1204,61 @@ fn uniqueness_is_checked_on_the_patched_body() {
         json!([{"op":"replace","path":"displayName","value":"taken"}]),
     );
     assert_eq!((status, body["scimType"].as_str()), (409, Some("uniqueness")));
+}
+
+#[test]
+fn member_adds_and_removes_by_id_are_one_unconditional_delta_without_a_read() {
+    let entra = patch_body(json!([{"op":"Add","path":"members","value":[{"$ref":null,"value":"newcomer"}]}]));
+    let okta = patch_body(json!([
+        {"op":"remove","path":"members[value eq \"m5\"]"},
+        {"op":"add","path":"members","value":[{"value":"m6","display":"six"}]}]));
+    for ops in [&entra, &okta] {
+        let (mut api, id) = big_group(BASE);
+        let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(ops), &[]);
+        assert_eq!((resp.status, resp.body.len()), (204, 0), "{ops}");
+        assert_eq!(resp.header("ETag"), Some("W/\"2\""));
+        assert!(api.store.gets.is_empty() && api.store.member_pages == 0, "nothing is read: {ops}");
+        let [update] = api.store.updates.as_slice() else { panic!("one write") };
+        assert_eq!((update.data.as_deref(), update.if_version.as_deref()), (None, None), "{ops}");
+    }
+
+    // Asked for a projection: 200 with it, members read only when shown.
+    let (mut api, id) = big_group(BASE);
+    let resp = api.call("PATCH", &format!("/Groups/{id}?attributes=displayName"), Some(&entra), &[]);
+    assert_eq!((resp.status, json_of(&resp)["displayName"].as_str()), (200, Some("everyone")));
+    assert!(json_of(&resp).get("members").is_none());
+    assert!(api.store.gets.is_empty());
+
+    // If-Match is honoured; `*` only asks that the group exist.
+    let (mut api, id) = big_group(BASE);
+    let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&entra), &[("If-Match", "W/\"7\"")]);
+    assert_eq!(resp.status, 412);
+    let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&entra), &[("If-Match", "W/\"1\"")]);
+    assert_eq!(resp.status, 204);
+    assert_eq!(api.store.updates.last().and_then(|u| u.if_version.as_deref()), Some("1"));
+    let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&entra), &[("If-Match", "*")]);
+    assert_eq!(resp.status, 204);
+    assert_eq!(api.call("PATCH", "/Groups/nobody", Some(&entra), &[("If-Match", "*")]).status, 404);
+    assert_eq!(api.call("PATCH", "/Groups/nobody", Some(&entra), &[]).status, 404);
+    let bad = patch_body(json!([{"op":"add","path":"members","value":[{"display":"no id"}]}]));
+    assert_eq!(api.call("PATCH", "/Groups/nobody", Some(&bad), &[]).status, 404, "an unknown id first");
+    let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&bad), &[]);
+    assert_eq!((resp.status, json_of(&resp)["scimType"].as_str()), (400, Some("invalidValue")));
+}
+
+#[test]
+fn a_membership_delta_never_loses_a_race_and_a_body_change_stays_conditional() {
+    let mut api = Api::with(BASE, Racing { inner: MemoryStore::new(), times: 0 });
+    let group = api.create("/Groups", json!({"displayName": "crowd"}));
+    let path = format!("/Groups/{group}");
+    api.store.times = 10;
+    let (status, _) = api.patch(&path, json!([{"op":"add","path":"members","value":[{"value":"u1"}]}]));
+    assert_eq!(status, 204, "another writer in between changes nothing for a delta");
+    api.store.times = 10;
+    let (status, _) = api.patch(&path, json!([
+        {"op":"add","path":"members","value":[{"value":"u2"}]},
+        {"op":"replace","path":"displayName","value":"renamed"}]));
+    assert_eq!(status, 409, "a body change is read-modify-write");
+    api.store.times = 0;
+    assert_eq!(member_ids(&api.get(&path)), vec!["u1".to_string()]);
 }

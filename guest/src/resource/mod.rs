@@ -8,6 +8,7 @@
 //! an unknown URN (identity providers add their own) changes nothing.
 
 mod members;
+pub mod paged;
 mod replace;
 mod value;
 

@@ -242,6 +242,33 @@ final class ProviderTests {
             }
         });
 
+        test("provider: member adds and removes by id reach the storage as one unconditional delta", () -> {
+            var storage = new Recording();
+            try (var p = new ScimProvider(CONFIG, storage)) {
+                String a = field(send(p, "POST", "/Users", null, user("ann")).body(), "id");
+                String b = field(send(p, "POST", "/Users", null, user("bob")).body(), "id");
+                String gid = field(send(p, "POST", "/Groups", null, "{\"displayName\":\"Staff\"}").body(), "id");
+                storage.ops.clear();
+                String patchOp = "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":%s}";
+                // What Entra ID sends, then Okta's remove-by-filter plus add.
+                String entra = "[{\"op\":\"Add\",\"path\":\"members\",\"value\":[{\"$ref\":null,\"value\":\"" + a + "\"}]}]";
+                ScimResponse added = send(p, "PATCH", "/Groups/" + gid, null, patchOp.formatted(entra));
+                check(added.status() == 204 && added.body().isEmpty(), added.toString());
+                var first = (Storage.Change) storage.last("update");
+                check(first.data() == null && first.ifVersion() == null && first.addMembers().size() == 1
+                        && first.addMembers().get(0).value().equals(a), first.toString());
+                String okta = "[{\"op\":\"remove\",\"path\":\"members[value eq \\\"" + a + "\\\"]\"},"
+                        + "{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"" + b + "\"}]}]";
+                check(send(p, "PATCH", "/Groups/" + gid, null, patchOp.formatted(okta)).status() == 204, "okta");
+                var second = (Storage.Change) storage.last("update");
+                check(second.data() == null && second.ifVersion() == null && second.removeMembers().equals(List.of(a)), second.toString());
+                check(storage.ops.stream().noneMatch(o -> o[0].equals("get")), "nothing is read: " + storage.ops.size());
+                ScimResponse got = send(p, "GET", "/Groups/" + gid, null, null);
+                check(got.body().contains("\"value\":\"" + b + "\"") && !got.body().contains("\"value\":\"" + a + "\""), got.toString());
+                check(got.body().contains("\"displayName\":\"Staff\""), "the body is left as it was: " + got);
+            }
+        });
+
         test("provider: a throwing storage is a SCIM 500 or 503, and the next request is served", () -> {
             var storage = new Recording();
             try (var p = new ScimProvider(CONFIG, storage)) {
