@@ -21,14 +21,15 @@ if wanted browser; then
     command -v chromedriver >/dev/null || packages+=(chromium chromium-driver)
 fi
 if wanted php; then
-    # PHP with FFI (in php-cli), SQLite and php-cgi; PHPUnit for the package's tests; Composer (and unzip,
-    # which it uses for zip artifacts) to install the built package as an application would.
+    # PHP with FFI (in php-cli), SQLite and php-cgi; PHPUnit for the package's tests; Composer (and PHP's zip
+    # extension, which its artifact repository needs) to install the built package as an application would.
     command -v php >/dev/null || packages+=(php-cli)
     command -v php-cgi >/dev/null || packages+=(php-cgi)
-    { command -v php >/dev/null && php -m | grep -qi '^pdo_sqlite$'; } || packages+=(php-sqlite3)
+    php_has() { command -v php >/dev/null && grep -qix "$1" <<<"$(php -m)"; }
+    php_has pdo_sqlite || packages+=(php-sqlite3)
+    php_has zip || packages+=(php-zip)
     command -v phpunit >/dev/null || packages+=(phpunit)
     command -v composer >/dev/null || packages+=(composer)
-    command -v unzip >/dev/null || packages+=(unzip)
 fi
 if wanted postgres; then
     # The PostgreSQL backend's tests start their own throwaway cluster: only the binaries are needed.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, the component, end-to-end tests against the real server (on SQLite, then on
-# PostgreSQL), the PHP and Java bindings, conformance. It installs what it needs first (tests/install.sh).
+# PostgreSQL), the PHP and Java bindings and their distributables (dist/build.sh), conformance. It installs what
+# it needs first (tests/install.sh).
 # SCIMKIT_SKIP=php,java,browser,postgres,conformance opts out of those parts, each named in the output;
 # nothing else is ever skipped.
 set -euo pipefail
@@ -24,6 +25,16 @@ bash tests/install.sh
 # (target/release/libscimkit_native.so: the C ABI for C/PHP and the JNI entry points for Java) and the tests.
 cargo build --release --locked -p host-example -p scimkit-native
 
+# The distributables (dist/out/) from that build: the tests below use them as users get them.
+dist=()
+if wanted php; then dist+=(php); fi
+if wanted java; then dist+=(java); fi
+if [ ${#dist[@]} -gt 0 ]; then bash dist/build.sh "${dist[@]}"; fi
+php_zip=$(ls "$PWD"/dist/out/scimkit-php-*.zip 2>/dev/null || true)
+java_jar=$(ls "$PWD"/dist/out/scimkit-java-*.jar 2>/dev/null || true)
+# The Java binding's JUnit suite (run by tests/tests/provision.rs) runs over the jar.
+if wanted java; then export SCIMKIT_JAVA_JAR=$java_jar; fi
+
 # A throwaway PostgreSQL cluster (tests/postgres.sh) for the PostgreSQL backend: its push-down check, the
 # two-server test, and a second run of the end-to-end suite with every server on it. Always stopped.
 if wanted postgres; then
@@ -40,16 +51,22 @@ if wanted postgres; then
     SCIMKIT_E2E_ON_POSTGRES=1 cargo test --release --locked -p scimkit-e2e
 fi
 
-# The PHP package and its example application, in PHP's CLI and under php-cgi.
+# The PHP package and its example application, in PHPUnit and under php-cgi; then the built package, installed
+# by Composer into a fresh project.
 if wanted php; then
-    php bindings/php/tests/run.php
+    (cd bindings/php && phpunit)
     bash bindings/php/tests/cgi.sh
+    bash tests/php-artifact.sh
 fi
 
-# RFC conformance, checked by an independent client (installed in target/venv) against the running server.
+# The jar alone, as an application loads it.
+if wanted java; then bash tests/java-artifact.sh; fi
+
+# RFC conformance, checked by an independent client (installed in target/venv) against the server, and against
+# the examples as their distributables hold them.
 if wanted conformance; then
     python=target/venv/bin/python
     "$python" tests/conformance/run.py
-    if wanted php; then "$python" tests/conformance/run.py --php; fi
-    if wanted java; then "$python" tests/conformance/run.py --java; fi
+    if wanted php; then "$python" tests/conformance/run.py --php "$php_zip"; fi
+    if wanted java; then "$python" tests/conformance/run.py --java "$java_jar"; fi
 fi
