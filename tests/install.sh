@@ -12,6 +12,9 @@ as_root() {
 }
 
 packages=()
+# Python runs helpers of the scripts (free ports, the PHP package's zip); curl checks served applications.
+command -v python3 >/dev/null || packages+=(python3)
+command -v curl >/dev/null || packages+=(curl)
 if wanted java; then
     # JDK 17 for the Java binding and its jar; JUnit 5 (its console launcher) runs the binding's tests.
     command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)
