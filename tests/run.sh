@@ -1,71 +1,72 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, the component, end-to-end tests against the real server, conformance.
+# The whole test suite: unit tests, the component, end-to-end tests against the real server (on SQLite, then on
+# PostgreSQL), the PHP and Java bindings and their distributables (dist/build.sh), conformance. It installs what
+# it needs first (tests/install.sh).
+# SCIMKIT_SKIP=php,java,browser,postgres,conformance opts out of those parts, each named in the output;
+# nothing else is ever skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+parts=(php java browser postgres conformance)
+skip=${SCIMKIT_SKIP:-}
+for part in ${skip//,/ }; do
+    [[ " ${parts[*]} " == *" $part "* ]] || { echo "SCIMKIT_SKIP: unknown part '$part' (parts: ${parts[*]})" >&2; exit 2; }
+    echo "SKIPPED by SCIMKIT_SKIP: $part"
+done
+wanted() { [[ ",${SCIMKIT_SKIP:-}," != *",$1,"* ]]; }
+# Tells the tests that they run as the whole suite: a missing tool fails instead of skipping.
+export SCIMKIT_SUITE=1
+
 # rustup does not install the targets named in rust-toolchain.toml for an installed toolchain.
 rustup target add wasm32-wasip2 >/dev/null
+bash tests/install.sh
 
 # One release build serves everything: the server binary, the embedded component, the native library
 # (target/release/libscimkit_native.so: the C ABI for C/PHP and the JNI entry points for Java) and the tests.
 cargo build --release --locked -p host-example -p scimkit-native
 
-# The Java binding's tests run inside the end-to-end tests (tests/tests/provision.rs), which need a JDK.
-if ! command -v javac >/dev/null; then
-    if [ "${CI:-}" = "true" ]; then
-        echo "no JDK (javac): the Java binding tests need one (apt-get install openjdk-17-jdk-headless)" >&2
-        exit 1
-    fi
-    echo "NOTICE: no JDK (javac): the Java binding tests will be skipped"
-fi
-# A check that needs a tool: skipped with a notice when the tool is missing, except under CI=true.
-missing() {
-    if [ "${CI:-}" = "true" ]; then
-        echo "$1 is not installed ($2)" >&2
-        exit 1
-    fi
-    echo "NOTICE: skipping $3: $2"
-}
+# The distributables (dist/out/) from that build: the tests below use them as users get them.
+dist=()
+if wanted php; then dist+=(php); fi
+if wanted java; then dist+=(java); fi
+if [ ${#dist[@]} -gt 0 ]; then bash dist/build.sh "${dist[@]}"; fi
+php_zip=$(ls "$PWD"/dist/out/scimkit-php-*.zip 2>/dev/null || true)
+java_jar=$(ls "$PWD"/dist/out/scimkit-java-*.jar 2>/dev/null || true)
+# The Java binding's JUnit suite (run by tests/tests/provision.rs) runs over the jar.
+if wanted java; then export SCIMKIT_JAVA_JAR=$java_jar; fi
 
 # A throwaway PostgreSQL cluster (tests/postgres.sh) for the PostgreSQL backend: its push-down check, the
 # two-server test, and a second run of the end-to-end suite with every server on it. Always stopped.
-if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+if wanted postgres; then
     pg_dir=$(mktemp -d)
     trap 'bash tests/postgres.sh stop "$pg_dir"' EXIT
     SCIMKIT_TEST_POSTGRES=$(bash tests/postgres.sh start "$pg_dir")
     export SCIMKIT_TEST_POSTGRES
-else
-    missing postgresql "apt-get install postgresql" "the PostgreSQL backend's tests"
 fi
 
 cargo test --release --locked --workspace
 
-if [ -n "${SCIMKIT_TEST_POSTGRES:-}" ]; then
+if wanted postgres; then
     echo "The end-to-end tests again, every server on PostgreSQL:"
     SCIMKIT_E2E_ON_POSTGRES=1 cargo test --release --locked -p scimkit-e2e
 fi
 
-# The PHP package and its example application, in PHP's CLI and under php-cgi.
-if command -v php >/dev/null && command -v php-cgi >/dev/null; then
-    php bindings/php/tests/run.php
+# The PHP package and its example application, in PHPUnit and under php-cgi; then the built package, installed
+# by Composer into a fresh project.
+if wanted php; then
+    (cd bindings/php && phpunit)
     bash bindings/php/tests/cgi.sh
-else
-    missing php "apt-get install php-cli php-sqlite3 php-cgi" "the PHP package tests"
+    bash tests/php-artifact.sh
 fi
 
-# RFC conformance, checked by an independent client against the running server.
-if python3 -c 'import scim2_tester' 2>/dev/null; then
-    python3 tests/conformance/run.py
-    if command -v php >/dev/null; then
-        python3 tests/conformance/run.py --php
-    else
-        missing php "apt-get install php-cli php-sqlite3" "conformance of the PHP example"
-    fi
-    if command -v javac >/dev/null; then
-        python3 tests/conformance/run.py --java
-    else
-        missing javac "apt-get install openjdk-17-jdk-headless" "conformance of the Java example"
-    fi
-else
-    missing scim2-tester "pip install -r tests/conformance/requirements.txt" "conformance"
+# The jar alone, as an application loads it.
+if wanted java; then bash tests/java-artifact.sh; fi
+
+# RFC conformance, checked by an independent client (installed in target/venv) against the server, and against
+# the examples as their distributables hold them.
+if wanted conformance; then
+    python=target/venv/bin/python
+    "$python" tests/conformance/run.py
+    if wanted php; then "$python" tests/conformance/run.py --php "$php_zip"; fi
+    if wanted java; then "$python" tests/conformance/run.py --java "$java_jar"; fi
 fi

@@ -7,10 +7,15 @@ installed package is the one tested, or with `--node` against the Node example a
 Node's HTTP server) serving its tables from SQLite (node:sqlite), or its rows from memory on a Node without it:
 the package installed in $SCIMKIT_NODE_DIR, else bindings/node.
 
+`--php dist/out/scimkit-php-VERSION.zip` serves the example unpacked from the package instead, and `--java
+dist/out/scimkit-java-VERSION.jar` the example in the jar: each as a user runs it, with the library the
+artifact holds, nothing else on the class path and no Rust toolchain on PATH.
+
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
 """
 
+import argparse
 import os
 import pathlib
 import socket
@@ -19,6 +24,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zipfile
 
 from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
@@ -35,7 +41,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data: str) -> tuple[subprocess.Popen, str]:
+def start_server(data: str, _artifact: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     binary = os.environ.get("SCIMKIT_BIN", str(ROOT / "target/release/scimkit"))
     proc = subprocess.Popen(
@@ -55,12 +61,24 @@ def start_server(data: str) -> tuple[subprocess.Popen, str]:
     sys.exit("scimkit did not start")
 
 
-def start_php(data: str) -> tuple[subprocess.Popen, str]:
+def artifact_env() -> dict[str, str]:
+    """The environment of a user of an artifact: no library or component named, no Rust toolchain on PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SCIMKIT_LIBRARY", "SCIMKIT_COMPONENT")}
+    return {**env, "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+def start_php(data: str, artifact: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
+    env = {**os.environ, "SCIM_TOKEN": TOKEN, "SCIM_EXAMPLE_DB": os.path.join(data, "app.sqlite")}
+    cwd = ROOT / "bindings/php"
+    if artifact:
+        cwd = pathlib.Path(data, "scimkit-php")
+        zipfile.ZipFile(artifact).extractall(cwd)
+        env = {**artifact_env(), "SCIM_TOKEN": TOKEN, "SCIM_EXAMPLE_DB": os.path.join(data, "app.sqlite")}
     proc = subprocess.Popen(
-        ["php", "-d", "ffi.enable=1", "-S", f"127.0.0.1:{port}", "bindings/php/example/index.php"],
-        cwd=ROOT,
-        env={**os.environ, "SCIM_TOKEN": TOKEN, "SCIM_EXAMPLE_DB": os.path.join(data, "app.sqlite")},
+        ["php", "-d", "ffi.enable=1", "-S", f"127.0.0.1:{port}", "example/index.php"],
+        cwd=cwd,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -80,24 +98,31 @@ def listening(proc: subprocess.Popen, port: int, seconds: float, what: str) -> s
     sys.exit(f"{what} did not start")
 
 
-def start_java(data: str) -> tuple[subprocess.Popen, str]:
-    classes = os.path.join(data, "classes")
-    java = ROOT / "bindings/java"
-    sources = [str(p) for d in ("src", "example") for p in (java / d).rglob("*.java")]
-    subprocess.run(["javac", "-d", classes, *sources], check=True)
+def start_java(data: str, artifact: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    library = os.environ.get("SCIMKIT_LIBRARY", str(ROOT / "target/release/libscimkit_native.so"))
+    if artifact:
+        command = ["java", "-cp", os.path.abspath(artifact)]
+        env = {**artifact_env(), "SCIM_TOKEN": TOKEN}
+    else:
+        classes = os.path.join(data, "classes")
+        java = ROOT / "bindings/java"
+        sources = [str(p) for d in ("src", "example") for p in (java / d).rglob("*.java")]
+        subprocess.run(["javac", "-d", classes, *sources], check=True)
+        library = os.environ.get("SCIMKIT_LIBRARY", str(ROOT / "target/release/libscimkit_native.so"))
+        command = ["java", f"-Dscimkit.library={library}", "-cp", classes]
+        env = {**os.environ, "SCIM_TOKEN": TOKEN}
     # Without libjsig on purpose: the Java tests run with it, this run shows the JVM works without it too.
     proc = subprocess.Popen(
-        ["java", f"-Dscimkit.library={library}", "-cp", classes, "org.scimkit.example.ExampleServer", str(port)],
-        env={**os.environ, "SCIM_TOKEN": TOKEN},
+        [*command, "org.scimkit.example.ExampleServer", str(port)],
+        cwd=data,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     return proc, listening(proc, port, 60, "the Java example")
 
 
-def start_python(data: str) -> tuple[subprocess.Popen, str]:
+def start_python(data: str, _artifact: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     python = os.environ.get("SCIMKIT_PYTHON", sys.executable)
     proc = subprocess.Popen(
@@ -110,7 +135,7 @@ def start_python(data: str) -> tuple[subprocess.Popen, str]:
     return proc, listening(proc, port, 60, "the Python example")
 
 
-def start_node(data: str) -> tuple[subprocess.Popen, str]:
+def start_node(data: str, _artifact: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     installed = os.environ.get("SCIMKIT_NODE_DIR")
     # The installed command itself, which npx would run, rather than npx, which would leave it running when killed.
@@ -129,11 +154,25 @@ def start_node(data: str) -> tuple[subprocess.Popen, str]:
 
 
 def main() -> int:
-    args = sys.argv[1:]
-    modes = {"--php": start_php, "--java": start_java, "--python": start_python, "--node": start_node}
-    start = next((modes[a] for a in args if a in modes), start_server)
+    parser = argparse.ArgumentParser(description="scim2-tester against scimkit or one of its examples")
+    example = parser.add_mutually_exclusive_group()
+    example.add_argument("--php", nargs="?", const="", metavar="ZIP", help="the PHP example, or the package's")
+    example.add_argument("--java", nargs="?", const="", metavar="JAR", help="the Java example, or the jar's")
+    example.add_argument("--python", action="store_true", help="the Python package's example (SCIMKIT_PYTHON)")
+    example.add_argument("--node", action="store_true", help="the Node package's example (SCIMKIT_NODE_DIR)")
+    args = parser.parse_args()
+    if args.php is not None:
+        start, artifact = start_php, args.php
+    elif args.java is not None:
+        start, artifact = start_java, args.java
+    elif args.python:
+        start, artifact = start_python, ""
+    elif args.node:
+        start, artifact = start_node, ""
+    else:
+        start, artifact = start_server, ""
     with tempfile.TemporaryDirectory() as data:
-        proc, base = start(data)
+        proc, base = start(data, artifact)
         try:
             client = SyncSCIMClient(
                 Client(base_url=base + "/", headers={"Authorization": "Bearer " + TOKEN}, timeout=30)

@@ -1,10 +1,10 @@
 //! Two `scimkit serve` processes on one PostgreSQL database, as behind a load balancer: what one writes the
 //! other reads, filters and changes, and uniqueness holds across them. Needs `SCIMKIT_TEST_POSTGRES`
-//! (`tests/run.sh` starts a server); skipped with a notice without it, except under CI=true.
+//! (`tests/run.sh` starts a server; see `common::skip_part`).
 
 mod common;
 
-use common::{notice, postgres, postgres_database, Server, TempDir};
+use common::{postgres, postgres_database, skip_part, Server, TempDir};
 use serde_json::{json, Value};
 use std::sync::{Arc, Barrier};
 
@@ -18,9 +18,7 @@ fn patch(ops: Value) -> Value {
 
 /// Two servers, each with its own data directory, on one fresh database.
 fn two_servers(tag: &str) -> Option<(TempDir, Server, Server)> {
-    if postgres().is_none() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "SCIMKIT_TEST_POSTGRES is required in CI (tests/run.sh sets it)");
-        notice("skipping the two-server PostgreSQL test: SCIMKIT_TEST_POSTGRES is not set");
+    if skip_part("postgres", postgres().is_some(), "SCIMKIT_TEST_POSTGRES is not set (tests/run.sh starts a server)") {
         return None;
     }
     let dir = TempDir::new(tag);

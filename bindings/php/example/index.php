@@ -41,9 +41,9 @@ if ($token === '' || !hash_equals("Bearer $token", $given)) {
     return;
 }
 
-$repo = dirname(__DIR__, 3);
-$library = getenv('SCIMKIT_LIBRARY') ?: "$repo/target/release/libscimkit_native.so";
-$component = getenv('SCIMKIT_COMPONENT') ?: "$repo/target/scimkit.wasm";
+// The package's own library with the component built in, unless the environment names others.
+$library = getenv('SCIMKIT_LIBRARY') ?: null;
+$component = getenv('SCIMKIT_COMPONENT') ?: null;
 $dbPath = getenv('SCIM_EXAMPLE_DB') ?: sys_get_temp_dir() . '/scimkit-example.sqlite';
 
 try {

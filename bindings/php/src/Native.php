@@ -30,9 +30,28 @@ final class Native
         return self::$loaded[$library] = FFI::cdef(self::declarations($header), $library);
     }
 
+    /**
+     * The library this package holds for the running platform (`lib/linux-x86_64/…` in the built package), else,
+     * in a checkout of the repository, the release build's.
+     */
+    public static function defaultLibrary(): string
+    {
+        $bundled = dirname(__DIR__) . '/lib/' . self::platform() . '/libscimkit_native.so';
+        return is_file($bundled) ? $bundled : dirname(__DIR__, 3) . '/target/release/libscimkit_native.so';
+    }
+
+    /** `linux-x86_64`, `linux-aarch64`, …: the directory of `lib/` for this system. */
+    public static function platform(): string
+    {
+        $arch = strtolower(php_uname('m'));
+        return strtolower(PHP_OS_FAMILY) . '-' . ($arch === 'amd64' ? 'x86_64' : ($arch === 'arm64' ? 'aarch64' : $arch));
+    }
+
+    /** The package's copy of the header, else (in a checkout of the repository) the native library's own. */
     public static function defaultHeader(): string
     {
-        return dirname(__DIR__, 2) . '/native/include/scimkit.h';
+        $bundled = dirname(__DIR__) . '/include/scimkit.h';
+        return is_file($bundled) ? $bundled : dirname(__DIR__, 2) . '/native/include/scimkit.h';
     }
 
     /** The header without its preprocessor lines and C++ guards, which FFI's parser does not take. */

@@ -17,18 +17,19 @@ final class Provider
     private Callback $callback;
 
     /**
+     * @param string|null $library the native library; null: the one this package holds (Native::defaultLibrary)
      * @param string|null $component the component file; null: the one built into the library
      * @param array $config the engine configuration (baseUrl, mapping, …), as in wit/scim.wit
      */
     public function __construct(
-        string $library,
+        ?string $library,
         ?string $component,
         array $config,
         Storage $storage,
         ?string $cacheDir = null,
         ?string $header = null,
     ) {
-        $this->ffi = Native::load($library, $header);
+        $this->ffi = Native::load($library ?? Native::defaultLibrary(), $header);
         $this->callback = new Callback($this->ffi, $storage);
         $json = json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
         $error = $this->ffi->new('char*');

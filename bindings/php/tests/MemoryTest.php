@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Scimkit\Tests;
 
 use PDO;
+use PHPUnit\Framework\TestCase;
 use Scimkit\Example\AppStorage;
 use Scimkit\Provider;
 
@@ -12,7 +13,7 @@ use Scimkit\Provider;
  * Memory stays flat in a long-lived PHP process (a worker, a queue consumer): a leak of a few dozen bytes
  * per request, in the package or the native library, breaks these bounds.
  */
-final class MemoryTest
+final class MemoryTest extends TestCase
 {
     private const REQUESTS = 3000;
 
@@ -37,32 +38,32 @@ final class MemoryTest
         return (int) ($m[1] ?? 0);
     }
 
-    private static function setup(): array
+    private static function providerAndUser(): array
     {
         $storage = new AppStorage(new PDO('sqlite::memory:'));
         $storage->install();
         $config = (require dirname(__DIR__) . '/example/config.php')('https://app.example/scim/v2');
         $provider = fn () => new Provider(Native::library(), Native::component(), $config, $storage);
         $created = $provider()->handle('POST', '/Users', '', ['Content-Type' => 'application/scim+json'], '{"userName":"bjensen"}');
-        Check::same(201, $created->status, $created->body);
+        self::assertSame(201, $created->status, $created->body);
         return [$provider, '/Users/' . json_decode($created->body, true)['id']];
     }
 
     public function testOneProviderAnsweringManyRequestsKeepsMemoryFlat(): void
     {
-        [$provider, $path] = self::setup();
+        [$provider, $path] = self::providerAndUser();
         $p = $provider();
-        [$php, $rss] = self::growth(fn () => Check::same(200, $p->handle('GET', $path, '', [], null)->status));
-        Check::true($php < 16 * 1024, "PHP memory grew by $php bytes over " . self::REQUESTS . ' requests');
-        Check::true($rss < 128, "RSS grew by $rss KiB over " . self::REQUESTS . ' requests');
+        [$php, $rss] = self::growth(fn () => self::assertSame(200, $p->handle('GET', $path, '', [], null)->status));
+        self::assertTrue($php < 16 * 1024, "PHP memory grew by $php bytes over " . self::REQUESTS . ' requests');
+        self::assertTrue($rss < 128, "RSS grew by $rss KiB over " . self::REQUESTS . ' requests');
     }
 
     /** As under php -S or php-fpm, where each request builds its Provider: here all in one process. */
     public function testAProviderPerRequestKeepsMemoryFlat(): void
     {
-        [$provider, $path] = self::setup();
-        [$php, $rss] = self::growth(fn () => Check::same(200, $provider()->handle('GET', $path, '', [], null)->status));
-        Check::true($php < 16 * 1024, "PHP memory grew by $php bytes over " . self::REQUESTS . ' providers');
-        Check::true($rss < 128, "RSS grew by $rss KiB over " . self::REQUESTS . ' providers');
+        [$provider, $path] = self::providerAndUser();
+        [$php, $rss] = self::growth(fn () => self::assertSame(200, $provider()->handle('GET', $path, '', [], null)->status));
+        self::assertTrue($php < 16 * 1024, "PHP memory grew by $php bytes over " . self::REQUESTS . ' providers');
+        self::assertTrue($rss < 128, "RSS grew by $rss KiB over " . self::REQUESTS . ' providers');
     }
 }

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Scimkit\Tests;
 
 use PDO;
+use PHPUnit\Framework\TestCase;
 use Scimkit\Example\AppStorage;
 use Scimkit\Native as Ffi;
 use Scimkit\Provider;
@@ -13,7 +14,7 @@ use Scimkit\Storage;
 use Scimkit\StorageError;
 
 /** The package over the real library and component, with the example's storage on an in-memory database. */
-final class ProviderTest
+final class ProviderTest extends TestCase
 {
     private const JSON = ['Content-Type' => 'application/scim+json'];
 
@@ -35,8 +36,8 @@ final class ProviderTest
     public function testTheHeaderIsDeclaredWithoutPreprocessorLines(): void
     {
         $decl = Ffi::declarations();
-        Check::true(!str_contains($decl, '#') && !str_contains($decl, 'extern "C"'), 'no preprocessor left');
-        Check::true(str_contains($decl, 'scimkit_storage_cb'), 'declarations kept');
+        self::assertTrue(!str_contains($decl, '#') && !str_contains($decl, 'extern "C"'), 'no preprocessor left');
+        self::assertTrue(str_contains($decl, 'scimkit_storage_cb'), 'declarations kept');
     }
 
     public function testUsersAreRowsInTheApplicationsColumns(): void
@@ -46,18 +47,18 @@ final class ProviderTest
         $user = ['userName' => 'bjensen', 'name' => ['givenName' => 'Barbara', 'familyName' => 'Jensen'],
             'emails' => [['type' => 'work', 'value' => 'b@example.com']], 'active' => false];
         $r = $p->handle('POST', '/Users', '', self::JSON, json_encode($user));
-        Check::same(201, $r->status, $r->body);
+        self::assertSame(201, $r->status, $r->body);
         $id = self::json($r)['id'];
         $row = $db->query("SELECT username, username_canonical, firstname, email, active FROM user WHERE id = $id")->fetch(PDO::FETCH_ASSOC);
-        Check::same(['username' => 'bjensen', 'username_canonical' => 'bjensen', 'firstname' => 'Barbara', 'email' => 'b@example.com', 'active' => 0], $row);
+        self::assertSame(['username' => 'bjensen', 'username_canonical' => 'bjensen', 'firstname' => 'Barbara', 'email' => 'b@example.com', 'active' => 0], $row);
         $got = $p->handle('GET', "/Users/$id", '', [], null);
-        Check::same('W/"1"', $got->header('ETag'));
-        Check::same(false, self::json($got)['active']);
+        self::assertSame('W/"1"', $got->header('ETag'));
+        self::assertSame(false, self::json($got)['active']);
         $list = self::json($p->handle('GET', '/Users', 'filter=' . rawurlencode('userName eq "BJENSEN"'), [], null));
-        Check::same(1, $list['totalResults']);
-        Check::same(409, $p->handle('POST', '/Users', '', self::JSON, '{"userName":"BJensen"}')->status);
-        Check::same(204, $p->handle('DELETE', "/Users/$id", '', [], null)->status);
-        Check::same(404, $p->handle('GET', "/Users/$id", '', [], null)->status);
+        self::assertSame(1, $list['totalResults']);
+        self::assertSame(409, $p->handle('POST', '/Users', '', self::JSON, '{"userName":"BJensen"}')->status);
+        self::assertSame(204, $p->handle('DELETE', "/Users/$id", '', [], null)->status);
+        self::assertSame(404, $p->handle('GET', "/Users/$id", '', [], null)->status);
     }
 
     public function testAttributesWithoutAColumnAreKeptInTheRestColumn(): void
@@ -66,15 +67,15 @@ final class ProviderTest
         $p = self::provider(db: $db);
         $ent = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
         $r = $p->handle('POST', '/Users', '', self::JSON, json_encode(['userName' => 'a', 'title' => 'Boss', $ent => ['department' => 'R&D']]));
-        Check::same(201, $r->status, $r->body);
+        self::assertSame(201, $r->status, $r->body);
         $id = self::json($r)['id'];
         $patch = ['schemas' => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
             'Operations' => [['op' => 'add', 'path' => "$ent:manager", 'value' => ['value' => 'm1']]]];
-        Check::same(200, $p->handle('PATCH', "/Users/$id", '', self::JSON, json_encode($patch))->status);
+        self::assertSame(200, $p->handle('PATCH', "/Users/$id", '', self::JSON, json_encode($patch))->status);
         $extra = json_decode((string) $db->query("SELECT scim_extra FROM user WHERE id = $id")->fetchColumn(), true);
-        Check::same(['department' => 'R&D', 'manager' => ['value' => 'm1']], $extra[$ent]);
+        self::assertSame(['department' => 'R&D', 'manager' => ['value' => 'm1']], $extra[$ent]);
         $got = self::json($p->handle('GET', "/Users/$id", '', [], null));
-        Check::same(['Boss', 'R&D', 'm1'], [$got['title'], $got[$ent]['department'], $got[$ent]['manager']['value']]);
+        self::assertSame(['Boss', 'R&D', 'm1'], [$got['title'], $got[$ent]['department'], $got[$ent]['manager']['value']]);
     }
 
     public function testGroupMembersLiveInTheRelationTable(): void
@@ -84,19 +85,19 @@ final class ProviderTest
         $a = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"a"}'))['id'];
         $b = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"b"}'))['id'];
         $g = $p->handle('POST', '/Groups', '', self::JSON, json_encode(['displayName' => 'Staff', 'members' => [['value' => $a], ['value' => $b]]]));
-        Check::same(201, $g->status, $g->body);
+        self::assertSame(201, $g->status, $g->body);
         $gid = self::json($g)['id'];
-        Check::same(2, (int) $db->query("SELECT COUNT(*) FROM usergroup_rel_user WHERE usergroup_id = $gid")->fetchColumn());
+        self::assertSame(2, (int) $db->query("SELECT COUNT(*) FROM usergroup_rel_user WHERE usergroup_id = $gid")->fetchColumn());
         $read = self::json($p->handle('GET', "/Groups/$gid", '', [], null));
-        Check::same(['a', 'b'], array_column($read['members'], 'display'), 'without a display sent, the user name');
+        self::assertSame(['a', 'b'], array_column($read['members'], 'display'), 'without a display sent, the user name');
         $put = $p->handle('PUT', "/Groups/$gid", '', self::JSON, json_encode(['displayName' => 'Staff', 'members' => [['value' => $b, 'display' => 'Bee']]]));
-        Check::same(200, $put->status, $put->body);
+        self::assertSame(200, $put->status, $put->body);
         $read = self::json($p->handle('GET', "/Groups/$gid", '', [], null));
-        Check::same([['$ref' => "https://app.example/scim/v2/Users/$b", 'display' => 'Bee', 'type' => 'User', 'value' => $b]], $read['members']);
+        self::assertSame([['$ref' => "https://app.example/scim/v2/Users/$b", 'display' => 'Bee', 'type' => 'User', 'value' => $b]], $read['members']);
         $p->handle('DELETE', "/Users/$b", '', [], null);
         $after = $p->handle('GET', "/Groups/$gid", '', [], null);
-        Check::same([], self::json($after)['members'] ?? []);
-        Check::same('W/"3"', $after->header('ETag'), 'a removed member changes the group');
+        self::assertSame([], self::json($after)['members'] ?? []);
+        self::assertSame('W/"3"', $after->header('ETag'), 'a removed member changes the group');
     }
 
     public function testStorageExceptionsBecomeScimErrorsNotFatalErrors(): void
@@ -131,11 +132,11 @@ final class ProviderTest
         $errorLog = ini_set('error_log', '/dev/null');
         try {
             $r = $p->handle('GET', '/Users/1', '', [], null);
-            Check::same(500, $r->status);
-            Check::true(!str_contains($r->body, 'exploded'), 'internals are not shown to clients');
-            Check::same(404, $p->handle('GET', '/Users/gone', '', [], null)->status);
-            Check::same(503, $p->handle('POST', '/Users', '', self::JSON, '{"userName":"x"}')->status);
-            Check::same(0, self::json($p->handle('GET', '/Users', '', [], null))['totalResults']);
+            self::assertSame(500, $r->status);
+            self::assertTrue(!str_contains($r->body, 'exploded'), 'internals are not shown to clients');
+            self::assertSame(404, $p->handle('GET', '/Users/gone', '', [], null)->status);
+            self::assertSame(503, $p->handle('POST', '/Users', '', self::JSON, '{"userName":"x"}')->status);
+            self::assertSame(0, self::json($p->handle('GET', '/Users', '', [], null))['totalResults']);
         } finally {
             ini_set('error_log', $errorLog === false ? '' : $errorLog);
         }
@@ -145,8 +146,8 @@ final class ProviderTest
     {
         [$a, $b] = [self::provider(), self::provider()];
         $id = self::json($a->handle('POST', '/Users', '', self::JSON, '{"userName":"only-in-a"}'))['id'];
-        Check::same(404, $b->handle('GET', "/Users/$id", '', [], null)->status);
-        Check::same('only-in-a', self::json($a->handle('GET', "/Users/$id", '', [], null))['userName']);
+        self::assertSame(404, $b->handle('GET', "/Users/$id", '', [], null)->status);
+        self::assertSame('only-in-a', self::json($a->handle('GET', "/Users/$id", '', [], null))['userName']);
     }
 
     public function testManyProvidersInOneProcessReuseTheEngine(): void
@@ -155,10 +156,10 @@ final class ProviderTest
         $storage->install();
         $start = hrtime(true);
         for ($i = 0; $i < 200; $i++) {
-            Check::same(200, self::provider($storage)->handle('GET', '/ServiceProviderConfig', '', [], null)->status);
+            self::assertSame(200, self::provider($storage)->handle('GET', '/ServiceProviderConfig', '', [], null)->status);
         }
         $perRequestMs = (hrtime(true) - $start) / 1e6 / 200;
-        Check::true($perRequestMs < 20, "a provider per request costs $perRequestMs ms");
+        self::assertTrue($perRequestMs < 20, "a provider per request costs $perRequestMs ms");
     }
 
     public function testAUsersGroupsAreOneMembershipQueryTheStorageAnswersExactly(): void
@@ -205,19 +206,20 @@ final class ProviderTest
         $p->handle('POST', '/Groups', '', self::JSON, '{"displayName":"Others"}');
         $recording->searches = [];
         $user = self::json($p->handle('GET', "/Users/$id", '', [], null));
-        Check::same(['Admins'], array_column($user['groups'], 'display'));
-        Check::same(1, count($recording->searches), 'one search for the groups');
+        self::assertSame(['Admins'], array_column($user['groups'], 'display'));
+        self::assertSame(1, count($recording->searches), 'one search for the groups');
         [$query, $page] = $recording->searches[0];
-        Check::same(['Group', SqlFilter::MEMBER_PATH, $id, true], [$query['resourceType'], $query['filter']['path'], $query['filter']['value'], $query['withoutMembers']]);
-        Check::same(['everything', 1], [$page['applied'], $page['total']]);
+        self::assertSame(['Group', SqlFilter::MEMBER_PATH, $id, true], [$query['resourceType'], $query['filter']['path'], $query['filter']['value'], $query['withoutMembers']]);
+        self::assertSame(['everything', 1], [$page['applied'], $page['total']]);
         $plan = $db->prepare('EXPLAIN QUERY PLAN SELECT * FROM usergroup WHERE id IN (SELECT usergroup_id FROM usergroup_rel_user WHERE user_id = ?)');
         $plan->execute([$id]);
-        Check::true(str_contains(implode("\n", $plan->fetchAll(PDO::FETCH_COLUMN, 3)), 'USING INDEX usergroup_rel_user_user'), 'the member index serves it');
+        self::assertTrue(str_contains(implode("\n", $plan->fetchAll(PDO::FETCH_COLUMN, 3)), 'USING INDEX usergroup_rel_user_user'), 'the member index serves it');
         // A client's filter on members is answered the same way.
         $list = self::json($p->handle('GET', '/Groups', 'filter=' . rawurlencode("members.value eq \"$id\""), [], null));
-        Check::same([1, 'Admins'], [$list['totalResults'], $list['Resources'][0]['displayName']]);
-        Check::same('everything', $recording->searches[1][1]['applied']);
+        self::assertSame([1, 'Admins'], [$list['totalResults'], $list['Resources'][0]['displayName']]);
+        self::assertSame('everything', $recording->searches[1][1]['applied']);
     }
+
     public function testMemberAddsAndRemovesByIdReachTheStorageAsOneUnconditionalDelta(): void
     {
         $db = new PDO('sqlite::memory:');
@@ -266,16 +268,16 @@ final class ProviderTest
         $entra = ['schemas' => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
             'Operations' => [['op' => 'Add', 'path' => 'members', 'value' => [['$ref' => null, 'value' => $a]]]]];
         $r = $p->handle('PATCH', "/Groups/$gid", '', self::JSON, json_encode($entra));
-        Check::same([204, ''], [$r->status, $r->body]);
+        self::assertSame([204, ''], [$r->status, $r->body]);
         $okta = ['schemas' => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], 'Operations' => [
             ['op' => 'remove', 'path' => "members[value eq \"$a\"]"],
             ['op' => 'add', 'path' => 'members', 'value' => [['value' => $b]]]]];
-        Check::same(204, $p->handle('PATCH', "/Groups/$gid", '', self::JSON, json_encode($okta))->status);
-        Check::same(0, $recording->gets, 'nothing is read');
+        self::assertSame(204, $p->handle('PATCH', "/Groups/$gid", '', self::JSON, json_encode($okta))->status);
+        self::assertSame(0, $recording->gets, 'nothing is read');
         $sent = array_map(fn ($c) => [$c['data'], $c['ifVersion'], $c['removeMembers'], array_column($c['addMembers'], 'value')], $recording->updates);
-        Check::same([[null, null, [], [(string) $a]], [null, null, [(string) $a], [(string) $b]]], $sent);
+        self::assertSame([[null, null, [], [(string) $a]], [null, null, [(string) $a], [(string) $b]]], $sent);
         $read = self::json($p->handle('GET', "/Groups/$gid", '', [], null));
-        Check::same([(string) $b], array_column($read['members'], 'value'));
-        Check::same('Staff', $read['displayName'], 'the body is left as it was');
+        self::assertSame([(string) $b], array_column($read['members'], 'value'));
+        self::assertSame('Staff', $read['displayName'], 'the body is left as it was');
     }
 }

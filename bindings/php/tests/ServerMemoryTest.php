@@ -4,11 +4,13 @@ declare(strict_types=1);
 
 namespace Scimkit\Tests;
 
+use PHPUnit\Framework\TestCase;
+
 /**
  * The example served by one `php -S` process keeps its RSS flat: a new PHP execution per request (open
  * the database, load the classes, create the Provider), as in bench.py but bounded for the test suite.
  */
-final class ServerMemoryTest
+final class ServerMemoryTest extends TestCase
 {
     private const WARM_UP = 1000;
     private const REQUESTS = 3000;
@@ -26,9 +28,9 @@ final class ServerMemoryTest
         try {
             $pid = proc_get_status($server)['pid'];
             $created = self::request($port, 'POST', '/scim/v2/Users', '{"userName":"bjensen"}');
-            Check::true(str_starts_with($created, 'HTTP/1.1 201'), "create: $created");
+            self::assertTrue(str_starts_with($created, 'HTTP/1.1 201'), "create: $created");
             preg_match('/"id":"([^"]+)"/', $created, $m);
-            $get = fn () => Check::true(str_starts_with(self::request($port, 'GET', "/scim/v2/Users/$m[1]"), 'HTTP/1.1 200'), 'GET by id');
+            $get = fn () => self::assertTrue(str_starts_with(self::request($port, 'GET', "/scim/v2/Users/$m[1]"), 'HTTP/1.1 200'), 'GET by id');
             for ($i = 0; $i < self::WARM_UP; $i++) {
                 $get();
             }
@@ -38,7 +40,7 @@ final class ServerMemoryTest
             }
             $growth = self::rssKib($pid) - $before;
             // Leaking the request URI (php -S without the example's workaround) is about 230 KiB here.
-            Check::true($growth < 96, "php -S grew by $growth KiB over " . self::REQUESTS . ' requests');
+            self::assertTrue($growth < 96, "php -S grew by $growth KiB over " . self::REQUESTS . ' requests');
         } finally {
             proc_terminate($server);
             proc_close($server);
@@ -59,7 +61,7 @@ final class ServerMemoryTest
     private static function request(int $port, string $method, string $path, string $body = ''): string
     {
         for ($try = 0; ($conn = @stream_socket_client("tcp://127.0.0.1:$port", $errno, $error, 5)) === false; $try++) {
-            Check::true($try < 100, "php -S does not answer: $error");
+            self::assertTrue($try < 100, "php -S does not answer: $error");
             usleep(50_000);
         }
         fwrite($conn, "$method $path HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t\r\n"

@@ -2,14 +2,18 @@ package org.scimkit;
 
 /**
  * The native library {@code libscimkit_native.so} (bindings/native: the C ABI and these JNI entry points, with the
- * scimkit component built in). Loaded from the path in the system property {@code scimkit.library} when set,
- * else by name from {@code java.library.path}.
+ * scimkit component built in). Loaded from the path in the system property {@code scimkit.library} when set, else
+ * from this jar (see {@link BundledLibrary}), else by name from {@code java.library.path}.
  */
 final class Native {
     static {
         String path = System.getProperty("scimkit.library");
+        java.nio.file.Path bundled;
         if (path != null) {
             System.load(java.nio.file.Path.of(path).toAbsolutePath().toString());
+        } else if ((bundled = BundledLibrary.extract()) != null) {
+            System.load(bundled.toString());
+            BundledLibrary.remove(bundled);
         } else {
             System.loadLibrary("scimkit_native");
         }

@@ -1,5 +1,7 @@
 package org.scimkit.test;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -23,17 +25,17 @@ public final class Bench {
         int perThread = args.length > 0 ? Integer.parseInt(args[0]) : 20000;
         int users = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         int groups = args.length > 2 ? Integer.parseInt(args[2]) : 0;
-        try (var p = new ScimProvider(ProviderTests.CONFIG, new MemoryStorage())) {
+        try (var p = new ScimProvider(ProviderTest.CONFIG, new MemoryStorage())) {
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < users; i++) {
-                var r = ProviderTests.send(p, "POST", "/Users", null, ProviderTests.user("user" + i));
-                Tests.check(r.status() == 201, r.toString());
-                ids.add(ProviderTests.field(r.body(), "id"));
+                var r = ProviderTest.send(p, "POST", "/Users", null, ProviderTest.user("user" + i));
+                assertTrue(r.status() == 201, r.toString());
+                ids.add(ProviderTest.field(r.body(), "id"));
             }
             for (int i = 0; i < groups; i++) {
                 String group = "{\"displayName\":\"group" + i + "\",\"members\":[{\"value\":\"" + ids.get(i % users) + "\"}]}";
-                var r = ProviderTests.send(p, "POST", "/Groups", null, group);
-                Tests.check(r.status() == 201, r.toString());
+                var r = ProviderTest.send(p, "POST", "/Groups", null, group);
+                assertTrue(r.status() == 201, r.toString());
             }
             run(p, ids, 1, Math.min(perThread, 2000));
             for (int threads : new int[] {1, 4}) {
