@@ -4,7 +4,9 @@
 #                             lib/<platform>/, the example application (example/index.php)
 #   scimkit-java-VERSION.jar  the Java binding's classes, its example server, and the library as a resource
 #                             (org/scimkit/native/<platform>/) with its SHA-256
-# The library is this machine's build: linux-x86_64. `dist/build.sh php` or `dist/build.sh java` builds one.
+#   scimkit-VERSION-py3-none-any.whl  the Python package with the component (bindings/python/build.sh)
+#   scimkit-VERSION.tgz       the npm package, the component transpiled by jco (bindings/node/build.sh)
+# The library is this machine's build: linux-x86_64. `dist/build.sh php|java|python|node ...` builds those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,9 +67,10 @@ build_java() {
     ls -l "$out/scimkit-java-$version.jar"
 }
 
-for which in ${*:-php java}; do
+for which in ${*:-php java python node}; do
     case $which in
     php | java) "build_$which" ;;
-    *) echo "usage: dist/build.sh [php] [java]" >&2; exit 2 ;;
+    python | node) bash "bindings/$which/build.sh" ;;
+    *) echo "usage: dist/build.sh [php] [java] [python] [node]" >&2; exit 2 ;;
     esac
 done

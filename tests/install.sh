@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the whole test suite needs, on Debian, as root or through sudo; what is there is left alone.
-# Parts named in SCIMKIT_SKIP (comma-separated: php, java, browser, postgres, conformance) are not installed.
+# Parts named in SCIMKIT_SKIP (comma-separated: php, java, python, node, browser, postgres, conformance) are not
+# installed.
 # The conformance run's Python packages go into a virtual environment of the project's own, target/venv.
 # Exits non-zero when something needed is missing and cannot be installed here.
 set -euo pipefail
@@ -38,8 +39,12 @@ if wanted postgres; then
     # The PostgreSQL backend's tests start their own throwaway cluster: only the binaries are needed.
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
 fi
-if wanted conformance; then
+if wanted conformance || wanted python; then
     python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
+fi
+if wanted node; then
+    command -v node >/dev/null || packages+=(nodejs)
+    command -v npm >/dev/null || packages+=(npm)
 fi
 
 if [ ${#packages[@]} -gt 0 ]; then
@@ -69,4 +74,12 @@ if wanted conformance; then
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
         cp "$requirements" "$venv/requirements.txt"
     fi
+fi
+
+if wanted node && ! node -e "require('node:sqlite')" 2>/dev/null; then
+    # The Node example keeps its tables in node:sqlite (Node 22.13 and later); an older Node gets a newer one
+    # beside the project, from npm, used by the Node part of the suite only.
+    echo "installing Node 22 from npm into target/node (this Node has no node:sqlite)"
+    npm install --silent --no-audit --no-fund --prefix target/node node@22 >/dev/null \
+        || { echo "could not install Node 22 from npm (node:sqlite is needed by the Node tests)" >&2; exit 1; }
 fi

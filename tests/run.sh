@@ -2,12 +2,12 @@
 # The whole test suite: unit tests, the component, end-to-end tests against the real server (on SQLite, then on
 # PostgreSQL), the PHP and Java bindings and their distributables (dist/build.sh), conformance. It installs what
 # it needs first (tests/install.sh).
-# SCIMKIT_SKIP=php,java,browser,postgres,conformance opts out of those parts, each named in the output;
+# SCIMKIT_SKIP=php,java,python,node,browser,postgres,conformance opts out of those parts, each named in the output;
 # nothing else is ever skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-parts=(php java browser postgres conformance)
+parts=(php java python node browser postgres conformance)
 skip=${SCIMKIT_SKIP:-}
 for part in ${skip//,/ }; do
     [[ " ${parts[*]} " == *" $part "* ]] || { echo "SCIMKIT_SKIP: unknown part '$part' (parts: ${parts[*]})" >&2; exit 2; }
@@ -29,6 +29,8 @@ cargo build --release --locked -p host-example -p scimkit-native
 dist=()
 if wanted php; then dist+=(php); fi
 if wanted java; then dist+=(java); fi
+if wanted python; then dist+=(python); fi
+if wanted node; then dist+=(node); fi
 if [ ${#dist[@]} -gt 0 ]; then bash dist/build.sh "${dist[@]}"; fi
 php_zip=$(ls "$PWD"/dist/out/scimkit-php-*.zip 2>/dev/null || true)
 java_jar=$(ls "$PWD"/dist/out/scimkit-java-*.jar 2>/dev/null || true)
@@ -61,6 +63,16 @@ fi
 
 # The jar alone, as an application loads it.
 if wanted java; then bash tests/java-artifact.sh; fi
+
+# The Python wheel and the npm package, each installed fresh: pytest and node --test, then scim2-tester against
+# their examples. The Node part runs on a Node with node:sqlite (tests/install.sh puts one in target/node when the
+# system's has none).
+if wanted python; then bash bindings/python/test.sh; fi
+if wanted node; then
+    if [ -x target/node/node_modules/.bin/node ]; then PATH="$PWD/target/node/node_modules/.bin:$PATH"; fi
+    node -e "require('node:sqlite')" || { echo "the Node tests need node:sqlite (Node 22.13 or later)" >&2; exit 1; }
+    PYTHON=$PWD/target/venv/bin/python bash bindings/node/test.sh
+fi
 
 # RFC conformance, checked by an independent client (installed in target/venv) against the server, and against
 # the examples as their distributables hold them.
