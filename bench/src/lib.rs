@@ -102,7 +102,7 @@ pub fn user(i: usize) -> Value {
         "userName": format!("user{i}"),
         "name": {"givenName": format!("Given{i}"), "familyName": format!("Family{}", i % 100)},
         "emails": [{"value": format!("user{i}@example.com"), "type": "work", "primary": true}],
-        "active": i % 2 == 0,
+        "active": i.is_multiple_of(2),
     })
 }
 

@@ -72,17 +72,17 @@ fn plain(status: StatusCode, text: &str) -> Response {
     resp
 }
 
-/// Checks the admin credential; the error is the response to send.
-fn guard(app: &App, headers: &HeaderMap) -> Result<(), Response> {
+/// Checks the admin credential: the response to send instead of the page, if any.
+fn refusal(app: &App, headers: &HeaderMap) -> Option<Response> {
     if !app.admin.enabled() {
-        return Err(plain(StatusCode::NOT_FOUND, "the admin page is off: set a password with `scimkit admin set-password` or SCIMKIT_ADMIN_TOKEN"));
+        return Some(plain(StatusCode::NOT_FOUND, "the admin page is off: set a password with `scimkit admin set-password` or SCIMKIT_ADMIN_TOKEN"));
     }
     if !app.admin.accepts(headers) {
         let mut resp = plain(StatusCode::UNAUTHORIZED, "admin credentials required");
         resp.headers_mut().insert("www-authenticate", HeaderValue::from_static("Basic realm=\"scimkit admin\", charset=\"UTF-8\""));
-        return Err(resp);
+        return Some(resp);
     }
-    Ok(())
+    None
 }
 
 /// Runs blocking reads (argon2, SQLite) off the async workers.
@@ -92,7 +92,7 @@ async fn blocking(f: impl FnOnce() -> Response + Send + 'static) -> Response {
 
 async fn overview(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     blocking(move || {
-        if let Err(r) = guard(&app, &headers) {
+        if let Some(r) = refusal(&app, &headers) {
             return r;
         }
         let mut b = String::from("<table><tr><th>tenant</th><th>SCIM base</th><th>authentication</th><th>limits</th><th>users</th><th>groups</th><th>logged requests</th></tr>");
@@ -158,7 +158,7 @@ struct LogParams {
 
 async fn tenant_page(State(app): State<Arc<App>>, headers: HeaderMap, Path(name): Path<String>, UrlQuery(p): UrlQuery<LogParams>) -> Response {
     blocking(move || {
-        if let Err(r) = guard(&app, &headers) {
+        if let Some(r) = refusal(&app, &headers) {
             return r;
         }
         let Some(t) = app.tenants.by_name(&name) else { return plain(StatusCode::NOT_FOUND, "no such tenant") };
@@ -254,7 +254,7 @@ fn resources(b: &mut String, t: &Tenant, rtype: &str, title: &str, columns: &[&s
 
 async fn request_page(State(app): State<Arc<App>>, headers: HeaderMap, Path((name, id)): Path<(String, i64)>) -> Response {
     blocking(move || {
-        if let Err(r) = guard(&app, &headers) {
+        if let Some(r) = refusal(&app, &headers) {
             return r;
         }
         let Some(t) = app.tenants.by_name(&name) else { return plain(StatusCode::NOT_FOUND, "no such tenant") };

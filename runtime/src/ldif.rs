@@ -88,7 +88,7 @@ fn base64(text: &str) -> Option<Vec<u8>> {
         } as u32)
     };
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
@@ -138,7 +138,7 @@ uid:rroe\r\n";
         assert_eq!(get("cn"), ["Jane Doe"]);
         assert_eq!(get("sn"), ["Döe"]);
         assert_eq!(get("mail"), ["jdoe@example.org", "jane@example.org"]);
-        assert_eq!(get("dn"), [e.dn.clone()]);
+        assert_eq!(get("dn"), std::slice::from_ref(&e.dn));
         assert_eq!(entries[1].attrs[1], ("uid".to_string(), vec!["rroe".to_string()]));
     }
 

@@ -88,7 +88,7 @@ fn main() -> Result<()> {
                     Ok(id) => ids.lock().unwrap()[i] = id,
                     Err(e) => *failed.lock().unwrap() = Some(e),
                 }
-                if (i + 1) % 100_000 == 0 {
+                if (i + 1).is_multiple_of(100_000) {
                     eprintln!("{} users, {:.0}/s", i + 1, (i + 1) as f64 / t_users.elapsed().as_secs_f64());
                 }
             });

@@ -38,12 +38,15 @@ public final class Bench {
                 assertTrue(r.status() == 201, r.toString());
             }
             run(p, ids, 1, Math.min(perThread, 2000));
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             for (int threads : new int[] {1, 4}) {
                 long t0 = System.nanoTime();
+                long cpu0 = os.getProcessCpuTime();
                 long done = run(p, ids, threads, perThread);
                 double s = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("GET by id, %d thread(s): %d requests in %.2f s, %.0f requests/s, %.1f us each%n",
-                        threads, done, s, done / s, s * 1e6 / done * threads);
+                double cpu = (os.getProcessCpuTime() - cpu0) / 1e3;
+                System.out.printf("java %s GET by id, %d thread(s), %d users: %d requests in %.2f s, %.0f requests/s, %.0f us each (%.0f us of CPU each)%n",
+                        Runtime.version().feature(), threads, users, done, s, done / s, s * 1e6 / done * threads, cpu / done);
             }
         }
     }
