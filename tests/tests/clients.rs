@@ -252,3 +252,36 @@ fn cas_like_provisioner_with_a_scim_sdk_client() {
     let again = s.get(&format!("/Users/{uid}")).json();
     assert_eq!(again["groups"][0]["value"], gid, "{again}");
 }
+
+/// A Group's PATCH answers 204 unless the client asks for a projection; a tenant's `patch_response` changes it.
+#[test]
+fn what_a_patch_answers_follows_the_tenant_setting() {
+    let add = |id: &str| json!({"schemas": [PATCH_OP], "Operations": [{"op": "Add", "path": "members", "value": [{"$ref": null, "value": id}]}]});
+    let rename = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": "Renamed"}]});
+    let start = |setting: Option<&str>| {
+        let dir = TempDir::new("patch-response");
+        if let Some(value) = setting {
+            std::fs::write(dir.0.join("scimkit.toml"), format!("[[tenant]]\nname = \"default\"\npatch_response = \"{value}\"\n")).unwrap();
+        }
+        let s = Server::start(&dir.0, &[]);
+        let uid = s.post("/Users", &json!({"userName": "member@example.com"})).json()["id"].as_str().unwrap().to_string();
+        let gid = s.post("/Groups", &json!({"displayName": "Staff"})).json()["id"].as_str().unwrap().to_string();
+        (dir, s, uid, gid)
+    };
+
+    let (_dir, s, uid, gid) = start(None);
+    let r = s.patch(&format!("/Groups/{gid}"), &add(&uid));
+    assert_eq!((r.status, r.text.as_str()), (204, ""));
+    assert!(r.header("etag").is_some());
+    let r = s.patch(&format!("/Groups/{gid}?excludedAttributes=members"), &add(&uid));
+    assert_eq!((r.status, r.json()["displayName"].as_str(), r.json().get("members")), (200, Some("Staff"), None));
+    let r = s.patch(&format!("/Users/{uid}"), &rename);
+    assert_eq!((r.status, r.json()["displayName"].as_str()), (200, Some("Renamed")), "a User's PATCH answers the resource");
+
+    let (_dir, s, uid, gid) = start(Some("resource"));
+    let r = s.patch(&format!("/Groups/{gid}"), &add(&uid));
+    assert_eq!((r.status, member_ids(&r.json())), (200, vec![uid.clone()]));
+
+    let (_dir, s, uid, _) = start(Some("no-content"));
+    assert_eq!(s.patch(&format!("/Users/{uid}"), &rename).status, 204);
+}
