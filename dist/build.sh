@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || { echo "dist/build.sh packs this machine's build: linux-x86_64 only" >&2; exit 1; }
 platform=linux-x86_64
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
-cargo build --release --locked -p scimkit-native
+# The same packages as the test command builds, so that both share one build (another set would resolve
+# other features and compile wasmtime again).
+cargo build --release --locked -p host-example -p scimkit-native
 library=target/release/libscimkit_native.so
 
 out=dist/out
