@@ -222,7 +222,7 @@ fn tenants_are_strictly_isolated() {
     let calls: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", "/Users".into(), None),
         ("GET", format!("/Users/{bid}"), None),
-        ("GET", format!("/Users?filter=userName%20eq%20%22bob-of-beta%22"), None),
+        ("GET", "/Users?filter=userName%20eq%20%22bob-of-beta%22".into(), None),
         ("POST", "/Users".into(), Some(user("intruder"))),
         ("PUT", format!("/Users/{bid}"), Some(user("bob-renamed"))),
         ("PATCH", format!("/Users/{bid}"), Some(patch.clone())),

@@ -82,7 +82,7 @@ fn timed(args: &Args, f: impl Fn(&Client, &mut Rng) -> Result<bool> + Sync) -> S
             let (total, f) = (&total, &f);
             s.spawn(move || {
                 let client = Client::new(&args.base, &args.token);
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1) * 0x1000_0001);
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((t as u64 + 1) * 0x1000_0001));
                 let mut local = Stats::default();
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
@@ -310,7 +310,7 @@ fn entra(args: &Args) -> Result<Vec<(String, Stats, Value)>> {
     for i in 0..args.members {
         for (gid, member, stats) in [(&big, &ids[size + 2 * i], &mut into_big), (&empty, &ids[size + 2 * i + 1], &mut into_empty)] {
             let t0 = Instant::now();
-            match client.send("PATCH", &format!("/Groups/{gid}"), Some(&entra_add(&[member.clone()]))) {
+            match client.send("PATCH", &format!("/Groups/{gid}"), Some(&entra_add(std::slice::from_ref(member)))) {
                 Ok(r) if r.status == 200 || r.status == 204 => {
                     stats.latencies.push(t0.elapsed());
                     replies.push((r.status, r.body));
