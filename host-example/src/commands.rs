@@ -196,7 +196,10 @@ pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut imp
     Ok(())
 }
 
+/// The signer of a tenant the configuration names: a misspelt or crafted name opens nothing, so it creates no
+/// directory and reaches no path outside the data directory.
 fn signer_of(paths: &Paths, tenant: &str) -> Result<jwt::Signer> {
+    check_tenant_name(tenant)?;
     let config = Config::load(paths)?;
     let t = config.tenants().into_iter().find(|t| t.name == tenant).with_context(|| format!("no tenant {tenant}"))?;
     if !t.auth.contains(&AuthMethod::Jwt) {
@@ -215,7 +218,7 @@ pub fn token_issue(paths: &Paths, tenant: &str, valid_for: &str, subject: &str, 
 }
 
 pub fn token_revoke(paths: &Paths, tenant: &str, jti: &str, out: &mut impl Write) -> Result<()> {
-    let signer = jwt::Signer::open(tenant, &paths.tenant_dir(tenant), &paths.tenant_db(tenant))?;
+    let signer = signer_of(paths, tenant)?;
     if signer.revoke(jti)? {
         writeln!(out, "revoked {jti}")?;
     } else {

@@ -102,7 +102,8 @@ enum TokenCommand {
     Revoke {
         #[command(flatten)]
         at: Location,
-        #[arg(long, default_value = "default")]
+        /// The tenant that issued the token; required, since a token revoked at another tenant stays valid.
+        #[arg(long)]
         tenant: String,
         jti: String,
     },

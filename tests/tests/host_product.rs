@@ -185,6 +185,27 @@ fn every_authentication_method_and_every_rejection() {
     assert_eq!(get(&s.url("/Users"), Some(&bearer(&acme["bearer token"]))).status, 401);
 }
 
+/// `token revoke` reaches only a configured tenant: without `--tenant` it refuses, and a misspelt or crafted
+/// name neither reports success nor creates anything, inside the data directory or out of it.
+#[test]
+fn token_revoke_needs_a_configured_tenant() {
+    let tmp = TempDir::new("revoke");
+    let data = tmp.0.join("data");
+    add_tenant(&data, "acme", &["--auth", "jwt"]);
+    let (_, jti) = issue(&data, "acme", "1d");
+    let (ok, out, _) = cli(&data, &["token", "revoke", &jti], None);
+    assert!(!ok && !out.contains("revoked"), "{out}");
+    for tenant in ["acmee", "../../x", "default"] {
+        let (ok, out, err) = cli(&data, &["token", "revoke", "--tenant", tenant, &jti], None);
+        assert!(!ok && !out.contains("revoked"), "{tenant}: {out}{err}");
+    }
+    assert!(!data.join("tenants/acmee").exists() && !tmp.0.join("x").exists());
+    let (_, list, _) = cli(&data, &["token", "list", "--tenant", "acme"], None);
+    assert!(list.lines().any(|l| l.starts_with(&jti) && l.ends_with("valid")), "{list}");
+    let (ok, out, err) = cli(&data, &["token", "revoke", "--tenant", "acme", &jti], None);
+    assert!(ok && out.contains("revoked"), "{out}{err}");
+}
+
 fn hex_decode(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
