@@ -134,7 +134,7 @@ pub fn tenant_add(paths: &Paths, a: &AddTenant, out: &mut impl Write) -> Result<
     if a.default {
         editor.set("default_tenant", &a.name);
     }
-    std::fs::create_dir_all(paths.tenant_dir(&a.name)).with_context(|| format!("creating {}", paths.tenant_dir(&a.name).display()))?;
+    crate::config::create_private_dir(&paths.tenant_dir(&a.name))?;
     SqliteStorage::open(&paths.tenant_db(&a.name)).context("creating the tenant's database")?;
     if t.auth.iter().any(|m| matches!(m, AuthMethod::Jwt | AuthMethod::Oauth2 { .. })) {
         jwt::Signer::open(&a.name, &paths.tenant_dir(&a.name), &paths.tenant_db(&a.name))?;

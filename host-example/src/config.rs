@@ -339,10 +339,17 @@ impl Editor {
         let config: Config = toml::from_str(&text).context("the edited configuration does not load")?;
         config.check()?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            create_private_dir(dir)?;
         }
         write_private(&self.path, text.as_bytes())
     }
+}
+
+/// Creates a directory, and any missing parent, for its owner only (0700): data and tenant directories hold
+/// PII, password hashes and the request log. A directory that exists keeps its mode: it may be the user's own.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
 /// Writes a file readable by its owner only, replacing it atomically.

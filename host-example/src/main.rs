@@ -201,7 +201,7 @@ fn main() -> Result<()> {
 
 fn serve(args: ServeArgs) -> Result<()> {
     let paths = args.at.paths();
-    std::fs::create_dir_all(&paths.data).with_context(|| format!("creating {}", paths.data.display()))?;
+    scimkit_host::config::create_private_dir(&paths.data)?;
     let config = Config::load(&paths)?;
     let _serving = scimkit_host::lock::serving(&paths)?;
     // A flag or environment variable wins over the file, which wins over the default.

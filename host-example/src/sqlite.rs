@@ -74,6 +74,9 @@ fn db_error(e: rusqlite::Error) -> StorageError {
 
 /// A connection with this host's settings; the request log and token records use it on the same file.
 pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    owner_only(path).map_err(|e| {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN), Some(e.to_string()))
+    })?;
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     // WAL: readers never block the writer. synchronous=FULL: an acknowledged write survives power loss.
@@ -81,6 +84,21 @@ pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
+}
+
+/// The database (PII, password hashes, the request log) readable by its owner only: created 0600, and set so
+/// when it exists, with its WAL and shared-memory files, which SQLite creates with the database's mode.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl SqliteStorage {

@@ -9,7 +9,7 @@ use common::{cli, database_for, raw, Resp, Server, TempDir, TOKEN};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn user(name: &str) -> Value {
@@ -204,6 +204,34 @@ fn token_revoke_needs_a_configured_tenant() {
     assert!(list.lines().any(|l| l.starts_with(&jti) && l.ends_with("valid")), "{list}");
     let (ok, out, err) = cli(&data, &["token", "revoke", "--tenant", "acme", &jti], None);
     assert!(ok && out.contains("revoked"), "{out}{err}");
+}
+
+/// Data directories and tenant directories are 0700; databases, their WAL and keys 0600: they hold PII,
+/// password hashes and the request log.
+#[test]
+fn data_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new("modes");
+    let data = tmp.0.join("data");
+    let acme = add_tenant(&data, "acme", &["--auth", "bearer", "--auth", "jwt"]);
+    let s = Server::start(&data, &[]);
+    assert_eq!(s.post("/Users", &user("mode-check")).status, 201);
+    let r = send("POST", &format!("{}/scim/v2/acme/Users", s.root()), &bearer(&acme["bearer token"]), Some(&user("mode-check")));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777;
+    for dir in [data.clone(), data.join("tenants"), data.join("tenants/acme")] {
+        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+    }
+    let mut files = vec![data.join("tenants/acme/jwt.key")];
+    if !common::on_postgres() {
+        for db in [data.join("scimkit.sqlite3"), data.join("tenants/acme/scimkit.sqlite3")] {
+            files.push(PathBuf::from(format!("{}-wal", db.display())));
+            files.push(db);
+        }
+    }
+    for file in files {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
 }
 
 fn hex_decode(s: &str) -> Vec<u8> {
