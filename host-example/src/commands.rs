@@ -8,6 +8,7 @@ use crate::config::{check_tenant_name, parse_duration, AuthMethod, Config, Edito
 use crate::request_log::{format_time, Entry, Filter, Reader, FOLLOW_INTERVAL};
 use crate::config::BASE_PATH;
 use crate::sqlite::SqliteStorage;
+use crate::terminal::Escaped;
 use anyhow::{bail, Context, Result};
 use ipnet::IpNet;
 use std::io::Write;
@@ -259,23 +260,25 @@ pub struct LogsArgs {
     pub bodies: bool,
 }
 
+/// One entry per line; what clients sent is escaped (see [`crate::terminal`]).
 fn print_entry(out: &mut impl Write, tenant: &str, e: &Entry, bodies: bool) -> Result<()> {
     writeln!(
         out,
         "{} {tenant} {} {} {} {} {:.1}ms {} {}",
         e.time(),
-        e.client,
-        e.method,
-        e.path,
+        Escaped(&e.client),
+        Escaped(&e.method),
+        Escaped(&e.path),
         e.status,
         e.duration_ms,
-        e.principal.as_deref().unwrap_or("-"),
-        e.request_id.as_deref().unwrap_or("-")
+        Escaped(e.principal.as_deref().unwrap_or("-")),
+        Escaped(e.request_id.as_deref().unwrap_or("-"))
     )?;
     if bodies {
         for (label, body) in [("request", &e.request_body), ("response", &e.response_body)] {
             if let Some(b) = body {
-                writeln!(out, "  {label}: {}", b.replace('\n', "\n  "))?;
+                let lines: Vec<String> = b.split('\n').map(|l| Escaped(l).to_string()).collect();
+                writeln!(out, "  {label}: {}", lines.join("\n  "))?;
             }
         }
     }

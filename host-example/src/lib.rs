@@ -22,6 +22,7 @@ pub mod request_log;
 pub mod server;
 pub mod sqlite;
 pub mod tenants;
+pub mod terminal;
 pub mod transport;
 
 mod sql_filter;

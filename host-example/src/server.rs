@@ -7,6 +7,7 @@ use crate::auth::oauth;
 use crate::config::BASE_PATH;
 use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
 use crate::redact;
+use crate::terminal::Escaped;
 use crate::request_log::{now_ms, Entry};
 use crate::metrics::{self, Refusal};
 use scimkit_runtime::provider::{error_response, Usage};
@@ -52,7 +53,7 @@ async fn request_context(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty);
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %Escaped(req.uri().path()), tenant = tracing::field::Empty);
     let mut resp = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| tracing::info!(status = resp.status().as_u16(), ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0, "answered"));
     if let Ok(v) = HeaderValue::from_str(&id) {

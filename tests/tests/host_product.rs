@@ -234,6 +234,28 @@ fn data_files_are_readable_by_their_owner_only() {
     }
 }
 
+/// Control characters (U+009B opens a terminal escape sequence) and bidirectional overrides in a request path
+/// reach neither `scimkit logs` nor the server's stderr raw: they are shown escaped.
+#[test]
+fn control_characters_from_clients_are_escaped_on_terminals() {
+    use std::io::{Read, Write};
+    let tmp = TempDir::new("escapes");
+    let data = tmp.0.join("data");
+    let s = Server::start(&data, &[]);
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let request = format!("GET /scim/v2/Users/\u{9b}31m\u{202e}xe.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n");
+    conn.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    let logs = logs_with(&data, "default", 1);
+    let stderr = s.stop();
+    for (what, text) in [("scimkit logs", &logs), ("stderr", &stderr)] {
+        assert!(!text.contains('\u{9b}') && !text.contains('\u{202e}'), "{what}: {text}");
+        assert!(text.contains("\\u{009b}31m\\u{202e}xe.txt"), "{what}: {text}");
+    }
+}
+
 fn hex_decode(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
