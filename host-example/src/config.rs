@@ -69,20 +69,23 @@ pub struct AdminConfig {
     pub password_hash: Option<String>,
 }
 
-/// `GET /metrics`: on by default, readable by anyone who reaches the server unless limited here.
+/// `GET /metrics`: on by default; with neither a token nor networks set, readable from the loopback
+/// interface only (the series name every tenant), unless `open`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
     pub enabled: bool,
     /// SHA-256 (hex) of a bearer token the scraper must present; `SCIMKIT_METRICS_TOKEN` gives it in clear.
     pub token_sha256: Option<String>,
-    /// Client networks allowed to scrape; empty: any.
+    /// Client networks allowed to scrape; empty: any when a token is set, else loopback only.
     pub allow_networks: Vec<IpNet>,
+    /// Readable by any client with no token: for a server only a trusted network reaches.
+    pub open: bool,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig { enabled: true, token_sha256: None, allow_networks: Vec::new() }
+        MetricsConfig { enabled: true, token_sha256: None, allow_networks: Vec::new(), open: false }
     }
 }
 
