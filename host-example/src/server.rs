@@ -179,6 +179,8 @@ fn record(
     started: Instant,
 ) {
     let request_headers = redact::headers(headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))));
+    // Bodies of requests no one was authenticated for are not kept: anyone can send them, as many as they like.
+    let keep_bodies = outcome.principal.is_some();
     let response_type = outcome.response.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
     tenant.log.record(Entry {
         id: 0,
@@ -190,8 +192,8 @@ fn record(
         status: outcome.response.status,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         request_headers: serde_json::to_string(&request_headers).unwrap_or_default(),
-        request_body: redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body),
-        response_body: redact::body(response_type, &outcome.response.body),
+        request_body: keep_bodies.then(|| redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body)).flatten(),
+        response_body: keep_bodies.then(|| redact::body(response_type, &outcome.response.body)).flatten(),
         request_id: Some(request_id.0.clone()),
     });
 }

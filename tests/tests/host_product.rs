@@ -515,6 +515,35 @@ fn the_request_log_is_pruned_and_filtered() {
     assert!(!ok && err.contains("4xx"), "{err}");
 }
 
+/// Requests refused at authentication keep no body in the request log, and prune one another before they
+/// prune the authenticated requests: a flood of them cannot fill the log nor push the audit trail out.
+#[test]
+fn refused_requests_keep_no_body_and_leave_the_audit_trail() {
+    let dir = TempDir::new("log-anonymous");
+    std::fs::write(dir.0.join("scimkit.toml"), "[log]\nmax_rows = 5\n").unwrap();
+    let s = Server::start(&dir.0, &[]);
+    for i in 0..3 {
+        assert_eq!(s.post("/Users", &user(&format!("audited-{i}"))).status, 201);
+    }
+    let flood = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "flood".repeat(2000)}).to_string();
+    let headers = [("Content-Type", "application/scim+json".to_string()), ("Authorization", "Bearer wrong".to_string())];
+    for _ in 0..20 {
+        assert_eq!(raw("POST", &s.url("/Users"), &headers, Some(flood.clone().into_bytes())).status, 401);
+    }
+    let entries = |out: &str, status: &str| out.lines().filter(|l| !l.starts_with(' ') && l.contains(status)).count();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut out;
+    loop {
+        out = cli(&dir.0, &["logs", "--bodies", "-n", "100"], None).1;
+        if entries(&out, " 401 ") == 2 || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!((entries(&out, " 201 "), entries(&out, " 401 ")), (3, 2), "{out}");
+    assert!(out.contains("audited-0") && !out.contains("floodflood"), "{out}");
+}
+
 #[test]
 fn the_admin_page_works_in_a_browser() {
     let Some(browser) = browser::Browser::start() else { return };
