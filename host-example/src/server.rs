@@ -12,7 +12,7 @@ use crate::request_log::{now_ms, Entry};
 use crate::metrics::{self, Refusal};
 use scimkit_runtime::provider::{error_response, Usage};
 use crate::tenants::Tenant;
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self as mw, Next};
@@ -107,11 +107,11 @@ async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Socket
         return to_http(error_response(404, "no SCIM service at this path"), &[]);
     };
     tracing::Span::current().record("tenant", tenant.name.as_str());
-    let body = match to_bytes(Body::new(body), app.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
+    let body = match read_body(&parts.headers, Body::new(body), app.max_body_bytes).await {
+        Some(b) => b,
+        None => {
             app.metrics.request(&tenant.name, parts.method.as_str(), 413, started.elapsed(), None);
-            return to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)), &[]);
+            return too_large(to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)), &[]));
         }
     };
     let request = HttpRequest {
@@ -159,6 +159,35 @@ fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: Htt
     }
     let (response, usage) = t.provider.handle_measured(None, request);
     Outcome { response, principal: Some(principal), challenges: Vec::new(), usage: Some(usage) }
+}
+
+/// What is read and dropped of a body past its limit, at most, so that a client still sending sees the 413
+/// instead of a connection reset under its feet; a body declared larger is answered at once.
+const DRAIN_MAX: usize = 16 << 20;
+
+/// The body when it is at most `limit` bytes; none when it is larger or its reading fails.
+async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Option<Bytes> {
+    let declared = header(headers, "content-length").and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit.saturating_add(DRAIN_MAX)) {
+        return None;
+    }
+    let (mut kept, mut seen) = (Vec::new(), 0usize);
+    while let Some(frame) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(data) = frame.ok()?.into_data() else { continue };
+        seen = seen.saturating_add(data.len());
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        } else if seen > limit.saturating_add(DRAIN_MAX) {
+            break;
+        }
+    }
+    (seen <= limit).then(|| Bytes::from(kept))
+}
+
+/// A 413 ends the connection: what remains of the body, if anything, is not read.
+fn too_large(mut resp: Response) -> Response {
+    resp.headers_mut().insert("connection", HeaderValue::from_static("close"));
+    resp
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -220,8 +249,8 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
         return to_http(oauth_response(404, serde_json::json!({"error": "invalid_request"})), &[]);
     };
     let (parts, body) = req.into_parts();
-    let Ok(body) = to_bytes(Body::new(body), 64 * 1024).await else {
-        return to_http(oauth_response(413, serde_json::json!({"error": "invalid_request"})), &[]);
+    let Some(body) = read_body(&parts.headers, Body::new(body), 64 * 1024).await else {
+        return too_large(to_http(oauth_response(413, serde_json::json!({"error": "invalid_request"})), &[]));
     };
     let authorization = header(&parts.headers, "authorization");
     let t = tenant.clone();
