@@ -3,7 +3,7 @@
 
 use crate::admin;
 use crate::app::App;
-use crate::auth::oauth;
+use crate::auth::{oauth, throttle};
 use crate::config::BASE_PATH;
 use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
 use crate::redact;
@@ -94,6 +94,13 @@ fn refused(response: HttpResponse) -> Outcome {
     Outcome { response, principal: None, challenges: Vec::new(), usage: None }
 }
 
+/// 429 to a client address out of authentication attempts.
+fn too_many_failures(wait: std::time::Duration) -> HttpResponse {
+    let mut r = error_response(429, "too many failed authentications from this address; retry later");
+    r.headers.push(("Retry-After".into(), wait.as_secs().to_string()));
+    r
+}
+
 /// Requests that reach no tenant are counted under this tenant label.
 const NO_TENANT: &str = "-";
 
@@ -145,7 +152,17 @@ fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: Htt
     if !t.limits.allows_peer(peer.ip()) {
         return refused(error_response(403, "this client network is not allowed"));
     }
-    let Some(principal) = t.auth.check(authorization) else {
+    // Basic credentials cost a password hash: only while the client address has attempts left.
+    let costly = authorization.is_some_and(|a| a.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("basic ")));
+    let attempt = match costly.then(|| throttle::attempt(peer.ip())).transpose() {
+        Ok(attempt) => attempt,
+        Err(wait) => return refused(too_many_failures(wait)),
+    };
+    let principal = t.auth.check(authorization);
+    if let (Some(_), Some(attempt)) = (&principal, attempt) {
+        attempt.succeeded();
+    }
+    let Some(principal) = principal else {
         let presented_bearer = authorization.is_some_and(|a| a.trim().to_ascii_lowercase().starts_with("bearer "));
         return Outcome {
             response: error_response(401, "authentication required or not accepted"),
@@ -259,7 +276,15 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
         if !t.limits.allows_peer(peer.ip()) {
             return oauth::Reply { status: 403, body: serde_json::json!({"error": "access_denied"}), challenge_basic: false };
         }
-        oauth::token(&t.auth, authorization.as_deref(), &form)
+        // A client secret costs a password hash: only while the client address has attempts left.
+        let Ok(attempt) = throttle::attempt(peer.ip()) else {
+            return oauth::Reply { status: 429, body: serde_json::json!({"error": "slow_down"}), challenge_basic: false };
+        };
+        let reply = oauth::token(&t.auth, authorization.as_deref(), &form);
+        if reply.status == 200 {
+            attempt.succeeded();
+        }
+        reply
     })
     .await
     .unwrap_or_else(|_| oauth::Reply { status: 500, body: serde_json::json!({"error": "server_error"}), challenge_basic: false });

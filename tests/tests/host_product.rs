@@ -256,6 +256,31 @@ fn control_characters_from_clients_are_escaped_on_terminals() {
     }
 }
 
+/// 64 wrong Basic passwords at once from one address: past a small burst they are refused with 429 and
+/// `Retry-After` before any password hash, so memory stays low; the address's valid requests are answered
+/// once it has waited, and other credentials meanwhile.
+#[test]
+fn wrong_passwords_in_parallel_are_throttled_before_any_hash() {
+    let dir = TempDir::new("throttle");
+    let acme = add_tenant(&dir.0, "acme", &["--auth", "basic", "--auth", "bearer"]);
+    let s = Server::start(&dir.0, &[]);
+    let users = format!("{}/scim/v2/acme/Users", s.root());
+    let wrong = basic(&acme["basic username"], "wrong-password");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..64).map(|_| scope.spawn(|| get(&users, Some(&wrong)).status)).collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(statuses.iter().filter(|s| **s == 429).count() >= 50, "{statuses:?}");
+    let refused = get(&users, Some(&wrong));
+    refused.assert_error(429, None);
+    let wait: u64 = refused.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!(s.peak_rss_mib() < 300, "peak RSS {} MiB", s.peak_rss_mib());
+    assert_eq!(get(&users, Some(&bearer(&acme["bearer token"]))).status, 200);
+    std::thread::sleep(Duration::from_secs(wait));
+    assert_eq!(get(&users, Some(&basic(&acme["basic username"], &acme["basic password"]))).status, 200);
+}
+
 fn hex_decode(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
