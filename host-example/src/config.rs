@@ -45,6 +45,17 @@ pub struct EngineConfig {
     pub max_body_bytes: Option<usize>,
     pub guest_memory_mb: Option<usize>,
     pub guest_fuel: Option<u64>,
+    /// Wall-clock limit per request inside the engine; 0: none. Default [`DEFAULT_REQUEST_TIMEOUT_MS`].
+    pub request_timeout_ms: Option<u64>,
+}
+
+/// A request that runs longer inside the engine is answered 503: one request scanning a large tenant must not
+/// hold an engine instance and its memory indefinitely.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// The engine's wall-clock limit per request: the flag, else the configuration, else the default; 0 is none.
+pub fn request_deadline(flag: Option<u64>, config: Option<u64>) -> Option<Duration> {
+    Some(flag.or(config).unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS)).filter(|ms| *ms > 0).map(Duration::from_millis)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -405,6 +416,15 @@ mod tests {
         let tenants = config.tenants();
         assert_eq!(tenants.len(), 1);
         assert_eq!(tenants[0].name, DEFAULT_TENANT);
+    }
+
+    #[test]
+    fn requests_have_a_deadline_unless_told_otherwise() {
+        assert_eq!(request_deadline(None, None), Some(Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS)));
+        assert_eq!(request_deadline(None, Some(500)), Some(Duration::from_millis(500)));
+        assert_eq!(request_deadline(Some(20), Some(500)), Some(Duration::from_millis(20)));
+        assert_eq!(request_deadline(None, Some(0)), None);
+        assert_eq!(request_deadline(Some(0), None), None);
     }
 
     #[test]

@@ -155,7 +155,8 @@ struct ServeArgs {
     /// Fuel per request (about one unit per wasm instruction) [config: engine.guest_fuel; default unlimited].
     #[arg(long)]
     guest_fuel: Option<u64>,
-    /// Wall-clock limit per request inside the engine, in milliseconds (503 past it); unlimited when unset.
+    /// Wall-clock limit per request inside the engine, in milliseconds (503 past it); 0: none
+    /// [config: engine.request_timeout_ms; default 30000].
     #[arg(long)]
     request_timeout_ms: Option<u64>,
 }
@@ -211,7 +212,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     let limits = GuestLimits {
         memory_bytes: args.guest_memory_mb.or(e.guest_memory_mb).unwrap_or(256) << 20,
         fuel: args.guest_fuel.or(e.guest_fuel),
-        deadline: args.request_timeout_ms.map(std::time::Duration::from_millis),
+        deadline: scimkit_host::config::request_deadline(args.request_timeout_ms, e.request_timeout_ms),
     };
     let database = Database::resolve(args.database.as_deref(), &config)?;
     match database {
