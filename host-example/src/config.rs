@@ -28,6 +28,8 @@ pub struct Config {
     pub base_url: Option<String>,
     /// Where users and groups are kept: `sqlite` (default), `memory` or a `postgres://` URL.
     pub database: Option<String>,
+    /// Reverse proxies (CIDR) whose `Forwarded`/`X-Forwarded-For` headers name the client; default none.
+    pub trusted_proxies: Vec<IpNet>,
     /// Name of the tenant served at `/scim/v2`; empty: none. Default `default`.
     pub default_tenant: Option<String>,
     pub engine: EngineConfig,

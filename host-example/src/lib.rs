@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod database;
 pub mod export;
+pub mod forwarded;
 pub mod import;
 pub mod limits;
 pub mod lock;

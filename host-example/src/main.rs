@@ -251,7 +251,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     let admin_on = admin.enabled();
     let served: Vec<String> = tenants.list.iter().map(|t| format!("{} at {}", t.name, t.base_url)).collect();
     let metrics = Metrics::new(&config.metrics, std::env::var("SCIMKIT_METRICS_TOKEN").ok().as_deref())?;
-    let app = Arc::new(App { tenants, max_body_bytes, admin, metrics });
+    let app = Arc::new(App { tenants, max_body_bytes, admin, metrics, trusted_proxies: config.trusted_proxies.clone() });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;

@@ -5,6 +5,7 @@ use crate::admin;
 use crate::app::App;
 use crate::auth::{oauth, throttle};
 use crate::config::BASE_PATH;
+use crate::forwarded;
 use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
 use crate::redact;
 use crate::terminal::Escaped;
@@ -65,6 +66,7 @@ async fn request_context(mut req: Request, next: Next) -> Response {
 /// `GET /metrics`, as `[metrics]` allows.
 async fn scrape(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
     let plain = |status: StatusCode, text: &'static str| (status, [("content-type", "text/plain; charset=utf-8")], text).into_response();
+    let peer = forwarded::client(&app.trusted_proxies, peer, &headers);
     match app.metrics.check(peer.ip(), header(&headers, "authorization").as_deref()) {
         Ok(()) => {
             let idle = app.tenants.list.iter().map(|t| (t.name.clone(), t.provider.idle_instances()));
@@ -108,6 +110,7 @@ async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Socket
     let started = Instant::now();
     let _in_flight = app.metrics.in_flight();
     let (parts, body) = req.into_parts();
+    let peer = forwarded::client(&app.trusted_proxies, peer, &parts.headers);
     let rest = parts.uri.path().strip_prefix(BASE_PATH).unwrap_or("").to_string();
     let Some((tenant, path)) = app.tenants.resolve(&rest).map(|(t, p)| (t.clone(), p)) else {
         app.metrics.request(NO_TENANT, parts.method.as_str(), 404, started.elapsed(), None);
@@ -266,6 +269,7 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
         return to_http(oauth_response(404, serde_json::json!({"error": "invalid_request"})), &[]);
     };
     let (parts, body) = req.into_parts();
+    let peer = forwarded::client(&app.trusted_proxies, peer, &parts.headers);
     let Some(body) = read_body(&parts.headers, Body::new(body), 64 * 1024).await else {
         return too_large(to_http(oauth_response(413, serde_json::json!({"error": "invalid_request"})), &[]));
     };

@@ -281,6 +281,30 @@ fn wrong_passwords_in_parallel_are_throttled_before_any_hash() {
     assert_eq!(get(&users, Some(&basic(&acme["basic username"], &acme["basic password"]))).status, 200);
 }
 
+/// `X-Forwarded-For` counts for a tenant's network allow-list only from a proxy in `trusted_proxies`, and
+/// then the nearest address that is not a trusted proxy is the client.
+#[test]
+fn forwarded_addresses_count_only_from_trusted_proxies() {
+    let dir = TempDir::new("proxies");
+    let far = add_tenant(&dir.0, "far", &["--allow-network", "192.0.2.0/24"]);
+    let auth = bearer(&far["bearer token"]);
+    let from = |s: &Server, forwarded: Option<&str>| {
+        let mut headers = vec![("Authorization", auth.clone())];
+        headers.extend(forwarded.map(|f| ("X-Forwarded-For", f.to_string())));
+        raw("GET", &format!("{}/scim/v2/far/Users", s.root()), &headers, None).status
+    };
+    let s = Server::start(&dir.0, &[]);
+    assert_eq!(from(&s, Some("192.0.2.5")), 403, "no proxy is trusted unless configured");
+    drop(s);
+    let config = dir.0.join("scimkit.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("trusted_proxies = [\"127.0.0.0/8\"]\n{text}")).unwrap();
+    let s = Server::start(&dir.0, &[]);
+    assert_eq!(from(&s, Some("192.0.2.5")), 200);
+    assert_eq!(from(&s, Some("192.0.2.5, 198.51.100.1")), 403, "the nearest untrusted address is the client");
+    assert_eq!(from(&s, None), 403);
+}
+
 fn hex_decode(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
