@@ -121,6 +121,12 @@ pub struct TenantConfig {
     /// What happens to a `password` a client sends with a User.
     #[serde(default)]
     pub passwords: PasswordPolicy,
+    /// Requests per second answered, sustained; default [`crate::limits::DEFAULT_RATE_PER_SECOND`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_second: Option<f64>,
+    /// Requests answered at once after a quiet spell; default [`crate::limits::DEFAULT_RATE_BURST`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_burst: Option<u32>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
 }
@@ -182,6 +188,8 @@ impl TenantConfig {
             resource_types: None,
             allow_networks: Vec::new(),
             passwords: PasswordPolicy::Hash,
+            rate_limit_per_second: None,
+            rate_limit_burst: None,
             auth: Vec::new(),
         }
     }

@@ -117,6 +117,12 @@ async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Socket
         return to_http(error_response(404, "no SCIM service at this path"), &[]);
     };
     tracing::Span::current().record("tenant", tenant.name.as_str());
+    if let Err(wait) = tenant.limits.take() {
+        app.metrics.request(&tenant.name, parts.method.as_str(), 429, started.elapsed(), None);
+        let mut over = error_response(429, "too many requests for this SCIM service; retry later");
+        over.headers.push(("Retry-After".into(), wait.as_secs().to_string()));
+        return to_http(over, &[]);
+    }
     let body = match read_body(&parts.headers, Body::new(body), app.max_body_bytes).await {
         Some(b) => b,
         None => {

@@ -305,6 +305,32 @@ fn forwarded_addresses_count_only_from_trusted_proxies() {
     assert_eq!(from(&s, None), 403);
 }
 
+/// Past its configured rate a tenant answers 429 with `Retry-After` and a SCIM error, counted in /metrics;
+/// other tenants are not affected.
+#[test]
+fn a_tenant_past_its_rate_gets_429_with_retry_after() {
+    let dir = TempDir::new("rate");
+    let slow = add_tenant(&dir.0, "slow", &[]);
+    let config = dir.0.join("scimkit.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let limited = text.replacen("name = \"slow\"\n", "name = \"slow\"\nrate_limit_per_second = 0.01\nrate_limit_burst = 3\n", 1);
+    assert_ne!(limited, text, "{text}");
+    std::fs::write(&config, limited).unwrap();
+    let s = Server::start(&dir.0, &[]);
+    let users = format!("{}/scim/v2/slow/Users", s.root());
+    let auth = bearer(&slow["bearer token"]);
+    for _ in 0..3 {
+        assert_eq!(get(&users, Some(&auth)).status, 200);
+    }
+    let over = get(&users, Some(&auth));
+    over.assert_error(429, None);
+    let wait: u64 = over.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!(wait >= 1, "{wait}");
+    assert_eq!(s.get("/Users").status, 200, "the default tenant has its own rate");
+    let metrics = raw("GET", &format!("{}/metrics", s.root()), &[], None).text;
+    assert!(metrics.contains(r#"scimkit_requests_total{tenant="slow",method="GET",status="429"} 1"#), "{metrics}");
+}
+
 fn hex_decode(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
