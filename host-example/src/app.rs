@@ -10,4 +10,6 @@ pub struct App {
     pub max_body_bytes: usize,
     pub admin: Admin,
     pub metrics: Metrics,
+    /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }

@@ -8,6 +8,7 @@ use crate::config::{check_tenant_name, parse_duration, AuthMethod, Config, Edito
 use crate::request_log::{format_time, Entry, Filter, Reader, FOLLOW_INTERVAL};
 use crate::config::BASE_PATH;
 use crate::sqlite::SqliteStorage;
+use crate::terminal::Escaped;
 use anyhow::{bail, Context, Result};
 use ipnet::IpNet;
 use std::io::Write;
@@ -134,7 +135,7 @@ pub fn tenant_add(paths: &Paths, a: &AddTenant, out: &mut impl Write) -> Result<
     if a.default {
         editor.set("default_tenant", &a.name);
     }
-    std::fs::create_dir_all(paths.tenant_dir(&a.name)).with_context(|| format!("creating {}", paths.tenant_dir(&a.name).display()))?;
+    crate::config::create_private_dir(&paths.tenant_dir(&a.name))?;
     SqliteStorage::open(&paths.tenant_db(&a.name)).context("creating the tenant's database")?;
     if t.auth.iter().any(|m| matches!(m, AuthMethod::Jwt | AuthMethod::Oauth2 { .. })) {
         jwt::Signer::open(&a.name, &paths.tenant_dir(&a.name), &paths.tenant_db(&a.name))?;
@@ -196,7 +197,10 @@ pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut imp
     Ok(())
 }
 
+/// The signer of a tenant the configuration names: a misspelt or crafted name opens nothing, so it creates no
+/// directory and reaches no path outside the data directory.
 fn signer_of(paths: &Paths, tenant: &str) -> Result<jwt::Signer> {
+    check_tenant_name(tenant)?;
     let config = Config::load(paths)?;
     let t = config.tenants().into_iter().find(|t| t.name == tenant).with_context(|| format!("no tenant {tenant}"))?;
     if !t.auth.contains(&AuthMethod::Jwt) {
@@ -215,7 +219,7 @@ pub fn token_issue(paths: &Paths, tenant: &str, valid_for: &str, subject: &str, 
 }
 
 pub fn token_revoke(paths: &Paths, tenant: &str, jti: &str, out: &mut impl Write) -> Result<()> {
-    let signer = jwt::Signer::open(tenant, &paths.tenant_dir(tenant), &paths.tenant_db(tenant))?;
+    let signer = signer_of(paths, tenant)?;
     if signer.revoke(jti)? {
         writeln!(out, "revoked {jti}")?;
     } else {
@@ -256,23 +260,25 @@ pub struct LogsArgs {
     pub bodies: bool,
 }
 
+/// One entry per line; what clients sent is escaped (see [`crate::terminal`]).
 fn print_entry(out: &mut impl Write, tenant: &str, e: &Entry, bodies: bool) -> Result<()> {
     writeln!(
         out,
         "{} {tenant} {} {} {} {} {:.1}ms {} {}",
         e.time(),
-        e.client,
-        e.method,
-        e.path,
+        Escaped(&e.client),
+        Escaped(&e.method),
+        Escaped(&e.path),
         e.status,
         e.duration_ms,
-        e.principal.as_deref().unwrap_or("-"),
-        e.request_id.as_deref().unwrap_or("-")
+        Escaped(e.principal.as_deref().unwrap_or("-")),
+        Escaped(e.request_id.as_deref().unwrap_or("-"))
     )?;
     if bodies {
         for (label, body) in [("request", &e.request_body), ("response", &e.response_body)] {
             if let Some(b) = body {
-                writeln!(out, "  {label}: {}", b.replace('\n', "\n  "))?;
+                let lines: Vec<String> = b.split('\n').map(|l| Escaped(l).to_string()).collect();
+                writeln!(out, "  {label}: {}", lines.join("\n  "))?;
             }
         }
     }

@@ -28,6 +28,8 @@ pub struct Config {
     pub base_url: Option<String>,
     /// Where users and groups are kept: `sqlite` (default), `memory` or a `postgres://` URL.
     pub database: Option<String>,
+    /// Reverse proxies (CIDR) whose `Forwarded`/`X-Forwarded-For` headers name the client; default none.
+    pub trusted_proxies: Vec<IpNet>,
     /// Name of the tenant served at `/scim/v2`; empty: none. Default `default`.
     pub default_tenant: Option<String>,
     pub engine: EngineConfig,
@@ -45,6 +47,17 @@ pub struct EngineConfig {
     pub max_body_bytes: Option<usize>,
     pub guest_memory_mb: Option<usize>,
     pub guest_fuel: Option<u64>,
+    /// Wall-clock limit per request inside the engine; 0: none. Default [`DEFAULT_REQUEST_TIMEOUT_MS`].
+    pub request_timeout_ms: Option<u64>,
+}
+
+/// A request that runs longer inside the engine is answered 503: one request scanning a large tenant must not
+/// hold an engine instance and its memory indefinitely.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// The engine's wall-clock limit per request: the flag, else the configuration, else the default; 0 is none.
+pub fn request_deadline(flag: Option<u64>, config: Option<u64>) -> Option<Duration> {
+    Some(flag.or(config).unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS)).filter(|ms| *ms > 0).map(Duration::from_millis)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -69,20 +82,23 @@ pub struct AdminConfig {
     pub password_hash: Option<String>,
 }
 
-/// `GET /metrics`: on by default, readable by anyone who reaches the server unless limited here.
+/// `GET /metrics`: on by default; with neither a token nor networks set, readable from the loopback
+/// interface only (the series name every tenant), unless `open`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
     pub enabled: bool,
     /// SHA-256 (hex) of a bearer token the scraper must present; `SCIMKIT_METRICS_TOKEN` gives it in clear.
     pub token_sha256: Option<String>,
-    /// Client networks allowed to scrape; empty: any.
+    /// Client networks allowed to scrape; empty: any when a token is set, else loopback only.
     pub allow_networks: Vec<IpNet>,
+    /// Readable by any client with no token: for a server only a trusted network reaches.
+    pub open: bool,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig { enabled: true, token_sha256: None, allow_networks: Vec::new() }
+        MetricsConfig { enabled: true, token_sha256: None, allow_networks: Vec::new(), open: false }
     }
 }
 
@@ -108,6 +124,12 @@ pub struct TenantConfig {
     /// What a successful PATCH answers.
     #[serde(default, skip_serializing_if = "PatchResponse::is_auto")]
     pub patch_response: PatchResponse,
+    /// Requests per second answered, sustained; default [`crate::limits::DEFAULT_RATE_PER_SECOND`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_second: Option<f64>,
+    /// Requests answered at once after a quiet spell; default [`crate::limits::DEFAULT_RATE_BURST`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_burst: Option<u32>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
 }
@@ -199,6 +221,8 @@ impl TenantConfig {
             allow_networks: Vec::new(),
             passwords: PasswordPolicy::Hash,
             patch_response: PatchResponse::Auto,
+            rate_limit_per_second: None,
+            rate_limit_burst: None,
             auth: Vec::new(),
         }
     }
@@ -372,10 +396,17 @@ impl Editor {
         let config: Config = toml::from_str(&text).context("the edited configuration does not load")?;
         config.check()?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            create_private_dir(dir)?;
         }
         write_private(&self.path, text.as_bytes())
     }
+}
+
+/// Creates a directory, and any missing parent, for its owner only (0700): data and tenant directories hold
+/// PII, password hashes and the request log. A directory that exists keeps its mode: it may be the user's own.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
 /// Writes a file readable by its owner only, replacing it atomically.
@@ -428,6 +459,15 @@ mod tests {
         let tenants = config.tenants();
         assert_eq!(tenants.len(), 1);
         assert_eq!(tenants[0].name, DEFAULT_TENANT);
+    }
+
+    #[test]
+    fn requests_have_a_deadline_unless_told_otherwise() {
+        assert_eq!(request_deadline(None, None), Some(Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS)));
+        assert_eq!(request_deadline(None, Some(500)), Some(Duration::from_millis(500)));
+        assert_eq!(request_deadline(Some(20), Some(500)), Some(Duration::from_millis(20)));
+        assert_eq!(request_deadline(None, Some(0)), None);
+        assert_eq!(request_deadline(Some(0), None), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod database;
 pub mod export;
+pub mod forwarded;
 pub mod import;
 pub mod limits;
 pub mod lock;
@@ -22,6 +23,7 @@ pub mod request_log;
 pub mod server;
 pub mod sqlite;
 pub mod tenants;
+pub mod terminal;
 pub mod transport;
 
 mod sql_filter;

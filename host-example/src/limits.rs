@@ -1,19 +1,54 @@
-//! Per-tenant limits checked before the engine sees a request: which client networks may connect, which
-//! resource types may be reached, and whether the tenant is read-only.
+//! Per-tenant limits checked before the engine sees a request: its rate, which client networks may connect,
+//! which resource types may be reached, and whether the tenant is read-only.
 
 use crate::config::TenantConfig;
 use ipnet::IpNet;
 use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Requests per second a tenant answers, sustained, unless configured: well above what an identity provider
+/// sends (provisioning runs, imports through the API and the benchmarks stay under it), while bounding a
+/// runaway client.
+pub const DEFAULT_RATE_PER_SECOND: f64 = 1000.0;
+/// Requests a tenant answers at once after a quiet spell, unless configured.
+pub const DEFAULT_RATE_BURST: u32 = 1000;
 
 pub struct Limits {
     networks: Vec<IpNet>,
     read_only: bool,
     resource_types: Option<Vec<String>>,
+    rate: Rate,
+}
+
+/// A token bucket: `burst` requests at once, `per_second` back each second.
+struct Rate {
+    per_second: f64,
+    burst: f64,
+    bucket: Mutex<(f64, Instant)>,
 }
 
 impl Limits {
     pub fn new(t: &TenantConfig) -> Limits {
-        Limits { networks: t.allow_networks.clone(), read_only: t.read_only, resource_types: t.resource_types.clone() }
+        let burst = f64::from(t.rate_limit_burst.unwrap_or(DEFAULT_RATE_BURST).max(1));
+        let per_second = t.rate_limit_per_second.unwrap_or(DEFAULT_RATE_PER_SECOND);
+        let rate = Rate { per_second, burst, bucket: Mutex::new((burst, Instant::now())) };
+        Limits { networks: t.allow_networks.clone(), read_only: t.read_only, resource_types: t.resource_types.clone(), rate }
+    }
+
+    /// Takes one request from the tenant's rate, or says how long to wait for the next (429 `Retry-After`).
+    pub fn take(&self) -> Result<(), Duration> {
+        let r = &self.rate;
+        let mut bucket = r.bucket.lock().unwrap();
+        let now = Instant::now();
+        let left = (bucket.0 + now.duration_since(bucket.1).as_secs_f64() * r.per_second).min(r.burst);
+        if left < 1.0 {
+            *bucket = (left, now);
+            let wait = if r.per_second > 0.0 { (1.0 - left) / r.per_second } else { 3600.0 };
+            return Err(Duration::from_secs_f64(wait.clamp(1.0, 3600.0).ceil()));
+        }
+        *bucket = (left - 1.0, now);
+        Ok(())
     }
 
     pub fn allows_peer(&self, ip: IpAddr) -> bool {

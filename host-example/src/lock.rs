@@ -10,7 +10,7 @@ pub struct DataLock {
 }
 
 fn lock_file(paths: &Paths) -> Result<File> {
-    std::fs::create_dir_all(&paths.data).with_context(|| format!("creating {}", paths.data.display()))?;
+    crate::config::create_private_dir(&paths.data)?;
     let path = paths.data.join("scimkit.lock");
     File::options().create(true).truncate(false).write(true).open(&path).with_context(|| format!("opening {}", path.display()))
 }

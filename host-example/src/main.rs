@@ -102,7 +102,8 @@ enum TokenCommand {
     Revoke {
         #[command(flatten)]
         at: Location,
-        #[arg(long, default_value = "default")]
+        /// The tenant that issued the token; required, since a token revoked at another tenant stays valid.
+        #[arg(long)]
         tenant: String,
         jti: String,
     },
@@ -154,7 +155,8 @@ struct ServeArgs {
     /// Fuel per request (about one unit per wasm instruction) [config: engine.guest_fuel; default unlimited].
     #[arg(long)]
     guest_fuel: Option<u64>,
-    /// Wall-clock limit per request inside the engine, in milliseconds (503 past it); unlimited when unset.
+    /// Wall-clock limit per request inside the engine, in milliseconds (503 past it); 0: none
+    /// [config: engine.request_timeout_ms; default 30000].
     #[arg(long)]
     request_timeout_ms: Option<u64>,
 }
@@ -200,7 +202,7 @@ fn main() -> Result<()> {
 
 fn serve(args: ServeArgs) -> Result<()> {
     let paths = args.at.paths();
-    std::fs::create_dir_all(&paths.data).with_context(|| format!("creating {}", paths.data.display()))?;
+    scimkit_host::config::create_private_dir(&paths.data)?;
     let config = Config::load(&paths)?;
     let _serving = scimkit_host::lock::serving(&paths)?;
     // A flag or environment variable wins over the file, which wins over the default.
@@ -210,7 +212,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     let limits = GuestLimits {
         memory_bytes: args.guest_memory_mb.or(e.guest_memory_mb).unwrap_or(256) << 20,
         fuel: args.guest_fuel.or(e.guest_fuel),
-        deadline: args.request_timeout_ms.map(std::time::Duration::from_millis),
+        deadline: scimkit_host::config::request_deadline(args.request_timeout_ms, e.request_timeout_ms),
     };
     let database = Database::resolve(args.database.as_deref(), &config)?;
     match database {
@@ -249,7 +251,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     let admin_on = admin.enabled();
     let served: Vec<String> = tenants.list.iter().map(|t| format!("{} at {}", t.name, t.base_url)).collect();
     let metrics = Metrics::new(&config.metrics, std::env::var("SCIMKIT_METRICS_TOKEN").ok().as_deref())?;
-    let app = Arc::new(App { tenants, max_body_bytes, admin, metrics });
+    let app = Arc::new(App { tenants, max_body_bytes, admin, metrics, trusted_proxies: config.trusted_proxies.clone() });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;

@@ -111,7 +111,12 @@ impl Metrics {
         registry.register("requests_in_flight", "Requests being answered now", in_flight.clone());
         let idle_instances = Family::<TenantLabels, Gauge>::default();
         registry.register("idle_instances", "Engine instances kept ready for reuse", idle_instances.clone());
-        let access = Access { enabled: config.enabled, token_sha256, allow_networks: config.allow_networks.clone() };
+        let allow_networks = if config.allow_networks.is_empty() && token_sha256.is_none() && !config.open {
+            ["127.0.0.0/8", "::1/128"].iter().map(|n| n.parse().expect("a valid network")).collect()
+        } else {
+            config.allow_networks.clone()
+        };
+        let access = Access { enabled: config.enabled, token_sha256, allow_networks };
         Ok(Metrics { registry, requests, latency, guest, storage, storage_errors, in_flight, idle_instances, access })
     }
 
@@ -211,5 +216,19 @@ mod tests {
         let hashed = format!("token_sha256 = \"{}\"", hex::encode(Sha256::digest(b"t2")));
         assert_eq!(Metrics::new(&config(&hashed), None).unwrap().check(local, Some("Bearer t2")), Ok(()));
         assert!(Metrics::new(&config("token_sha256 = \"zz\""), None).is_err());
+    }
+
+    #[test]
+    fn without_a_token_or_networks_only_loopback_or_an_open_setting_reads() {
+        let far: IpAddr = "203.0.113.9".parse().unwrap();
+        let unset = Metrics::new(&config(""), None).unwrap();
+        assert_eq!(unset.check(far, None), Err(Refusal::Network));
+        for local in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            assert_eq!(unset.check(local.parse().unwrap(), None), Ok(()), "{local}");
+        }
+        assert_eq!(Metrics::new(&config("open = true"), None).unwrap().check(far, None), Ok(()));
+        let token = Metrics::new(&config(""), Some("s3cret")).unwrap();
+        assert_eq!(token.check(far, Some("Bearer s3cret")), Ok(()));
+        assert_eq!(token.check(far, None), Err(Refusal::Token));
     }
 }

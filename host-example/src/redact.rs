@@ -16,14 +16,14 @@ fn is_secret(name: &str) -> bool {
     SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name) || s.eq_ignore_ascii_case(last))
 }
 
-/// Redacts in place, at any depth.
+/// Redacts in place, at any depth. Member names count in any case, as the engine reads them.
 pub fn json(value: &mut Value) {
     match value {
         Value::Object(map) => {
             // A PATCH operation `{"op":"replace","path":"password","value":"…"}` names the secret in `path`.
-            let targets_secret = map.get("path").and_then(Value::as_str).is_some_and(|p| is_secret(p.split('[').next().unwrap_or(p)));
+            let targets_secret = map.iter().any(|(k, v)| k.eq_ignore_ascii_case("path") && v.as_str().is_some_and(path_names_secret));
             for (k, v) in map.iter_mut() {
-                if is_secret(k) || (targets_secret && k == "value") {
+                if is_secret(k) || (targets_secret && k.eq_ignore_ascii_case("value")) {
                     *v = Value::String(MASK.into());
                 } else {
                     json(v);
@@ -33,6 +33,12 @@ pub fn json(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(json),
         _ => {}
     }
+}
+
+/// Whether any name in a PATCH path is a secret: wider than the path grammar, so that no spelling the engine
+/// accepts (spaces, filters, sub-attributes, URNs) escapes.
+fn path_names_secret(path: &str) -> bool {
+    path.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).any(is_secret)
 }
 
 /// Largest body kept, after redaction; the rest is cut.
@@ -50,12 +56,13 @@ pub fn body(content_type: Option<&str>, bytes: &[u8]) -> Option<String> {
     if bytes.len() > MAX_PARSED {
         return Some(format!("[{} bytes, over {MAX_PARSED}: not kept]", bytes.len()));
     }
-    let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    let text = if ct.starts_with("application/x-www-form-urlencoded") {
-        form(bytes)
-    } else if let Ok(mut v) = serde_json::from_slice::<Value>(bytes) {
+    // The engine reads any body that parses as JSON (every `+json` type, or none declared), whatever its
+    // declared type: such a body is redacted as JSON. Only a body that is not JSON may be a form.
+    let text = if let Ok(mut v) = serde_json::from_slice::<Value>(bytes) {
         json(&mut v);
         Some(serde_json::to_string_pretty(&v).unwrap_or_default())
+    } else if is_form(content_type.unwrap_or("")) {
+        form(bytes)
     } else {
         None
     };
@@ -72,6 +79,11 @@ pub fn body(content_type: Option<&str>, bytes: &[u8]) -> Option<String> {
         Some(t) => t,
         None => format!("[{} bytes of unparsable content, not kept]", bytes.len()),
     })
+}
+
+/// `application/x-www-form-urlencoded` exactly, parameters aside: `…x-www-form-urlencoded+json` is JSON.
+fn is_form(content_type: &str) -> bool {
+    content_type.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
 }
 
 /// A form or query string with secret fields masked; none when it does not parse.
@@ -132,5 +144,17 @@ mod tests {
         assert_eq!(body(None, b""), None);
         let large = format!("{{\"members\":[{}]}}", vec!["{\"value\":\"x\"}"; 100_000].join(","));
         assert_eq!(body(Some("application/scim+json"), large.as_bytes()).unwrap(), "[1400013 bytes, over 1048576: not kept]");
+    }
+
+    #[test]
+    fn member_names_in_any_case_and_any_json_type() {
+        let patch = br#"{"Operations":[{"OP":"replace","Path":"password","Value":"p1"},
+            {"op":"add","PATH":" urn:ietf:params:scim:schemas:core:2.0:User:PASSWORD ","vAlUe":"p2"}]}"#;
+        for ct in [Some("application/x-www-form-urlencoded+json"), Some("application/x-www-form-urlencoded"), Some("text/plain"), None] {
+            let kept = body(ct, patch).unwrap();
+            assert!(!kept.contains("p1") && !kept.contains("p2"), "{ct:?}: {kept}");
+        }
+        let form_body = body(Some("Application/X-WWW-Form-Urlencoded; charset=utf-8"), b"grant_type=x&Client_Secret=s3").unwrap();
+        assert!(!form_body.contains("s3"), "{form_body}");
     }
 }

@@ -1,13 +1,16 @@
 //! The request log of each tenant, kept in the tenant's own database: who called, what, the answer and how
 //! long it took, with bodies already redacted (see `redact`). Writes go through a background thread, so a
-//! request never waits for the log; old rows are pruned by age and count.
+//! request never waits for the log; old rows are pruned by age and count. Anonymous entries (no principal:
+//! refused before or at authentication) are the first to give way, in the queue and in pruning, so that a flood
+//! of them cannot push the audit trail out.
 
 use crate::config::LogConfig;
 use anyhow::{Context, Result};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 const SCHEMA: &str = "
@@ -26,6 +29,7 @@ CREATE TABLE IF NOT EXISTS request_log (
     request_id TEXT
 );
 CREATE INDEX IF NOT EXISTS request_log_by_time ON request_log(at_ms);
+CREATE INDEX IF NOT EXISTS request_log_anonymous ON request_log(id) WHERE principal IS NULL;
 ";
 
 /// One request, redacted.
@@ -68,9 +72,15 @@ pub struct Filter {
     pub limit: u32,
 }
 
+/// Entries waiting for the writer, at most: past it new ones are lost rather than held in memory. Anonymous
+/// entries may fill half of it only.
+const QUEUE: usize = 4096;
+
 pub struct RequestLog {
     db: PathBuf,
-    tx: mpsc::Sender<Entry>,
+    tx: mpsc::SyncSender<Entry>,
+    queued: Arc<AtomicUsize>,
+    lost: AtomicUsize,
 }
 
 impl RequestLog {
@@ -78,14 +88,25 @@ impl RequestLog {
     pub fn open(db: &Path, retention: LogConfig) -> Result<RequestLog> {
         let conn = open(db)?;
         prune(&conn, &retention).context("pruning the request log")?;
-        let (tx, rx) = mpsc::channel::<Entry>();
-        std::thread::Builder::new().name("request-log".into()).spawn(move || writer(conn, rx, retention)).context("starting the log writer")?;
-        Ok(RequestLog { db: db.to_path_buf(), tx })
+        let (tx, rx) = mpsc::sync_channel::<Entry>(QUEUE);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let written = queued.clone();
+        std::thread::Builder::new()
+            .name("request-log".into())
+            .spawn(move || writer(conn, rx, &written, retention))
+            .context("starting the log writer")?;
+        Ok(RequestLog { db: db.to_path_buf(), tx, queued, lost: AtomicUsize::new(0) })
     }
 
     pub fn record(&self, entry: Entry) {
-        if self.tx.send(entry).is_err() {
-            tracing::error!("the request log writer has stopped; an entry is lost");
+        let room = if entry.principal.is_some() { QUEUE } else { QUEUE / 2 };
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= room || self.tx.try_send(entry).is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            // Said at 1, 2, 4, 8… losses: a flood must not turn into one line on stderr per request.
+            let lost = self.lost.fetch_add(1, Ordering::Relaxed) + 1;
+            if lost.is_power_of_two() {
+                tracing::error!("{lost} request log entries lost: the writer is behind or has stopped");
+            }
         }
     }
 
@@ -106,10 +127,11 @@ fn open(db: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-fn writer(mut conn: Connection, rx: mpsc::Receiver<Entry>, retention: LogConfig) {
+fn writer(mut conn: Connection, rx: mpsc::Receiver<Entry>, queued: &AtomicUsize, retention: LogConfig) {
     while let Ok(first) = rx.recv() {
         // Whatever queued meanwhile is written in the same transaction.
         let batch: Vec<Entry> = std::iter::once(first).chain(rx.try_iter()).collect();
+        queued.fetch_sub(batch.len(), Ordering::SeqCst);
         if let Err(e) = write_batch(&mut conn, &batch, &retention) {
             tracing::error!("writing the request log: {e:#}");
         }
@@ -140,8 +162,15 @@ fn prune(conn: &Connection, retention: &LogConfig) -> rusqlite::Result<()> {
         conn.prepare_cached("DELETE FROM request_log WHERE at_ms < ?1")?.execute([cutoff])?;
     }
     if retention.max_rows > 0 {
-        conn.prepare_cached("DELETE FROM request_log WHERE id <= (SELECT max(id) FROM request_log) - ?1")?
-            .execute([retention.max_rows as i64])?;
+        let count: i64 = conn.prepare_cached("SELECT count(*) FROM request_log")?.query_row([], |r| r.get(0))?;
+        let excess = count.saturating_sub(retention.max_rows as i64);
+        if excess > 0 {
+            let anonymous = conn
+                .prepare_cached("DELETE FROM request_log WHERE id IN (SELECT id FROM request_log WHERE principal IS NULL ORDER BY id LIMIT ?1)")?
+                .execute([excess])?;
+            conn.prepare_cached("DELETE FROM request_log WHERE id IN (SELECT id FROM request_log ORDER BY id LIMIT ?1)")?
+                .execute([excess - anonymous as i64])?;
+        }
     }
     Ok(())
 }

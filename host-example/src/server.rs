@@ -3,15 +3,17 @@
 
 use crate::admin;
 use crate::app::App;
-use crate::auth::oauth;
+use crate::auth::{oauth, throttle};
 use crate::config::BASE_PATH;
+use crate::forwarded;
 use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
 use crate::redact;
+use crate::terminal::Escaped;
 use crate::request_log::{now_ms, Entry};
 use crate::metrics::{self, Refusal};
 use scimkit_runtime::provider::{error_response, Usage};
 use crate::tenants::Tenant;
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self as mw, Next};
@@ -52,7 +54,7 @@ async fn request_context(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty);
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %Escaped(req.uri().path()), tenant = tracing::field::Empty);
     let mut resp = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| tracing::info!(status = resp.status().as_u16(), ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0, "answered"));
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -64,6 +66,7 @@ async fn request_context(mut req: Request, next: Next) -> Response {
 /// `GET /metrics`, as `[metrics]` allows.
 async fn scrape(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
     let plain = |status: StatusCode, text: &'static str| (status, [("content-type", "text/plain; charset=utf-8")], text).into_response();
+    let peer = forwarded::client(&app.trusted_proxies, peer, &headers);
     match app.metrics.check(peer.ip(), header(&headers, "authorization").as_deref()) {
         Ok(()) => {
             let idle = app.tenants.list.iter().map(|t| (t.name.clone(), t.provider.idle_instances()));
@@ -93,6 +96,13 @@ fn refused(response: HttpResponse) -> Outcome {
     Outcome { response, principal: None, challenges: Vec::new(), usage: None }
 }
 
+/// 429 to a client address out of authentication attempts.
+fn too_many_failures(wait: std::time::Duration) -> HttpResponse {
+    let mut r = error_response(429, "too many failed authentications from this address; retry later");
+    r.headers.push(("Retry-After".into(), wait.as_secs().to_string()));
+    r
+}
+
 /// Requests that reach no tenant are counted under this tenant label.
 const NO_TENANT: &str = "-";
 
@@ -100,17 +110,24 @@ async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Socket
     let started = Instant::now();
     let _in_flight = app.metrics.in_flight();
     let (parts, body) = req.into_parts();
+    let peer = forwarded::client(&app.trusted_proxies, peer, &parts.headers);
     let rest = parts.uri.path().strip_prefix(BASE_PATH).unwrap_or("").to_string();
     let Some((tenant, path)) = app.tenants.resolve(&rest).map(|(t, p)| (t.clone(), p)) else {
         app.metrics.request(NO_TENANT, parts.method.as_str(), 404, started.elapsed(), None);
         return to_http(error_response(404, "no SCIM service at this path"), &[]);
     };
     tracing::Span::current().record("tenant", tenant.name.as_str());
-    let body = match to_bytes(Body::new(body), app.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
+    if let Err(wait) = tenant.limits.take() {
+        app.metrics.request(&tenant.name, parts.method.as_str(), 429, started.elapsed(), None);
+        let mut over = error_response(429, "too many requests for this SCIM service; retry later");
+        over.headers.push(("Retry-After".into(), wait.as_secs().to_string()));
+        return to_http(over, &[]);
+    }
+    let body = match read_body(&parts.headers, Body::new(body), app.max_body_bytes).await {
+        Some(b) => b,
+        None => {
             app.metrics.request(&tenant.name, parts.method.as_str(), 413, started.elapsed(), None);
-            return to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)), &[]);
+            return too_large(to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)), &[]));
         }
     };
     let request = HttpRequest {
@@ -144,7 +161,17 @@ fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: Htt
     if !t.limits.allows_peer(peer.ip()) {
         return refused(error_response(403, "this client network is not allowed"));
     }
-    let Some(principal) = t.auth.check(authorization) else {
+    // Basic credentials cost a password hash: only while the client address has attempts left.
+    let costly = authorization.is_some_and(|a| a.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("basic ")));
+    let attempt = match costly.then(|| throttle::attempt(peer.ip())).transpose() {
+        Ok(attempt) => attempt,
+        Err(wait) => return refused(too_many_failures(wait)),
+    };
+    let principal = t.auth.check(authorization);
+    if let (Some(_), Some(attempt)) = (&principal, attempt) {
+        attempt.succeeded();
+    }
+    let Some(principal) = principal else {
         let presented_bearer = authorization.is_some_and(|a| a.trim().to_ascii_lowercase().starts_with("bearer "));
         return Outcome {
             response: error_response(401, "authentication required or not accepted"),
@@ -158,6 +185,35 @@ fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: Htt
     }
     let (response, usage) = t.provider.handle_measured(None, request);
     Outcome { response, principal: Some(principal), challenges: Vec::new(), usage: Some(usage) }
+}
+
+/// What is read and dropped of a body past its limit, at most, so that a client still sending sees the 413
+/// instead of a connection reset under its feet; a body declared larger is answered at once.
+const DRAIN_MAX: usize = 16 << 20;
+
+/// The body when it is at most `limit` bytes; none when it is larger or its reading fails.
+async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Option<Bytes> {
+    let declared = header(headers, "content-length").and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit.saturating_add(DRAIN_MAX)) {
+        return None;
+    }
+    let (mut kept, mut seen) = (Vec::new(), 0usize);
+    while let Some(frame) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(data) = frame.ok()?.into_data() else { continue };
+        seen = seen.saturating_add(data.len());
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        } else if seen > limit.saturating_add(DRAIN_MAX) {
+            break;
+        }
+    }
+    (seen <= limit).then(|| Bytes::from(kept))
+}
+
+/// A 413 ends the connection: what remains of the body, if anything, is not read.
+fn too_large(mut resp: Response) -> Response {
+    resp.headers_mut().insert("connection", HeaderValue::from_static("close"));
+    resp
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -178,6 +234,8 @@ fn record(
     started: Instant,
 ) {
     let request_headers = redact::headers(headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))));
+    // Bodies of requests no one was authenticated for are not kept: anyone can send them, as many as they like.
+    let keep_bodies = outcome.principal.is_some();
     let response_type = outcome.response.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
     tenant.log.record(Entry {
         id: 0,
@@ -189,8 +247,8 @@ fn record(
         status: outcome.response.status,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         request_headers: serde_json::to_string(&request_headers).unwrap_or_default(),
-        request_body: redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body),
-        response_body: redact::body(response_type, &outcome.response.body),
+        request_body: keep_bodies.then(|| redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body)).flatten(),
+        response_body: keep_bodies.then(|| redact::body(response_type, &outcome.response.body)).flatten(),
         request_id: Some(request_id.0.clone()),
     });
 }
@@ -217,8 +275,9 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
         return to_http(oauth_response(404, serde_json::json!({"error": "invalid_request"})), &[]);
     };
     let (parts, body) = req.into_parts();
-    let Ok(body) = to_bytes(Body::new(body), 64 * 1024).await else {
-        return to_http(oauth_response(413, serde_json::json!({"error": "invalid_request"})), &[]);
+    let peer = forwarded::client(&app.trusted_proxies, peer, &parts.headers);
+    let Some(body) = read_body(&parts.headers, Body::new(body), 64 * 1024).await else {
+        return too_large(to_http(oauth_response(413, serde_json::json!({"error": "invalid_request"})), &[]));
     };
     let authorization = header(&parts.headers, "authorization");
     let t = tenant.clone();
@@ -227,7 +286,15 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
         if !t.limits.allows_peer(peer.ip()) {
             return oauth::Reply { status: 403, body: serde_json::json!({"error": "access_denied"}), challenge_basic: false };
         }
-        oauth::token(&t.auth, authorization.as_deref(), &form)
+        // A client secret costs a password hash: only while the client address has attempts left.
+        let Ok(attempt) = throttle::attempt(peer.ip()) else {
+            return oauth::Reply { status: 429, body: serde_json::json!({"error": "slow_down"}), challenge_basic: false };
+        };
+        let reply = oauth::token(&t.auth, authorization.as_deref(), &form);
+        if reply.status == 200 {
+            attempt.succeeded();
+        }
+        reply
     })
     .await
     .unwrap_or_else(|_| oauth::Reply { status: 500, body: serde_json::json!({"error": "server_error"}), challenge_basic: false });

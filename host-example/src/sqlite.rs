@@ -75,12 +75,34 @@ fn db_error(e: rusqlite::Error) -> StorageError {
 /// A connection with this host's settings; the request log and token records use it on the same file.
 pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
+    owner_only(path, "").map_err(cannot_open)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     // WAL: readers never block the writer. synchronous=FULL: an acknowledged write survives power loss.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    for suffix in ["-wal", "-shm"] {
+        owner_only(path, suffix).map_err(cannot_open)?;
+    }
     Ok(conn)
+}
+
+/// The database (PII, password hashes, the request log) and its WAL and shared-memory files readable by their
+/// owner only. By path, never through a file descriptor of our own: closing one would drop the locks SQLite
+/// holds on the file in this process. SQLite creates the WAL and shared-memory files with the database's mode.
+/// A user who only reads the files (an operator running `scimkit logs`) leaves their mode to their owner.
+fn owner_only(db: &Path, suffix: &str) -> std::io::Result<()> {
+    use std::io::ErrorKind::{NotFound, PermissionDenied};
+    use std::os::unix::fs::PermissionsExt;
+    let file = PathBuf::from(format!("{}{suffix}", db.display()));
+    match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+        Err(e) if !matches!(e.kind(), NotFound | PermissionDenied) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn cannot_open(e: std::io::Error) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN), Some(e.to_string()))
 }
 
 impl SqliteStorage {

@@ -94,7 +94,7 @@ impl Tenants {
 fn open_tenant(paths: &Paths, t: TenantConfig, is_default: bool, runtime: &Arc<Runtime>, settings: &Settings, notices: &mut Vec<Notice>) -> Result<Tenant> {
     let name = t.name.clone();
     let dir = paths.tenant_dir(&name);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::config::create_private_dir(&dir)?;
     let db = paths.tenant_db(&name);
     let auth = authenticator(&t, is_default, &dir, &db, settings, notices).with_context(|| format!("tenant {name}: authentication"))?;
     let (base_path, default_url) = if is_default {
@@ -160,7 +160,7 @@ impl Direct {
     ) -> Result<Direct> {
         let t = config.tenants().into_iter().find(|t| t.name == name).with_context(|| format!("no tenant {name}"))?;
         let dir = paths.tenant_dir(name);
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::config::create_private_dir(&dir)?;
         let (storage, bulk) = match database {
             Database::Sqlite => {
                 let db = paths.tenant_db(name);

@@ -9,7 +9,7 @@ use common::{cli, database_for, raw, Resp, Server, TempDir, TOKEN};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn user(name: &str) -> Value {
@@ -183,6 +183,152 @@ fn every_authentication_method_and_every_rejection() {
     // The default tenant keeps SCIM_TOKEN and refuses acme's credentials.
     assert_eq!(s.get("/Users").status, 200);
     assert_eq!(get(&s.url("/Users"), Some(&bearer(&acme["bearer token"]))).status, 401);
+}
+
+/// `token revoke` reaches only a configured tenant: without `--tenant` it refuses, and a misspelt or crafted
+/// name neither reports success nor creates anything, inside the data directory or out of it.
+#[test]
+fn token_revoke_needs_a_configured_tenant() {
+    let tmp = TempDir::new("revoke");
+    let data = tmp.0.join("data");
+    add_tenant(&data, "acme", &["--auth", "jwt"]);
+    let (_, jti) = issue(&data, "acme", "1d");
+    let (ok, out, _) = cli(&data, &["token", "revoke", &jti], None);
+    assert!(!ok && !out.contains("revoked"), "{out}");
+    for tenant in ["acmee", "../../x", "default"] {
+        let (ok, out, err) = cli(&data, &["token", "revoke", "--tenant", tenant, &jti], None);
+        assert!(!ok && !out.contains("revoked"), "{tenant}: {out}{err}");
+    }
+    assert!(!data.join("tenants/acmee").exists() && !tmp.0.join("x").exists());
+    let (_, list, _) = cli(&data, &["token", "list", "--tenant", "acme"], None);
+    assert!(list.lines().any(|l| l.starts_with(&jti) && l.ends_with("valid")), "{list}");
+    let (ok, out, err) = cli(&data, &["token", "revoke", "--tenant", "acme", &jti], None);
+    assert!(ok && out.contains("revoked"), "{out}{err}");
+}
+
+/// Data directories and tenant directories are 0700; databases, their WAL and keys 0600: they hold PII,
+/// password hashes and the request log.
+#[test]
+fn data_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new("modes");
+    let data = tmp.0.join("data");
+    let acme = add_tenant(&data, "acme", &["--auth", "bearer", "--auth", "jwt"]);
+    let s = Server::start(&data, &[]);
+    assert_eq!(s.post("/Users", &user("mode-check")).status, 201);
+    let r = send("POST", &format!("{}/scim/v2/acme/Users", s.root()), &bearer(&acme["bearer token"]), Some(&user("mode-check")));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777;
+    for dir in [data.clone(), data.join("tenants"), data.join("tenants/acme")] {
+        assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+    }
+    let mut files = vec![data.join("tenants/acme/jwt.key")];
+    if !common::on_postgres() {
+        for db in [data.join("scimkit.sqlite3"), data.join("tenants/acme/scimkit.sqlite3")] {
+            files.push(PathBuf::from(format!("{}-wal", db.display())));
+            files.push(db);
+        }
+    }
+    for file in files {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}
+
+/// Control characters (U+009B opens a terminal escape sequence) and bidirectional overrides in a request path
+/// reach neither `scimkit logs` nor the server's stderr raw: they are shown escaped.
+#[test]
+fn control_characters_from_clients_are_escaped_on_terminals() {
+    use std::io::{Read, Write};
+    let tmp = TempDir::new("escapes");
+    let data = tmp.0.join("data");
+    let s = Server::start(&data, &[]);
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let request = format!("GET /scim/v2/Users/\u{9b}31m\u{202e}xe.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n");
+    conn.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    let logs = logs_with(&data, "default", 1);
+    let stderr = s.stop();
+    for (what, text) in [("scimkit logs", &logs), ("stderr", &stderr)] {
+        assert!(!text.contains('\u{9b}') && !text.contains('\u{202e}'), "{what}: {text}");
+        assert!(text.contains("\\u{009b}31m\\u{202e}xe.txt"), "{what}: {text}");
+    }
+}
+
+/// 64 wrong Basic passwords at once from one address: past a small burst they are refused with 429 and
+/// `Retry-After` before any password hash, so memory stays low; the address's valid requests are answered
+/// once it has waited, and other credentials meanwhile.
+#[test]
+fn wrong_passwords_in_parallel_are_throttled_before_any_hash() {
+    let dir = TempDir::new("throttle");
+    let acme = add_tenant(&dir.0, "acme", &["--auth", "basic", "--auth", "bearer"]);
+    let s = Server::start(&dir.0, &[]);
+    let users = format!("{}/scim/v2/acme/Users", s.root());
+    let wrong = basic(&acme["basic username"], "wrong-password");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..64).map(|_| scope.spawn(|| get(&users, Some(&wrong)).status)).collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(statuses.iter().filter(|s| **s == 429).count() >= 50, "{statuses:?}");
+    let refused = get(&users, Some(&wrong));
+    refused.assert_error(429, None);
+    let wait: u64 = refused.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!(s.peak_rss_mib() < 300, "peak RSS {} MiB", s.peak_rss_mib());
+    assert_eq!(get(&users, Some(&bearer(&acme["bearer token"]))).status, 200);
+    std::thread::sleep(Duration::from_secs(wait));
+    assert_eq!(get(&users, Some(&basic(&acme["basic username"], &acme["basic password"]))).status, 200);
+}
+
+/// `X-Forwarded-For` counts for a tenant's network allow-list only from a proxy in `trusted_proxies`, and
+/// then the nearest address that is not a trusted proxy is the client.
+#[test]
+fn forwarded_addresses_count_only_from_trusted_proxies() {
+    let dir = TempDir::new("proxies");
+    let far = add_tenant(&dir.0, "far", &["--allow-network", "192.0.2.0/24"]);
+    let auth = bearer(&far["bearer token"]);
+    let from = |s: &Server, forwarded: Option<&str>| {
+        let mut headers = vec![("Authorization", auth.clone())];
+        headers.extend(forwarded.map(|f| ("X-Forwarded-For", f.to_string())));
+        raw("GET", &format!("{}/scim/v2/far/Users", s.root()), &headers, None).status
+    };
+    let s = Server::start(&dir.0, &[]);
+    assert_eq!(from(&s, Some("192.0.2.5")), 403, "no proxy is trusted unless configured");
+    drop(s);
+    let config = dir.0.join("scimkit.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("trusted_proxies = [\"127.0.0.0/8\"]\n{text}")).unwrap();
+    let s = Server::start(&dir.0, &[]);
+    assert_eq!(from(&s, Some("192.0.2.5")), 200);
+    assert_eq!(from(&s, Some("192.0.2.5, 198.51.100.1")), 403, "the nearest untrusted address is the client");
+    assert_eq!(from(&s, None), 403);
+}
+
+/// Past its configured rate a tenant answers 429 with `Retry-After` and a SCIM error, counted in /metrics;
+/// other tenants are not affected.
+#[test]
+fn a_tenant_past_its_rate_gets_429_with_retry_after() {
+    let dir = TempDir::new("rate");
+    let slow = add_tenant(&dir.0, "slow", &[]);
+    let config = dir.0.join("scimkit.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let limited = text.replacen("name = \"slow\"\n", "name = \"slow\"\nrate_limit_per_second = 0.01\nrate_limit_burst = 3\n", 1);
+    assert_ne!(limited, text, "{text}");
+    std::fs::write(&config, limited).unwrap();
+    let s = Server::start(&dir.0, &[]);
+    let users = format!("{}/scim/v2/slow/Users", s.root());
+    let auth = bearer(&slow["bearer token"]);
+    for _ in 0..3 {
+        assert_eq!(get(&users, Some(&auth)).status, 200);
+    }
+    let over = get(&users, Some(&auth));
+    over.assert_error(429, None);
+    let wait: u64 = over.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!(wait >= 1, "{wait}");
+    assert_eq!(s.get("/Users").status, 200, "the default tenant has its own rate");
+    let metrics = raw("GET", &format!("{}/metrics", s.root()), &[], None).text;
+    assert!(metrics.contains(r#"scimkit_requests_total{tenant="slow",method="GET",status="429"} 1"#), "{metrics}");
 }
 
 fn hex_decode(s: &str) -> Vec<u8> {
@@ -442,6 +588,35 @@ fn the_request_log_is_pruned_and_filtered() {
     assert!(!failed.is_empty() && failed.lines().all(|l| l.contains(" 404 ")), "{failed}");
     let (ok, _, err) = cli(&dir.0, &["logs", "--status", "nope"], None);
     assert!(!ok && err.contains("4xx"), "{err}");
+}
+
+/// Requests refused at authentication keep no body in the request log, and prune one another before they
+/// prune the authenticated requests: a flood of them cannot fill the log nor push the audit trail out.
+#[test]
+fn refused_requests_keep_no_body_and_leave_the_audit_trail() {
+    let dir = TempDir::new("log-anonymous");
+    std::fs::write(dir.0.join("scimkit.toml"), "[log]\nmax_rows = 5\n").unwrap();
+    let s = Server::start(&dir.0, &[]);
+    for i in 0..3 {
+        assert_eq!(s.post("/Users", &user(&format!("audited-{i}"))).status, 201);
+    }
+    let flood = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "flood".repeat(2000)}).to_string();
+    let headers = [("Content-Type", "application/scim+json".to_string()), ("Authorization", "Bearer wrong".to_string())];
+    for _ in 0..20 {
+        assert_eq!(raw("POST", &s.url("/Users"), &headers, Some(flood.clone().into_bytes())).status, 401);
+    }
+    let entries = |out: &str, status: &str| out.lines().filter(|l| !l.starts_with(' ') && l.contains(status)).count();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut out;
+    loop {
+        out = cli(&dir.0, &["logs", "--bodies", "-n", "100"], None).1;
+        if entries(&out, " 401 ") == 2 || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!((entries(&out, " 201 "), entries(&out, " 401 ")), (3, 2), "{out}");
+    assert!(out.contains("audited-0") && !out.contains("floodflood"), "{out}");
 }
 
 #[test]

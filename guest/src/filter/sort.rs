@@ -25,7 +25,10 @@ impl<'a> SortSpec<'a> {
         let target = Scope::Resource(cfg, rt)
             .resolve(&path)
             .ok_or_else(|| err::invalid_value(format!("sortBy: {} has no attribute {path}", rt.name)))?;
-        let target = target.implied_value(&path).map_err(|e| err::invalid_value(format!("sortBy: {}", e.detail)))?;
+        let target = target
+            .searchable(&path)
+            .and_then(|t| t.implied_value(&path))
+            .map_err(|e| err::invalid_value(format!("sortBy: {}", e.detail)))?;
         Ok(SortSpec { target })
     }
 
@@ -181,6 +184,7 @@ mod tests {
         let later_primary = json!({"emails": [{"value": "z@x"}, {"value": "a@x", "primary": true}]});
         assert_eq!(spec("emails.value").value(&later_primary), SortValue::Text("a@x".into()));
         assert_eq!(spec("title").value(&user), SortValue::Text("tour guide".into()));
-        assert_eq!(spec("password").value(&user), SortValue::Missing);
+        let never = SortSpec::resolve(&cfg, rt, "password").expect_err("password sorts nothing");
+        assert_eq!(never.kind, crate::error::ErrorKind::InvalidValue);
     }
 }

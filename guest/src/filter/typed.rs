@@ -6,7 +6,7 @@ use crate::names::member_of;
 use crate::path::AttrPath;
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
-use crate::schema::{AttrType, Attribute, ResourceType};
+use crate::schema::{AttrType, Attribute, ResourceType, Returned};
 use crate::store::{CompareOp, Literal};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
@@ -63,6 +63,15 @@ impl<'a> Target<'a> {
             path.push_str(&sub.name);
         }
         path
+    }
+
+    /// The target itself, or 400 `invalidFilter` when it is never returned (`password`): RFC 7643 §7 keeps such
+    /// attributes out of filters and sorting, which would otherwise read a stored value out by its prefixes.
+    pub fn searchable(self, written: &AttrPath) -> ScimResult<Target<'a>> {
+        if self.attr.returned == Returned::Never || self.sub.is_some_and(|s| s.returned == Returned::Never) {
+            return Err(err::invalid_filter(format!("{written} is never returned and cannot be filtered or sorted on")));
+        }
+        Ok(self)
     }
 
     /// A complex attribute named without sub-attribute stands for its `value` in comparisons and sorting
@@ -136,12 +145,12 @@ pub fn check<'a>(scope: Scope<'a>, filter: &Filter) -> ScimResult<Typed<'a>> {
             other => Typed::Not(Box::new(other)),
         },
         Filter::Present(path) => match scope.resolve(path) {
-            Some(target) => Typed::Present(target),
+            Some(target) => Typed::Present(target.searchable(path)?),
             None => Typed::Const(false),
         },
         Filter::Compare(path, op, value) => match scope.resolve(path) {
             Some(target) => {
-                let target = target.implied_value(path)?;
+                let target = target.searchable(path)?.implied_value(path)?;
                 let literal = literal(target.leaf(), path, *op, value)?;
                 Typed::Compare(target, *op, literal)
             }
@@ -149,7 +158,7 @@ pub fn check<'a>(scope: Scope<'a>, filter: &Filter) -> ScimResult<Typed<'a>> {
         },
         Filter::ValuePath(path, inner) => match scope.resolve(path) {
             Some(target) if target.attr.attr_type == AttrType::Complex && target.sub.is_none() => {
-                match check(Scope::Element(target.attr), inner)? {
+                match check(Scope::Element(target.searchable(path)?.attr), inner)? {
                     Typed::Const(false) => Typed::Const(false),
                     // Any element at all will do.
                     Typed::Const(true) => Typed::Present(target),

@@ -18,7 +18,8 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 /// Checks a password against a PHC hash; a damaged hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    let Ok(h) = PasswordHash::new(hash) else { return false };
+    super::throttle::one_hash_of_few(|| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// `Authorization: Basic …` decoded to (user, password). Per RFC 6749 §2.3.1 OAuth clients percent-encode

@@ -171,7 +171,7 @@ fn load_or_create_key(dir: &Path) -> Result<Vec<u8>> {
             Ok(key)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            crate::config::create_private_dir(dir)?;
             let key: [u8; 32] = rand::random();
             crate::config::write_private(&file, hex::encode(key).as_bytes())?;
             Ok(key.to_vec())

@@ -8,6 +8,7 @@ pub mod basic;
 pub mod bearer;
 pub mod jwt;
 pub mod oauth;
+pub mod throttle;
 
 pub use bearer::BearerToken;
 

@@ -44,6 +44,30 @@ fn a_50_mb_body_is_413_before_it_is_read() {
     still_serves(&mut s, "after-big");
 }
 
+/// A body over the limit is read to its end before the 413 is sent: a client that sends all of its body before
+/// reading the answer, as most do, gets the 413 rather than a connection reset while it writes.
+#[test]
+fn a_body_over_the_limit_is_answered_413_once_sent() {
+    use std::io::{Read, Write};
+    let dir = TempDir::new("drained-body");
+    let mut s = Server::start(&dir.0, &[]);
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    conn.set_write_timeout(Some(QUICK)).unwrap();
+    conn.set_read_timeout(Some(QUICK)).unwrap();
+    let len = 4 << 20;
+    let head = format!(
+        "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/scim+json\r\nContent-Length: {len}\r\n\r\n",
+        crate::common::TOKEN
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.write_all(&vec![b' '; len]).expect("the whole body is taken in");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("the answer arrives");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"status\":\"413\""), "{answer}");
+    still_serves(&mut s, "after-drained");
+}
+
 #[test]
 fn a_filter_of_10000_or_terms_is_invalid_filter() {
     let dir = TempDir::new("or-filter");
