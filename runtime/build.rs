@@ -66,7 +66,10 @@ fn scrub_build_script_env(cmd: &mut Command) {
         let cargo_set = key.starts_with("CARGO_")
             || key.starts_with("RUSTC")
             || key.starts_with("RUSTDOC")
-            || matches!(key.as_ref(), "RUSTFLAGS" | "TARGET" | "HOST" | "OUT_DIR" | "OPT_LEVEL" | "PROFILE" | "DEBUG" | "NUM_JOBS");
+            || matches!(
+                key.as_ref(),
+                "RUSTFLAGS" | "TARGET" | "HOST" | "OUT_DIR" | "OPT_LEVEL" | "PROFILE" | "DEBUG" | "NUM_JOBS"
+            );
         if cargo_set && !keep {
             cmd.env_remove(key.as_ref());
         }

@@ -8,15 +8,16 @@ use scimkit_guest::store::memory::MemoryStore;
 use scimkit_guest::{filter, Engine};
 use scimkit_runtime::bindings::HttpRequest;
 use scimkit_runtime::component::EMBEDDED;
-use scimkit_runtime::memory::MemoryStorage;
 use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::memory::MemoryStorage;
 use scimkit_runtime::provider::Provider;
 use serde_json::{json, Value};
 use std::hint::black_box;
 use std::sync::Arc;
 
 const CONFIG: &str = r#"{"baseUrl":"https://example.com/scim/v2"}"#;
-const COMPLEX: &str = r#"emails[type eq "work" and value co "@example.com"] and active eq true or (userName sw "bj" and not (title pr))"#;
+const COMPLEX: &str =
+    r#"emails[type eq "work" and value co "@example.com"] and active eq true or (userName sw "bj" and not (title pr))"#;
 
 fn user(i: usize) -> Value {
     json!({
@@ -42,7 +43,13 @@ fn request(method: &str, path: &str, query: &str, body: Option<&Value>) -> Reque
 }
 
 fn to_wit(r: &Request) -> HttpRequest {
-    HttpRequest { method: r.method.clone(), path: r.path.clone(), query: r.query.clone(), headers: r.headers.clone(), body: r.body.clone() }
+    HttpRequest {
+        method: r.method.clone(),
+        path: r.path.clone(),
+        query: r.query.clone(),
+        headers: r.headers.clone(),
+        body: r.body.clone(),
+    }
 }
 
 fn hot_paths(c: &mut Criterion) {
@@ -51,11 +58,15 @@ fn hot_paths(c: &mut Criterion) {
     c.bench_function("filter/parse", |b| b.iter(|| filter::parse_filter(black_box(COMPLEX)).unwrap()));
     let parsed = filter::parse_filter(COMPLEX).unwrap();
     let resource = user(7);
-    c.bench_function("filter/evaluate", |b| b.iter(|| filter::matches(&cfg, &rt, black_box(&parsed), black_box(&resource)).unwrap()));
+    c.bench_function("filter/evaluate", |b| {
+        b.iter(|| filter::matches(&cfg, &rt, black_box(&parsed), black_box(&resource)).unwrap())
+    });
     let text = user(7).to_string();
     c.bench_function("json/parse", |b| b.iter(|| serde_json::from_str::<Value>(black_box(&text)).unwrap()));
     c.bench_function("json/print", |b| b.iter(|| serde_json::to_string(black_box(&resource)).unwrap()));
-    c.bench_function("validate/user", |b| b.iter(|| scimkit_guest::resource::ingest(&cfg, &rt, black_box(user(7)), None).unwrap()));
+    c.bench_function("validate/user", |b| {
+        b.iter(|| scimkit_guest::resource::ingest(&cfg, &rt, black_box(user(7)), None).unwrap())
+    });
     let projection = scimkit_guest::projection::Projection::from_params(&cfg, &rt, Some("userName,emails.value"), None);
     c.bench_function("project/user", |b| b.iter(|| projection.apply(&cfg, &rt, black_box(resource.clone()))));
 }
@@ -89,8 +100,12 @@ fn per_request(c: &mut Criterion) {
     for (name, method, path, query) in &cases {
         let native = request(method, &path.replace("{id}", &native_id), query, None);
         let wasm = to_wit(&request(method, &path.replace("{id}", &component_id), query, None));
-        group.bench_with_input(BenchmarkId::new("native", name), &native, |b, r| b.iter(|| engine.handle(&mut store, now, None, r)));
-        group.bench_with_input(BenchmarkId::new("component", name), &wasm, |b, r| b.iter(|| provider.handle(None, r.clone())));
+        group.bench_with_input(BenchmarkId::new("native", name), &native, |b, r| {
+            b.iter(|| engine.handle(&mut store, now, None, r))
+        });
+        group.bench_with_input(BenchmarkId::new("component", name), &wasm, |b, r| {
+            b.iter(|| provider.handle(None, r.clone()))
+        });
     }
     group.finish();
 }

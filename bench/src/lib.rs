@@ -31,7 +31,11 @@ impl Stats {
 
     pub fn throughput(&self) -> f64 {
         let n = self.latencies.len() as f64;
-        if self.elapsed.is_zero() { 0.0 } else { n / self.elapsed.as_secs_f64() }
+        if self.elapsed.is_zero() {
+            0.0
+        } else {
+            n / self.elapsed.as_secs_f64()
+        }
     }
 }
 
@@ -148,5 +152,9 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> f64 {
     }
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }

@@ -61,7 +61,6 @@ pub fn handle(ctx: &mut Ctx, req: &Request, route: Route) -> ScimResult<Response
     Ok(Response::json(200, &json!({"schemas": [BULK_RESPONSE], "Operations": results})))
 }
 
-
 /// The operations and `failOnErrors`. Faults of the whole request are errors here; faults of one operation
 /// are kept in it, to be reported at its place.
 fn parse(cfg: &Config, body: Value) -> ScimResult<(Vec<Operation>, Option<usize>)> {
@@ -69,7 +68,9 @@ fn parse(cfg: &Config, body: Value) -> ScimResult<(Vec<Operation>, Option<usize>
         return Err(err::invalid_syntax("a bulk request must be a JSON object"));
     };
     if let Some(schemas) = member(&obj, "schemas") {
-        let named = schemas.as_array().is_some_and(|a| a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST))));
+        let named = schemas
+            .as_array()
+            .is_some_and(|a| a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST))));
         if !named {
             return Err(err::invalid_syntax(format!("schemas must contain {BULK_REQUEST}")));
         }
@@ -192,7 +193,8 @@ fn check_bulk_ids(ops: &mut [Operation]) {
             }
         }
         if let Some(r) = op.refs.iter().find(|r| !definer.contains_key(*r)) {
-            op.invalid = Some(err::invalid_value(format!("{REFERENCE}{r} does not name a POST operation of this request")));
+            op.invalid =
+                Some(err::invalid_value(format!("{REFERENCE}{r} does not name a POST operation of this request")));
         }
     }
 }
@@ -205,9 +207,11 @@ fn run(ctx: &mut Ctx, route: Route, ops: &[Operation], fail_on_errors: Option<us
     let mut errors = 0;
     while fail_on_errors.is_none_or(|max| errors < max) {
         let pending = |i: &usize| results[*i].is_none();
-        let ready = (0..ops.len())
-            .filter(pending)
-            .find(|i| ops[*i].invalid.is_some() || circular.contains_key(i) || ops[*i].refs.iter().all(|r| created.contains_key(r.as_str())));
+        let ready = (0..ops.len()).filter(pending).find(|i| {
+            ops[*i].invalid.is_some()
+                || circular.contains_key(i)
+                || ops[*i].refs.iter().all(|r| created.contains_key(r.as_str()))
+        });
         let Some(i) = ready else {
             // Every pending operation waits on another: the first one leads into a cycle.
             match (0..ops.len()).find(pending) {
@@ -239,15 +243,25 @@ fn run(ctx: &mut Ctx, route: Route, ops: &[Operation], fail_on_errors: Option<us
 
 /// The cycle reached from the stuck operation `first`, following each operation's first unresolved reference
 /// to the POST defining it: each operation of the cycle, with a detail naming the cycle.
-fn cycle(ops: &[Operation], definer: &BTreeMap<&str, usize>, created: &BTreeMap<&str, Created>, first: usize) -> Vec<(usize, String)> {
+fn cycle(
+    ops: &[Operation],
+    definer: &BTreeMap<&str, usize>,
+    created: &BTreeMap<&str, Created>,
+    first: usize,
+) -> Vec<(usize, String)> {
     let mut path = vec![first];
     let mut at = first;
     for _ in 0..=ops.len() {
-        let next = ops[at].refs.iter().find(|r| !created.contains_key(r.as_str())).and_then(|r| definer.get(r.as_str()).copied());
+        let next = ops[at]
+            .refs
+            .iter()
+            .find(|r| !created.contains_key(r.as_str()))
+            .and_then(|r| definer.get(r.as_str()).copied());
         let Some(next) = next else { break };
         if let Some(start) = path.iter().position(|&p| p == next) {
             let members = &path[start..];
-            let mut names: Vec<String> = members.iter().map(|&m| format!("{REFERENCE}{}", ops[m].bulk_id.as_deref().unwrap_or(""))).collect();
+            let mut names: Vec<String> =
+                members.iter().map(|&m| format!("{REFERENCE}{}", ops[m].bulk_id.as_deref().unwrap_or(""))).collect();
             names.push(names[0].clone());
             let detail = format!("circular bulkId references cannot be resolved: {}", names.join(" → "));
             return members.iter().map(|&m| (m, detail.clone())).collect();
@@ -260,7 +274,12 @@ fn cycle(ops: &[Operation], definer: &BTreeMap<&str, usize>, created: &BTreeMap<
 
 /// Runs one operation through the ordinary routing, its references replaced by the ids they stand for.
 /// Returns the path it ran on, and the response.
-fn dispatch(ctx: &mut Ctx, route: Route, op: &Operation, created: &BTreeMap<&str, Created>) -> (Option<String>, Response) {
+fn dispatch(
+    ctx: &mut Ctx,
+    route: Route,
+    op: &Operation,
+    created: &BTreeMap<&str, Created>,
+) -> (Option<String>, Response) {
     let mut ids = BTreeMap::new();
     for r in &op.refs {
         match created.get(r.as_str()) {
@@ -278,7 +297,8 @@ fn dispatch(ctx: &mut Ctx, route: Route, op: &Operation, created: &BTreeMap<&str
     }
     let resolve = |s: &str| s.strip_prefix(REFERENCE).and_then(|r| ids.get(r)).map(|id| id.to_string());
     let (raw_path, query) = op.path.split_once('?').unwrap_or((&op.path, ""));
-    let route_path = raw_path.split('/').map(|seg| resolve(seg).unwrap_or_else(|| seg.to_string())).collect::<Vec<_>>().join("/");
+    let route_path =
+        raw_path.split('/').map(|seg| resolve(seg).unwrap_or_else(|| seg.to_string())).collect::<Vec<_>>().join("/");
     let mut data = op.data.clone();
     if let Some(d) = data.as_mut() {
         replace_strings(d, &resolve);
@@ -367,12 +387,16 @@ mod tests {
     #[test]
     fn references_to_earlier_and_later_posts_are_resolved() {
         let mut s = service();
-        let a = bulk(&mut s, json!([
-            user_op("u1", "alice"),
-            {"method": "POST", "path": "/Groups", "bulkId": "g1",
-             "data": {"displayName": "team", "members": [{"value": "bulkId:u1", "type": "User"}, {"value": "bulkId:u2", "type": "User"}]}},
-            user_op("u2", "bob"),
-        ]), None);
+        let a = bulk(
+            &mut s,
+            json!([
+                user_op("u1", "alice"),
+                {"method": "POST", "path": "/Groups", "bulkId": "g1",
+                 "data": {"displayName": "team", "members": [{"value": "bulkId:u1", "type": "User"}, {"value": "bulkId:u2", "type": "User"}]}},
+                user_op("u2", "bob"),
+            ]),
+            None,
+        );
         assert_eq!(a.status, 200, "{}", a.body);
         assert_eq!(a.body["schemas"][0], super::BULK_RESPONSE);
         let ops = a.body["Operations"].as_array().unwrap();
@@ -393,11 +417,15 @@ mod tests {
     #[test]
     fn references_in_paths_and_version_as_if_match() {
         let mut s = service();
-        let a = bulk(&mut s, json!([
-            {"method": "PUT", "path": "/Users/bulkId:u1", "data": {"userName": "alice", "title": "Dr"}},
-            user_op("u1", "alice"),
-            {"method": "DELETE", "path": "/Users/bulkId:u1", "version": "W/\"1\""},
-        ]), None);
+        let a = bulk(
+            &mut s,
+            json!([
+                {"method": "PUT", "path": "/Users/bulkId:u1", "data": {"userName": "alice", "title": "Dr"}},
+                user_op("u1", "alice"),
+                {"method": "DELETE", "path": "/Users/bulkId:u1", "version": "W/\"1\""},
+            ]),
+            None,
+        );
         let ops = a.body["Operations"].as_array().unwrap().clone();
         assert_eq!(ops[0]["status"], "200", "{}", a.body);
         assert_eq!(ops[0]["version"], "W/\"2\"");
@@ -410,16 +438,18 @@ mod tests {
     #[test]
     fn circular_references_are_409_naming_the_cycle() {
         let mut s = service();
-        let group = |id: &str, other: &str| {
-            json!({"method": "POST", "path": "/Groups", "bulkId": id, "data": {"displayName": id, "members": [{"value": format!("bulkId:{other}")}]}})
-        };
-        let a = bulk(&mut s, json!([
-            group("a", "b"),
-            group("b", "a"),
-            {"method": "PUT", "path": "/Groups/bulkId:a", "data": {"displayName": "a2"}},
-            user_op("u", "carol"),
-            group("self", "self"),
-        ]), None);
+        let group = |id: &str, other: &str| json!({"method": "POST", "path": "/Groups", "bulkId": id, "data": {"displayName": id, "members": [{"value": format!("bulkId:{other}")}]}});
+        let a = bulk(
+            &mut s,
+            json!([
+                group("a", "b"),
+                group("b", "a"),
+                {"method": "PUT", "path": "/Groups/bulkId:a", "data": {"displayName": "a2"}},
+                user_op("u", "carol"),
+                group("self", "self"),
+            ]),
+            None,
+        );
         let ops = a.body["Operations"].as_array().unwrap();
         assert_eq!(ops.len(), 5);
         for i in [0, 1, 4] {
@@ -458,7 +488,8 @@ mod tests {
 
     #[test]
     fn limits_are_advertised_and_enforced_with_413() {
-        let config = r#"{"baseUrl":"https://example.com/scim/v2","limits":{"bulkMaxOperations":2,"bulkMaxPayloadBytes":600}}"#;
+        let config =
+            r#"{"baseUrl":"https://example.com/scim/v2","limits":{"bulkMaxOperations":2,"bulkMaxPayloadBytes":600}}"#;
         let mut s = Harness::with_config(config);
         let spc = s.get("/ServiceProviderConfig").body;
         assert_eq!(spc["bulk"], json!({"supported": true, "maxOperations": 2, "maxPayloadSize": 600}));
@@ -473,19 +504,24 @@ mod tests {
     #[test]
     fn faulty_operations_are_reported_in_place() {
         let mut s = service();
-        let a = bulk(&mut s, json!([
-            {"method": "GET", "path": "/Users"},
-            {"path": "/Users"},
-            "not an object",
-            {"method": "POST", "path": "Users", "bulkId": "x"},
-            {"method": "POST", "path": "/Bulk", "data": {}},
-            user_op("dup", "a"),
-            user_op("dup", "b"),
-            {"method": "PUT", "path": "/Users/bulkId:ghost", "data": {"userName": "g"}},
-            {"method": "POST", "path": "/Users", "bulkId": "y", "data": "not an object"},
-            {"method": "post", "path": "/Users", "data": {"userName": "no-bulk-id"}},
-        ]), None);
-        let statuses: Vec<&str> = a.body["Operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+        let a = bulk(
+            &mut s,
+            json!([
+                {"method": "GET", "path": "/Users"},
+                {"path": "/Users"},
+                "not an object",
+                {"method": "POST", "path": "Users", "bulkId": "x"},
+                {"method": "POST", "path": "/Bulk", "data": {}},
+                user_op("dup", "a"),
+                user_op("dup", "b"),
+                {"method": "PUT", "path": "/Users/bulkId:ghost", "data": {"userName": "g"}},
+                {"method": "POST", "path": "/Users", "bulkId": "y", "data": "not an object"},
+                {"method": "post", "path": "/Users", "data": {"userName": "no-bulk-id"}},
+            ]),
+            None,
+        );
+        let statuses: Vec<&str> =
+            a.body["Operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
         assert_eq!(statuses, vec!["405", "400", "400", "400", "400", "201", "400", "400", "400", "201"], "{}", a.body);
         let ops = &a.body["Operations"];
         assert!(ops[7]["response"]["detail"].as_str().unwrap().contains("ghost"));
@@ -499,10 +535,14 @@ mod tests {
         let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "replace", "path": "title", "value": "Dr"}]});
         let alone = s.send("PATCH", &format!("/Users/{id}"), Some(&patch), &[]);
-        let a = bulk(&mut s, json!([
-            {"method": "PATCH", "path": format!("/Users/{id}"), "data": patch},
-            {"method": "PUT", "path": "/Users/missing", "data": {"userName": "x"}},
-        ]), None);
+        let a = bulk(
+            &mut s,
+            json!([
+                {"method": "PATCH", "path": format!("/Users/{id}"), "data": patch},
+                {"method": "PUT", "path": "/Users/missing", "data": {"userName": "x"}},
+            ]),
+            None,
+        );
         let ops = &a.body["Operations"];
         assert_eq!(ops[0]["status"], alone.status.to_string(), "{}", a.body);
         assert_eq!(ops[1]["status"], "404");

@@ -162,7 +162,13 @@ impl s::Store for HostStore {
         Ok(w::get(resource_type, id, with_members).map_err(error)?.map(stored))
     }
 
-    fn create(&mut self, resource_type: &str, data: &str, unique: &[s::UniqueKey], members: &[s::Member]) -> s::StoreResult<s::Stored> {
+    fn create(
+        &mut self,
+        resource_type: &str,
+        data: &str,
+        unique: &[s::UniqueKey],
+        members: &[s::Member],
+    ) -> s::StoreResult<s::Stored> {
         let unique: Vec<w::UniqueKey> = unique.iter().map(unique_key).collect();
         let members: Vec<w::Member> = members.iter().map(member_out).collect();
         w::create(resource_type, data, &unique, &members).map(stored).map_err(error)
@@ -189,8 +195,15 @@ impl s::Store for HostStore {
     fn search(&mut self, query: &s::Query) -> s::StoreResult<s::Page> {
         let q = q::Query {
             resource_type: query.resource_type.clone(),
-            filter: query.filter.as_ref().map(|f| q::Filter { nodes: f.nodes.iter().map(node).collect(), root: f.root }),
-            sort: query.sort.as_ref().map(|k| q::SortKey { path: k.path.clone(), descending: k.descending, case_exact: k.case_exact }),
+            filter: query
+                .filter
+                .as_ref()
+                .map(|f| q::Filter { nodes: f.nodes.iter().map(node).collect(), root: f.root }),
+            sort: query.sort.as_ref().map(|k| q::SortKey {
+                path: k.path.clone(),
+                descending: k.descending,
+                case_exact: k.case_exact,
+            }),
             start_index: query.start_index,
             count: query.count,
             without_members: query.without_members,
@@ -204,7 +217,13 @@ impl s::Store for HostStore {
         Ok(s::Page { items: page.items.into_iter().map(stored).collect(), total, applied })
     }
 
-    fn members(&mut self, resource_type: &str, id: &str, start_index: u32, count: u32) -> s::StoreResult<Vec<s::Member>> {
+    fn members(
+        &mut self,
+        resource_type: &str,
+        id: &str,
+        start_index: u32,
+        count: u32,
+    ) -> s::StoreResult<Vec<s::Member>> {
         Ok(w::members(resource_type, id, start_index, count).map_err(error)?.into_iter().map(member_in).collect())
     }
 
@@ -225,7 +244,12 @@ fn error(e: w::StorageError) -> s::StoreError {
 }
 
 fn stored(x: w::Stored) -> s::Stored {
-    s::Stored { id: x.id, version: x.version, data: x.data, members: x.members.map(|m| m.into_iter().map(member_in).collect()) }
+    s::Stored {
+        id: x.id,
+        version: x.version,
+        data: x.data,
+        members: x.members.map(|m| m.into_iter().map(member_in).collect()),
+    }
 }
 
 fn unique_key(k: &s::UniqueKey) -> w::UniqueKey {

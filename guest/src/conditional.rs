@@ -51,9 +51,9 @@ impl Tags {
 /// names other versions. Storage checks it again atomically, so a concurrent change is never overwritten.
 pub fn expected_version(req: &Request, current: &str) -> ScimResult<String> {
     match req.header("if-match").map(Tags::parse) {
-        Some(tags) if !tags.matches(current) => Err(err::precondition_failed(format!(
-            "If-Match does not match the current version W/\"{current}\""
-        ))),
+        Some(tags) if !tags.matches(current) => {
+            Err(err::precondition_failed(format!("If-Match does not match the current version W/\"{current}\"")))
+        }
         _ => Ok(current.to_string()),
     }
 }

@@ -183,14 +183,7 @@ impl Config {
         };
         let registry = Registry::new(schemas, types);
         let rows = raw.mapping.map(|m| crate::rows::RowMapping::from_json(&registry, m)).transpose()?;
-        Ok(Config {
-            base_url,
-            registry,
-            limits: raw.limits,
-            switches: raw.switches,
-            authentication_schemes,
-            rows,
-        })
+        Ok(Config { base_url, registry, limits: raw.limits, switches: raw.switches, authentication_schemes, rows })
     }
 
     /// A configuration for unit tests.

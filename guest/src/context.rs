@@ -38,7 +38,13 @@ pub fn json_body(req: &Request) -> ScimResult<Value> {
 
 /// One resource as the response shows it. Members that storage did not send, when shown, are read from
 /// storage a page at a time.
-pub(crate) fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+pub(crate) fn single(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    status: u16,
+    stored: &Stored,
+    projection: &Projection,
+) -> ScimResult<Response> {
     if stored.members.is_none() && shows_members(ctx.cfg, rt, projection) {
         return single_paged(ctx, rt, status, stored, projection);
     }
@@ -48,7 +54,13 @@ pub(crate) fn single(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Sto
 
 /// [`single`] with the members written into the body page by page (`resource::paged`); when the resource
 /// changed while they were read, it is read again whole, members included, so that what is shown is one state.
-fn single_paged(ctx: &mut Ctx, rt: &ResourceType, status: u16, stored: &Stored, projection: &Projection) -> ScimResult<Response> {
+fn single_paged(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    status: u16,
+    stored: &Stored,
+    projection: &Projection,
+) -> ScimResult<Response> {
     let cfg = ctx.cfg;
     let mut resource = render(cfg, rt, stored)?;
     resource["members"] = paged::placeholder();
@@ -72,9 +84,15 @@ pub(crate) fn shown(ctx: &mut Ctx, rt: &ResourceType, resource: Value, projectio
 }
 
 /// [`shown`] for a page of resources, with the computed `groups` of the whole page found together.
-pub(crate) fn shown_all(ctx: &mut Ctx, rt: &ResourceType, mut resources: Vec<Value>, projection: &Projection) -> ScimResult<Vec<Value>> {
+pub(crate) fn shown_all(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    mut resources: Vec<Value>,
+    projection: &Projection,
+) -> ScimResult<Vec<Value>> {
     if membership::computes_groups(ctx.cfg, rt) && projection.may_show_core("groups") {
-        let ids: Vec<&str> = resources.iter().map(|r| r.get("id").and_then(Value::as_str).unwrap_or_default()).collect();
+        let ids: Vec<&str> =
+            resources.iter().map(|r| r.get("id").and_then(Value::as_str).unwrap_or_default()).collect();
         let groups = membership::groups_of_each(ctx.cfg, ctx.store, &ids)?;
         for (resource, groups) in resources.iter_mut().zip(groups) {
             if !groups.is_empty() {
@@ -103,7 +121,5 @@ pub(crate) fn stamp_meta(data: &mut Map<String, Value>, created: Option<Value>, 
 }
 
 pub(crate) fn fetch(ctx: &mut Ctx, rt: &ResourceType, id: &str, with_members: bool) -> ScimResult<Stored> {
-    ctx.store
-        .get(&rt.name, id, with_members)?
-        .ok_or_else(|| err::not_found(format!("{} {id} not found", rt.name)))
+    ctx.store.get(&rt.name, id, with_members)?.ok_or_else(|| err::not_found(format!("{} {id} not found", rt.name)))
 }

@@ -17,7 +17,9 @@ pub fn target(ctx: &mut Ctx, req: &Request) -> ScimResult<Request> {
     let method = req.method.to_ascii_uppercase();
     match method.as_str() {
         "GET" | "PUT" | "PATCH" | "DELETE" => {}
-        "POST" => return Err(err::not_implemented("creating a resource through /Me is not supported; POST to its endpoint")),
+        "POST" => {
+            return Err(err::not_implemented("creating a resource through /Me is not supported; POST to its endpoint"))
+        }
         m => return Err(err::method_not_allowed(format!("{m} is not allowed on /Me"))),
     }
     let principal = ctx
@@ -27,7 +29,9 @@ pub fn target(ctx: &mut Ctx, req: &Request) -> ScimResult<Request> {
         .store
         .resolve_principal(principal)
         .map_err(|e| match e {
-            StoreError::Unsupported => err::not_implemented("/Me is not supported: this host does not map principals to resources"),
+            StoreError::Unsupported => {
+                err::not_implemented("/Me is not supported: this host does not map principals to resources")
+            }
             other => other.into(),
         })?
         .ok_or_else(|| err::not_found("no resource is associated with the authenticated principal"))?;

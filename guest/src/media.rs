@@ -11,14 +11,17 @@ pub fn check_content_type(req: &Request) -> ScimResult<()> {
     let Some(header) = req.header("content-type") else { return Ok(()) };
     let mut parts = header.split(';');
     let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let json = mime.is_empty() || mime == "application/json" || mime == "application/scim+json" || mime.ends_with("+json");
+    let json =
+        mime.is_empty() || mime == "application/json" || mime == "application/scim+json" || mime.ends_with("+json");
     if !json {
         return Err(err::unsupported_media_type(format!("{mime} is not accepted; send application/scim+json")));
     }
     for param in parts {
         let (name, value) = param.split_once('=').unwrap_or((param, ""));
         let value = value.trim().trim_matches('"');
-        if name.trim().eq_ignore_ascii_case("charset") && !(value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8")) {
+        if name.trim().eq_ignore_ascii_case("charset")
+            && !(value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8"))
+        {
             return Err(err::unsupported_media_type(format!("charset {value} is not accepted; SCIM bodies are UTF-8")));
         }
     }
@@ -35,7 +38,12 @@ mod tests {
 
     #[test]
     fn json_types_with_utf8_are_accepted() {
-        for ct in ["application/scim+json", "application/json", "Application/JSON; charset=UTF-8", "application/scim+json;charset=\"utf-8\""] {
+        for ct in [
+            "application/scim+json",
+            "application/json",
+            "Application/JSON; charset=UTF-8",
+            "application/scim+json;charset=\"utf-8\"",
+        ] {
             assert!(check_content_type(&with(ct)).is_ok(), "{ct}");
         }
         assert!(check_content_type(&Request::default()).is_ok());

@@ -17,9 +17,10 @@ use serde_json::{json, Value};
 /// True when the resource type shows a computed `groups`: its schema has it, complex, multi-valued and
 /// read-only, as RFC 7643 defines it for User.
 pub fn computes_groups(cfg: &Config, rt: &ResourceType) -> bool {
-    cfg.registry.core_schema(rt).attribute("groups").is_some_and(|a| {
-        a.attr_type == AttrType::Complex && a.multi_valued && a.mutability == Mutability::ReadOnly
-    })
+    cfg.registry
+        .core_schema(rt)
+        .attribute("groups")
+        .is_some_and(|a| a.attr_type == AttrType::Complex && a.multi_valued && a.mutability == Mutability::ReadOnly)
 }
 
 /// The direct groups of each of `member_ids` (same order), as `groups` values in creation order of their
@@ -35,7 +36,8 @@ pub fn groups_of_each(cfg: &Config, store: &mut dyn Store, member_ids: &[&str]) 
             // The host returned every group: load them with members to check membership here, once for all.
             let groups = store.search(&containing_any(cfg, rt, member_ids, false))?.items;
             for (id, found) in member_ids.iter().zip(out.iter_mut()) {
-                let mine = groups.iter().filter(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == *id)));
+                let mine =
+                    groups.iter().filter(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == *id)));
                 found.extend(mine.map(|g| group_value(cfg, rt, g)));
             }
         } else if page.items.is_empty() {

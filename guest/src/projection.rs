@@ -46,8 +46,14 @@ impl Projection {
         Projection { attributes: parse(attributes), excluded: parse(excluded), sent: Vec::new() }
     }
 
-    pub fn from_params(cfg: &Config, rt: &ResourceType, attributes: Option<&str>, excluded: Option<&str>) -> Projection {
-        let split = |s: Option<&str>| s.map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default();
+    pub fn from_params(
+        cfg: &Config,
+        rt: &ResourceType,
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+    ) -> Projection {
+        let split =
+            |s: Option<&str>| s.map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default();
         Projection::new(cfg, rt, &split(attributes), &split(excluded))
     }
 
@@ -55,9 +61,11 @@ impl Projection {
     pub fn with_sent(mut self, cfg: &Config, rt: &ResourceType, data: &Map<String, Value>) -> Projection {
         for (key, value) in data {
             match (cfg.registry.extension(rt, key), value) {
-                (Some(ext), Value::Object(inner)) => self.sent.extend(
-                    inner.keys().map(|k| Wanted { urn: Some(ext.id.clone()), name: Some(k.clone()), sub: None }),
-                ),
+                (Some(ext), Value::Object(inner)) => self.sent.extend(inner.keys().map(|k| Wanted {
+                    urn: Some(ext.id.clone()),
+                    name: Some(k.clone()),
+                    sub: None,
+                })),
                 _ => self.sent.push(Wanted { urn: None, name: Some(key.clone()), sub: None }),
             }
         }
@@ -126,7 +134,8 @@ impl Projection {
             if asked.is_empty() {
                 return None;
             }
-            let named = |s: &Attribute| asked.iter().any(|w| w.sub.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&s.name)));
+            let named =
+                |s: &Attribute| asked.iter().any(|w| w.sub.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&s.name)));
             return subs(attr, value, |s| s.returned == Returned::Always || named(s));
         }
         if attr.returned == Returned::Request && !self.sent.iter().any(|w| w.names(urn, attr)) {
@@ -136,7 +145,8 @@ impl Projection {
         if excluded.iter().any(|w| w.sub.is_none()) || self.excluded.iter().any(|w| w.whole_schema(urn)) {
             return None;
         }
-        let named = |s: &Attribute| excluded.iter().any(|w| w.sub.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&s.name)));
+        let named =
+            |s: &Attribute| excluded.iter().any(|w| w.sub.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&s.name)));
         subs(attr, value, |s| s.returned == Returned::Always || (s.returned != Returned::Request && !named(s)))
     }
 }

@@ -30,7 +30,13 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
     }
     let method = req.method.to_ascii_uppercase();
     let cfg = ctx.cfg;
-    let get_only = |m: &str| if m == "GET" { Ok(()) } else { Err(err::method_not_allowed(format!("{m} is not allowed here; use GET"))) };
+    let get_only = |m: &str| {
+        if m == "GET" {
+            Ok(())
+        } else {
+            Err(err::method_not_allowed(format!("{m} is not allowed here; use GET")))
+        }
+    };
     match segments.as_slice() {
         ["ServiceProviderConfig"] => {
             get_only(&method)?;
@@ -54,10 +60,8 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
             m => Err(err::method_not_allowed(format!("{m} is not allowed on /.search; use POST"))),
         },
         [endpoint, rest @ ..] if rest.len() <= 1 => {
-            let rt = cfg
-                .registry
-                .by_endpoint(endpoint)
-                .ok_or_else(|| err::not_found(format!("no endpoint /{endpoint}")))?;
+            let rt =
+                cfg.registry.by_endpoint(endpoint).ok_or_else(|| err::not_found(format!("no endpoint /{endpoint}")))?;
             match (rest.first().copied(), method.as_str()) {
                 (None, "GET") => list::list(ctx, rt, list::ListParams::from_query(cfg, req)?),
                 (None, "POST") => crud::create(ctx, rt, req),

@@ -142,7 +142,9 @@ impl RowMapping {
             let id = raw_type.id.unwrap_or_else(|| "id".into());
             if let Some(rest) = &raw_type.rest {
                 if rest.is_empty() || *rest == id || columns.iter().any(|c| c.name == *rest) {
-                    return Err(format!("configuration: mapping: {type_name}: rest: {rest:?} must be a column of its own"));
+                    return Err(format!(
+                        "configuration: mapping: {type_name}: rest: {rest:?} must be a column of its own"
+                    ));
                 }
             }
             types.insert(rt.name.clone(), Table { id, columns, rest: raw_type.rest });
@@ -191,7 +193,8 @@ fn parse_place(registry: &Registry, rt: &ResourceType, text: &str) -> Result<(Pl
         let sel_attr = attr.sub(sel).ok_or_else(|| format!("{sel} is not a sub-attribute of {}", attr.name))?;
         selector = Some((sel_attr.name.clone(), lit.clone()));
     }
-    let place = Place { urn: ext.map(str::to_string), attr: attr.name.clone(), multi: attr.multi_valued, selector, sub };
+    let place =
+        Place { urn: ext.map(str::to_string), attr: attr.name.clone(), multi: attr.multi_valued, selector, sub };
     Ok((place, value_type))
 }
 
@@ -284,11 +287,8 @@ impl Table {
 
     /// No element of the attribute has a mapped selector value, and this is the attribute's only selector.
     fn only_selector(&self, t: &Place) -> bool {
-        let mut selectors = self
-            .columns
-            .iter()
-            .filter(|c| c.place.urn == t.urn && c.place.attr == t.attr)
-            .map(|c| &c.place.selector);
+        let mut selectors =
+            self.columns.iter().filter(|c| c.place.urn == t.urn && c.place.attr == t.attr).map(|c| &c.place.selector);
         selectors.all(|s| s == &t.selector)
     }
 

@@ -6,13 +6,13 @@
 
 use crate::app::App;
 use crate::request_log::{Entry, Filter};
-use scimkit_runtime::bindings::{Query, Stored};
 use crate::tenants::Tenant;
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use scimkit_runtime::bindings::{Query, Stored};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -59,7 +59,10 @@ fn page(title: &str, body: &str) -> Response {
     let mut resp = (StatusCode::OK, html).into_response();
     let h = resp.headers_mut();
     h.insert("content-type", HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert("content-security-policy", HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"),
+    );
     h.insert("cache-control", HeaderValue::from_static("no-store"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -75,11 +78,15 @@ fn plain(status: StatusCode, text: &str) -> Response {
 /// Checks the admin credential: the response to send instead of the page, if any.
 fn refusal(app: &App, headers: &HeaderMap) -> Option<Response> {
     if !app.admin.enabled() {
-        return Some(plain(StatusCode::NOT_FOUND, "the admin page is off: set a password with `scimkit admin set-password` or SCIMKIT_ADMIN_TOKEN"));
+        return Some(plain(
+            StatusCode::NOT_FOUND,
+            "the admin page is off: set a password with `scimkit admin set-password` or SCIMKIT_ADMIN_TOKEN",
+        ));
     }
     if !app.admin.accepts(headers) {
         let mut resp = plain(StatusCode::UNAUTHORIZED, "admin credentials required");
-        resp.headers_mut().insert("www-authenticate", HeaderValue::from_static("Basic realm=\"scimkit admin\", charset=\"UTF-8\""));
+        resp.headers_mut()
+            .insert("www-authenticate", HeaderValue::from_static("Basic realm=\"scimkit admin\", charset=\"UTF-8\""));
         return Some(resp);
     }
     None
@@ -87,7 +94,9 @@ fn refusal(app: &App, headers: &HeaderMap) -> Option<Response> {
 
 /// Runs blocking reads (argon2, SQLite) off the async workers.
 async fn blocking(f: impl FnOnce() -> Response + Send + 'static) -> Response {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be made"))
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be made"))
 }
 
 async fn overview(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
@@ -130,14 +139,18 @@ fn limits_text(t: &Tenant) -> String {
         parts.push(format!("types: {}", types.join(", ")));
     }
     if !c.allow_networks.is_empty() {
-        parts.push(format!("networks: {}", c.allow_networks.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")));
+        parts.push(format!(
+            "networks: {}",
+            c.allow_networks.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+        ));
     }
     parts.push(format!("passwords: {:?}", c.passwords).to_lowercase());
     parts.join("; ")
 }
 
 fn search(t: &Tenant, rtype: &str, count: u32) -> Result<(Vec<Stored>, u64), String> {
-    let q = Query { resource_type: rtype.into(), filter: None, sort: None, start_index: 1, count, without_members: true };
+    let q =
+        Query { resource_type: rtype.into(), filter: None, sort: None, start_index: 1, count, without_members: true };
     let page = t.storage.search(&q).map_err(|e| format!("{e:?}"))?;
     let total = page.total().unwrap_or(page.items.len() as u64);
     let mut items = page.items;
@@ -156,7 +169,12 @@ struct LogParams {
     path: Option<String>,
 }
 
-async fn tenant_page(State(app): State<Arc<App>>, headers: HeaderMap, Path(name): Path<String>, UrlQuery(p): UrlQuery<LogParams>) -> Response {
+async fn tenant_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    UrlQuery(p): UrlQuery<LogParams>,
+) -> Response {
     blocking(move || {
         if let Some(r) = refusal(&app, &headers) {
             return r;
@@ -252,7 +270,11 @@ fn resources(b: &mut String, t: &Tenant, rtype: &str, title: &str, columns: &[&s
     b.push_str("</table>");
 }
 
-async fn request_page(State(app): State<Arc<App>>, headers: HeaderMap, Path((name, id)): Path<(String, i64)>) -> Response {
+async fn request_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, i64)>,
+) -> Response {
     blocking(move || {
         if let Some(r) = refusal(&app, &headers) {
             return r;

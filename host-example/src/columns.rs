@@ -58,19 +58,26 @@ impl Column {
             None => &schemas.core,
             Some(u) => {
                 let all = std::iter::once(&schemas.core).chain(&schemas.extensions);
-                all.into_iter().find(|s| s["id"].as_str().is_some_and(|id| id.eq_ignore_ascii_case(u))).ok_or_else(|| format!("{header:?}: unknown schema {u}"))?
+                all.into_iter()
+                    .find(|s| s["id"].as_str().is_some_and(|id| id.eq_ignore_ascii_case(u)))
+                    .ok_or_else(|| format!("{header:?}: unknown schema {u}"))?
             }
         };
         // `id` and `externalId` are common to every resource type (RFC 7643 §3.1), outside the schemas.
-        let common = ["id", "externalId"].into_iter().find(|c| urn.is_none() && sub.is_none() && c.eq_ignore_ascii_case(&attr));
+        let common =
+            ["id", "externalId"].into_iter().find(|c| urn.is_none() && sub.is_none() && c.eq_ignore_ascii_case(&attr));
         let def = if let Some(name) = common {
             serde_json::json!({"name": name, "type": "string", "multiValued": false})
         } else {
-            find(&schema["attributes"], &attr).cloned().ok_or_else(|| format!("{header:?}: no attribute {attr} in {}", schema["id"].as_str().unwrap_or("the schema")))?
+            find(&schema["attributes"], &attr).cloned().ok_or_else(|| {
+                format!("{header:?}: no attribute {attr} in {}", schema["id"].as_str().unwrap_or("the schema"))
+            })?
         };
         let multi = def["multiValued"].as_bool().unwrap_or(false);
         let leaf = match &sub {
-            Some(s) => find(&def["subAttributes"], s).ok_or_else(|| format!("{header:?}: {attr} has no sub-attribute {s}"))?,
+            Some(s) => {
+                find(&def["subAttributes"], s).ok_or_else(|| format!("{header:?}: {attr} has no sub-attribute {s}"))?
+            }
             None => &def,
         };
         let kind = leaf["type"].as_str().unwrap_or("string").to_string();
@@ -78,7 +85,9 @@ impl Column {
             return Err(format!("{header:?} is complex: name one of its sub-attributes ({attr}.…)"));
         }
         if select.is_some() && !(multi && sub.is_some()) {
-            return Err(format!("{header:?}: [ ] selects an element of a multi-valued complex attribute, then a sub-attribute"));
+            return Err(format!(
+                "{header:?}: [ ] selects an element of a multi-valued complex attribute, then a sub-attribute"
+            ));
         }
         if multi && sub.is_none() {
             return Err(format!("{header:?}: {attr} is multi-valued; one column holds one value"));
@@ -105,7 +114,9 @@ impl Column {
                 _ => return Err(bad("true or false")),
             },
             "integer" => Value::from(cell.trim().parse::<i64>().map_err(|_| bad("an integer"))?),
-            "decimal" => serde_json::Number::from_f64(cell.trim().parse::<f64>().map_err(|_| bad("a number"))?).map(Value::Number).ok_or_else(|| bad("a finite number"))?,
+            "decimal" => serde_json::Number::from_f64(cell.trim().parse::<f64>().map_err(|_| bad("a number"))?)
+                .map(Value::Number)
+                .ok_or_else(|| bad("a finite number"))?,
             _ => Value::String(cell.to_string()),
         })
     }
@@ -120,7 +131,13 @@ impl Column {
             container.insert(self.attr.clone(), value);
             return;
         };
-        let slot = container.entry(self.attr.clone()).or_insert_with(|| if self.multi { Value::Array(vec![]) } else { Value::Object(Map::new()) });
+        let slot = container.entry(self.attr.clone()).or_insert_with(|| {
+            if self.multi {
+                Value::Array(vec![])
+            } else {
+                Value::Object(Map::new())
+            }
+        });
         let target = match (slot, &self.select) {
             (Value::Array(items), select) => {
                 let at = items.iter().position(|e| matches(e, select.as_ref()));
@@ -148,7 +165,9 @@ impl Column {
         let attr = container.and_then(|c| member_of(c, &self.attr));
         let leaf = match (&self.sub, attr) {
             (None, a) => a,
-            (Some(sub), Some(Value::Array(items))) => items.iter().find(|e| matches(e, self.select.as_ref())).and_then(|e| member_of(e, sub)),
+            (Some(sub), Some(Value::Array(items))) => {
+                items.iter().find(|e| matches(e, self.select.as_ref())).and_then(|e| member_of(e, sub))
+            }
             (Some(sub), Some(a)) => member_of(a, sub),
             (_, None) => None,
         };
@@ -190,10 +209,12 @@ mod tests {
                 {"name": "emails", "type": "complex", "multiValued": true, "subAttributes": [
                     {"name": "value", "type": "string"}, {"name": "type", "type": "string"}, {"name": "primary", "type": "boolean"}]},
             ]}),
-            extensions: vec![json!({"id": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "attributes": [
-                {"name": "employeeNumber", "type": "string", "multiValued": false},
-                {"name": "manager", "type": "complex", "multiValued": false, "subAttributes": [{"name": "value", "type": "string"}]},
-            ]})],
+            extensions: vec![
+                json!({"id": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "attributes": [
+                    {"name": "employeeNumber", "type": "string", "multiValued": false},
+                    {"name": "manager", "type": "complex", "multiValued": false, "subAttributes": [{"name": "value", "type": "string"}]},
+                ]}),
+            ],
         }
     }
 

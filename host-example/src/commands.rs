@@ -4,9 +4,11 @@
 
 use crate::auth::basic::hash_password;
 use crate::auth::{jwt, BearerToken};
-use crate::config::{check_tenant_name, parse_duration, AuthMethod, Config, Editor, Paths, PasswordPolicy, TenantConfig};
-use crate::request_log::{format_time, Entry, Filter, Reader, FOLLOW_INTERVAL};
 use crate::config::BASE_PATH;
+use crate::config::{
+    check_tenant_name, parse_duration, AuthMethod, Config, Editor, PasswordPolicy, Paths, TenantConfig,
+};
+use crate::request_log::{format_time, Entry, Filter, Reader, FOLLOW_INTERVAL};
 use crate::sqlite::SqliteStorage;
 use crate::terminal::Escaped;
 use anyhow::{bail, Context, Result};
@@ -125,7 +127,11 @@ pub fn tenant_add(paths: &Paths, a: &AddTenant, out: &mut impl Write) -> Result<
                 }
                 shown.push(("oauth2 client_id", id.clone()));
                 shown.push(("oauth2 client_secret", client_secret.clone()));
-                AuthMethod::Oauth2 { client_id: id, client_secret_hash: hash_password(&client_secret)?, token_ttl: a.token_ttl.clone() }
+                AuthMethod::Oauth2 {
+                    client_id: id,
+                    client_secret_hash: hash_password(&client_secret)?,
+                    token_ttl: a.token_ttl.clone(),
+                }
             }
             AuthKind::None => AuthMethod::Open,
         });
@@ -165,7 +171,8 @@ pub fn tenant_list(paths: &Paths, out: &mut impl Write) -> Result<()> {
         let is_default = default == Some(t.name.as_str());
         let path = if is_default { BASE_PATH.to_string() } else { format!("{BASE_PATH}/{}", t.name) };
         let methods: Vec<&str> = t.auth.iter().map(AuthMethod::label).collect();
-        let methods = if methods.is_empty() { "bearer (SCIM_TOKEN or generated)".to_string() } else { methods.join(",") };
+        let methods =
+            if methods.is_empty() { "bearer (SCIM_TOKEN or generated)".to_string() } else { methods.join(",") };
         writeln!(out, "{}\t{path}\t{methods}\t{}", t.name, paths.tenant_db(&t.name).display())?;
     }
     Ok(())
@@ -189,7 +196,10 @@ pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut imp
     if delete_data {
         let dir = paths.tenant_dir(name);
         if dir == paths.data {
-            bail!("the tenant's files are the data directory's own: remove {} by hand", paths.tenant_db(name).display());
+            bail!(
+                "the tenant's files are the data directory's own: remove {} by hand",
+                paths.tenant_db(name).display()
+            );
         }
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
         writeln!(out, "deleted {}", dir.display())?;
@@ -210,7 +220,14 @@ fn signer_of(paths: &Paths, tenant: &str) -> Result<jwt::Signer> {
 }
 
 /// Issues a long-lived token: the token on `out`, its id and expiry on `info`.
-pub fn token_issue(paths: &Paths, tenant: &str, valid_for: &str, subject: &str, out: &mut impl Write, info: &mut impl Write) -> Result<()> {
+pub fn token_issue(
+    paths: &Paths,
+    tenant: &str,
+    valid_for: &str,
+    subject: &str,
+    out: &mut impl Write,
+    info: &mut impl Write,
+) -> Result<()> {
     let valid_for = parse_duration(valid_for).context("--valid-for")?;
     let (token, claims) = signer_of(paths, tenant)?.issue(jwt::Kind::Token, subject, valid_for)?;
     writeln!(out, "{token}")?;
@@ -230,8 +247,21 @@ pub fn token_revoke(paths: &Paths, tenant: &str, jti: &str, out: &mut impl Write
 
 pub fn token_list(paths: &Paths, tenant: &str, out: &mut impl Write) -> Result<()> {
     for t in signer_of(paths, tenant)?.list()? {
-        let state = if t.revoked { "revoked" } else if t.expires_at < jwt::now() { "expired" } else { "valid" };
-        writeln!(out, "{}\t{}\t{}\t{}\t{state}", t.jti, t.subject, format_time(t.issued_at as i64 * 1000), format_time(t.expires_at as i64 * 1000))?;
+        let state = if t.revoked {
+            "revoked"
+        } else if t.expires_at < jwt::now() {
+            "expired"
+        } else {
+            "valid"
+        };
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{state}",
+            t.jti,
+            t.subject,
+            format_time(t.issued_at as i64 * 1000),
+            format_time(t.expires_at as i64 * 1000)
+        )?;
     }
     Ok(())
 }
@@ -293,7 +323,13 @@ pub fn logs(paths: &Paths, a: &LogsArgs, out: &mut impl Write) -> Result<()> {
         Some(t) => bail!("no tenant {t}"),
         None => config.tenants().into_iter().map(|t| t.name).collect(),
     };
-    let filter = Filter { status: a.status.clone(), method: a.method.clone(), path: a.path.clone(), after: None, limit: a.limit };
+    let filter = Filter {
+        status: a.status.clone(),
+        method: a.method.clone(),
+        path: a.path.clone(),
+        after: None,
+        limit: a.limit,
+    };
     let mut readers = Vec::new();
     let mut merged: Vec<(String, Entry)> = Vec::new();
     for name in names {

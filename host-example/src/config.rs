@@ -261,7 +261,8 @@ impl Paths {
 }
 
 /// SCIM endpoint names a tenant name must not shadow under `/scim/v2/`.
-const RESERVED: &[&str] = &["users", "groups", "me", "schemas", "resourcetypes", "serviceproviderconfig", "bulk", ".search"];
+const RESERVED: &[&str] =
+    &["users", "groups", "me", "schemas", "resourcetypes", "serviceproviderconfig", "bulk", ".search"];
 
 pub fn check_tenant_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
@@ -282,7 +283,9 @@ impl Config {
     pub fn load(paths: &Paths) -> Result<Config> {
         let text = match std::fs::read_to_string(&paths.config) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !paths.config_required => return Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !paths.config_required => {
+                return Ok(Config::default())
+            }
             Err(e) => return Err(e).with_context(|| format!("reading {}", paths.config.display())),
         };
         let config: Config = toml::from_str(&text).with_context(|| format!("in {}", paths.config.display()))?;
@@ -406,7 +409,11 @@ impl Editor {
 /// PII, password hashes and the request log. A directory that exists keeps its mode: it may be the user's own.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).with_context(|| format!("creating {}", dir.display()))
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
 }
 
 /// Writes a file readable by its owner only, replacing it atomically.

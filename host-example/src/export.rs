@@ -4,15 +4,15 @@
 
 use crate::columns::Column;
 use crate::commands::TenantData;
-use scimkit_runtime::component::EMBEDDED;
 use crate::config::Config;
 use crate::database::Database;
 use crate::import::rows::Kind;
 use crate::import::{call, schemas};
-use scimkit_runtime::engine::{GuestLimits, Runtime};
-use scimkit_runtime::provider::Provider;
 use crate::tenants::Direct;
 use anyhow::{bail, Context, Result};
+use scimkit_runtime::component::EMBEDDED;
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::provider::Provider;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,7 +40,16 @@ const PAGE: u64 = 500;
 
 fn default_columns(kind: Kind) -> Vec<String> {
     let cols: &[&str] = match kind {
-        Kind::User => &["id", "userName", "externalId", "displayName", "name.givenName", "name.familyName", "emails[type eq \"work\"].value", "active"],
+        Kind::User => &[
+            "id",
+            "userName",
+            "externalId",
+            "displayName",
+            "name.givenName",
+            "name.familyName",
+            "emails[type eq \"work\"].value",
+            "active",
+        ],
         Kind::Group => &["id", "displayName", "externalId"],
     };
     cols.iter().map(|c| c.to_string()).collect()
@@ -73,7 +82,8 @@ pub fn run(args: ExportArgs) -> Result<()> {
         let kind = kinds[0];
         let names = args.columns.clone().unwrap_or_else(|| default_columns(kind));
         let schemas = schemas(&direct.provider, kind)?;
-        let columns: Vec<Column> = names.iter().map(|n| Column::parse(n, &schemas).map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
+        let columns: Vec<Column> =
+            names.iter().map(|n| Column::parse(n, &schemas).map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
         let mut w = csv::Writer::from_writer(out);
         w.write_record(columns.iter().map(|c| c.header.as_str()))?;
         Sink::Csv(Box::new(w), columns)

@@ -21,7 +21,15 @@ pub fn client(trusted: &[IpNet], peer: SocketAddr, headers: &HeaderMap) -> Socke
 /// The forwarded addresses, farthest first; an address that does not parse ends the chain there, since
 /// nothing before it can be told apart from a forgery.
 fn chain(headers: &HeaderMap) -> Vec<IpAddr> {
-    let values = |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim).collect::<Vec<_>>();
+    let values = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+    };
     let forwarded = values("forwarded");
     let items: Vec<Option<IpAddr>> = if forwarded.is_empty() {
         values("x-forwarded-for").into_iter().map(parse).collect()
@@ -29,7 +37,9 @@ fn chain(headers: &HeaderMap) -> Vec<IpAddr> {
         forwarded
             .into_iter()
             .map(|element| {
-                element.split(';').find_map(|pair| pair.trim().split_once('=').filter(|(k, _)| k.trim().eq_ignore_ascii_case("for")).map(|(_, v)| v))
+                element.split(';').find_map(|pair| {
+                    pair.trim().split_once('=').filter(|(k, _)| k.trim().eq_ignore_ascii_case("for")).map(|(_, v)| v)
+                })
             })
             .map(|v| v.and_then(parse))
             .collect()

@@ -33,7 +33,12 @@ impl Limits {
         let burst = f64::from(t.rate_limit_burst.unwrap_or(DEFAULT_RATE_BURST).max(1));
         let per_second = t.rate_limit_per_second.unwrap_or(DEFAULT_RATE_PER_SECOND);
         let rate = Rate { per_second, burst, bucket: Mutex::new((burst, Instant::now())) };
-        Limits { networks: t.allow_networks.clone(), read_only: t.read_only, resource_types: t.resource_types.clone(), rate }
+        Limits {
+            networks: t.allow_networks.clone(),
+            read_only: t.read_only,
+            resource_types: t.resource_types.clone(),
+            rate,
+        }
     }
 
     /// Takes one request from the tenant's rate, or says how long to wait for the next (429 `Retry-After`).
@@ -71,7 +76,9 @@ impl Limits {
             _ => None,
         };
         match (&self.resource_types, rtype) {
-            (Some(allowed), Some(t)) if !allowed.iter().any(|a| a == t) => Some(format!("the resource type {t} is not available here")),
+            (Some(allowed), Some(t)) if !allowed.iter().any(|a| a == t) => {
+                Some(format!("the resource type {t} is not available here"))
+            }
             _ => None,
         }
     }

@@ -12,7 +12,12 @@ pub struct DataLock {
 fn lock_file(paths: &Paths) -> Result<File> {
     crate::config::create_private_dir(&paths.data)?;
     let path = paths.data.join("scimkit.lock");
-    File::options().create(true).truncate(false).write(true).open(&path).with_context(|| format!("opening {}", path.display()))
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))
 }
 
 /// Held by a server for as long as it serves; refused while a bulk load holds the directory.
@@ -21,7 +26,10 @@ pub fn serving(paths: &Paths) -> Result<DataLock> {
     match file.try_lock_shared() {
         Ok(()) => Ok(DataLock { _file: file }),
         Err(TryLockError::WouldBlock) => {
-            bail!("{} is being loaded by `scimkit import` in bulk mode: start the server when it has finished", paths.data.display())
+            bail!(
+                "{} is being loaded by `scimkit import` in bulk mode: start the server when it has finished",
+                paths.data.display()
+            )
         }
         Err(TryLockError::Error(e)) => Err(e).context("locking the data directory"),
     }

@@ -5,14 +5,14 @@ use clap::{Parser, Subcommand};
 use scimkit_host::app::App;
 use scimkit_host::auth::admin::Admin;
 use scimkit_host::commands::{self, AddTenant, Location, LogsArgs};
-use scimkit_runtime::component::{Origin, EMBEDDED};
 use scimkit_host::config::Config;
+use scimkit_host::config::BASE_PATH;
 use scimkit_host::database::Database;
 use scimkit_host::metrics::Metrics;
-use scimkit_runtime::engine::{GuestLimits, Runtime};
-use scimkit_host::config::BASE_PATH;
 use scimkit_host::server::router;
 use scimkit_host::tenants::{Notice, Settings, Tenants};
+use scimkit_runtime::component::{Origin, EMBEDDED};
+use scimkit_runtime::engine::{GuestLimits, Runtime};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -180,12 +180,16 @@ fn main() -> Result<()> {
         Command::Export(args) => scimkit_host::export::run(args),
         Command::Tenant(TenantCommand::Add { at, args }) => commands::tenant_add(&at.paths(), &args, out),
         Command::Tenant(TenantCommand::List { at }) => commands::tenant_list(&at.paths(), out),
-        Command::Tenant(TenantCommand::Remove { at, name, delete_data }) => commands::tenant_remove(&at.paths(), &name, delete_data, out),
+        Command::Tenant(TenantCommand::Remove { at, name, delete_data }) => {
+            commands::tenant_remove(&at.paths(), &name, delete_data, out)
+        }
         Command::Token(TokenCommand::Issue { at, tenant, valid_for, subject }) => {
             commands::token_issue(&at.paths(), &tenant, &valid_for, &subject, out, &mut std::io::stderr())
         }
         Command::Token(TokenCommand::List { at, tenant }) => commands::token_list(&at.paths(), &tenant, out),
-        Command::Token(TokenCommand::Revoke { at, tenant, jti }) => commands::token_revoke(&at.paths(), &tenant, &jti, out),
+        Command::Token(TokenCommand::Revoke { at, tenant, jti }) => {
+            commands::token_revoke(&at.paths(), &tenant, &jti, out)
+        }
         Command::Logs { at, args } => commands::logs(&at.paths(), &args, out),
         Command::Admin(AdminCommand::SetPassword { at, password_stdin }) => {
             let password = if password_stdin {
@@ -243,7 +247,9 @@ fn serve(args: ServeArgs) -> Result<()> {
             Notice::GeneratedToken { tenant, token } => {
                 println!("Generated a SCIM bearer token for tenant {tenant} (shown only now; only its hash is kept): {token}")
             }
-            Notice::Open { tenant } => tracing::warn!("tenant {tenant} accepts requests WITHOUT authentication (method = \"none\")"),
+            Notice::Open { tenant } => {
+                tracing::warn!("tenant {tenant} accepts requests WITHOUT authentication (method = \"none\")")
+            }
         }
     }
     let admin_token = std::env::var("SCIMKIT_ADMIN_TOKEN").ok();
@@ -251,7 +257,8 @@ fn serve(args: ServeArgs) -> Result<()> {
     let admin_on = admin.enabled();
     let served: Vec<String> = tenants.list.iter().map(|t| format!("{} at {}", t.name, t.base_url)).collect();
     let metrics = Metrics::new(&config.metrics, std::env::var("SCIMKIT_METRICS_TOKEN").ok().as_deref())?;
-    let app = Arc::new(App { tenants, max_body_bytes, admin, metrics, trusted_proxies: config.trusted_proxies.clone() });
+    let app =
+        Arc::new(App { tenants, max_body_bytes, admin, metrics, trusted_proxies: config.trusted_proxies.clone() });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -261,14 +268,17 @@ fn serve(args: ServeArgs) -> Result<()> {
         if admin_on {
             tracing::info!("admin page at http://{listen}/admin");
         }
-        axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
+        axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown())
+            .await?;
         Ok(())
     })
 }
 
 async fn shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing SIGTERM handler");
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing SIGTERM handler");
     tokio::select! {
         _ = ctrl_c => {},
         _ = term.recv() => {},

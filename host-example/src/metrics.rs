@@ -3,7 +3,6 @@
 //! Who may read them is `[metrics]` in the configuration: on or off, a bearer token, client networks.
 
 use crate::config::MetricsConfig;
-use scimkit_runtime::provider::Usage;
 use ipnet::IpNet;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -11,6 +10,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use scimkit_runtime::provider::Usage;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -98,11 +98,19 @@ impl Metrics {
         };
         let mut registry = Registry::with_prefix("scimkit");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("requests", "SCIM and token requests answered, by tenant, method and status", requests.clone());
+        registry.register(
+            "requests",
+            "SCIM and token requests answered, by tenant, method and status",
+            requests.clone(),
+        );
         let latency: Histograms<MethodLabels> = Family::new_with_constructor(seconds_histogram);
         registry.register("request_duration_seconds", "Time from request to answer", latency.clone());
         let guest: Histograms<TenantLabels> = Family::new_with_constructor(seconds_histogram);
-        registry.register("guest_seconds", "Time inside the engine's own code per request, storage calls excluded", guest.clone());
+        registry.register(
+            "guest_seconds",
+            "Time inside the engine's own code per request, storage calls excluded",
+            guest.clone(),
+        );
         let storage: Histograms<TenantLabels> = Family::new_with_constructor(seconds_histogram);
         registry.register("storage_seconds", "Time in storage calls per request", storage.clone());
         let storage_errors = Family::<ErrorLabels, Counter>::default();
@@ -129,14 +137,18 @@ impl Metrics {
     /// One answered request; `usage` when it reached the engine.
     pub fn request(&self, tenant: &str, method: &str, status: u16, elapsed: Duration, usage: Option<&Usage>) {
         let method = method_label(method);
-        self.requests.get_or_create(&RequestLabels { tenant: tenant.to_string(), method: method.clone(), status }).inc();
+        self.requests
+            .get_or_create(&RequestLabels { tenant: tenant.to_string(), method: method.clone(), status })
+            .inc();
         self.latency.get_or_create(&MethodLabels { tenant: tenant.to_string(), method }).observe(elapsed.as_secs_f64());
         let Some(usage) = usage else { return };
         let t = TenantLabels { tenant: tenant.to_string() };
         self.guest.get_or_create(&t).observe(usage.guest.as_secs_f64());
         self.storage.get_or_create(&t).observe(usage.storage.time.as_secs_f64());
         for kind in &usage.storage.errors {
-            self.storage_errors.get_or_create(&ErrorLabels { tenant: tenant.to_string(), kind: kind.to_string() }).inc();
+            self.storage_errors
+                .get_or_create(&ErrorLabels { tenant: tenant.to_string(), kind: kind.to_string() })
+                .inc();
         }
     }
 
@@ -150,7 +162,9 @@ impl Metrics {
             return Err(Refusal::Network);
         }
         if let Some(expected) = &self.access.token_sha256 {
-            let presented = authorization.and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer "))).map(str::trim);
+            let presented = authorization
+                .and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")))
+                .map(str::trim);
             let ok = presented.is_some_and(|t| bool::from(Sha256::digest(t.as_bytes()).as_slice().ct_eq(expected)));
             if !ok {
                 return Err(Refusal::Token);
@@ -190,7 +204,10 @@ mod tests {
     #[test]
     fn requests_and_storage_errors_are_counted_by_their_labels() {
         let m = Metrics::new(&config(""), None).unwrap();
-        let usage = Usage { guest: Duration::from_millis(2), storage: StorageUse { time: Duration::from_millis(1), errors: vec!["conflict"] } };
+        let usage = Usage {
+            guest: Duration::from_millis(2),
+            storage: StorageUse { time: Duration::from_millis(1), errors: vec!["conflict"] },
+        };
         m.request("acme", "POST", 409, Duration::from_millis(4), Some(&usage));
         m.request("acme", "POST", 409, Duration::from_millis(4), None);
         m.request("acme", "BREW", 405, Duration::from_millis(1), None);

@@ -3,8 +3,8 @@
 //! or away entirely — whatever backend is underneath.
 
 use crate::auth::basic::hash_password;
-use scimkit_runtime::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
 use crate::config::PasswordPolicy;
+use scimkit_runtime::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
 use scimkit_runtime::storage::Storage;
 use serde_json::Value;
 
@@ -50,13 +50,21 @@ impl<S: Storage> Storage for PasswordGuard<S> {
         self.inner.get(rtype, id, with_members)
     }
 
-    fn create(&self, rtype: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+    fn create(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> Result<Stored, StorageError> {
         let data = self.rewrite(data, None)?;
         self.inner.create(rtype, &data, unique, members)
     }
 
     fn update(&self, change: &ResourceChange) -> Result<Stored, StorageError> {
-        let Some(data) = change.data.as_deref().filter(|d| d.contains("\"password\"")) else { return self.inner.update(change) };
+        let Some(data) = change.data.as_deref().filter(|d| d.contains("\"password\"")) else {
+            return self.inner.update(change);
+        };
         let kept = self.stored_password(&change.resource_type, &change.id)?;
         let change = ResourceChange { data: Some(self.rewrite(data, kept.as_deref())?), ..change.clone() };
         self.inner.update(&change)

@@ -5,12 +5,12 @@
 //! racing creates one commits, the other gets a unique violation, answered 409), and conditional writes that
 //! lock the row before comparing versions (`SELECT … FOR UPDATE`), answered 412 on a mismatch.
 
-use scimkit_runtime::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
 use crate::sql_filter::{self, Applies, Column, Dialect, Param};
-use scimkit_runtime::storage::{new_id, Storage};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
+use scimkit_runtime::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::storage::{new_id, Storage};
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -146,7 +146,8 @@ pub fn describe(config: &postgres::Config) -> String {
 impl PostgresStorage {
     /// Connects to the database at `url` and creates the tenant's schema and tables when missing.
     pub fn open(url: &str, schema: &str) -> anyhow::Result<PostgresStorage> {
-        let config: postgres::Config = url.parse().map_err(|e| anyhow::anyhow!("--database: not a PostgreSQL URL: {e}"))?;
+        let config: postgres::Config =
+            url.parse().map_err(|e| anyhow::anyhow!("--database: not a PostgreSQL URL: {e}"))?;
         let schema = quote_identifier(schema);
         let storage = PostgresStorage {
             config,
@@ -155,11 +156,16 @@ impl PostgresStorage {
             freed: Condvar::new(),
         };
         let at = describe(&storage.config);
-        let mut client = storage.config.connect(NoTls).map_err(|e| anyhow::anyhow!("connecting to PostgreSQL at {at}: {}", message(&e)))?;
+        let mut client = storage
+            .config
+            .connect(NoTls)
+            .map_err(|e| anyhow::anyhow!("connecting to PostgreSQL at {at}: {}", message(&e)))?;
         let create = |client: &mut Client| -> Result<(), postgres::Error> {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-            tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA}"))?;
+            tx.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA}"
+            ))?;
             tx.commit()
         };
         create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
@@ -275,7 +281,9 @@ fn put_unique(conn: &mut Conn, rtype: &str, id: &str, keys: &[UniqueKey]) -> Res
         let sql = "INSERT INTO unique_keys (rtype, attribute, value, id) VALUES ($1, $2, $3, $4)";
         match conn.try_query(sql, &[&rtype, &k.attribute, &storable(k.value.clone()), &id]) {
             Ok(_) => {}
-            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => return Err(StorageError::Conflict(k.attribute.clone())),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                return Err(StorageError::Conflict(k.attribute.clone()))
+            }
             Err(e) => return Err(db_error(e)),
         }
     }
@@ -337,7 +345,9 @@ fn add_members(conn: &mut Conn, id: &str, members: &[Member]) -> Result<(), Stor
         }
     }
     let values: Vec<String> = order.iter().map(|v| storable(v.to_string())).collect();
-    let field = |f: fn(&Member) -> &Option<String>| -> Vec<Option<String>> { order.iter().map(|v| f(last[v]).clone().map(storable)).collect() };
+    let field = |f: fn(&Member) -> &Option<String>| -> Vec<Option<String>> {
+        order.iter().map(|v| f(last[v]).clone().map(storable)).collect()
+    };
     let (kinds, displays) = (field(|m| &m.kind), field(|m| &m.display));
     conn.execute(
         "INSERT INTO members (group_id, member_id, seq, kind, display)
@@ -367,10 +377,19 @@ impl Storage for PostgresStorage {
         self.read(|c| get_row(c, rtype, id, with_members))
     }
 
-    fn create(&self, rtype: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+    fn create(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> Result<Stored, StorageError> {
         let id = new_id();
         self.write(|c| {
-            c.execute("INSERT INTO resources (rtype, id, version, data) VALUES ($1, $2, 1, $3)", &[&rtype, &id, &data])?;
+            c.execute(
+                "INSERT INTO resources (rtype, id, version, data) VALUES ($1, $2, 1, $3)",
+                &[&rtype, &id, &data],
+            )?;
             put_unique(c, rtype, &id, unique)?;
             put_values(c, &id, data)?;
             add_members(c, &id, members)
@@ -468,7 +487,11 @@ impl Dialect for Postgres {
                 };
                 let key = fold(format!("left(a.text_value, {PREFIX})"));
                 let probe = fold(format!("left({value}::text, {PREFIX})"));
-                format!("{key} {prefix_op} {probe} AND {} {op} {}", fold("a.text_value".into()), fold(format!("{value}::text")))
+                format!(
+                    "{key} {prefix_op} {probe} AND {} {op} {}",
+                    fold("a.text_value".into()),
+                    fold(format!("{value}::text"))
+                )
             }
         }
     }
@@ -477,7 +500,9 @@ impl Dialect for Postgres {
         let fold = |e: String| if case_exact { e } else { format!("lower({e})") };
         let list = |f: &dyn Fn(&String) -> String| values.iter().map(f).collect::<Vec<_>>().join(", ");
         match column {
-            Column::Member(name) => format!("{} IN ({})", fold(name.to_string()), list(&|v| fold(format!("{v}::text")))),
+            Column::Member(name) => {
+                format!("{} IN ({})", fold(name.to_string()), list(&|v| fold(format!("{v}::text"))))
+            }
             // The prefix narrows through the index; the whole value decides.
             Column::Leaf => format!(
                 "{} IN ({}) AND {} IN ({})",
@@ -527,7 +552,9 @@ fn order_by(q: &Query) -> Option<Order> {
 fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
     // The resource type is $1; the filter's parameters follow it.
     let translated = match &q.filter {
-        None => Some(sql_filter::Translated { sql: sql_filter::TRUE.into(), params: vec![], exact: true, keyed: false }),
+        None => {
+            Some(sql_filter::Translated { sql: sql_filter::TRUE.into(), params: vec![], exact: true, keyed: false })
+        }
         Some(f) => sql_filter::translate(&Postgres, &f.nodes, f.root, 1).filter(|t| !has_unstorable_text(&t.params)),
     };
     let (condition, params, applied) = match translated {
@@ -573,7 +600,10 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
     if !q.without_members && !items.is_empty() {
         // Every page's members in one query, not one per resource.
         let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-        let rows = conn.query("SELECT group_id, member_id, kind, display FROM members WHERE group_id = ANY($1) ORDER BY group_id, seq", &[&ids])?;
+        let rows = conn.query(
+            "SELECT group_id, member_id, kind, display FROM members WHERE group_id = ANY($1) ORDER BY group_id, seq",
+            &[&ids],
+        )?;
         let mut by_group: HashMap<String, Vec<Member>> = HashMap::new();
         for r in &rows {
             by_group.entry(r.get(0)).or_default().push(Member { value: r.get(1), kind: r.get(2), display: r.get(3) });
@@ -596,7 +626,10 @@ mod tests {
         let url = std::env::var("SCIMKIT_TEST_POSTGRES").ok().filter(|u| !u.is_empty());
         if url.is_none() {
             use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "NOTICE: SCIMKIT_TEST_POSTGRES is not set: PostgreSQL storage tests skipped");
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTICE: SCIMKIT_TEST_POSTGRES is not set: PostgreSQL storage tests skipped"
+            );
         }
         url
     }
@@ -609,16 +642,25 @@ mod tests {
     fn processes_starting_at_once_create_one_schema() {
         let Some(url) = server() else { return };
         let schema = format!("tenant-{}", new_id());
-        let opened: Vec<_> = (0..4).map(|_| {
-            let (url, schema) = (url.clone(), schema.clone());
-            std::thread::spawn(move || PostgresStorage::open(&url, &schema).map(|_| ()).map_err(|e| e.to_string()))
-        }).collect();
+        let opened: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, schema) = (url.clone(), schema.clone());
+                std::thread::spawn(move || PostgresStorage::open(&url, &schema).map(|_| ()).map_err(|e| e.to_string()))
+            })
+            .collect();
         for t in opened {
             t.join().unwrap().unwrap();
         }
         let s = PostgresStorage::open(&url, &schema).unwrap();
         s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap();
-        assert_eq!(PostgresStorage::open(&url, &schema).unwrap().search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(1));
+        assert_eq!(
+            PostgresStorage::open(&url, &schema)
+                .unwrap()
+                .search(&Query { filter: None, ..eq("x", "y") })
+                .unwrap()
+                .total(),
+            Some(1)
+        );
     }
 
     fn key(v: &str) -> Vec<UniqueKey> {
@@ -629,7 +671,12 @@ mod tests {
         Query {
             resource_type: "User".into(),
             filter: Some(Filter {
-                nodes: vec![FilterNode::Compare(Comparison { path: path.into(), op: CompareOp::Eq, value: Literal::Text(v.into()), case_exact: false })],
+                nodes: vec![FilterNode::Compare(Comparison {
+                    path: path.into(),
+                    op: CompareOp::Eq,
+                    value: Literal::Text(v.into()),
+                    case_exact: false,
+                })],
                 root: 0,
             }),
             sort: None,
@@ -647,10 +694,19 @@ mod tests {
     fn uniqueness_holds_and_a_failed_create_leaves_nothing() {
         let Some(s) = storage() else { return };
         s.create("User", r#"{"userName":"A"}"#, &key("a"), &[]).unwrap();
-        assert_eq!(s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(), StorageError::Conflict("userName".into()));
+        assert_eq!(
+            s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(),
+            StorageError::Conflict("userName".into())
+        );
         assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(1));
         // Keys are per resource type.
-        s.create("Group", r#"{"displayName":"a"}"#, &[UniqueKey { attribute: "userName".into(), value: "a".into() }], &[]).unwrap();
+        s.create(
+            "Group",
+            r#"{"displayName":"a"}"#,
+            &[UniqueKey { attribute: "userName".into(), value: "a".into() }],
+            &[],
+        )
+        .unwrap();
     }
 
     #[test]
@@ -671,12 +727,14 @@ mod tests {
         assert_eq!(s.update(&change("7")).unwrap_err(), StorageError::PreconditionFailed);
         assert_eq!(s.update(&change("1")).unwrap().version, "2");
         let members = s.members("Group", &g.id, 1, 10).unwrap();
-        let shown: Vec<(&str, Option<&str>)> = members.iter().map(|m| (m.value.as_str(), m.display.as_deref())).collect();
+        let shown: Vec<(&str, Option<&str>)> =
+            members.iter().map(|m| (m.value.as_str(), m.display.as_deref())).collect();
         assert_eq!(shown, vec![("u2", None), ("u3", Some("new")), ("u4", None)]);
         assert_eq!(s.members("Group", &g.id, 2, 1).unwrap()[0].value, "u3");
         // Deleting a member changes the group's version.
         let u = s.create("User", r#"{"userName":"u"}"#, &key("u"), &[]).unwrap();
-        s.update(&ResourceChange { add_members: vec![member(&u.id, None)], remove_members: vec![], ..change("2") }).unwrap();
+        s.update(&ResourceChange { add_members: vec![member(&u.id, None)], remove_members: vec![], ..change("2") })
+            .unwrap();
         s.delete("User", &u.id, None).unwrap();
         assert_eq!(s.get("Group", &g.id, false).unwrap().unwrap().version, "4");
         assert_eq!(s.delete("User", &u.id, None).unwrap_err(), StorageError::NotFound);
@@ -694,7 +752,15 @@ mod tests {
         // A filter holding NUL is left to the engine: every resource of the type is a candidate.
         assert_eq!(s.search(&eq("title", "a\u{0}b")).unwrap().applied, Applied::Nothing);
         assert_eq!(s.get("User", "no\u{0}such", false).unwrap(), None);
-        let sorted = Query { filter: None, sort: Some(scimkit_runtime::bindings::SortKey { path: "title".into(), descending: false, case_exact: false }), ..eq("x", "y") };
+        let sorted = Query {
+            filter: None,
+            sort: Some(scimkit_runtime::bindings::SortKey {
+                path: "title".into(),
+                descending: false,
+                case_exact: false,
+            }),
+            ..eq("x", "y")
+        };
         assert_eq!(s.search(&sorted).unwrap().items.len(), 1, "a body holding NUL sorts");
     }
 }

@@ -1,12 +1,12 @@
 //! `scimkit provision`: principals from an LDIF or JSON file, mapped and sent to a SCIM target, in parallel,
 //! with a progress bar and a summary. Running it again with unchanged input sends no write.
 
-use scimkit_runtime::bindings::Outcome;
-use scimkit_runtime::component::EMBEDDED;
-use scimkit_runtime::provisioning::{mapping_from_toml, Attributes, Provisioner};
-use scimkit_runtime::engine::{GuestLimits, Runtime};
 use crate::transport::{Counts, HttpTarget};
 use anyhow::{bail, Context, Result};
+use scimkit_runtime::bindings::Outcome;
+use scimkit_runtime::component::EMBEDDED;
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::provisioning::{mapping_from_toml, Attributes, Provisioner};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

@@ -7,8 +7,19 @@ use serde_json::Value;
 pub const MASK: &str = "[redacted]";
 
 /// Names whose values are secrets, compared without case.
-const SECRET_NAMES: &[&str] =
-    &["password", "client_secret", "access_token", "refresh_token", "id_token", "token", "secret", "authorization", "cookie", "set-cookie", "proxy-authorization"];
+const SECRET_NAMES: &[&str] = &[
+    "password",
+    "client_secret",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "token",
+    "secret",
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "proxy-authorization",
+];
 
 fn is_secret(name: &str) -> bool {
     // An extension attribute is addressed `urn:…:password`: its last part counts.
@@ -21,7 +32,8 @@ pub fn json(value: &mut Value) {
     match value {
         Value::Object(map) => {
             // A PATCH operation `{"op":"replace","path":"password","value":"…"}` names the secret in `path`.
-            let targets_secret = map.iter().any(|(k, v)| k.eq_ignore_ascii_case("path") && v.as_str().is_some_and(path_names_secret));
+            let targets_secret =
+                map.iter().any(|(k, v)| k.eq_ignore_ascii_case("path") && v.as_str().is_some_and(path_names_secret));
             for (k, v) in map.iter_mut() {
                 if is_secret(k) || (targets_secret && k.eq_ignore_ascii_case("value")) {
                     *v = Value::String(MASK.into());
@@ -134,8 +146,14 @@ mod tests {
 
     #[test]
     fn forms_queries_headers_and_unparsable_bodies() {
-        assert_eq!(form(b"grant_type=client_credentials&client_secret=s").unwrap(), "grant_type=client_credentials&client_secret=%5Bredacted%5D");
-        assert_eq!(path_and_query("/Users", Some("access_token=x&count=2")), "/Users?access_token=%5Bredacted%5D&count=2");
+        assert_eq!(
+            form(b"grant_type=client_credentials&client_secret=s").unwrap(),
+            "grant_type=client_credentials&client_secret=%5Bredacted%5D"
+        );
+        assert_eq!(
+            path_and_query("/Users", Some("access_token=x&count=2")),
+            "/Users?access_token=%5Bredacted%5D&count=2"
+        );
         let h = headers([("Authorization", "Bearer x"), ("Accept", "*/*")].into_iter());
         assert_eq!(h[0].1, MASK);
         assert_eq!(h[1].1, "*/*");
@@ -143,18 +161,27 @@ mod tests {
         assert_eq!(b, "[15 bytes of unparsable content, not kept]");
         assert_eq!(body(None, b""), None);
         let large = format!("{{\"members\":[{}]}}", vec!["{\"value\":\"x\"}"; 100_000].join(","));
-        assert_eq!(body(Some("application/scim+json"), large.as_bytes()).unwrap(), "[1400013 bytes, over 1048576: not kept]");
+        assert_eq!(
+            body(Some("application/scim+json"), large.as_bytes()).unwrap(),
+            "[1400013 bytes, over 1048576: not kept]"
+        );
     }
 
     #[test]
     fn member_names_in_any_case_and_any_json_type() {
         let patch = br#"{"Operations":[{"OP":"replace","Path":"password","Value":"p1"},
             {"op":"add","PATH":" urn:ietf:params:scim:schemas:core:2.0:User:PASSWORD ","vAlUe":"p2"}]}"#;
-        for ct in [Some("application/x-www-form-urlencoded+json"), Some("application/x-www-form-urlencoded"), Some("text/plain"), None] {
+        for ct in [
+            Some("application/x-www-form-urlencoded+json"),
+            Some("application/x-www-form-urlencoded"),
+            Some("text/plain"),
+            None,
+        ] {
             let kept = body(ct, patch).unwrap();
             assert!(!kept.contains("p1") && !kept.contains("p2"), "{ct:?}: {kept}");
         }
-        let form_body = body(Some("Application/X-WWW-Form-Urlencoded; charset=utf-8"), b"grant_type=x&Client_Secret=s3").unwrap();
+        let form_body =
+            body(Some("Application/X-WWW-Form-Urlencoded; charset=utf-8"), b"grant_type=x&Client_Secret=s3").unwrap();
         assert!(!form_body.contains("s3"), "{form_body}");
     }
 }

@@ -120,9 +120,13 @@ fn open(db: &Path) -> Result<Connection> {
     let conn = crate::sqlite::open_connection(db).with_context(|| format!("opening {}", db.display()))?;
     conn.execute_batch(SCHEMA).context("creating the request log table")?;
     // Logs written before request ids were kept lack the column.
-    let has_id: bool = conn.query_row("SELECT count(*) FROM pragma_table_info('request_log') WHERE name = 'request_id'", [], |r| r.get(0))?;
+    let has_id: bool =
+        conn.query_row("SELECT count(*) FROM pragma_table_info('request_log') WHERE name = 'request_id'", [], |r| {
+            r.get(0)
+        })?;
     if !has_id {
-        conn.execute_batch("ALTER TABLE request_log ADD COLUMN request_id TEXT").context("adding request_id to the request log")?;
+        conn.execute_batch("ALTER TABLE request_log ADD COLUMN request_id TEXT")
+            .context("adding request_id to the request log")?;
     }
     Ok(conn)
 }
@@ -147,7 +151,16 @@ fn write_batch(conn: &mut Connection, batch: &[Entry], retention: &LogConfig) ->
         )?;
         for e in batch {
             stmt.execute(params![
-                e.at_ms, e.client, e.principal, e.method, e.path, e.status, e.duration_ms, e.request_headers, e.request_body, e.response_body,
+                e.at_ms,
+                e.client,
+                e.principal,
+                e.method,
+                e.path,
+                e.status,
+                e.duration_ms,
+                e.request_headers,
+                e.request_body,
+                e.response_body,
                 e.request_id
             ])?;
         }
@@ -168,8 +181,10 @@ fn prune(conn: &Connection, retention: &LogConfig) -> rusqlite::Result<()> {
             let anonymous = conn
                 .prepare_cached("DELETE FROM request_log WHERE id IN (SELECT id FROM request_log WHERE principal IS NULL ORDER BY id LIMIT ?1)")?
                 .execute([excess])?;
-            conn.prepare_cached("DELETE FROM request_log WHERE id IN (SELECT id FROM request_log ORDER BY id LIMIT ?1)")?
-                .execute([excess - anonymous as i64])?;
+            conn.prepare_cached(
+                "DELETE FROM request_log WHERE id IN (SELECT id FROM request_log ORDER BY id LIMIT ?1)",
+            )?
+            .execute([excess - anonymous as i64])?;
         }
     }
     Ok(())
@@ -223,7 +238,8 @@ impl Reader {
         let mut cond = vec!["1".to_string()];
         let mut params: Vec<SqlValue> = Vec::new();
         if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-            let (lo, hi) = status_range(s).with_context(|| format!("status {s:?}: use a code like 404 or a class like 4xx"))?;
+            let (lo, hi) =
+                status_range(s).with_context(|| format!("status {s:?}: use a code like 404 or a class like 4xx"))?;
             params.push(SqlValue::Integer(lo.into()));
             params.push(SqlValue::Integer(hi.into()));
             cond.push(format!("status BETWEEN ?{} AND ?{}", params.len() - 1, params.len()));
@@ -243,7 +259,11 @@ impl Reader {
         } else {
             "DESC"
         };
-        let sql = format!("SELECT {COLUMNS} FROM request_log WHERE {} ORDER BY id {order} LIMIT {}", cond.join(" AND "), f.limit.max(1));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM request_log WHERE {} ORDER BY id {order} LIMIT {}",
+            cond.join(" AND "),
+            f.limit.max(1)
+        );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -299,9 +319,21 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("db.sqlite3");
         let log = RequestLog::open(&db, LogConfig { retention_days: 1, max_rows: 3 }).unwrap();
-        log.record(Entry { at_ms: now_ms() - 2 * 86_400_000, method: "GET".into(), path: "/old".into(), status: 200, ..Default::default() });
+        log.record(Entry {
+            at_ms: now_ms() - 2 * 86_400_000,
+            method: "GET".into(),
+            path: "/old".into(),
+            status: 200,
+            ..Default::default()
+        });
         for (i, status) in [200u16, 401, 404, 201, 500].into_iter().enumerate() {
-            log.record(Entry { at_ms: now_ms(), method: "GET".into(), path: format!("/Users/{i}"), status, ..Default::default() });
+            log.record(Entry {
+                at_ms: now_ms(),
+                method: "GET".into(),
+                path: format!("/Users/{i}"),
+                status,
+                ..Default::default()
+            });
         }
         let reader = log.reader().unwrap();
         let last = Filter { path: Some("/Users/4".into()), limit: 1, ..Default::default() };

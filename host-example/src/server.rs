@@ -6,13 +6,11 @@ use crate::app::App;
 use crate::auth::{oauth, throttle};
 use crate::config::BASE_PATH;
 use crate::forwarded;
-use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
-use crate::redact;
-use crate::terminal::Escaped;
-use crate::request_log::{now_ms, Entry};
 use crate::metrics::{self, Refusal};
-use scimkit_runtime::provider::{error_response, Usage};
+use crate::redact;
+use crate::request_log::{now_ms, Entry};
 use crate::tenants::Tenant;
+use crate::terminal::Escaped;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -20,6 +18,8 @@ use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
+use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
+use scimkit_runtime::provider::{error_response, Usage};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,7 +45,10 @@ pub struct RequestId(pub String);
 
 /// A client's `X-Request-Id` is kept when it is 1 to 128 visible ASCII characters; otherwise one is made.
 fn request_id(headers: &HeaderMap) -> String {
-    let given = headers.get("x-request-id").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()));
+    let given = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()));
     given.map_or_else(scimkit_runtime::storage::new_id, str::to_string)
 }
 
@@ -56,7 +59,13 @@ async fn request_context(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %Escaped(req.uri().path()), tenant = tracing::field::Empty);
     let mut resp = next.run(req).instrument(span.clone()).await;
-    span.in_scope(|| tracing::info!(status = resp.status().as_u16(), ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0, "answered"));
+    span.in_scope(|| {
+        tracing::info!(
+            status = resp.status().as_u16(),
+            ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
+            "answered"
+        )
+    });
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
@@ -64,8 +73,14 @@ async fn request_context(mut req: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics`, as `[metrics]` allows.
-async fn scrape(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let plain = |status: StatusCode, text: &'static str| (status, [("content-type", "text/plain; charset=utf-8")], text).into_response();
+async fn scrape(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let plain = |status: StatusCode, text: &'static str| {
+        (status, [("content-type", "text/plain; charset=utf-8")], text).into_response()
+    };
     let peer = forwarded::client(&app.trusted_proxies, peer, &headers);
     match app.metrics.check(peer.ip(), header(&headers, "authorization").as_deref()) {
         Ok(()) => {
@@ -106,7 +121,12 @@ fn too_many_failures(wait: std::time::Duration) -> HttpResponse {
 /// Requests that reach no tenant are counted under this tenant label.
 const NO_TENANT: &str = "-";
 
-async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Extension(rid): Extension<RequestId>, req: Request) -> Response {
+async fn scim(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Response {
     let started = Instant::now();
     let _in_flight = app.metrics.in_flight();
     let (parts, body) = req.into_parts();
@@ -127,7 +147,10 @@ async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Socket
         Some(b) => b,
         None => {
             app.metrics.request(&tenant.name, parts.method.as_str(), 413, started.elapsed(), None);
-            return too_large(to_http(error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)), &[]));
+            return too_large(to_http(
+                error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)),
+                &[],
+            ));
         }
     };
     let request = HttpRequest {
@@ -145,13 +168,31 @@ async fn scim(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Socket
     let authorization = header(&parts.headers, "authorization");
     let t = tenant.clone();
     let span = tracing::Span::current();
-    let outcome = tokio::task::spawn_blocking(move || span.in_scope(|| serve(&t, peer, authorization.as_deref(), request))).await;
+    let outcome =
+        tokio::task::spawn_blocking(move || span.in_scope(|| serve(&t, peer, authorization.as_deref(), request))).await;
     let outcome = outcome.unwrap_or_else(|e| {
         tracing::error!("request task failed: {e}");
         refused(error_response(500, "the request could not be completed"))
     });
-    app.metrics.request(&tenant.name, parts.method.as_str(), outcome.response.status, started.elapsed(), outcome.usage.as_ref());
-    record(&tenant, peer, &rid, &parts.headers, &parts.method, parts.uri.path(), parts.uri.query(), &body, &outcome, started);
+    app.metrics.request(
+        &tenant.name,
+        parts.method.as_str(),
+        outcome.response.status,
+        started.elapsed(),
+        outcome.usage.as_ref(),
+    );
+    record(
+        &tenant,
+        peer,
+        &rid,
+        &parts.headers,
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &body,
+        &outcome,
+        started,
+    );
     to_http(outcome.response, &outcome.challenges)
 }
 
@@ -162,7 +203,8 @@ fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: Htt
         return refused(error_response(403, "this client network is not allowed"));
     }
     // Basic credentials cost a password hash: only while the client address has attempts left.
-    let costly = authorization.is_some_and(|a| a.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("basic ")));
+    let costly =
+        authorization.is_some_and(|a| a.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("basic ")));
     let attempt = match costly.then(|| throttle::attempt(peer.ip())).transpose() {
         Ok(attempt) => attempt,
         Err(wait) => return refused(too_many_failures(wait)),
@@ -181,7 +223,12 @@ fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: Htt
         };
     };
     if let Some(why) = t.limits.refusal(&request.method, &request.path) {
-        return Outcome { response: error_response(403, &why), principal: Some(principal), challenges: Vec::new(), usage: None };
+        return Outcome {
+            response: error_response(403, &why),
+            principal: Some(principal),
+            challenges: Vec::new(),
+            usage: None,
+        };
     }
     let (response, usage) = t.provider.handle_measured(None, request);
     Outcome { response, principal: Some(principal), challenges: Vec::new(), usage: Some(usage) }
@@ -236,7 +283,8 @@ fn record(
     let request_headers = redact::headers(headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))));
     // Bodies of requests no one was authenticated for are not kept: anyone can send them, as many as they like.
     let keep_bodies = outcome.principal.is_some();
-    let response_type = outcome.response.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
+    let response_type =
+        outcome.response.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
     tenant.log.record(Entry {
         id: 0,
         at_ms: now_ms(),
@@ -247,13 +295,20 @@ fn record(
         status: outcome.response.status,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         request_headers: serde_json::to_string(&request_headers).unwrap_or_default(),
-        request_body: keep_bodies.then(|| redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body)).flatten(),
+        request_body: keep_bodies
+            .then(|| redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body))
+            .flatten(),
         response_body: keep_bodies.then(|| redact::body(response_type, &outcome.response.body)).flatten(),
         request_id: Some(request_id.0.clone()),
     });
 }
 
-async fn token_default(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Extension(rid): Extension<RequestId>, req: Request) -> Response {
+async fn token_default(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(rid): Extension<RequestId>,
+    req: Request,
+) -> Response {
     token(app, None, peer, rid, req).await
 }
 
@@ -284,11 +339,19 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
     let form = body.clone();
     let reply = tokio::task::spawn_blocking(move || {
         if !t.limits.allows_peer(peer.ip()) {
-            return oauth::Reply { status: 403, body: serde_json::json!({"error": "access_denied"}), challenge_basic: false };
+            return oauth::Reply {
+                status: 403,
+                body: serde_json::json!({"error": "access_denied"}),
+                challenge_basic: false,
+            };
         }
         // A client secret costs a password hash: only while the client address has attempts left.
         let Ok(attempt) = throttle::attempt(peer.ip()) else {
-            return oauth::Reply { status: 429, body: serde_json::json!({"error": "slow_down"}), challenge_basic: false };
+            return oauth::Reply {
+                status: 429,
+                body: serde_json::json!({"error": "slow_down"}),
+                challenge_basic: false,
+            };
         };
         let reply = oauth::token(&t.auth, authorization.as_deref(), &form);
         if reply.status == 200 {
@@ -297,13 +360,32 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
         reply
     })
     .await
-    .unwrap_or_else(|_| oauth::Reply { status: 500, body: serde_json::json!({"error": "server_error"}), challenge_basic: false });
-    let challenges = if reply.status == 401 && reply.challenge_basic { vec![format!("Basic realm=\"scimkit/{}\"", tenant.name)] } else { vec![] };
+    .unwrap_or_else(|_| oauth::Reply {
+        status: 500,
+        body: serde_json::json!({"error": "server_error"}),
+        challenge_basic: false,
+    });
+    let challenges = if reply.status == 401 && reply.challenge_basic {
+        vec![format!("Basic realm=\"scimkit/{}\"", tenant.name)]
+    } else {
+        vec![]
+    };
     let response = oauth_response(reply.status, reply.body);
     let principal = (reply.status == 200).then(|| "oauth2-client".to_string());
     let outcome = Outcome { response, principal, challenges, usage: None };
     app.metrics.request(&tenant.name, parts.method.as_str(), outcome.response.status, started.elapsed(), None);
-    record(&tenant, peer, &rid, &parts.headers, &parts.method, parts.uri.path(), parts.uri.query(), &body, &outcome, started);
+    record(
+        &tenant,
+        peer,
+        &rid,
+        &parts.headers,
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &body,
+        &outcome,
+        started,
+    );
     to_http(outcome.response, &outcome.challenges)
 }
 

@@ -7,10 +7,10 @@
 //! Writes are durable (`synchronous=FULL`, one transaction each), except in the bulk-load mode of
 //! [`SqliteStorage::open_bulk`], meant only for filling a new database before it serves.
 
-use scimkit_runtime::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
 use crate::sql_filter::{self, Applies, Column, Dialect, Param};
-use scimkit_runtime::storage::{new_id, Storage};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use scimkit_runtime::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::storage::{new_id, Storage};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -67,7 +67,9 @@ fn other(e: impl std::fmt::Display) -> StorageError {
 
 fn db_error(e: rusqlite::Error) -> StorageError {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StorageError::Unavailable(e.to_string()),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StorageError::Unavailable(e.to_string())
+        }
         _ => other(e),
     }
 }
@@ -126,10 +128,13 @@ impl SqliteStorage {
         let storage = SqliteStorage::open(path)?;
         {
             let mut w = storage.writer.lock().unwrap();
-            w.conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;")?;
+            w.conn
+                .execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;")?;
             let empty: bool = w.conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM resources)", [], |r| r.get(0))?;
             if empty {
-                w.conn.execute_batch(DEFERRED_INDEXES.iter().map(|i| format!("DROP INDEX IF EXISTS {i};")).collect::<String>().as_str())?;
+                w.conn.execute_batch(
+                    DEFERRED_INDEXES.iter().map(|i| format!("DROP INDEX IF EXISTS {i};")).collect::<String>().as_str(),
+                )?;
             }
             w.bulk = Some(Batch { size: batch.max(1), pending: 0 });
         }
@@ -249,7 +254,8 @@ fn leaves(data: &str) -> Result<Vec<(String, Param)>, StorageError> {
 }
 
 fn put_values(tx: &Connection, id: &str, leaves: &[(String, Param)]) -> Result<(), StorageError> {
-    let mut stmt = tx.prepare_cached("INSERT INTO attr_values (id, path, value) VALUES (?1, ?2, ?3)").map_err(db_error)?;
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO attr_values (id, path, value) VALUES (?1, ?2, ?3)").map_err(db_error)?;
     for (path, value) in leaves {
         stmt.execute(params![id, path, sql_value(value.clone())]).map_err(db_error)?;
     }
@@ -296,7 +302,13 @@ impl Storage for SqliteStorage {
         self.read(|c| get_row(c, rtype, id, with_members))
     }
 
-    fn create(&self, rtype: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+    fn create(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> Result<Stored, StorageError> {
         let id = new_id();
         let leaves = leaves(data)?;
         self.write(|tx| {
@@ -324,9 +336,13 @@ impl Storage for SqliteStorage {
                 put_values(tx, &c.id, leaves)?;
             }
             if c.clear_members {
-                tx.prepare_cached("DELETE FROM members WHERE group_id = ?1").map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
+                tx.prepare_cached("DELETE FROM members WHERE group_id = ?1")
+                    .map_err(db_error)?
+                    .execute([&c.id])
+                    .map_err(db_error)?;
             }
-            let mut remove = tx.prepare_cached("DELETE FROM members WHERE group_id = ?1 AND member_id = ?2").map_err(db_error)?;
+            let mut remove =
+                tx.prepare_cached("DELETE FROM members WHERE group_id = ?1 AND member_id = ?2").map_err(db_error)?;
             for m in &c.remove_members {
                 remove.execute(params![c.id, m]).map_err(db_error)?;
             }
@@ -439,7 +455,9 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
     use rusqlite::types::Value as SqlValue;
     // The resource type is ?1; the filter's parameters follow it.
     let translated = match &q.filter {
-        None => Some(sql_filter::Translated { sql: sql_filter::TRUE.into(), params: vec![], exact: true, keyed: false }),
+        None => {
+            Some(sql_filter::Translated { sql: sql_filter::TRUE.into(), params: vec![], exact: true, keyed: false })
+        }
         Some(f) => sql_filter::translate(&Sqlite, &f.nodes, f.root, 1),
     };
     let mut params: Vec<SqlValue> = vec![SqlValue::Text(q.resource_type.clone())];
@@ -529,7 +547,12 @@ mod tests {
         Query {
             resource_type: "User".into(),
             filter: Some(Filter {
-                nodes: vec![FilterNode::Compare(Comparison { path: path.into(), op: CompareOp::Eq, value: Literal::Text(v.into()), case_exact: false })],
+                nodes: vec![FilterNode::Compare(Comparison {
+                    path: path.into(),
+                    op: CompareOp::Eq,
+                    value: Literal::Text(v.into()),
+                    case_exact: false,
+                })],
                 root: 0,
             }),
             sort: None,
@@ -543,7 +566,10 @@ mod tests {
     fn uniqueness_is_enforced() {
         let (_d, s) = storage();
         s.create("User", r#"{"userName":"A"}"#, &key("a"), &[]).unwrap();
-        assert_eq!(s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(), StorageError::Conflict("userName".into()));
+        assert_eq!(
+            s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(),
+            StorageError::Conflict("userName".into())
+        );
         // The failed create left nothing behind.
         assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(1));
     }
@@ -551,7 +577,13 @@ mod tests {
     #[test]
     fn filter_is_pushed_down_with_multi_valued_paths() {
         let (_d, s) = storage();
-        s.create("User", r#"{"userName":"bjensen","emails":[{"value":"b@x.org"},{"value":"B2@x.org"}]}"#, &key("bjensen"), &[]).unwrap();
+        s.create(
+            "User",
+            r#"{"userName":"bjensen","emails":[{"value":"b@x.org"},{"value":"B2@x.org"}]}"#,
+            &key("bjensen"),
+            &[],
+        )
+        .unwrap();
         s.create("User", r#"{"userName":"other"}"#, &key("other"), &[]).unwrap();
         let page = s.search(&eq("emails.value", "b2@X.org")).unwrap();
         assert!(matches!(page.applied, Applied::Everything(_)));
@@ -562,7 +594,14 @@ mod tests {
     #[test]
     fn conditional_update_and_member_delta() {
         let (_d, s) = storage();
-        let g = s.create("Group", r#"{"displayName":"g"}"#, &[], &[Member { value: "u1".into(), kind: Some("User".into()), display: None }]).unwrap();
+        let g = s
+            .create(
+                "Group",
+                r#"{"displayName":"g"}"#,
+                &[],
+                &[Member { value: "u1".into(), kind: Some("User".into()), display: None }],
+            )
+            .unwrap();
         let change = |v: &str| ResourceChange {
             resource_type: "Group".into(),
             id: g.id.clone(),
@@ -586,7 +625,10 @@ mod tests {
         let dir = tempdir::Dir::new();
         let s = SqliteStorage::open_bulk(&dir.path.join("db.sqlite"), 100).unwrap();
         s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap();
-        assert_eq!(s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(), StorageError::Conflict("userName".into()));
+        assert_eq!(
+            s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap_err(),
+            StorageError::Conflict("userName".into())
+        );
         s.create("User", r#"{"userName":"b"}"#, &key("b"), &[]).unwrap();
         let all = || s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total();
         assert_eq!(all(), Some(0), "readers see only committed batches");
@@ -596,11 +638,13 @@ mod tests {
         assert_eq!(s.search(&eq("userName", "C")).unwrap().items.len(), 0, "not committed yet");
         s.finish_bulk().unwrap();
         assert_eq!(all(), Some(3));
-        let indexes: Vec<String> = s.read(|c| {
-            let mut stmt = c.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").map_err(db_error)?;
-            let names = stmt.query_map([], |r| r.get(0)).map_err(db_error)?;
-            names.collect::<Result<_, _>>().map_err(db_error)
-        }).unwrap();
+        let indexes: Vec<String> = s
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").map_err(db_error)?;
+                let names = stmt.query_map([], |r| r.get(0)).map_err(db_error)?;
+                names.collect::<Result<_, _>>().map_err(db_error)
+            })
+            .unwrap();
         assert!(DEFERRED_INDEXES.iter().all(|i| indexes.iter().any(|n| n == i)), "built at the end: {indexes:?}");
         assert_eq!(s.search(&eq("userName", "C")).unwrap().items.len(), 1);
     }
@@ -615,10 +659,21 @@ mod tests {
         let any = |path: &str, exact: bool, values: &[&str]| {
             let mut nodes: Vec<FilterNode> = values
                 .iter()
-                .map(|v| FilterNode::Compare(Comparison { path: path.into(), op: CompareOp::Eq, value: Literal::Text(v.to_string()), case_exact: exact }))
+                .map(|v| {
+                    FilterNode::Compare(Comparison {
+                        path: path.into(),
+                        op: CompareOp::Eq,
+                        value: Literal::Text(v.to_string()),
+                        case_exact: exact,
+                    })
+                })
                 .collect();
             nodes.push(FilterNode::AnyOf((0..values.len() as u32).collect()));
-            Query { resource_type: "Group".into(), filter: Some(Filter { root: values.len() as u32, nodes }), ..eq("x", "y") }
+            Query {
+                resource_type: "Group".into(),
+                filter: Some(Filter { root: values.len() as u32, nodes }),
+                ..eq("x", "y")
+            }
         };
         let found = s.search(&any("members.value", true, &["u2", "u3", "u9"])).unwrap();
         assert_eq!(found.items.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), vec![a.id.as_str(), b.id.as_str()]);
@@ -626,5 +681,4 @@ mod tests {
         let by_name = s.search(&any("displayName", false, &["A", "c", "zz"])).unwrap();
         assert_eq!(by_name.total(), Some(2));
     }
-
 }

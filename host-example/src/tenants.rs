@@ -2,19 +2,19 @@
 //! engine provider, and shares nothing else with the others but the compiled component.
 
 use crate::auth::{jwt, Authenticator, BearerToken, Method};
-use crate::config::{AuthMethod, Config, LogConfig, Paths, PasswordPolicy, TenantConfig};
+use crate::config::BASE_PATH;
+use crate::config::{AuthMethod, Config, LogConfig, PasswordPolicy, Paths, TenantConfig};
 use crate::database::Database;
 use crate::limits::Limits;
-use scimkit_runtime::memory::MemoryStorage;
 use crate::passwords::PasswordGuard;
 use crate::postgresql::PostgresStorage;
 use crate::request_log::RequestLog;
-use scimkit_runtime::engine::Runtime;
-use scimkit_runtime::provider::Provider;
-use crate::config::BASE_PATH;
 use crate::sqlite::SqliteStorage;
-use scimkit_runtime::storage::Storage;
 use anyhow::{bail, Context, Result};
+use scimkit_runtime::engine::Runtime;
+use scimkit_runtime::memory::MemoryStorage;
+use scimkit_runtime::provider::Provider;
+use scimkit_runtime::storage::Storage;
 use std::sync::Arc;
 
 /// Server-wide settings a tenant is built with.
@@ -55,7 +55,12 @@ pub enum Notice {
 }
 
 impl Tenants {
-    pub fn open(paths: &Paths, config: &Config, runtime: &Arc<Runtime>, settings: &Settings) -> Result<(Tenants, Vec<Notice>)> {
+    pub fn open(
+        paths: &Paths,
+        config: &Config,
+        runtime: &Arc<Runtime>,
+        settings: &Settings,
+    ) -> Result<(Tenants, Vec<Notice>)> {
         let default = config.default_name();
         let mut list = Vec::new();
         let mut notices = Vec::new();
@@ -70,7 +75,8 @@ impl Tenants {
     /// The tenant serving a path below `/scim/v2`, and the path below that tenant's base.
     pub fn resolve(&self, rest: &str) -> Option<(&Arc<Tenant>, String)> {
         let trimmed = rest.trim_start_matches('/');
-        let (first, below) = trimmed.split_once('/').map(|(a, b)| (a, format!("/{b}"))).unwrap_or((trimmed, "/".into()));
+        let (first, below) =
+            trimmed.split_once('/').map(|(a, b)| (a, format!("/{b}"))).unwrap_or((trimmed, "/".into()));
         if let Some(t) = self.list.iter().find(|t| !t.is_default && t.name == first) {
             return Some((t, below));
         }
@@ -91,12 +97,20 @@ impl Tenants {
     }
 }
 
-fn open_tenant(paths: &Paths, t: TenantConfig, is_default: bool, runtime: &Arc<Runtime>, settings: &Settings, notices: &mut Vec<Notice>) -> Result<Tenant> {
+fn open_tenant(
+    paths: &Paths,
+    t: TenantConfig,
+    is_default: bool,
+    runtime: &Arc<Runtime>,
+    settings: &Settings,
+    notices: &mut Vec<Notice>,
+) -> Result<Tenant> {
     let name = t.name.clone();
     let dir = paths.tenant_dir(&name);
     crate::config::create_private_dir(&dir)?;
     let db = paths.tenant_db(&name);
-    let auth = authenticator(&t, is_default, &dir, &db, settings, notices).with_context(|| format!("tenant {name}: authentication"))?;
+    let auth = authenticator(&t, is_default, &dir, &db, settings, notices)
+        .with_context(|| format!("tenant {name}: authentication"))?;
     let (base_path, default_url) = if is_default {
         (BASE_PATH.to_string(), settings.base_url.clone())
     } else {
@@ -104,19 +118,37 @@ fn open_tenant(paths: &Paths, t: TenantConfig, is_default: bool, runtime: &Arc<R
     };
     let base_url = t.base_url.clone().unwrap_or(default_url);
     let storage = match &settings.database {
-        Database::Sqlite => guarded(SqliteStorage::open(&db).with_context(|| format!("tenant {name}: opening {}", db.display()))?, t.passwords),
+        Database::Sqlite => guarded(
+            SqliteStorage::open(&db).with_context(|| format!("tenant {name}: opening {}", db.display()))?,
+            t.passwords,
+        ),
         Database::Memory => guarded(MemoryStorage::new(), t.passwords),
-        Database::Postgres(url) => guarded(PostgresStorage::open(url, &name).with_context(|| format!("tenant {name}: opening its schema"))?, t.passwords),
+        Database::Postgres(url) => guarded(
+            PostgresStorage::open(url, &name).with_context(|| format!("tenant {name}: opening its schema"))?,
+            t.passwords,
+        ),
     };
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
-    let limits = serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
+    let limits =
+        serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
     let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage.clone(), settings.pool)
         .with_context(|| format!("tenant {name}"))?;
     let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
     if auth.is_open() {
         notices.push(Notice::Open { tenant: name.clone() });
     }
-    Ok(Tenant { name, is_default, base_path, base_url, limits: Limits::new(&t), config: t, provider, storage, auth, log })
+    Ok(Tenant {
+        name,
+        is_default,
+        base_path,
+        base_url,
+        limits: Limits::new(&t),
+        config: t,
+        provider,
+        storage,
+        auth,
+        log,
+    })
 }
 
 fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn Storage> {
@@ -171,17 +203,24 @@ impl Direct {
                 let sqlite = Arc::new(sqlite.with_context(|| format!("tenant {name}: opening {}", db.display()))?);
                 (guarded(sqlite.clone(), t.passwords), bulk.map(|_| sqlite))
             }
-            Database::Postgres(url) => {
-                (guarded(PostgresStorage::open(url, name).with_context(|| format!("tenant {name}: opening its schema"))?, t.passwords), None)
+            Database::Postgres(url) => (
+                guarded(
+                    PostgresStorage::open(url, name).with_context(|| format!("tenant {name}: opening its schema"))?,
+                    t.passwords,
+                ),
+                None,
+            ),
+            Database::Memory => {
+                bail!("memory keeps nothing after the command: import and export need sqlite or postgres://…")
             }
-            Database::Memory => bail!("memory keeps nothing after the command: import and export need sqlite or postgres://…"),
         };
         let base_url = match (&t.base_url, config.default_name() == Some(name)) {
             (Some(url), _) => url.clone(),
             (None, true) => config.served_base_url(),
             (None, false) => format!("{}/{name}", config.served_base_url().trim_end_matches('/')),
         };
-        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage, pool).with_context(|| format!("tenant {name}"))?;
+        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage, pool)
+            .with_context(|| format!("tenant {name}"))?;
         Ok(Direct { provider, bulk })
     }
 
@@ -194,7 +233,14 @@ impl Direct {
     }
 }
 
-fn authenticator(t: &TenantConfig, is_default: bool, dir: &std::path::Path, db: &std::path::Path, settings: &Settings, notices: &mut Vec<Notice>) -> Result<Authenticator> {
+fn authenticator(
+    t: &TenantConfig,
+    is_default: bool,
+    dir: &std::path::Path,
+    db: &std::path::Path,
+    settings: &Settings,
+    notices: &mut Vec<Notice>,
+) -> Result<Authenticator> {
     let mut methods: Vec<Method> = t.auth.iter().map(Method::from_config).collect::<Result<_>>()?;
     if is_default {
         let env = settings.scim_token.as_deref().filter(|s| !s.is_empty());

@@ -8,7 +8,8 @@ use std::fmt;
 pub struct Escaped<'a>(pub &'a str);
 
 fn unsafe_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl fmt::Display for Escaped<'_> {
@@ -31,6 +32,9 @@ mod tests {
     #[test]
     fn control_and_bidirectional_characters_are_escaped() {
         let hostile = "/Users/\u{9b}31m\u{1b}[2J\u{202e}gpj.exe\u{2066}\r\n\u{7f}é";
-        assert_eq!(Escaped(hostile).to_string(), "/Users/\\u{009b}31m\\u{001b}[2J\\u{202e}gpj.exe\\u{2066}\\u{000d}\\u{000a}\\u{007f}é");
+        assert_eq!(
+            Escaped(hostile).to_string(),
+            "/Users/\\u{009b}31m\\u{001b}[2J\\u{202e}gpj.exe\\u{2066}\\u{000d}\\u{000a}\\u{007f}é"
+        );
     }
 }

@@ -3,13 +3,13 @@
 //! over PostgreSQL (which translate what they can), and over the in-memory storage (which translates
 //! nothing).
 
+use scimkit_host::postgresql::PostgresStorage;
+use scimkit_host::sqlite::SqliteStorage;
 use scimkit_runtime::bindings::{HttpRequest, HttpResponse};
 use scimkit_runtime::component::EMBEDDED;
-use scimkit_runtime::memory::MemoryStorage;
-use scimkit_host::postgresql::PostgresStorage;
 use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::memory::MemoryStorage;
 use scimkit_runtime::provider::Provider;
-use scimkit_host::sqlite::SqliteStorage;
 use scimkit_runtime::storage::Storage;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -40,42 +40,116 @@ fn users() -> Vec<Value> {
         v
     };
     vec![
-        u("bjensen", "Barbara", "Jensen", json!([{"value":"bjensen@example.com","type":"work","primary":true},{"value":"babs@jensen.org","type":"home"}]), true,
-          json!({"employeeNumber":"701984","department":"Tour Operations","manager":{"value":"26118915"}}), json!({"externalId":"bjensen","title":"Tour Guide","displayName":"Babs Jensen"})),
-        u("jsmith", "John", "Smith", json!([{"value":"john.smith@example.com","type":"work"}]), false,
-          json!({"employeeNumber":"12","department":"Sales"}), json!({"externalId":"JS-1","nickName":"Johnny"})),
-        u("Ärger", "Ünal", "Özdemir", json!([{"value":"uenal@example.de","type":"work"}]), true, json!({}), json!({"locale":"de-DE"})),
-        u("alice", "Alice", "Liddell", json!([{"value":"alice@wonder.land","type":"home"}]), true,
-          json!({"department":"Tour Operations","costCenter":"4130"}), json!({"title":"Explorer","userType":"Employee"})),
-        u("bob_100%", "Bob", "Under_Score", json!([{"value":"bob@example.com","type":"other"},{"value":"bob@work.example.com","type":"work"}]), true,
-          json!({"employeeNumber":"9"}), json!({"phoneNumbers":[{"value":"+1-555-0100","type":"mobile"}]})),
+        u(
+            "bjensen",
+            "Barbara",
+            "Jensen",
+            json!([{"value":"bjensen@example.com","type":"work","primary":true},{"value":"babs@jensen.org","type":"home"}]),
+            true,
+            json!({"employeeNumber":"701984","department":"Tour Operations","manager":{"value":"26118915"}}),
+            json!({"externalId":"bjensen","title":"Tour Guide","displayName":"Babs Jensen"}),
+        ),
+        u(
+            "jsmith",
+            "John",
+            "Smith",
+            json!([{"value":"john.smith@example.com","type":"work"}]),
+            false,
+            json!({"employeeNumber":"12","department":"Sales"}),
+            json!({"externalId":"JS-1","nickName":"Johnny"}),
+        ),
+        u(
+            "Ärger",
+            "Ünal",
+            "Özdemir",
+            json!([{"value":"uenal@example.de","type":"work"}]),
+            true,
+            json!({}),
+            json!({"locale":"de-DE"}),
+        ),
+        u(
+            "alice",
+            "Alice",
+            "Liddell",
+            json!([{"value":"alice@wonder.land","type":"home"}]),
+            true,
+            json!({"department":"Tour Operations","costCenter":"4130"}),
+            json!({"title":"Explorer","userType":"Employee"}),
+        ),
+        u(
+            "bob_100%",
+            "Bob",
+            "Under_Score",
+            json!([{"value":"bob@example.com","type":"other"},{"value":"bob@work.example.com","type":"work"}]),
+            true,
+            json!({"employeeNumber":"9"}),
+            json!({"phoneNumbers":[{"value":"+1-555-0100","type":"mobile"}]}),
+        ),
         u("carol", "Carol", "Jensen", json!([]), false, json!({}), json!({"externalId":"carol-ext"})),
     ]
 }
 
 const FILTERS: &[&str] = &[
-    "userName eq \"bjensen\"", "userName eq \"BJENSEN\"", "userName ne \"bjensen\"", "userName co \"ens\"",
-    "userName sw \"J\"", "userName ew \"ice\"", "userName gt \"bob\"", "userName ge \"bjensen\"", "userName lt \"c\"",
-    "userName le \"carol\"", "userName pr", "externalId pr", "externalId eq \"JS-1\"", "externalId eq \"js-1\"",
-    "name.familyName eq \"jensen\"", "name.givenName sw \"b\"", "name pr", "name.middleName pr",
-    "emails.value eq \"BABS@jensen.org\"", "emails.value co \"example\"", "emails.value ew \".com\"",
-    "emails eq \"alice@wonder.land\"", "emails.type eq \"work\"", "emails pr",
-    "emails[type eq \"work\" and value co \"example\"]", "emails[type eq \"home\"]", "emails[not (type eq \"work\")]",
+    "userName eq \"bjensen\"",
+    "userName eq \"BJENSEN\"",
+    "userName ne \"bjensen\"",
+    "userName co \"ens\"",
+    "userName sw \"J\"",
+    "userName ew \"ice\"",
+    "userName gt \"bob\"",
+    "userName ge \"bjensen\"",
+    "userName lt \"c\"",
+    "userName le \"carol\"",
+    "userName pr",
+    "externalId pr",
+    "externalId eq \"JS-1\"",
+    "externalId eq \"js-1\"",
+    "name.familyName eq \"jensen\"",
+    "name.givenName sw \"b\"",
+    "name pr",
+    "name.middleName pr",
+    "emails.value eq \"BABS@jensen.org\"",
+    "emails.value co \"example\"",
+    "emails.value ew \".com\"",
+    "emails eq \"alice@wonder.land\"",
+    "emails.type eq \"work\"",
+    "emails pr",
+    "emails[type eq \"work\" and value co \"example\"]",
+    "emails[type eq \"home\"]",
+    "emails[not (type eq \"work\")]",
     "emails[type eq \"work\"].value eq \"john.smith@example.com\"",
-    "active eq true", "active eq false", "active ne true", "active pr",
-    "title pr and active eq true", "title eq \"Tour Guide\" or title eq \"Explorer\"",
-    "not (active eq true)", "not (userName eq \"bjensen\" or userName eq \"alice\")",
+    "active eq true",
+    "active eq false",
+    "active ne true",
+    "active pr",
+    "title pr and active eq true",
+    "title eq \"Tour Guide\" or title eq \"Explorer\"",
+    "not (active eq true)",
+    "not (userName eq \"bjensen\" or userName eq \"alice\")",
     "userName eq \"bjensen\" or userName eq \"alice\" and active eq false",
     "(userName eq \"bjensen\" or userName eq \"alice\") and active eq true",
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"Tour Operations\"",
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber pr",
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq \"26118915\"",
     "urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"a\"",
-    "meta.resourceType eq \"User\"", "meta.created gt \"2000-01-01T00:00:00Z\"", "meta.lastModified lt \"2000-01-01T00:00:00Z\"",
-    "id pr", "not (id pr)", "nosuchattribute eq \"x\"", "nosuchattribute pr or userName eq \"carol\"",
-    "userName co \"%\"", "userName co \"_\"", "name.familyName co \"_\"", "userName eq \"ärger\"", "userName sw \"Ä\"",
-    "phoneNumbers.value sw \"+1\"", "phoneNumbers[type eq \"mobile\" and value pr]", "locale eq \"de-DE\"",
-    "displayName eq \"babs jensen\"", "nickName pr and not (active eq true)", "userType eq \"Employee\"",
+    "meta.resourceType eq \"User\"",
+    "meta.created gt \"2000-01-01T00:00:00Z\"",
+    "meta.lastModified lt \"2000-01-01T00:00:00Z\"",
+    "id pr",
+    "not (id pr)",
+    "nosuchattribute eq \"x\"",
+    "nosuchattribute pr or userName eq \"carol\"",
+    "userName co \"%\"",
+    "userName co \"_\"",
+    "name.familyName co \"_\"",
+    "userName eq \"ärger\"",
+    "userName sw \"Ä\"",
+    "phoneNumbers.value sw \"+1\"",
+    "phoneNumbers[type eq \"mobile\" and value pr]",
+    "locale eq \"de-DE\"",
+    "displayName eq \"babs jensen\"",
+    "nickName pr and not (active eq true)",
+    "userType eq \"Employee\"",
 ];
 
 fn service(storage: Arc<dyn Storage>, runtime: &Arc<Runtime>) -> Provider {
@@ -87,7 +161,9 @@ fn names(resp: &HttpResponse) -> (u16, Value, Vec<String>) {
     let body = json_of(resp);
     let mut names: Vec<String> = body["Resources"]
         .as_array()
-        .map(|a| a.iter().map(|r| r["userName"].as_str().or(r["displayName"].as_str()).unwrap_or("?").to_string()).collect())
+        .map(|a| {
+            a.iter().map(|r| r["userName"].as_str().or(r["displayName"].as_str()).unwrap_or("?").to_string()).collect()
+        })
         .unwrap_or_default();
     names.sort();
     (resp.status, body["totalResults"].clone(), names)
@@ -95,7 +171,8 @@ fn names(resp: &HttpResponse) -> (u16, Value, Vec<String>) {
 
 /// The SQL backends to check: SQLite, and PostgreSQL when a server is given (in a schema of its own).
 fn backends(dir: &std::path::Path) -> Vec<(&'static str, Arc<dyn Storage>)> {
-    let mut out: Vec<(&'static str, Arc<dyn Storage>)> = vec![("SQLite", Arc::new(SqliteStorage::open(&dir.join("db.sqlite3")).unwrap()))];
+    let mut out: Vec<(&'static str, Arc<dyn Storage>)> =
+        vec![("SQLite", Arc::new(SqliteStorage::open(&dir.join("db.sqlite3")).unwrap()))];
     match std::env::var("SCIMKIT_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => {
             let schema = format!("pushdown_{}", scimkit_runtime::storage::new_id());
@@ -104,7 +181,10 @@ fn backends(dir: &std::path::Path) -> Vec<(&'static str, Arc<dyn Storage>)> {
         _ => {
             use std::io::Write;
             // Straight to the terminal: the test runner keeps `eprintln!` output of passing tests.
-            let _ = writeln!(std::io::stderr(), "NOTICE: SCIMKIT_TEST_POSTGRES is not set: push-down is checked on SQLite only");
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTICE: SCIMKIT_TEST_POSTGRES is not set: push-down is checked on SQLite only"
+            );
         }
     }
     out
@@ -116,7 +196,8 @@ fn sql_push_down_and_engine_filtering_agree() {
     std::fs::create_dir_all(&dir).unwrap();
     let runtime = Arc::new(Runtime::new(EMBEDDED, None, GuestLimits::default()).unwrap());
     let mem = service(Arc::new(MemoryStorage::new()), &runtime);
-    let sqls: Vec<(&str, Provider)> = backends(&dir).into_iter().map(|(name, s)| (name, service(s, &runtime))).collect();
+    let sqls: Vec<(&str, Provider)> =
+        backends(&dir).into_iter().map(|(name, s)| (name, service(s, &runtime))).collect();
     for p in sqls.iter().map(|(_, p)| p).chain([&mem]) {
         let mut ids = vec![];
         for u in users() {
@@ -130,8 +211,16 @@ fn sql_push_down_and_engine_filtering_agree() {
     for (name, sql) in &sqls {
         let mut checked = 0;
         for f in FILTERS {
-            let enc = f.replace('%', "%25").replace(' ', "%20").replace('"', "%22").replace('&', "%26").replace('+', "%2B");
-            for extra in ["", "&sortBy=userName&startIndex=2&count=2", "&sortBy=name.familyName&sortOrder=descending", "&sortBy=active&sortOrder=descending&count=3", "&sortBy=title&count=2", "&count=0"] {
+            let enc =
+                f.replace('%', "%25").replace(' ', "%20").replace('"', "%22").replace('&', "%26").replace('+', "%2B");
+            for extra in [
+                "",
+                "&sortBy=userName&startIndex=2&count=2",
+                "&sortBy=name.familyName&sortOrder=descending",
+                "&sortBy=active&sortOrder=descending&count=3",
+                "&sortBy=title&count=2",
+                "&count=0",
+            ] {
                 let q = format!("filter={enc}{extra}");
                 let a = names(&sql.handle(None, request("GET", "/Users", &q, None)));
                 let b = names(&mem.handle(None, request("GET", "/Users", &q, None)));
@@ -139,7 +228,11 @@ fn sql_push_down_and_engine_filtering_agree() {
                 checked += 1;
             }
         }
-        for q in ["filter=members.value%20pr", "filter=displayName%20eq%20%22tour%22", "filter=members%5Btype%20eq%20%22User%22%5D"] {
+        for q in [
+            "filter=members.value%20pr",
+            "filter=displayName%20eq%20%22tour%22",
+            "filter=members%5Btype%20eq%20%22User%22%5D",
+        ] {
             let a = names(&sql.handle(None, request("GET", "/Groups", q, None)));
             let b = names(&mem.handle(None, request("GET", "/Groups", q, None)));
             assert_eq!(a, b, "{name}: {q}");

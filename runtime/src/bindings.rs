@@ -9,12 +9,12 @@ use wasmtime::StoreLimits;
 
 wasmtime::component::bindgen!({ path: "../wit", world: "engine", additional_derives: [PartialEq] });
 
+pub use exports::scimkit::scim::provider::Caller;
+pub use exports::scimkit::scim::provisioner::{Action, Outcome, Report, Step};
 pub use scimkit::scim::configuration::ConfigError;
 pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};
 pub use scimkit::scim::query_types::{CompareOp, Comparison, Filter, FilterNode, Literal, Query, SortKey};
 pub use scimkit::scim::storage::{Applied, Member, Page, ResourceChange, StorageError, Stored, UniqueKey};
-pub use exports::scimkit::scim::provider::Caller;
-pub use exports::scimkit::scim::provisioner::{Action, Outcome, Report, Step};
 pub use scimkit::scim::transport::TransportError;
 
 /// What one component instance's store holds.
@@ -80,7 +80,13 @@ impl scimkit::scim::storage::Host for HostState {
         self.measure(|s| s.get(&resource_type, &id, with_members))
     }
 
-    fn create(&mut self, resource_type: String, data: String, unique: Vec<UniqueKey>, members: Vec<Member>) -> Result<Stored, StorageError> {
+    fn create(
+        &mut self,
+        resource_type: String,
+        data: String,
+        unique: Vec<UniqueKey>,
+        members: Vec<Member>,
+    ) -> Result<Stored, StorageError> {
         self.measure(|s| s.create(&resource_type, &data, &unique, &members))
     }
 
@@ -96,7 +102,13 @@ impl scimkit::scim::storage::Host for HostState {
         self.measure(|s| s.search(&q))
     }
 
-    fn members(&mut self, resource_type: String, id: String, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+    fn members(
+        &mut self,
+        resource_type: String,
+        id: String,
+        start_index: u32,
+        count: u32,
+    ) -> Result<Vec<Member>, StorageError> {
         self.measure(|s| s.members(&resource_type, &id, start_index, count))
     }
 

@@ -34,7 +34,10 @@ pub fn cache_path(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {
 /// Loads the component, from `cache_dir` when a matching `.cwasm` is there, else by compiling it.
 pub fn load(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<(Component, Origin)> {
     let Some(dir) = cache_dir else {
-        return Ok((Component::new(engine, wasm).map_err(anyhow::Error::from).context("compiling the component")?, Origin::Compiled));
+        return Ok((
+            Component::new(engine, wasm).map_err(anyhow::Error::from).context("compiling the component")?,
+            Origin::Compiled,
+        ));
     };
     let path = cache_path(engine, wasm, dir);
     if path.exists() {

@@ -69,7 +69,8 @@ impl Runtime {
         if self.limits.deadline.is_some() {
             store.set_epoch_deadline(u64::MAX / 2);
         }
-        let bindings = self.pre.instantiate(&mut store).map_err(anyhow::Error::from).context("instantiating the component")?;
+        let bindings =
+            self.pre.instantiate(&mut store).map_err(anyhow::Error::from).context("instantiating the component")?;
         Ok((store, bindings))
     }
 

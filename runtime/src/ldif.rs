@@ -24,7 +24,9 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
         let (name, value) = attribute(&line).map_err(at)?;
         match (&mut current, name.to_ascii_lowercase().as_str()) {
             (None, "version") if entries.is_empty() => {}
-            (None, "dn") => current = Some(Entry { dn: value.clone(), line: line_no, attrs: vec![("dn".into(), vec![value])] }),
+            (None, "dn") => {
+                current = Some(Entry { dn: value.clone(), line: line_no, attrs: vec![("dn".into(), vec![value])] })
+            }
             (None, _) => return Err(at(format!("an entry must start with dn:, not {name}:"))),
             (Some(_), "changetype") => return Err(at("change records are not supported; give content records".into())),
             (Some(e), _) => match e.attrs.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&name)) {

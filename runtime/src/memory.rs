@@ -44,7 +44,12 @@ fn upsert(members: &mut Vec<Member>, add: &[Member]) {
 }
 
 fn stored(id: &str, r: &Row, with_members: bool) -> Stored {
-    Stored { id: id.into(), version: r.version.to_string(), data: r.data.clone(), members: with_members.then(|| r.members.clone()) }
+    Stored {
+        id: id.into(),
+        version: r.version.to_string(),
+        data: r.data.clone(),
+        members: with_members.then(|| r.members.clone()),
+    }
 }
 
 impl Storage for MemoryStorage {
@@ -53,13 +58,26 @@ impl Storage for MemoryStorage {
         Ok(g.1.get(id).filter(|r| r.rtype == rtype).map(|r| stored(id, r, with_members)))
     }
 
-    fn create(&self, rtype: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+    fn create(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> Result<Stored, StorageError> {
         let mut g = self.rows.lock().unwrap();
         if let Some(attr) = taken(&g.1, rtype, unique, None) {
             return Err(StorageError::Conflict(attr));
         }
         g.0 += 1;
-        let mut row = Row { seq: g.0, rtype: rtype.into(), version: 1, data: data.into(), unique: unique.to_vec(), members: vec![] };
+        let mut row = Row {
+            seq: g.0,
+            rtype: rtype.into(),
+            version: 1,
+            data: data.into(),
+            unique: unique.to_vec(),
+            members: vec![],
+        };
         upsert(&mut row.members, members);
         let id = new_id();
         let out = stored(&id, &row, false);

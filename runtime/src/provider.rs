@@ -77,8 +77,12 @@ impl Provider {
         let who = Caller { principal };
         slot.store.data_mut().storage_use = StorageUse::default();
         let started = Instant::now();
-        let result =
-            slot.bindings.scimkit_scim_provider().service_provider().call_handle(&mut slot.store, slot.service, &who, &req);
+        let result = slot.bindings.scimkit_scim_provider().service_provider().call_handle(
+            &mut slot.store,
+            slot.service,
+            &who,
+            &req,
+        );
         let elapsed = started.elapsed();
         let storage = std::mem::take(&mut slot.store.data_mut().storage_use);
         let usage = Usage { guest: elapsed.saturating_sub(storage.time), storage };
@@ -93,7 +97,9 @@ impl Provider {
             Err(trap) => {
                 tracing::error!(method = %req.method, path = %req.path, "the engine trapped; instance discarded: {trap:#}");
                 match trap.downcast_ref::<wasmtime::Trap>() {
-                    Some(wasmtime::Trap::Interrupt) => error_response(503, "the request took longer than the server allows"),
+                    Some(wasmtime::Trap::Interrupt) => {
+                        error_response(503, "the request took longer than the server allows")
+                    }
                     _ => error_response(500, "the request could not be completed"),
                 }
             }

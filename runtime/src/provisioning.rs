@@ -90,8 +90,12 @@ impl Provisioner {
         let transport = self.transport.take();
         let live = self.inner.live()?;
         live.store.data_mut().transport = transport;
-        let result =
-            live.bindings.scimkit_scim_provisioner().provisioner().call_provision(&mut live.store, live.resource, service, attrs);
+        let result = live.bindings.scimkit_scim_provisioner().provisioner().call_provision(
+            &mut live.store,
+            live.resource,
+            service,
+            attrs,
+        );
         self.transport = live.store.data_mut().transport.take();
         result.map_err(|trap| self.inner.trapped("provisioner", trap))
     }
@@ -105,7 +109,8 @@ pub struct Mapper {
 impl Mapper {
     /// `mapping` is a mapping as JSON, checked now.
     pub fn new(runtime: Arc<Runtime>, mapping: &str) -> anyhow::Result<Mapper> {
-        let inner = Instance::new(runtime, mapping.to_string(), |b, s, c| b.scimkit_scim_mapper().mapper().call_create(s, c))?;
+        let inner =
+            Instance::new(runtime, mapping.to_string(), |b, s, c| b.scimkit_scim_mapper().mapper().call_create(s, c))?;
         Ok(Mapper { inner })
     }
 
@@ -119,7 +124,8 @@ impl Mapper {
     /// One SCIM resource (JSON) to flat attributes; `Ok(Err)` when it is not a JSON object.
     pub fn to_attributes(&mut self, resource: &str) -> anyhow::Result<Result<Attributes, String>> {
         let live = self.inner.live()?;
-        let r = live.bindings.scimkit_scim_mapper().mapper().call_to_attributes(&mut live.store, live.resource, resource);
+        let r =
+            live.bindings.scimkit_scim_mapper().mapper().call_to_attributes(&mut live.store, live.resource, resource);
         r.map_err(|trap| self.inner.trapped("mapper", trap))
     }
 }

@@ -6,11 +6,18 @@ use crate::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored,
 /// Methods take `&self`: one storage serves many component instances at once.
 pub trait Storage: Send + Sync {
     fn get(&self, resource_type: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError>;
-    fn create(&self, resource_type: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError>;
+    fn create(
+        &self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> Result<Stored, StorageError>;
     fn update(&self, change: &ResourceChange) -> Result<Stored, StorageError>;
     fn delete(&self, resource_type: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError>;
     fn search(&self, query: &Query) -> Result<Page, StorageError>;
-    fn members(&self, resource_type: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError>;
+    fn members(&self, resource_type: &str, id: &str, start_index: u32, count: u32)
+        -> Result<Vec<Member>, StorageError>;
     /// `/Me`: most hosts have no mapping from a token to a user.
     fn resolve_principal(&self, _principal: &str) -> Result<Option<(String, String)>, StorageError> {
         Err(StorageError::Unsupported)
@@ -23,7 +30,13 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     fn get(&self, resource_type: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
         (**self).get(resource_type, id, with_members)
     }
-    fn create(&self, resource_type: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+    fn create(
+        &self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> Result<Stored, StorageError> {
         (**self).create(resource_type, data, unique, members)
     }
     fn update(&self, change: &ResourceChange) -> Result<Stored, StorageError> {
@@ -35,7 +48,13 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     fn search(&self, query: &Query) -> Result<Page, StorageError> {
         (**self).search(query)
     }
-    fn members(&self, resource_type: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+    fn members(
+        &self,
+        resource_type: &str,
+        id: &str,
+        start_index: u32,
+        count: u32,
+    ) -> Result<Vec<Member>, StorageError> {
         (**self).members(resource_type, id, start_index, count)
     }
     fn resolve_principal(&self, principal: &str) -> Result<Option<(String, String)>, StorageError> {

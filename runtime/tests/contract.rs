@@ -73,7 +73,10 @@ fn the_provisioner_reports_a_transport_failure_with_the_steps_done() {
     let mut p = Provisioner::new(runtime(), &config).unwrap();
     p.set_transport(Box::new(Down));
     let report = p.provision("app", &vec![("uid".into(), vec!["jdoe".into()])]).unwrap();
-    assert!(matches!(&report.outcome, Outcome::Failed(why) if why.contains("unreachable: connection refused")), "{report:?}");
+    assert!(
+        matches!(&report.outcome, Outcome::Failed(why) if why.contains("unreachable: connection refused")),
+        "{report:?}"
+    );
     assert_eq!((report.steps.len(), report.steps[0].status), (1, None), "{report:?}");
     let mut m = Mapper::new(runtime(), &mapping.to_string()).unwrap();
     let resources = m.to_resources(&vec![("uid".into(), vec!["jdoe".into()])]).unwrap().unwrap();

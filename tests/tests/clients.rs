@@ -16,11 +16,18 @@ fn q(filter: &str) -> String {
 fn patch(s: &Server, path: &str, ops: Value) -> Value {
     let r = s.patch(path, &json!({"schemas": [PATCH_OP], "Operations": ops}));
     assert!(r.status == 200 || r.status == 204, "PATCH {path}: {} {}", r.status, r.text);
-    if r.status == 200 { r.json() } else { s.get(path).json() }
+    if r.status == 200 {
+        r.json()
+    } else {
+        s.get(path).json()
+    }
 }
 
 fn member_ids(group: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = group["members"].as_array().map(|a| a.iter().map(|m| m["value"].as_str().unwrap().to_string()).collect()).unwrap_or_default();
+    let mut ids: Vec<String> = group["members"]
+        .as_array()
+        .map(|a| a.iter().map(|m| m["value"].as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
     ids.sort();
     ids
 }
@@ -34,22 +41,28 @@ fn entra_id_user_and_group_lifecycle() {
     let probe = s.get(&format!("/Users?filter={}", q("userName eq \"ffd4e1ef-4e39-4fc2-8a4c-4a8f3b1c9e2d\"")));
     assert_eq!(probe.status, 200);
     assert_eq!(probe.json()["totalResults"], 0);
-    let probe = s.get(&format!("/Groups?excludedAttributes=members&filter={}", q("displayName eq \"a2f5c1e7-8b3d-4c6a-9e1f-0d7b2a4c6e8f\"")));
+    let probe = s.get(&format!(
+        "/Groups?excludedAttributes=members&filter={}",
+        q("displayName eq \"a2f5c1e7-8b3d-4c6a-9e1f-0d7b2a4c6e8f\"")
+    ));
     assert_eq!(probe.json()["totalResults"], 0);
 
     // Create, as Entra sends it: both schemas, client meta, an empty roles list, booleans as strings.
-    let created = s.post("/Users", &json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
-        "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
-        "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
-        "active": "True",
-        "emails": [{"primary": true, "type": "work", "value": "Test_User_fd0ea19b@testuser.com"}],
-        "meta": {"resourceType": "User"},
-        "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
-        "roles": [],
-        "addresses": null,
-        "department": null
-    }));
+    let created = s.post(
+        "/Users",
+        &json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
+            "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+            "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
+            "active": "True",
+            "emails": [{"primary": true, "type": "work", "value": "Test_User_fd0ea19b@testuser.com"}],
+            "meta": {"resourceType": "User"},
+            "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+            "roles": [],
+            "addresses": null,
+            "department": null
+        }),
+    );
     assert_eq!(created.status, 201, "{}", created.text);
     let user = created.json();
     let uid = user["id"].as_str().unwrap().to_string();
@@ -71,24 +84,32 @@ fn entra_id_user_and_group_lifecycle() {
     // Updates: capitalised ops, value path with sub-attribute, path-less add with dotted and URN keys,
     // the manager as a bare id.
     let p = format!("/Users/{uid}");
-    let u = patch(&s, &p, json!([
-        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updatedEmail@microsoft.com"},
-        {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"},
-        {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0100"},
-        {"op": "Add", "path": "addresses[type eq \"work\"].locality", "value": "Redmond"},
-        {"op": "Add", "path": "addresses[type eq \"work\"].postalCode", "value": "98052"}
-    ]));
+    let u = patch(
+        &s,
+        &p,
+        json!([
+            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updatedEmail@microsoft.com"},
+            {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"},
+            {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0100"},
+            {"op": "Add", "path": "addresses[type eq \"work\"].locality", "value": "Redmond"},
+            {"op": "Add", "path": "addresses[type eq \"work\"].postalCode", "value": "98052"}
+        ]),
+    );
     assert_eq!(u["emails"].as_array().unwrap().len(), 1, "{u}");
     assert_eq!(u["emails"][0]["value"], "updatedEmail@microsoft.com");
     assert_eq!(u["name"]["familyName"], "updatedFamilyName");
     assert_eq!(u["phoneNumbers"], json!([{"type": "mobile", "value": "+1 555 0100"}]));
     assert_eq!(u["addresses"].as_array().unwrap().len(), 1, "both ops land in one work address: {u}");
     assert_eq!(u["addresses"][0]["locality"], "Redmond");
-    let u = patch(&s, &p, json!([
-        {"op": "Add", "value": {"displayName": "New Name", "name.givenName": "Barbara",
-                                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "701984"}},
-        {"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "26118915-6090-4610-87e4-49d8ca9f808d"}
-    ]));
+    let u = patch(
+        &s,
+        &p,
+        json!([
+            {"op": "Add", "value": {"displayName": "New Name", "name.givenName": "Barbara",
+                                     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "701984"}},
+            {"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "26118915-6090-4610-87e4-49d8ca9f808d"}
+        ]),
+    );
     assert_eq!(u["displayName"], "New Name");
     assert_eq!(u["name"]["givenName"], "Barbara");
     assert_eq!(u[ENT]["employeeNumber"], "701984");
@@ -100,7 +121,9 @@ fn entra_id_user_and_group_lifecycle() {
     // request; removal by value list removes only those members.
     let mut others = vec![];
     for i in 0..3 {
-        others.push(s.post("/Users", &json!({"userName": format!("member{i}")})).json()["id"].as_str().unwrap().to_string());
+        others.push(
+            s.post("/Users", &json!({"userName": format!("member{i}")})).json()["id"].as_str().unwrap().to_string(),
+        );
     }
     let g = s.post("/Groups", &json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
@@ -109,15 +132,24 @@ fn entra_id_user_and_group_lifecycle() {
     assert_eq!(g.status, 201, "{}", g.text);
     let gid = g.json()["id"].as_str().unwrap().to_string();
     let gp = format!("/Groups/{gid}");
-    patch(&s, &gp, json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": uid}, {"$ref": null, "value": others[0]}, {"$ref": null, "value": others[1]}]}]));
-    patch(&s, &gp, json!([
-        {"op": "Remove", "path": "members", "value": [{"value": others[0]}]},
-        {"op": "Add", "path": "members", "value": [{"value": others[2]}]}
-    ]));
+    patch(
+        &s,
+        &gp,
+        json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": uid}, {"$ref": null, "value": others[0]}, {"$ref": null, "value": others[1]}]}]),
+    );
+    patch(
+        &s,
+        &gp,
+        json!([
+            {"op": "Remove", "path": "members", "value": [{"value": others[0]}]},
+            {"op": "Add", "path": "members", "value": [{"value": others[2]}]}
+        ]),
+    );
     let mut expected = vec![uid.clone(), others[1].clone(), others[2].clone()];
     expected.sort();
     assert_eq!(member_ids(&s.get(&gp).json()), expected, "only the listed member is removed");
-    let found = s.get(&format!("/Groups?excludedAttributes=members&filter={}", q("displayName eq \"entra group\""))).json();
+    let found =
+        s.get(&format!("/Groups?excludedAttributes=members&filter={}", q("displayName eq \"entra group\""))).json();
     assert_eq!(found["totalResults"], 1);
     assert!(found["Resources"][0].get("members").is_none());
     patch(&s, &gp, json!([{"op": "Replace", "path": "displayName", "value": "Entra Group Renamed"}]));
@@ -133,7 +165,8 @@ fn entra_id_user_and_group_lifecycle() {
     assert_eq!(s.get(&p).json()["active"], true);
 
     // Unique userName, case-insensitively; unique group displayName.
-    s.post("/Users", &json!({"userName": "TEST_USER_AB6490EE-1E48-479E-A20B-2D77186B5DD1"})).assert_error(409, Some("uniqueness"));
+    s.post("/Users", &json!({"userName": "TEST_USER_AB6490EE-1E48-479E-A20B-2D77186B5DD1"}))
+        .assert_error(409, Some("uniqueness"));
     s.post("/Groups", &json!({"displayName": "entra group renamed"})).assert_error(409, Some("uniqueness"));
 
     // Delete: gone everywhere, and from its groups.
@@ -153,17 +186,21 @@ fn okta_user_and_group_push() {
         let r = s.get(path).json();
         assert!(r["totalResults"].is_u64() && r["startIndex"].is_u64() && r["itemsPerPage"].is_u64(), "{r}");
     }
-    let none = s.get(&format!("/Users?filter={}&startIndex=1&count=100", q("userName eq \"test.user@okta.local\""))).json();
+    let none =
+        s.get(&format!("/Users?filter={}&startIndex=1&count=100", q("userName eq \"test.user@okta.local\""))).json();
     assert_eq!(none["totalResults"], 0);
 
-    let created = s.post("/Users", &json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": "test.user@okta.local",
-        "name": {"givenName": "Test", "familyName": "User"},
-        "emails": [{"primary": true, "value": "test.user@okta.local", "type": "work"}],
-        "displayName": "Test User", "locale": "en-US", "externalId": "00ujl29u0le5T6Aj10h7",
-        "groups": [], "password": "1mz050nq", "active": true
-    }));
+    let created = s.post(
+        "/Users",
+        &json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "test.user@okta.local",
+            "name": {"givenName": "Test", "familyName": "User"},
+            "emails": [{"primary": true, "value": "test.user@okta.local", "type": "work"}],
+            "displayName": "Test User", "locale": "en-US", "externalId": "00ujl29u0le5T6Aj10h7",
+            "groups": [], "password": "1mz050nq", "active": true
+        }),
+    );
     assert_eq!(created.status, 201, "{}", created.text);
     let user = created.json();
     assert!(user.get("password").is_none(), "password is never returned");
@@ -188,13 +225,22 @@ fn okta_user_and_group_push() {
     assert_eq!(g.status, 201, "{}", g.text);
     let gid = g.json()["id"].as_str().unwrap().to_string();
     let gp = format!("/Groups/{gid}");
-    patch(&s, &gp, json!([{"op": "add", "path": "members", "value": [{"value": uid, "display": "test.user@okta.local"}]}]));
-    patch(&s, &gp, json!([
-        {"op": "remove", "path": format!("members[value eq \"{uid}\"]")},
-        {"op": "add", "path": "members", "value": [{"value": second, "display": "second@okta.local"}]}
-    ]));
+    patch(
+        &s,
+        &gp,
+        json!([{"op": "add", "path": "members", "value": [{"value": uid, "display": "test.user@okta.local"}]}]),
+    );
+    patch(
+        &s,
+        &gp,
+        json!([
+            {"op": "remove", "path": format!("members[value eq \"{uid}\"]")},
+            {"op": "add", "path": "members", "value": [{"value": second, "display": "second@okta.local"}]}
+        ]),
+    );
     assert_eq!(member_ids(&s.get(&gp).json()), vec![second.clone()]);
-    let renamed = patch(&s, &gp, json!([{"op": "replace", "value": {"id": gid, "displayName": "Test SCIMv2 renamed"}}]));
+    let renamed =
+        patch(&s, &gp, json!([{"op": "replace", "value": {"id": gid, "displayName": "Test SCIMv2 renamed"}}]));
     assert_eq!(renamed["displayName"], "Test SCIMv2 renamed");
     patch(&s, &gp, json!([{"op": "replace", "path": "members", "value": []}]));
     assert!(member_ids(&s.get(&gp).json()).is_empty());
@@ -207,7 +253,12 @@ fn okta_user_and_group_push() {
     let r = raw("GET", &s.url("/Users"), &[("Authorization", "non-token".into())], None);
     r.assert_error(401, None);
     // gzip is honoured or cleanly ignored.
-    let r = raw("GET", &s.url("/Users"), &[("Authorization", format!("Bearer {TOKEN}")), ("Accept-Encoding", "gzip".into())], None);
+    let r = raw(
+        "GET",
+        &s.url("/Users"),
+        &[("Authorization", format!("Bearer {TOKEN}")), ("Accept-Encoding", "gzip".into())],
+        None,
+    );
     assert_eq!(r.status, 200);
 }
 
@@ -240,7 +291,10 @@ fn cas_like_provisioner_with_a_scim_sdk_client() {
     expected.sort();
     assert_eq!(member_ids(&r.json()), expected);
     assert_eq!(s.get(&format!("/Groups?filter={}", q(&format!("members.$ref eq \"{uid}\"")))).status, 200);
-    assert_eq!(s.get(&format!("/Groups?filter={}", q(&format!("members.value eq \"{uid}\"")))).json()["totalResults"], 1);
+    assert_eq!(
+        s.get(&format!("/Groups?filter={}", q(&format!("members.value eq \"{uid}\"")))).json()["totalResults"],
+        1
+    );
 
     // The user, searched with count=1 and PUT back as listed with groups: [] — memberships stay.
     let listed = s.get(&format!("/Users?count=1&filter={}", q("userName eq \"casuser\""))).json();
@@ -257,14 +311,20 @@ fn cas_like_provisioner_with_a_scim_sdk_client() {
 #[test]
 fn what_a_patch_answers_follows_the_tenant_setting() {
     let add = |id: &str| json!({"schemas": [PATCH_OP], "Operations": [{"op": "Add", "path": "members", "value": [{"$ref": null, "value": id}]}]});
-    let rename = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": "Renamed"}]});
+    let rename =
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": "Renamed"}]});
     let start = |setting: Option<&str>| {
         let dir = TempDir::new("patch-response");
         if let Some(value) = setting {
-            std::fs::write(dir.0.join("scimkit.toml"), format!("[[tenant]]\nname = \"default\"\npatch_response = \"{value}\"\n")).unwrap();
+            std::fs::write(
+                dir.0.join("scimkit.toml"),
+                format!("[[tenant]]\nname = \"default\"\npatch_response = \"{value}\"\n"),
+            )
+            .unwrap();
         }
         let s = Server::start(&dir.0, &[]);
-        let uid = s.post("/Users", &json!({"userName": "member@example.com"})).json()["id"].as_str().unwrap().to_string();
+        let uid =
+            s.post("/Users", &json!({"userName": "member@example.com"})).json()["id"].as_str().unwrap().to_string();
         let gid = s.post("/Groups", &json!({"displayName": "Staff"})).json()["id"].as_str().unwrap().to_string();
         (dir, s, uid, gid)
     };
@@ -276,7 +336,11 @@ fn what_a_patch_answers_follows_the_tenant_setting() {
     let r = s.patch(&format!("/Groups/{gid}?excludedAttributes=members"), &add(&uid));
     assert_eq!((r.status, r.json()["displayName"].as_str(), r.json().get("members")), (200, Some("Staff"), None));
     let r = s.patch(&format!("/Users/{uid}"), &rename);
-    assert_eq!((r.status, r.json()["displayName"].as_str()), (200, Some("Renamed")), "a User's PATCH answers the resource");
+    assert_eq!(
+        (r.status, r.json()["displayName"].as_str()),
+        (200, Some("Renamed")),
+        "a User's PATCH answers the resource"
+    );
 
     let (_dir, s, uid, gid) = start(Some("resource"));
     let r = s.patch(&format!("/Groups/{gid}"), &add(&uid));

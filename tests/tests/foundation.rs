@@ -141,7 +141,8 @@ fn a_guest_trap_answers_500_and_the_server_keeps_serving() {
     // A small fuel budget: a large body exhausts it inside the guest, which traps.
     let s = Server::start(&dir.0, &["--guest-fuel", "20000000"]);
     assert_eq!(s.post("/Users", &user("before")).status, 201);
-    let huge: Vec<serde_json::Value> = (0..20000).map(|i| json!({"value": format!("user{i}@example.com"), "type": "work"})).collect();
+    let huge: Vec<serde_json::Value> =
+        (0..20000).map(|i| json!({"value": format!("user{i}@example.com"), "type": "work"})).collect();
     let mut body = user("heavy");
     body["emails"] = json!(huge);
     s.post("/Users", &body).assert_error(500, None);

@@ -42,12 +42,14 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 fn get(url: &str, authorization: Option<&str>) -> Resp {
-    let headers: Vec<(&str, String)> = authorization.map(|a| vec![("Authorization", a.to_string())]).unwrap_or_default();
+    let headers: Vec<(&str, String)> =
+        authorization.map(|a| vec![("Authorization", a.to_string())]).unwrap_or_default();
     raw("GET", url, &headers, None)
 }
 
 fn send(method: &str, url: &str, authorization: &str, body: Option<&Value>) -> Resp {
-    let headers = vec![("Authorization", authorization.to_string()), ("Content-Type", "application/scim+json".to_string())];
+    let headers =
+        vec![("Authorization", authorization.to_string()), ("Content-Type", "application/scim+json".to_string())];
     raw(method, url, &headers, body.map(|b| b.to_string().into_bytes()))
 }
 
@@ -65,7 +67,11 @@ fn b64url(bytes: &[u8]) -> String {
 
 /// A JWT signed here with HMAC: `alg` says which, the key is given.
 fn sign(alg: &str, claims: &Value, key: &[u8]) -> String {
-    let input = format!("{}.{}", b64url(json!({"alg": alg, "typ": "JWT"}).to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
+    let input = format!(
+        "{}.{}",
+        b64url(json!({"alg": alg, "typ": "JWT"}).to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
     let sig = match alg {
         "HS256" => {
             let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
@@ -91,7 +97,8 @@ fn assert_rejected(r: &Resp, what: &str) {
     r.assert_error(401, None);
     // The same answer whatever was wrong.
     assert_eq!(r.json()["detail"], "authentication required or not accepted", "{what}");
-    let challenges: Vec<&str> = r.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate")).map(|(_, v)| v.as_str()).collect();
+    let challenges: Vec<&str> =
+        r.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate")).map(|(_, v)| v.as_str()).collect();
     assert!(challenges.iter().any(|c| c.starts_with("Bearer realm=\"scimkit/acme\"")), "{what}: {challenges:?}");
     assert!(challenges.iter().any(|c| c.starts_with("Basic realm=\"scimkit/acme\"")), "{what}: {challenges:?}");
 }
@@ -100,7 +107,11 @@ fn assert_rejected(r: &Resp, what: &str) {
 fn every_authentication_method_and_every_rejection() {
     let dir = TempDir::new("auth-methods");
     let data = &dir.0;
-    let acme = add_tenant(data, "acme", &["--auth", "bearer", "--auth", "basic", "--auth", "jwt", "--auth", "oauth2", "--token-ttl", "10m"]);
+    let acme = add_tenant(
+        data,
+        "acme",
+        &["--auth", "bearer", "--auth", "basic", "--auth", "jwt", "--auth", "oauth2", "--token-ttl", "10m"],
+    );
     add_tenant(data, "other", &[]);
     let (jwt, jti) = issue(data, "acme", "10y");
     let (short_lived, _) = issue(data, "acme", "1s");
@@ -113,7 +124,12 @@ fn every_authentication_method_and_every_rejection() {
     let users = format!("{}/scim/v2/acme/Users", s.root());
     let (client_id, client_secret) = (&acme["oauth2 client_id"], &acme["oauth2 client_secret"]);
 
-    let by_form = oauth_token(&s, "acme", &format!("grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}"), None);
+    let by_form = oauth_token(
+        &s,
+        "acme",
+        &format!("grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}"),
+        None,
+    );
     assert_eq!(by_form.status, 200, "{}", by_form.text);
     assert_eq!(by_form.header("cache-control"), Some("no-store"));
     let body = by_form.json();
@@ -146,9 +162,19 @@ fn every_authentication_method_and_every_rejection() {
     expired_claims["exp"] = json!(claims["iat"].as_u64().unwrap() - 10);
     let mut wrong_issuer = claims.clone();
     wrong_issuer["iss"] = json!("elsewhere");
-    let oauth_wrong = oauth_token(&s, "acme", &format!("grant_type=client_credentials&client_id={client_id}&client_secret=wrong"), None);
+    let oauth_wrong = oauth_token(
+        &s,
+        "acme",
+        &format!("grant_type=client_credentials&client_id={client_id}&client_secret=wrong"),
+        None,
+    );
     assert_eq!((oauth_wrong.status, oauth_wrong.json()["error"].as_str()), (401, Some("invalid_client")));
-    let oauth_unknown = oauth_token(&s, "acme", &format!("grant_type=client_credentials&client_id=nobody&client_secret={client_secret}"), None);
+    let oauth_unknown = oauth_token(
+        &s,
+        "acme",
+        &format!("grant_type=client_credentials&client_id=nobody&client_secret={client_secret}"),
+        None,
+    );
     assert_eq!(oauth_unknown.status, 401);
     assert_eq!(oauth_token(&s, "acme", "grant_type=password", None).status, 400);
     let wait = Duration::from_millis(2100).saturating_sub(issued_short.elapsed());
@@ -216,9 +242,15 @@ fn data_files_are_readable_by_their_owner_only() {
     let acme = add_tenant(&data, "acme", &["--auth", "bearer", "--auth", "jwt"]);
     let s = Server::start(&data, &[]);
     assert_eq!(s.post("/Users", &user("mode-check")).status, 201);
-    let r = send("POST", &format!("{}/scim/v2/acme/Users", s.root()), &bearer(&acme["bearer token"]), Some(&user("mode-check")));
+    let r = send(
+        "POST",
+        &format!("{}/scim/v2/acme/Users", s.root()),
+        &bearer(&acme["bearer token"]),
+        Some(&user("mode-check")),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
-    let mode = |p: &Path| std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777;
+    let mode =
+        |p: &Path| std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777;
     for dir in [data.clone(), data.join("tenants"), data.join("tenants/acme")] {
         assert_eq!(mode(&dir), 0o700, "{}", dir.display());
     }
@@ -313,7 +345,8 @@ fn a_tenant_past_its_rate_gets_429_with_retry_after() {
     let slow = add_tenant(&dir.0, "slow", &[]);
     let config = dir.0.join("scimkit.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    let limited = text.replacen("name = \"slow\"\n", "name = \"slow\"\nrate_limit_per_second = 0.01\nrate_limit_burst = 3\n", 1);
+    let limited =
+        text.replacen("name = \"slow\"\n", "name = \"slow\"\nrate_limit_per_second = 0.01\nrate_limit_burst = 3\n", 1);
     assert_ne!(limited, text, "{text}");
     std::fs::write(&config, limited).unwrap();
     let s = Server::start(&dir.0, &[]);
@@ -359,7 +392,13 @@ fn tenants_are_strictly_isolated() {
     assert!(ua.json()["meta"]["location"].as_str().unwrap().starts_with(&format!("{base_a}/Users/")));
     let ub = send("POST", &format!("{base_b}/Users"), &auth_b, Some(&user("bob-of-beta"))).json();
     let bid = ub["id"].as_str().unwrap();
-    let gb = send("POST", &format!("{base_b}/Groups"), &auth_b, Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "beta-group"}))).json();
+    let gb = send(
+        "POST",
+        &format!("{base_b}/Groups"),
+        &auth_b,
+        Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "beta-group"})),
+    )
+    .json();
     let gid = gb["id"].as_str().unwrap();
 
     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]});
@@ -389,7 +428,11 @@ fn tenants_are_strictly_isolated() {
         for (who, auth) in [("alpha's token", auth_a.clone()), ("the default tenant's token", bearer(TOKEN))] {
             let r = send(method, &format!("{base_b}{path}"), &auth, body.as_ref());
             assert_eq!(r.status, 401, "{method} {path} with {who}: {}", r.text);
-            assert!(!r.text.contains("bob") && !r.text.contains(bid) && !r.text.contains("beta-group"), "{method} {path} leaks: {}", r.text);
+            assert!(
+                !r.text.contains("bob") && !r.text.contains(bid) && !r.text.contains("beta-group"),
+                "{method} {path} leaks: {}",
+                r.text
+            );
         }
     }
     // Nothing changed in beta, nothing of beta shows in alpha or the default tenant.
@@ -402,7 +445,9 @@ fn tenants_are_strictly_isolated() {
     send("GET", &format!("{base_a}/Users/{bid}"), &auth_a, None).assert_error(404, None);
     assert_eq!(s.get("/Users").json()["totalResults"], 0);
     // Each tenant has its own database file.
-    assert!(dir.0.join("tenants/alpha/scimkit.sqlite3").exists() && dir.0.join("tenants/beta/scimkit.sqlite3").exists());
+    assert!(
+        dir.0.join("tenants/alpha/scimkit.sqlite3").exists() && dir.0.join("tenants/beta/scimkit.sqlite3").exists()
+    );
     let (_, list, _) = cli(&dir.0, &["tenant", "list"], None);
     assert!(list.contains("alpha\t/scim/v2/alpha") && list.contains("default\t/scim/v2\t"), "{list}");
 }
@@ -502,8 +547,13 @@ fn passwords_and_secrets_stay_out_of_storage_logs_and_output() {
     let auth = bearer(&h["bearer token"]);
     let pw = ["Clear-Create-7f3a", "Clear-Put-91bc", "Clear-Patch-44de", "Clear-Dropped-0c1d", "Clear-Failed-5e6f"];
 
-    let access = oauth_token(&s, "hashed", &format!("grant_type=client_credentials&client_id=hashed&client_secret={}", h["oauth2 client_secret"]), None)
-        .json()["access_token"]
+    let access = oauth_token(
+        &s,
+        "hashed",
+        &format!("grant_type=client_credentials&client_id=hashed&client_secret={}", h["oauth2 client_secret"]),
+        None,
+    )
+    .json()["access_token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -521,12 +571,22 @@ fn passwords_and_secrets_stay_out_of_storage_logs_and_output() {
     assert!(patched.status == 200 || patched.status == 204 || patched.status == 501, "{}", patched.text);
     let mut dropped = user("dee");
     dropped["password"] = json!(pw[3]);
-    assert_eq!(send("POST", &format!("{}/scim/v2/dropped/Users", s.root()), &bearer(&d["bearer token"]), Some(&dropped)).status, 201);
+    assert_eq!(
+        send("POST", &format!("{}/scim/v2/dropped/Users", s.root()), &bearer(&d["bearer token"]), Some(&dropped))
+            .status,
+        201
+    );
     // A failing request still carries secrets: a wrong token, and a password in a body that does not parse.
     let broken = format!("{{\"userName\": \"x\", \"password\": \"{}\"", pw[4]);
-    let r = raw("POST", &format!("{base}/Users"), &[("Authorization", auth.clone()), ("Content-Type", "application/scim+json".into())], Some(broken.into_bytes()));
+    let r = raw(
+        "POST",
+        &format!("{base}/Users"),
+        &[("Authorization", auth.clone()), ("Content-Type", "application/scim+json".into())],
+        Some(broken.into_bytes()),
+    );
     r.assert_error(400, None);
-    get(&format!("{base}/Users?access_token=Query-Token-9a8b"), Some("Bearer Wrong-Token-3c2d")).assert_error(401, None);
+    get(&format!("{base}/Users?access_token=Query-Token-9a8b"), Some("Bearer Wrong-Token-3c2d"))
+        .assert_error(401, None);
     assert_eq!(get(&format!("{base}/Users/{id}"), Some(&auth)).status, 200);
 
     let logged = logs_with(data, "hashed", 7);
@@ -550,7 +610,10 @@ fn passwords_and_secrets_stay_out_of_storage_logs_and_output() {
     } else {
         let db = files.iter().find(|(p, _)| p.ends_with("tenants/hashed/scimkit.sqlite3")).expect("hashed db");
         let wal = files.iter().find(|(p, _)| p.ends_with("tenants/hashed/scimkit.sqlite3-wal"));
-        assert!(contains(&db.1, "$argon2id$") || wal.is_some_and(|w| contains(&w.1, "$argon2id$")), "the password is kept as an argon2 hash");
+        assert!(
+            contains(&db.1, "$argon2id$") || wal.is_some_and(|w| contains(&w.1, "$argon2id$")),
+            "the password is kept as an argon2 hash"
+        );
     }
     let output = s.stop();
     for secret in &secrets {
@@ -578,7 +641,9 @@ fn the_request_log_is_pruned_and_filtered() {
     let mut out;
     loop {
         out = cli(&dir.0, &["logs", "-n", "100"], None).1;
-        if out.lines().last().is_some_and(|l| l.contains("/Users/missing") || l.contains("/Users 200")) && out.lines().count() <= 5 {
+        if out.lines().last().is_some_and(|l| l.contains("/Users/missing") || l.contains("/Users 200"))
+            && out.lines().count() <= 5
+        {
             break;
         }
         assert!(Instant::now() < deadline, "{out}");
@@ -600,8 +665,10 @@ fn refused_requests_keep_no_body_and_leave_the_audit_trail() {
     for i in 0..3 {
         assert_eq!(s.post("/Users", &user(&format!("audited-{i}"))).status, 201);
     }
-    let flood = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "flood".repeat(2000)}).to_string();
-    let headers = [("Content-Type", "application/scim+json".to_string()), ("Authorization", "Bearer wrong".to_string())];
+    let flood = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "flood".repeat(2000)})
+        .to_string();
+    let headers =
+        [("Content-Type", "application/scim+json".to_string()), ("Authorization", "Bearer wrong".to_string())];
     for _ in 0..20 {
         assert_eq!(raw("POST", &s.url("/Users"), &headers, Some(flood.clone().into_bytes())).status, 401);
     }
@@ -641,7 +708,10 @@ fn the_admin_page_works_in_a_browser() {
     session.click("a[href='/admin/tenants/default']");
     assert!(session.title().contains("Tenant default"));
     let source = session.source();
-    assert!(source.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !source.contains("<script>alert"), "escaped user names");
+    assert!(
+        source.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !source.contains("<script>alert"),
+        "escaped user names"
+    );
     session.go(&format!("http://127.0.0.1:{}/admin/tenants/default?status=4xx&method=POST", s.port));
     let rows = session.text("#requests");
     assert!(rows.contains("400") && !rows.contains(" 201"), "{rows}");
@@ -666,7 +736,10 @@ mod browser {
     }
 
     fn find(names: &[&str]) -> Option<String> {
-        names.iter().find(|n| Command::new("which").arg(n).stdout(Stdio::null()).status().is_ok_and(|s| s.success())).map(|n| n.to_string())
+        names
+            .iter()
+            .find(|n| Command::new("which").arg(n).stdout(Stdio::null()).status().is_ok_and(|s| s.success()))
+            .map(|n| n.to_string())
     }
 
     impl Browser {
@@ -685,7 +758,11 @@ mod browser {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("starting chromedriver");
-            let b = Browser { driver: child, url: format!("http://127.0.0.1:{port}"), profile: super::TempDir::new("chromium-profile") };
+            let b = Browser {
+                driver: child,
+                url: format!("http://127.0.0.1:{port}"),
+                profile: super::TempDir::new("chromium-profile"),
+            };
             let deadline = Instant::now() + Duration::from_secs(20);
             while super::common::agent().get(&format!("{}/status", b.url)).call().is_err() {
                 assert!(Instant::now() < deadline, "chromedriver did not start");
@@ -702,7 +779,8 @@ mod browser {
                          "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", format!("--user-data-dir={}", self.profile.0.display())]
             }}}});
             let r = call(&self.url, "POST", "/session", Some(caps));
-            let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {r}")).to_string();
+            let id =
+                r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {r}")).to_string();
             Session { browser: self, id }
         }
     }

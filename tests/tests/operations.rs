@@ -25,7 +25,8 @@ fn import(data: &Path, file: &Path, flags: &[&str]) -> (bool, Value) {
     let mut args = vec!["import", file.to_str().unwrap(), "--json"];
     args.extend_from_slice(flags);
     let (ok, out, err) = cli(data, &args, None);
-    let summary = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("summary is not JSON ({e}): {out}\n{err}"));
+    let summary =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("summary is not JSON ({e}): {out}\n{err}"));
     (ok, summary)
 }
 
@@ -39,7 +40,12 @@ fn export(data: &Path, flags: &[&str]) -> Vec<Value> {
 }
 
 fn rejections(summary: &Value) -> Vec<(u64, String)> {
-    summary["rejections"].as_array().unwrap().iter().map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap().to_string())).collect()
+    summary["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 fn find<'a>(resources: &'a [Value], attr: &str, value: &str) -> Option<&'a Value> {
@@ -64,7 +70,11 @@ fn json_lines_import_rejects_bad_rows_with_their_line_and_applies_the_rest() {
     std::fs::write(&file, lines(&rows) + "{not json\n").unwrap();
     let (ok, summary) = import(&data, &file, &[]);
     assert!(!ok, "a rejected row makes the exit status non-zero");
-    assert_eq!((summary["created"].as_u64(), summary["rejected"].as_u64(), summary["rows"].as_u64()), (Some(4), Some(5), Some(9)), "{summary}");
+    assert_eq!(
+        (summary["created"].as_u64(), summary["rejected"].as_u64(), summary["rows"].as_u64()),
+        (Some(4), Some(5), Some(9)),
+        "{summary}"
+    );
     let rejected = rejections(&summary);
     assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 4, 5, 8, 9], "{summary}");
     assert!(rejected[0].1.starts_with("400 invalidValue"), "the engine's error: {}", rejected[0].1);
@@ -74,19 +84,31 @@ fn json_lines_import_rejects_bad_rows_with_their_line_and_applies_the_rest() {
 
     let s = Server::start(&data, &[]);
     let users = s.get("/Users").json();
-    let names: Vec<&str> = users["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        users["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap()).collect();
     assert_eq!(names, ["alice", "carol"], "only the good rows are in, none half-written");
-    let ids: HashMap<&str, &str> = users["Resources"].as_array().unwrap().iter().map(|u| (u["userName"].as_str().unwrap(), u["id"].as_str().unwrap())).collect();
+    let ids: HashMap<&str, &str> = users["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["userName"].as_str().unwrap(), u["id"].as_str().unwrap()))
+        .collect();
     assert_ne!(ids["alice"], "u1", "the engine gives new ids");
     let groups = s.get("/Groups").json();
     let groups = groups["Resources"].as_array().unwrap();
     assert_eq!(groups.len(), 2, "{groups:?}");
     let admins = find(groups, "displayName", "admins").unwrap();
     let staff = find(groups, "displayName", "staff").unwrap();
-    let members = |g: &Value| g["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let members = |g: &Value| {
+        g["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     assert_eq!(members(admins), [ids["alice"]], "file ids are rewritten to the new ids");
     assert!(admins["members"][0]["$ref"].as_str().unwrap().starts_with(&s.base), "the old $ref is not kept");
-    assert_eq!(members(staff), [ids["alice"], ids["carol"], admins["id"].as_str().unwrap()], "a nested group of the file is written first");
+    assert_eq!(
+        members(staff),
+        [ids["alice"], ids["carol"], admins["id"].as_str().unwrap()],
+        "a nested group of the file is written first"
+    );
 }
 
 #[test]
@@ -95,7 +117,13 @@ fn csv_import_types_cells_and_a_second_import_updates() {
     let data = dir.0.join("data");
     let file = dir.0.join("people.csv");
     let header = "userName,name.givenName,emails[type eq \"work\"].value,emails[type eq \"work\"].primary,active,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber";
-    std::fs::write(&file, format!("{header}\nann,Ann,ann@example.org,true,true,7\nben,Ben,,,perhaps,\n\"cy, jr\",Cy,cy@example.org,,false,\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "{header}\nann,Ann,ann@example.org,true,true,7\nben,Ben,,,perhaps,\n\"cy, jr\",Cy,cy@example.org,,false,\n"
+        ),
+    )
+    .unwrap();
     let (ok, summary) = import(&data, &file, &[]);
     assert!(!ok);
     assert_eq!(summary["created"], 2, "{summary}");
@@ -109,17 +137,28 @@ fn csv_import_types_cells_and_a_second_import_updates() {
     assert_eq!(find(&users, "userName", "cy, jr").unwrap()["active"], false);
 
     // The same people again, Ann renamed, Ben fixed: one update, one create, one unchanged.
-    std::fs::write(&file, format!("{header}\nann,Annie,ann@example.org,true,true,7\nben,Ben,,,true,\n\"cy, jr\",Cy,cy@example.org,,false,\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "{header}\nann,Annie,ann@example.org,true,true,7\nben,Ben,,,true,\n\"cy, jr\",Cy,cy@example.org,,false,\n"
+        ),
+    )
+    .unwrap();
     let (ok, summary) = import(&data, &file, &[]);
     assert!(ok, "{summary}");
-    assert_eq!((summary["created"].as_u64(), summary["updated"].as_u64(), summary["unchanged"].as_u64()), (Some(1), Some(1), Some(1)), "{summary}");
+    assert_eq!(
+        (summary["created"].as_u64(), summary["updated"].as_u64(), summary["unchanged"].as_u64()),
+        (Some(1), Some(1), Some(1)),
+        "{summary}"
+    );
     let after = export(&data, &["--type", "User"]);
     assert_eq!(after.len(), 3);
     let ann2 = find(&after, "userName", "ann").unwrap();
     assert_eq!(ann2["name"]["givenName"], "Annie");
     assert_eq!(ann2["id"], ann["id"], "an update keeps the resource");
 
-    let (ok, out, _) = cli(&data, &["export", "--format", "csv", "--type", "User", "--columns", "userName,active"], None);
+    let (ok, out, _) =
+        cli(&data, &["export", "--format", "csv", "--type", "User", "--columns", "userName,active"], None);
     assert!(ok);
     // Rows are imported in parallel, so the order of creation (and of the export) is not the file's.
     let (head, rows) = out.split_once('\n').unwrap();
@@ -135,7 +174,12 @@ fn csv_import_types_cells_and_a_second_import_updates() {
 fn by_name(resources: &[Value]) -> Vec<Value> {
     let names: HashMap<String, String> = resources
         .iter()
-        .map(|r| (r["id"].as_str().unwrap().to_string(), r["userName"].as_str().or(r["displayName"].as_str()).unwrap().to_string()))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["userName"].as_str().or(r["displayName"].as_str()).unwrap().to_string(),
+            )
+        })
         .collect();
     let mut out: Vec<Value> = resources
         .iter()
@@ -235,7 +279,10 @@ fn metrics_count_requests_and_storage_errors_and_request_ids_are_echoed_and_logg
     assert_eq!(metric(&after, conflict), 1.0, "{after}");
     assert_eq!(metric(&after, storage_conflicts), 1.0, "the uniqueness conflict came from storage: {after}");
     assert!(metric(&after, r#"scimkit_guest_seconds_count{tenant="default"}"#) >= 3.0, "{after}");
-    assert!(metric(&after, r#"scimkit_request_duration_seconds_count{tenant="default",method="POST"}"#) >= 2.0, "{after}");
+    assert!(
+        metric(&after, r#"scimkit_request_duration_seconds_count{tenant="default",method="POST"}"#) >= 2.0,
+        "{after}"
+    );
 
     // The request log keeps the id; `scimkit logs` shows it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -250,7 +297,11 @@ fn metrics_count_requests_and_storage_errors_and_request_ids_are_echoed_and_logg
 
     // Logs are JSON lines carrying the request's span.
     let log = s.stop();
-    let answered: Vec<Value> = log.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|v| v["fields"]["message"] == "answered").collect();
+    let answered: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "answered")
+        .collect();
     let ours = answered.iter().find(|v| v["span"]["request_id"] == "trace-abc-123").unwrap_or_else(|| panic!("{log}"));
     assert_eq!(ours["fields"]["status"], 201);
     assert_eq!(ours["span"]["tenant"], "default");
@@ -266,7 +317,11 @@ fn metrics_access_follows_the_configuration() {
     let anonymous = raw("GET", &url(&s), &[], None);
     assert_eq!(anonymous.status, 401);
     assert!(anonymous.header("www-authenticate").unwrap().starts_with("Bearer"));
-    assert_eq!(raw("GET", &url(&s), &[("Authorization", format!("Bearer {TOKEN}"))], None).status, 401, "the SCIM token is not the metrics token");
+    assert_eq!(
+        raw("GET", &url(&s), &[("Authorization", format!("Bearer {TOKEN}"))], None).status,
+        401,
+        "the SCIM token is not the metrics token"
+    );
     assert_eq!(raw("GET", &url(&s), &[("Authorization", "Bearer scrape-me".to_string())], None).status, 200);
     drop(s);
     std::fs::write(data.join("scimkit.toml"), "[metrics]\nenabled = false\n").unwrap();
@@ -287,12 +342,18 @@ fn ldif_import_maps_entries_to_users_and_derived_groups_that_hold_them() {
     let flags = ["--mapping", mapping.to_str().unwrap()];
     let (ok, summary) = import(&data, &ldif, &flags);
     assert!(ok, "{summary}");
-    assert_eq!((summary["created"].as_u64(), summary["rejected"].as_u64()), (Some(9), Some(0)), "3 people, 6 groups: {summary}");
+    assert_eq!(
+        (summary["created"].as_u64(), summary["rejected"].as_u64()),
+        (Some(9), Some(0)),
+        "3 people, 6 groups: {summary}"
+    );
     let all = export(&data, &[]);
-    let names: HashMap<&str, &str> = all.iter().filter_map(|r| Some((r["id"].as_str()?, r["userName"].as_str()?))).collect();
+    let names: HashMap<&str, &str> =
+        all.iter().filter_map(|r| Some((r["id"].as_str()?, r["userName"].as_str()?))).collect();
     let members = |group: &str| {
         let g = find(&all, "displayName", group).unwrap_or_else(|| panic!("no group {group}"));
-        let mut m: Vec<&str> = g["members"].as_array().unwrap().iter().map(|m| names[m["value"].as_str().unwrap()]).collect();
+        let mut m: Vec<&str> =
+            g["members"].as_array().unwrap().iter().map(|m| names[m["value"].as_str().unwrap()]).collect();
         m.sort();
         m
     };

@@ -27,7 +27,8 @@ struct Php {
 
 impl Php {
     fn start(db: &Path) -> Php {
-        let lib = std::env::var_os("SCIMKIT_LIBRARY").map_or_else(|| root().join("target/release/libscimkit_native.so"), PathBuf::from);
+        let lib = std::env::var_os("SCIMKIT_LIBRARY")
+            .map_or_else(|| root().join("target/release/libscimkit_native.so"), PathBuf::from);
         assert!(lib.exists(), "{} is missing: run `cargo build --release -p scimkit-native`", lib.display());
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("php")
@@ -51,7 +52,8 @@ impl Php {
     }
 
     fn send(&self, method: &str, path: &str, body: Option<Value>, extra: &[(&str, &str)]) -> Resp {
-        let mut headers = vec![("Authorization", format!("Bearer {TOKEN}")), ("Content-Type", "application/scim+json".into())];
+        let mut headers =
+            vec![("Authorization", format!("Bearer {TOKEN}")), ("Content-Type", "application/scim+json".into())];
         headers.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         raw(method, &format!("{}{path}", self.base), &headers, body.map(|b| b.to_string().into_bytes()))
     }
@@ -86,14 +88,21 @@ fn the_php_example_serves_scim_from_its_own_tables() {
     let body = created.json();
     let id = body["id"].as_str().unwrap().to_string();
     assert_eq!(created.header("location"), Some(format!("{}/Users/{id}", s.base).as_str()));
-    assert_eq!(body["emails"], json!([{"type": "work", "value": "bjensen@example.com", "primary": true}]), "primary from the rest column");
+    assert_eq!(
+        body["emails"],
+        json!([{"type": "work", "value": "bjensen@example.com", "primary": true}]),
+        "primary from the rest column"
+    );
     assert_eq!(body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"], "Tour Operations");
     assert_eq!((&body["externalId"], &body["active"]), (&json!("x-bjensen"), &json!(true)));
 
     s.send("POST", "/Users", Some(user("alice")), &[]);
     s.send("POST", "/Users", Some(user("BJENSEN")), &[]).assert_error(409, Some("uniqueness"));
     let filtered = s.send("GET", "/Users?filter=userName%20eq%20%22BJensen%22", None, &[]).json();
-    assert_eq!((filtered["totalResults"].as_u64(), filtered["Resources"][0]["id"].as_str()), (Some(1), Some(id.as_str())));
+    assert_eq!(
+        (filtered["totalResults"].as_u64(), filtered["Resources"][0]["id"].as_str()),
+        (Some(1), Some(id.as_str()))
+    );
     let page = s.send("GET", "/Users?startIndex=2&count=1", None, &[]).json();
     assert_eq!((page["totalResults"].as_u64(), page["Resources"][0]["userName"].as_str()), (Some(2), Some("alice")));
 
@@ -106,7 +115,12 @@ fn the_php_example_serves_scim_from_its_own_tables() {
     assert_eq!(replaced.json()["meta"]["created"], body["meta"]["created"]);
     s.send("PUT", &format!("/Users/{id}"), Some(replacement), &[("If-Match", &etag)]).assert_error(412, None);
 
-    let group = s.send("POST", "/Groups", Some(json!({"displayName": "Staff", "members": [{"value": id, "display": "Babs"}]})), &[]);
+    let group = s.send(
+        "POST",
+        "/Groups",
+        Some(json!({"displayName": "Staff", "members": [{"value": id, "display": "Babs"}]})),
+        &[],
+    );
     assert_eq!(group.status, 201, "{}", group.text);
     let gid = group.json()["id"].as_str().unwrap().to_string();
     let members = &s.send("GET", &format!("/Groups/{gid}"), None, &[]).json()["members"];

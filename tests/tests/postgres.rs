@@ -44,13 +44,15 @@ fn a_user_written_through_one_server_is_read_filtered_and_patched_through_the_ot
     assert_eq!(found.json()["Resources"][0]["id"], id.as_str());
 
     let old_etag = read.header("etag").unwrap().to_string();
-    let patched = b.patch(&format!("/Users/{id}"), &patch(json!([{"op": "replace", "path": "displayName", "value": "Alice A."}])));
+    let patched = b
+        .patch(&format!("/Users/{id}"), &patch(json!([{"op": "replace", "path": "displayName", "value": "Alice A."}])));
     assert!(patched.status == 200 || patched.status == 204, "{}", patched.text);
     let seen = a.get(&format!("/Users/{id}"));
     assert_eq!(seen.json()["displayName"], "Alice A.");
     assert_ne!(seen.header("etag").unwrap(), old_etag);
     // The version checked by a conditional write is the database's, not what one server last saw.
-    let stale = a.send("PUT", &format!("/Users/{id}"), &[("If-Match", old_etag.as_str())], Some(user("alice").to_string()));
+    let stale =
+        a.send("PUT", &format!("/Users/{id}"), &[("If-Match", old_etag.as_str())], Some(user("alice").to_string()));
     stale.assert_error(412, None);
     assert_eq!(b.get(&format!("/Users/{id}")).json()["displayName"], "Alice A.", "the refused PUT changed nothing");
 }
@@ -87,11 +89,14 @@ fn a_membership_change_through_one_server_is_seen_through_the_other() {
     assert_eq!(group.status, 201, "{}", group.text);
     let gid = group.json()["id"].as_str().unwrap().to_string();
 
-    let added = b.patch(&format!("/Groups/{gid}"), &patch(json!([{"op": "add", "path": "members", "value": [{"value": bob}]}])));
+    let added = b
+        .patch(&format!("/Groups/{gid}"), &patch(json!([{"op": "add", "path": "members", "value": [{"value": bob}]}])));
     assert!(added.status == 200 || added.status == 204, "{}", added.text);
     let members = |s: &Server| -> Vec<String> {
-        let mut v: Vec<String> =
-            s.get(&format!("/Groups/{gid}")).json()["members"].as_array().map(|m| m.iter().map(|x| x["value"].as_str().unwrap().to_string()).collect()).unwrap_or_default();
+        let mut v: Vec<String> = s.get(&format!("/Groups/{gid}")).json()["members"]
+            .as_array()
+            .map(|m| m.iter().map(|x| x["value"].as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
         v.sort();
         v
     };
@@ -99,7 +104,10 @@ fn a_membership_change_through_one_server_is_seen_through_the_other() {
     both.sort();
     assert_eq!(members(&a), both);
 
-    let removed = a.patch(&format!("/Groups/{gid}"), &patch(json!([{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}])));
+    let removed = a.patch(
+        &format!("/Groups/{gid}"),
+        &patch(json!([{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}])),
+    );
     assert!(removed.status == 200 || removed.status == 204, "{}", removed.text);
     assert_eq!(members(&b), vec![bob.clone()]);
     let by_member = b.get(&format!("/Groups?filter=members.value%20eq%20%22{bob}%22"));

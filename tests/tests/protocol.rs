@@ -40,14 +40,18 @@ fn relative(s: &Server, location: &Value) -> String {
 fn bulk_creates_users_and_a_group_whose_members_reference_them() {
     let dir = TempDir::new("bulk-refs");
     let s = Server::start(&dir.0, &[]);
-    let ops = results(&bulk(&s, json!([
-        post_user("alice", "alice"),
-        {"method": "POST", "path": "/Groups", "bulkId": "team", "data": {
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "team",
-            "members": [{"value": "bulkId:alice", "type": "User"}, {"value": "bulkId:bob", "type": "User"}]}},
-        post_user("bob", "bob"),
-        {"method": "PUT", "path": "/Users/bulkId:bob", "data": {"userName": "bob", "title": "Builder"}},
-    ]), None));
+    let ops = results(&bulk(
+        &s,
+        json!([
+            post_user("alice", "alice"),
+            {"method": "POST", "path": "/Groups", "bulkId": "team", "data": {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "team",
+                "members": [{"value": "bulkId:alice", "type": "User"}, {"value": "bulkId:bob", "type": "User"}]}},
+            post_user("bob", "bob"),
+            {"method": "PUT", "path": "/Users/bulkId:bob", "data": {"userName": "bob", "title": "Builder"}},
+        ]),
+        None,
+    ));
     assert_eq!(ops.len(), 4);
     for op in &ops[..3] {
         assert_eq!(op["status"], "201", "{op}");
@@ -85,13 +89,17 @@ fn bulk_circular_references_are_refused_with_409() {
 fn bulk_fail_on_errors_stops_processing() {
     let dir = TempDir::new("bulk-fail");
     let s = Server::start(&dir.0, &[]);
-    let ops = results(&bulk(&s, json!([
-        post_user("1", "same"),
-        post_user("2", "same"),
-        {"method": "PATCH", "path": "/Users/bulkId:1", "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": [{"op": "replace", "path": "title", "value": "x"}]}},
-        post_user("3", "never"),
-    ]), Some(1)));
+    let ops = results(&bulk(
+        &s,
+        json!([
+            post_user("1", "same"),
+            post_user("2", "same"),
+            {"method": "PATCH", "path": "/Users/bulkId:1", "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "title", "value": "x"}]}},
+            post_user("3", "never"),
+        ]),
+        Some(1),
+    ));
     assert_eq!(ops.len(), 2, "{ops:?}");
     assert_eq!(ops[1]["status"], "409");
     assert_eq!(ops[1]["response"]["scimType"], "uniqueness");
@@ -155,9 +163,12 @@ fn put_replaces_the_resource_and_ignores_read_only_values() {
     first["password"] = json!("t0p-Secret");
     let created = s.post("/Users", &first).json();
     let id = created["id"].as_str().unwrap();
-    let replaced = s.put(&format!("/Users/{id}"), &json!({
-        "id": "another-id", "userName": "bjensen", "title": "Chief", "meta": {"created": "2000-01-01T00:00:00Z"}
-    }));
+    let replaced = s.put(
+        &format!("/Users/{id}"),
+        &json!({
+            "id": "another-id", "userName": "bjensen", "title": "Chief", "meta": {"created": "2000-01-01T00:00:00Z"}
+        }),
+    );
     assert_eq!(replaced.status, 200, "{}", replaced.text);
     let r = replaced.json();
     assert_eq!(r["id"], id);
@@ -174,7 +185,8 @@ fn delete_removes_the_user_from_its_groups() {
     let s = Server::start(&dir.0, &[]);
     let alice = s.post("/Users", &user("alice")).json()["id"].as_str().unwrap().to_string();
     let bob = s.post("/Users", &user("bob")).json()["id"].as_str().unwrap().to_string();
-    let group = s.post("/Groups", &json!({"displayName": "team", "members": [{"value": alice}, {"value": bob}]})).json();
+    let group =
+        s.post("/Groups", &json!({"displayName": "team", "members": [{"value": alice}, {"value": bob}]})).json();
     let gpath = format!("/Groups/{}", group["id"].as_str().unwrap());
     let before = s.get(&gpath).header("etag").unwrap().to_string();
 
@@ -199,7 +211,8 @@ fn error_statuses_have_scim_bodies() {
     for id_path in ["/Users/unknown", "/Groups/unknown"] {
         s.get(id_path).assert_error(404, None);
         s.put(id_path, &json!({"userName": "x", "displayName": "x"})).assert_error(404, None);
-        s.patch(id_path, &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []})).assert_error(404, None);
+        s.patch(id_path, &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []}))
+            .assert_error(404, None);
         s.delete(id_path).assert_error(404, None);
     }
     for (method, path, allow) in [
@@ -225,7 +238,10 @@ fn error_statuses_have_scim_bodies() {
 fn json_media_types_are_accepted_and_answers_are_scim_json() {
     let dir = TempDir::new("media");
     let s = Server::start(&dir.0, &[]);
-    for (i, ct) in ["application/json", "application/scim+json; charset=utf-8", "application/json;charset=UTF-8"].iter().enumerate() {
+    for (i, ct) in ["application/json", "application/scim+json; charset=utf-8", "application/json;charset=UTF-8"]
+        .iter()
+        .enumerate()
+    {
         let r = s.send("POST", "/Users", &[("Content-Type", ct)], Some(user(&format!("u{i}")).to_string()));
         assert_eq!(r.status, 201, "{ct}: {}", r.text);
         assert_eq!(r.header("content-type"), Some("application/scim+json"));

@@ -175,15 +175,22 @@ fn java_provisions_a_thousand_then_nothing_then_one_change() {
         .env("SCIMKIT_JAVA_OUT", dir.0.join("classes"));
     let (ok, out, err) = run_bounded(&mut cmd, Duration::from_secs(400));
     // JUnit's tree and counts, on the terminal even when the test passes.
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("JUnit over {}:\n{out}", binding.display()).as_bytes());
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("JUnit over {}:\n{out}", binding.display()).as_bytes(),
+    );
     // The launcher's summary lines: "[        19 tests successful      ]".
     let count = |what: &str| {
         let line = out.lines().find(|l| l.contains(what))?;
         line.trim_matches(|c| c == '[' || c == ' ').split(' ').next()?.parse::<u32>().ok()
     };
     assert!(ok && count("tests successful").is_some_and(|n| n > 0), "Java tests failed:\n{out}\n{err}");
-    let failed = [count("tests failed"), count("tests aborted"), count("containers failed"), count("containers aborted")];
+    let failed =
+        [count("tests failed"), count("tests aborted"), count("containers failed"), count("containers aborted")];
     assert_eq!(failed, [Some(0); 4], "Java tests failed or aborted:\n{out}\n{err}");
     assert!(!err.contains("WARNING in native method"), "-Xcheck:jni warned:\n{err}");
-    assert!(!err.contains("handler modified"), "the JVM's signal handlers were replaced (libjsig not preloaded?):\n{err}");
+    assert!(
+        !err.contains("handler modified"),
+        "the JVM's signal handlers were replaced (libjsig not preloaded?):\n{err}"
+    );
 }

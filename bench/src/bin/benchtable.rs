@@ -30,7 +30,11 @@ fn ordered<'a>(records: &'a [Record], key: impl Fn(&'a Record) -> &'a str) -> Ve
 }
 
 fn fmt(x: f64, digits: usize) -> String {
-    if x.is_finite() { format!("{x:.digits$}") } else { "—".into() }
+    if x.is_finite() {
+        format!("{x:.digits$}")
+    } else {
+        "—".into()
+    }
 }
 
 fn main() -> Result<()> {
@@ -48,7 +52,9 @@ fn main() -> Result<()> {
     let mut runs: Vec<u64> = records.iter().map(|r| r.run).collect();
     runs.sort_unstable();
     runs.dedup();
-    let find = |server: &str, phase: &str| -> Vec<&Record> { records.iter().filter(|r| r.server == server && r.phase == phase).collect() };
+    let find = |server: &str, phase: &str| -> Vec<&Record> {
+        records.iter().filter(|r| r.server == server && r.phase == phase).collect()
+    };
 
     let mut header = format!("| phase | {} req/s | {} p50 / p99 ms |", args.reference, args.reference);
     for o in &others {
@@ -67,7 +73,11 @@ fn main() -> Result<()> {
             }
             let errors: u64 = rs.iter().map(|r| r.errors).sum();
             let t = fmt(median(rs.iter().map(|r| r.throughput)), 0);
-            if errors > 0 { format!("{t} ({errors} err)") } else { t }
+            if errors > 0 {
+                format!("{t} ({errors} err)")
+            } else {
+                t
+            }
         };
         let mut row = format!(
             "| {phase} | {} | {} / {} |",
@@ -89,13 +99,16 @@ fn main() -> Result<()> {
         }
         println!("{row}");
     }
-    let growth: Vec<(&str, Vec<&Record>)> = servers.iter().map(|s| (*s, find(s, "group"))).filter(|(_, g)| !g.is_empty()).collect();
+    let growth: Vec<(&str, Vec<&Record>)> =
+        servers.iter().map(|s| (*s, find(s, "group"))).filter(|(_, g)| !g.is_empty()).collect();
     if !growth.is_empty() {
         println!();
         println!("| group growth | members added | first 100: p50 ms | last 100: p50 ms | last ÷ first |");
         println!("| --- | --- | --- | --- | --- |");
         for (server, rs) in growth {
-            let added = median(rs.iter().map(|r| r.extra["p50_by_size"].as_array().map_or(0, Vec::len) as f64 * r.extra["bucket"].as_f64().unwrap_or(0.0)));
+            let added = median(rs.iter().map(|r| {
+                r.extra["p50_by_size"].as_array().map_or(0, Vec::len) as f64 * r.extra["bucket"].as_f64().unwrap_or(0.0)
+            }));
             let get = |k: &str| median(rs.iter().map(|r| r.extra[k].as_f64().unwrap_or(f64::NAN)));
             println!(
                 "| {server} | ≤ {} | {} | {} | {} |",

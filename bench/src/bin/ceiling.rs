@@ -31,7 +31,9 @@ fn answer(method: &str) -> (u16, &'static str, String) {
         "GET" => (
             200,
             "OK",
-            format!(r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{USER}]}}"#),
+            format!(
+                r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{USER}]}}"#
+            ),
         ),
         _ => (200, "OK", USER.to_string()),
     }

@@ -41,9 +41,13 @@ type Plot = Box<dyn std::error::Error>;
 fn throughput(records: &[Record], path: &std::path::Path) -> Result<(), Plot> {
     let servers = names(records, |r| &r.server);
     // The group phase is sequential by design; its throughput is not comparable to the others'.
-    let phases: Vec<&str> = names(records, |r| &r.phase).into_iter().filter(|p| *p != "group" && !p.starts_with("memberadd")).collect();
-    let value = |s: &str, p: &str| median(records.iter().filter(|r| r.server == s && r.phase == p && r.throughput > 0.0).map(|r| r.throughput));
-    let all: Vec<f64> = servers.iter().flat_map(|s| phases.iter().map(move |p| value(s, p))).filter(|v| v.is_finite()).collect();
+    let phases: Vec<&str> =
+        names(records, |r| &r.phase).into_iter().filter(|p| *p != "group" && !p.starts_with("memberadd")).collect();
+    let value = |s: &str, p: &str| {
+        median(records.iter().filter(|r| r.server == s && r.phase == p && r.throughput > 0.0).map(|r| r.throughput))
+    };
+    let all: Vec<f64> =
+        servers.iter().flat_map(|s| phases.iter().map(move |p| value(s, p))).filter(|v| v.is_finite()).collect();
     if all.is_empty() {
         return Err("no throughput to draw".into());
     }
@@ -63,7 +67,11 @@ fn throughput(records: &[Record], path: &std::path::Path) -> Result<(), Plot> {
         .x_labels(phases.len() * 2 + 1)
         .x_label_formatter(&|x| {
             let i = x.floor() as usize;
-            if (x - (i as f64 + 0.5)).abs() < 1e-6 { phases.get(i).map(|p| p.to_string()).unwrap_or_default() } else { String::new() }
+            if (x - (i as f64 + 0.5)).abs() < 1e-6 {
+                phases.get(i).map(|p| p.to_string()).unwrap_or_default()
+            } else {
+                String::new()
+            }
         })
         .y_desc("requests/s")
         .draw()?;
@@ -80,7 +88,12 @@ fn throughput(records: &[Record], path: &std::path::Path) -> Result<(), Plot> {
             .label(*server)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.9)).position(SeriesLabelPosition::UpperRight).draw()?;
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
     root.present()?;
     Ok(())
 }
@@ -125,7 +138,12 @@ fn member_add(records: &[Record], path: &std::path::Path) -> Result<(), Plot> {
             .label(server)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
     }
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.9)).position(SeriesLabelPosition::UpperLeft).draw()?;
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
     root.present()?;
     Ok(())
 }

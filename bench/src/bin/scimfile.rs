@@ -18,7 +18,8 @@ struct Args {
     output: PathBuf,
 }
 
-const CSV_HEADER: &str = "userName,name.givenName,name.familyName,emails[type eq \"work\"].value,emails[type eq \"work\"].primary,active";
+const CSV_HEADER: &str =
+    "userName,name.givenName,name.familyName,emails[type eq \"work\"].value,emails[type eq \"work\"].primary,active";
 
 fn main() -> Result<()> {
     let args = Args::parse();
@@ -30,8 +31,16 @@ fn main() -> Result<()> {
         let u = user(i);
         if args.format == "csv" {
             let e = &u["emails"][0];
-            let cells = [&u["userName"], &u["name"]["givenName"], &u["name"]["familyName"], &e["value"], &e["primary"], &u["active"]];
-            let text: Vec<String> = cells.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect();
+            let cells = [
+                &u["userName"],
+                &u["name"]["givenName"],
+                &u["name"]["familyName"],
+                &e["value"],
+                &e["primary"],
+                &u["active"],
+            ];
+            let text: Vec<String> =
+                cells.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).collect();
             writeln!(out, "{}", text.join(","))?;
         } else {
             writeln!(out, "{u}")?;

@@ -7,11 +7,11 @@
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use scimkit_bench::user;
+use scimkit_host::sqlite::SqliteStorage;
 use scimkit_runtime::bindings::{HttpRequest, Member, ResourceChange};
 use scimkit_runtime::component::EMBEDDED;
 use scimkit_runtime::engine::{GuestLimits, Runtime};
 use scimkit_runtime::provider::Provider;
-use scimkit_host::sqlite::SqliteStorage;
 use scimkit_runtime::storage::Storage;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -104,10 +104,12 @@ fn main() -> Result<()> {
     let t_groups = Instant::now();
     let mut members_written = 0usize;
     for size in &args.sizes {
-        let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("size-{size}")});
+        let group =
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("size-{size}")});
         let gid = post(&provider, "/Groups", &group)?;
         for chunk in ids[..*size].chunks(MEMBER_CHUNK) {
-            let add = chunk.iter().map(|id| Member { value: id.clone(), kind: Some("User".into()), display: None }).collect();
+            let add =
+                chunk.iter().map(|id| Member { value: id.clone(), kind: Some("User".into()), display: None }).collect();
             let change = ResourceChange {
                 resource_type: "Group".into(),
                 id: gid.clone(),

@@ -179,12 +179,19 @@ fn group_growth(args: &Args, seeded: &Seeded) -> Result<(Stats, Value)> {
     stats.elapsed = started.elapsed();
     let buckets = bucket_medians(&stats.latencies);
     let (first, last) = (buckets.first().copied().unwrap_or(f64::NAN), buckets.last().copied().unwrap_or(f64::NAN));
-    Ok((stats, json!({"first100_p50_ms": first, "last100_p50_ms": last, "ratio": last / first, "bucket": BUCKET, "p50_by_size": buckets})))
+    Ok((
+        stats,
+        json!({"first100_p50_ms": first, "last100_p50_ms": last, "ratio": last / first, "bucket": BUCKET, "p50_by_size": buckets}),
+    ))
 }
 
 /// The id of the one resource a filter finds, asking for nothing but the id.
 fn find_id(client: &Client, endpoint: &str, filter: &str) -> Result<String> {
-    let r = client.send("GET", &format!("/{endpoint}?filter={}&attributes=id&excludedAttributes=members", encode(filter)), None)?;
+    let r = client.send(
+        "GET",
+        &format!("/{endpoint}?filter={}&attributes=id&excludedAttributes=members", encode(filter)),
+        None,
+    )?;
     match r.json()["Resources"][0]["id"].as_str() {
         Some(id) if r.status == 200 => Ok(id.to_string()),
         _ => bail!("no {endpoint} matches {filter}: {} {}", r.status, r.body),
@@ -231,7 +238,8 @@ fn user_ids(client: &Client, n: usize) -> Result<Vec<String>> {
         let page = r.json();
         let items = page["Resources"].as_array().cloned().unwrap_or_default();
         for u in &items {
-            let index = u["userName"].as_str().and_then(|n| n.strip_prefix("user")).and_then(|i| i.parse::<usize>().ok());
+            let index =
+                u["userName"].as_str().and_then(|n| n.strip_prefix("user")).and_then(|i| i.parse::<usize>().ok());
             if let (Some(i), Some(id)) = (index, u["id"].as_str()) {
                 if i < n {
                     ids[i] = id.to_string();
@@ -260,9 +268,14 @@ fn new_group(client: &Client, name: &str) -> Result<String> {
 
 /// The server's peak and current resident memory in MiB (Linux `/proc`), when its process id is known.
 fn server_memory(pid: Option<u32>) -> Value {
-    let Some(status) = pid.and_then(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok()) else { return Value::Null };
+    let Some(status) = pid.and_then(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok()) else {
+        return Value::Null;
+    };
     let field = |name: &str| {
-        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
     };
     json!({"peak_rss_mib": field("VmHWM:").map(|k| k / 1024.0), "rss_mib": field("VmRSS:").map(|k| k / 1024.0)})
 }
@@ -276,7 +289,8 @@ fn entra(args: &Args) -> Result<Vec<(String, Stats, Value)>> {
     let size = args.sizes.iter().copied().max().unwrap_or(0);
     let ids = user_ids(&client, size + 2 * args.members)?;
     let tag = format!("{}-{}", std::process::id(), args.run);
-    let (big, empty) = (new_group(&client, &format!("entra-big-{tag}"))?, new_group(&client, &format!("entra-empty-{tag}"))?);
+    let (big, empty) =
+        (new_group(&client, &format!("entra-big-{tag}"))?, new_group(&client, &format!("entra-empty-{tag}"))?);
     let mut out = Vec::new();
 
     let mut fill = Stats::default();
@@ -308,7 +322,9 @@ fn entra(args: &Args) -> Result<Vec<(String, Stats, Value)>> {
     let mut replies: Vec<(u16, String)> = Vec::new();
     let started = Instant::now();
     for i in 0..args.members {
-        for (gid, member, stats) in [(&big, &ids[size + 2 * i], &mut into_big), (&empty, &ids[size + 2 * i + 1], &mut into_empty)] {
+        for (gid, member, stats) in
+            [(&big, &ids[size + 2 * i], &mut into_big), (&empty, &ids[size + 2 * i + 1], &mut into_empty)]
+        {
             let t0 = Instant::now();
             match client.send("PATCH", &format!("/Groups/{gid}"), Some(&entra_add(std::slice::from_ref(member)))) {
                 Ok(r) if r.status == 200 || r.status == 204 => {
@@ -354,7 +370,10 @@ fn report(args: &Args, phase: &str, stats: &Stats, extra: Value) -> Result<()> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    println!("{:<12} {:<15} {:>8} {:>10} {:>9} {:>9} {:>7}", "server", "phase", "requests", "req/s", "p50 ms", "p99 ms", "errors");
+    println!(
+        "{:<12} {:<15} {:>8} {:>10} {:>9} {:>9} {:>7}",
+        "server", "phase", "requests", "req/s", "p50 ms", "p99 ms", "errors"
+    );
     let mut seeded: Option<Seeded> = None;
     for phase in &args.phases {
         let ids = || seeded.as_ref().map(|s| s.ids.clone()).unwrap_or_default();
@@ -367,7 +386,9 @@ fn main() -> Result<()> {
             }
             "get" => {
                 let ids = ids();
-                timed(&args, |c, r| Ok(c.send("GET", &format!("/Users/{}", ids[r.below(ids.len())]), None)?.status == 200))
+                timed(&args, |c, r| {
+                    Ok(c.send("GET", &format!("/Users/{}", ids[r.below(ids.len())]), None)?.status == 200)
+                })
             }
             "filter" => timed(&args, |c, r| {
                 let f = encode(&format!("userName eq \"user{}\"", r.below(n)));
@@ -375,7 +396,10 @@ fn main() -> Result<()> {
                 Ok(reply.status == 200 && reply.json()["totalResults"] == 1)
             }),
             "complex" => timed(&args, |c, r| {
-                let f = encode(&format!("emails[type eq \"work\" and value co \"user{}@\"] and active eq true", r.below(n)));
+                let f = encode(&format!(
+                    "emails[type eq \"work\" and value co \"user{}@\"] and active eq true",
+                    r.below(n)
+                ));
                 Ok(c.send("GET", &format!("/Users?filter={f}"), None)?.status == 200)
             }),
             "list" => timed(&args, |c, r| {

@@ -43,7 +43,8 @@ fn source(component: Option<&Path>, cache_dir: Option<&Path>) -> Result<Source> 
         None => (EMBEDDED.len() as u64, None),
     };
     // Next to the component by default: one precompiled file per component, found by every process.
-    let cache_dir = cache_dir.map(Path::to_path_buf).or_else(|| component.and_then(Path::parent).map(Path::to_path_buf));
+    let cache_dir =
+        cache_dir.map(Path::to_path_buf).or_else(|| component.and_then(Path::parent).map(Path::to_path_buf));
     Ok(Source { path: component.map(Path::to_path_buf), len, modified, cache_dir })
 }
 

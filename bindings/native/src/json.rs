@@ -1,7 +1,9 @@
 //! The storage contract's values as JSON, the one format every language reads: arguments going to the
 //! callback, and its replies coming back. Shapes are documented in include/scimkit.h.
 
-use scimkit_runtime::bindings::{Applied, CompareOp, Filter, FilterNode, Literal, Member, Page, Query, StorageError, Stored, UniqueKey};
+use scimkit_runtime::bindings::{
+    Applied, CompareOp, Filter, FilterNode, Literal, Member, Page, Query, StorageError, Stored, UniqueKey,
+};
 use serde_json::{json, Map, Value};
 
 /// The engine's body text as a JSON value, so that callers get their row as an object, not as a string.
@@ -73,7 +75,8 @@ fn op_name(op: CompareOp) -> &'static str {
 
 /// A reply: `{"error": …}` becomes that storage error, anything else is the value.
 pub fn reply(text: &str) -> Result<Value, StorageError> {
-    let v: Value = serde_json::from_str(text).map_err(|e| StorageError::Other(format!("the storage reply is not JSON: {e}")))?;
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| StorageError::Other(format!("the storage reply is not JSON: {e}")))?;
     let Some(kind) = v.as_object().and_then(|o| o.get("error")) else { return Ok(v) };
     let detail = v.get("detail").map(text_of).unwrap_or_default();
     Err(match kind.as_str().unwrap_or("") {

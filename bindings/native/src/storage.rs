@@ -55,7 +55,9 @@ fn call(op: &str, args: Value) -> Result<Value, StorageError> {
     let rc = unsafe { (cb.cb)(cb.user, op.as_ptr(), args.as_ptr(), (&mut reply as *mut Reply).cast()) };
     match (rc, reply.0) {
         (0, Some(text)) => wire::reply(&text),
-        (0, None) => Err(StorageError::Other(format!("the storage callback gave no reply to {}", op.to_string_lossy()))),
+        (0, None) => {
+            Err(StorageError::Other(format!("the storage callback gave no reply to {}", op.to_string_lossy())))
+        }
         (rc, _) => Err(StorageError::Other(format!("the storage callback failed with {rc}"))),
     }
 }
@@ -75,10 +77,20 @@ pub unsafe fn set_reply(reply: *mut c_void, text: *const c_char) {
 impl Storage for CallbackStorage {
     fn get(&self, resource_type: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
         let v = call("get", json!({"resourceType": resource_type, "id": id, "withMembers": with_members}))?;
-        if v.is_null() { Ok(None) } else { wire::stored(&v).map(Some) }
+        if v.is_null() {
+            Ok(None)
+        } else {
+            wire::stored(&v).map(Some)
+        }
     }
 
-    fn create(&self, resource_type: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> Result<Stored, StorageError> {
+    fn create(
+        &self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> Result<Stored, StorageError> {
         let args = json!({"resourceType": resource_type, "data": wire::body(data), "unique": wire::unique(unique),
             "members": wire::members(members)});
         wire::stored(&call("create", args)?)
@@ -99,7 +111,13 @@ impl Storage for CallbackStorage {
         wire::page(&call("search", wire::query(q)?)?)
     }
 
-    fn members(&self, resource_type: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
+    fn members(
+        &self,
+        resource_type: &str,
+        id: &str,
+        start_index: u32,
+        count: u32,
+    ) -> Result<Vec<Member>, StorageError> {
         let args = json!({"resourceType": resource_type, "id": id, "startIndex": start_index, "count": count});
         wire::member_list(&call("members", args)?)
     }

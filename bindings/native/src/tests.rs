@@ -29,7 +29,8 @@ unsafe extern "C" fn callback(user: *mut c_void, op: *const c_char, args: *const
             None => Value::Null,
         },
         (_, "search") => {
-            let items: Vec<Value> = rows.rows.iter().map(|(id, d)| json!({"id": id, "version": "1", "data": d})).collect();
+            let items: Vec<Value> =
+                rows.rows.iter().map(|(id, d)| json!({"id": id, "version": "1", "data": d})).collect();
             json!({"items": items, "total": null, "applied": "nothing"})
         }
         _ => json!({"error": "not-found", "detail": "no such row"}),
@@ -45,7 +46,9 @@ fn engine(rows: &mut Rows) -> *mut ScimkitEngine {
     let config = CString::new(CONFIG).unwrap();
     let mut error = std::ptr::null_mut();
     let user = (rows as *mut Rows).cast();
-    let e = unsafe { scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(callback), user, &mut error) };
+    let e = unsafe {
+        scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(callback), user, &mut error)
+    };
     assert!(!e.is_null(), "{}", unsafe { CStr::from_ptr(error).to_string_lossy() });
     e
 }
@@ -105,11 +108,25 @@ fn null_and_bad_arguments_are_refused_without_crashing() {
     let config = CString::new(r#"{"baseUrl":"x","bogus":1}"#).unwrap();
     let mut error = std::ptr::null_mut();
     unsafe {
-        let e = scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(callback), std::ptr::null_mut(), &mut error);
+        let e = scimkit_engine_new(
+            std::ptr::null(),
+            std::ptr::null(),
+            config.as_ptr(),
+            Some(callback),
+            std::ptr::null_mut(),
+            &mut error,
+        );
         assert!(e.is_null());
         assert!(CStr::from_ptr(error).to_string_lossy().contains("bogus"));
         scimkit_free(error);
-        let e = scimkit_engine_new(std::ptr::null(), std::ptr::null(), std::ptr::null(), None, std::ptr::null_mut(), std::ptr::null_mut());
+        let e = scimkit_engine_new(
+            std::ptr::null(),
+            std::ptr::null(),
+            std::ptr::null(),
+            None,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
         assert!(e.is_null());
         scimkit_reply(std::ptr::null_mut(), std::ptr::null());
         scimkit_free(std::ptr::null_mut());

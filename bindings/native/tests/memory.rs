@@ -44,12 +44,19 @@ unsafe extern "C" fn callback(user: *mut c_void, op: *const c_char, args: *const
     0
 }
 
-fn status(engine: *const scimkit_native::ScimkitEngine, method: &str, path: &str, query: &str, body: Option<&str>) -> u64 {
+fn status(
+    engine: *const scimkit_native::ScimkitEngine,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<&str>,
+) -> u64 {
     let (m, p, q) = (CString::new(method).unwrap(), CString::new(path).unwrap(), CString::new(query).unwrap());
     let headers = CString::new(r#"{"Content-Type":"application/scim+json"}"#).unwrap();
     let (ptr, len) = body.map_or((std::ptr::null(), 0), |b| (b.as_ptr(), b.len()));
     unsafe {
-        let out = scimkit_handle(engine, m.as_ptr(), p.as_ptr(), q.as_ptr(), headers.as_ptr(), ptr, len, std::ptr::null());
+        let out =
+            scimkit_handle(engine, m.as_ptr(), p.as_ptr(), q.as_ptr(), headers.as_ptr(), ptr, len, std::ptr::null());
         let v: Value = serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap();
         scimkit_free(out);
         v["status"].as_u64().unwrap()
@@ -105,7 +112,8 @@ fn heap_in_use() -> usize {
 /// inaccessible rest of an address reservation of at least 1 GiB (wasmtime reserves it whole up front).
 fn memory_kib() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let rss = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").parse().unwrap();
+    let rss =
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").parse().unwrap();
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     let (mut linear, mut run_start, mut prev_end) = (0, None::<u64>, 0);
     for line in maps.lines() {
@@ -137,7 +145,9 @@ fn thousands_of_requests_leave_host_and_guest_memory_flat() {
     .unwrap();
     let mut error = std::ptr::null_mut();
     let user = (&mut slot as *mut Slot).cast();
-    let engine = unsafe { scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(callback), user, &mut error) };
+    let engine = unsafe {
+        scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(callback), user, &mut error)
+    };
     assert!(!engine.is_null(), "{}", unsafe { CStr::from_ptr(error).to_string_lossy() });
     for _ in 0..300 {
         round(engine);

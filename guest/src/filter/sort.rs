@@ -2,9 +2,9 @@
 //! `caseExact`.
 
 use super::typed::{Scope, Target};
-use crate::names::member_of;
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
+use crate::names::member_of;
 use crate::schema::{AttrType, ResourceType};
 use crate::store::SortKey;
 use chrono::{DateTime, Utc};

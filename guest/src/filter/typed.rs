@@ -2,10 +2,10 @@
 //! and flattening both start from here, so they agree on what a filter means and on which filters are refused.
 
 use super::ast::{CompValue, Filter};
-use crate::names::member_of;
-use crate::path::AttrPath;
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
+use crate::names::member_of;
+use crate::path::AttrPath;
 use crate::schema::{AttrType, Attribute, ResourceType, Returned};
 use crate::store::{CompareOp, Literal};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -69,7 +69,9 @@ impl<'a> Target<'a> {
     /// attributes out of filters and sorting, which would otherwise read a stored value out by its prefixes.
     pub fn searchable(self, written: &AttrPath) -> ScimResult<Target<'a>> {
         if self.attr.returned == Returned::Never || self.sub.is_some_and(|s| s.returned == Returned::Never) {
-            return Err(err::invalid_filter(format!("{written} is never returned and cannot be filtered or sorted on")));
+            return Err(err::invalid_filter(format!(
+                "{written} is never returned and cannot be filtered or sorted on"
+            )));
         }
         Ok(self)
     }

@@ -139,7 +139,13 @@ pub(crate) fn search_all(ctx: &mut Ctx, p: ListParams) -> ScimResult<Response> {
 }
 
 /// One page of one resource type, projected, and the total number of matches.
-fn query_type(ctx: &mut Ctx, rt: &ResourceType, p: &ListParams, start_index: u32, count: u32) -> ScimResult<(Vec<Value>, u64)> {
+fn query_type(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    p: &ListParams,
+    start_index: u32,
+    count: u32,
+) -> ScimResult<(Vec<Value>, u64)> {
     let cfg = ctx.cfg;
     let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded);
     let flat = p.filter.as_ref().map(|f| filter::flatten(cfg, rt, f)).transpose()?;

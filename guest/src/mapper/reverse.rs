@@ -2,8 +2,8 @@
 //! Templates with one placeholder are reversed by their literal text; constants and lossy transforms
 //! (trim, case) are not reversible and are skipped.
 
-use crate::names::member;
 use super::{transform, Attributes, Mapping, Shape, Source, Target};
+use crate::names::member;
 use serde_json::Value;
 
 pub fn to_attributes(mapping: &Mapping, resource: &Value) -> Attributes {

@@ -1,6 +1,6 @@
 use crate::http::Request;
 use crate::store::memory::MemoryStore;
-use crate::store::{Applied, FilterNode, Literal, Member, Page, Query, Store, StoreResult, Stored, Update, UniqueKey};
+use crate::store::{Applied, FilterNode, Literal, Member, Page, Query, Store, StoreResult, Stored, UniqueKey, Update};
 use crate::tests::harness::Harness;
 use serde_json::{json, Value};
 

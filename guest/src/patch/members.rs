@@ -44,18 +44,13 @@ impl Delta {
     }
 
     fn clear(&mut self) {
-        *self = Delta {
-            clear: true,
-            ..Delta::default()
-        };
+        *self = Delta { clear: true, ..Delta::default() };
     }
 
     /// The members as they stand after this delta, given the stored ones.
     fn view(&self, stored: &[Member]) -> Vec<Member> {
         let base = if self.clear { &[][..] } else { stored };
-        let kept = base
-            .iter()
-            .filter(|m| !self.remove.contains(&m.value) && !self.add.contains_key(&m.value));
+        let kept = base.iter().filter(|m| !self.remove.contains(&m.value) && !self.add.contains_key(&m.value));
         kept.chain(self.add.values()).cloned().collect()
     }
 }
@@ -143,21 +138,12 @@ fn listed(cfg: &Config, t: &Target, value: Option<Value>) -> ScimResult<Vec<Memb
     items
         .into_iter()
         .filter(|v| !v.is_null())
-        .map(|v| {
-            member_from_json(cfg, t.attr, v)
-                .map_err(|e| err::invalid_value(format!("{}: {}", t.text, e.detail)))
-        })
+        .map(|v| member_from_json(cfg, t.attr, v).map_err(|e| err::invalid_value(format!("{}: {}", t.text, e.detail))))
         .collect()
 }
 
 /// The ids a filter selects: read off `value eq "a" or value eq "b"` directly, else found in the loaded list.
-fn selected(
-    cfg: &Config,
-    src: &mut Source,
-    state: &mut State,
-    t: &Target,
-    filter: &Filter,
-) -> ScimResult<Vec<String>> {
+fn selected(cfg: &Config, src: &mut Source, state: &mut State, t: &Target, filter: &Filter) -> ScimResult<Vec<String>> {
     if let Some(ids) = value_ids(filter) {
         return Ok(ids);
     }

@@ -31,8 +31,8 @@ mod target;
 #[cfg(test)]
 mod tests;
 
-use crate::config::{Config, PatchResponse};
 use crate::conditional::Tags;
+use crate::config::{Config, PatchResponse};
 use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::http::{Request, Response};
@@ -77,10 +77,7 @@ pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimR
             return Err(StoreError::PreconditionFailed.into());
         }
     }
-    Err(ScimError::new(
-        ErrorKind::Conflict,
-        "the resource kept changing during the PATCH; retry it",
-    ))
+    Err(ScimError::new(ErrorKind::Conflict, "the resource kept changing during the PATCH; retry it"))
 }
 
 /// Prefixes an error with the index of the operation it comes from.
@@ -113,14 +110,9 @@ fn membership_only(
         }
     }
     let mut state = members::State::default();
-    let mut src = members::Source {
-        store: &mut *ctx.store,
-        rt,
-        id,
-    };
+    let mut src = members::Source { store: &mut *ctx.store, rt, id };
     for (i, (o, t)) in operations.iter().zip(&targets).enumerate() {
-        members::apply(cfg, &mut src, &mut state, o.op, t, o.value.clone())
-            .map_err(|e| in_operation(i, e))?;
+        members::apply(cfg, &mut src, &mut state, o.op, t, o.value.clone()).map_err(|e| in_operation(i, e))?;
     }
     Ok(Some(state.delta))
 }
@@ -162,22 +154,14 @@ fn attempt(
     let mut doc = old.clone();
     let mut membership = members::State::default();
     for (i, o) in operations.iter().enumerate() {
-        let mut run = Run {
-            ctx: &mut *ctx,
-            rt,
-            id,
-            doc: &mut doc,
-            membership: &mut membership,
-        };
+        let mut run = Run { ctx: &mut *ctx, rt, id, doc: &mut doc, membership: &mut membership };
         run.operation(o).map_err(|e| in_operation(i, e))?;
     }
     check_required(cfg, rt, &old, &doc)?;
     let mut prepared = resource::ingest(cfg, rt, Value::Object(doc.clone()), Some(&old))?;
     forget_removed_write_only(cfg.registry.core_schema(rt), &doc, &mut prepared.data);
     let mut before = old;
-    let created = before
-        .remove("meta")
-        .and_then(|m| m.get("created").cloned());
+    let created = before.remove("meta").and_then(|m| m.get("created").cloned());
     // RFC 7644 §3.5.2.1: a PATCH that changes nothing does not write, and leaves lastModified alone.
     if prepared.data == before && membership.delta.is_empty() {
         return Ok(Some(current));
@@ -204,21 +188,13 @@ fn attempt(
 
 /// 204, or 200 with the resource (see `answers_no_content`). Members, when shown, are read back a page at a
 /// time by `single`.
-fn respond(
-    ctx: &mut Ctx,
-    rt: &ResourceType,
-    stored: Stored,
-    req: &Request,
-) -> ScimResult<Response> {
+fn respond(ctx: &mut Ctx, rt: &ResourceType, stored: Stored, req: &Request) -> ScimResult<Response> {
     let cfg = ctx.cfg;
     if answers_no_content(cfg, rt, req) {
         return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
     }
     let projection = projection_of(cfg, rt, req);
-    let stored = Stored {
-        members: None,
-        ..stored
-    };
+    let stored = Stored { members: None, ..stored };
     single(ctx, rt, 200, &stored, &projection)
 }
 
@@ -229,7 +205,8 @@ fn answers_no_content(cfg: &Config, rt: &ResourceType, req: &Request) -> bool {
         PatchResponse::Resource => false,
         PatchResponse::NoContent => true,
         PatchResponse::Auto => {
-            let projected = |k: &str| k.eq_ignore_ascii_case("attributes") || k.eq_ignore_ascii_case("excludedAttributes");
+            let projected =
+                |k: &str| k.eq_ignore_ascii_case("attributes") || k.eq_ignore_ascii_case("excludedAttributes");
             resource::has_members(cfg, rt) && !req.params().iter().any(|(k, _)| projected(k))
         }
     }
@@ -243,20 +220,10 @@ fn check_required(
     new: &Map<String, Value>,
 ) -> ScimResult<()> {
     let reg = &cfg.registry;
-    let object = |m: &Map<String, Value>, urn: &str| {
-        m.get(urn)
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let object = |m: &Map<String, Value>, urn: &str| m.get(urn).and_then(Value::as_object).cloned().unwrap_or_default();
     let mut scopes = vec![(reg.core_schema(rt), None, old.clone(), new.clone())];
     for (_, ext) in reg.extensions(rt) {
-        scopes.push((
-            ext,
-            Some(ext.id.as_str()),
-            object(old, &ext.id),
-            object(new, &ext.id),
-        ));
+        scopes.push((ext, Some(ext.id.as_str()), object(old, &ext.id), object(new, &ext.id)));
     }
     for (schema, urn, before, after) in scopes {
         let lost = schema.attributes.iter().find(|a| {
@@ -267,25 +234,15 @@ fn check_required(
         });
         if let Some(a) = lost {
             let name = urn.map_or_else(|| a.name.clone(), |u| format!("{u}:{}", a.name));
-            return Err(err::mutability(format!(
-                "{name} is required and cannot be removed"
-            )));
+            return Err(err::mutability(format!("{name} is required and cannot be removed")));
         }
     }
     Ok(())
 }
 
 /// `ingest` keeps write-only attributes a PUT body leaves out; a PATCH that removed one means it.
-fn forget_removed_write_only(
-    core: &Schema,
-    doc: &Map<String, Value>,
-    data: &mut Map<String, Value>,
-) {
-    for a in core
-        .attributes
-        .iter()
-        .filter(|a| a.mutability == Mutability::WriteOnly)
-    {
+fn forget_removed_write_only(core: &Schema, doc: &Map<String, Value>, data: &mut Map<String, Value>) {
+    for a in core.attributes.iter().filter(|a| a.mutability == Mutability::WriteOnly) {
         if !doc.contains_key(&a.name) {
             data.remove(&a.name);
         }
@@ -322,11 +279,7 @@ impl Run<'_, '_> {
     fn on_target(&mut self, op: Op, t: &target::Target, value: Option<Value>) -> ScimResult<()> {
         let cfg = self.ctx.cfg;
         if t.ext.is_none() && t.attr.name == "members" && resource::has_members(cfg, self.rt) {
-            let mut src = members::Source {
-                store: &mut *self.ctx.store,
-                rt: self.rt,
-                id: self.id,
-            };
+            let mut src = members::Source { store: &mut *self.ctx.store, rt: self.rt, id: self.id };
             return members::apply(cfg, &mut src, self.membership, op, t, value);
         }
         ops::apply(cfg, self.rt, self.doc, op, t, value)
@@ -349,9 +302,7 @@ impl Run<'_, '_> {
     fn each_value(&mut self, op: Op, value: Value, urn: Option<&str>) -> ScimResult<()> {
         let cfg = self.ctx.cfg;
         let Value::Object(obj) = value else {
-            return Err(err::invalid_value(
-                "without a path, the value must be an object of attributes",
-            ));
+            return Err(err::invalid_value("without a path, the value must be an object of attributes"));
         };
         for (key, v) in obj {
             if urn.is_none() {
@@ -362,12 +313,7 @@ impl Run<'_, '_> {
                     match v {
                         Value::Null => continue,
                         v @ Value::Object(_) => self.each_value(op, v, Some(&ext.id))?,
-                        _ => {
-                            return Err(err::invalid_value(format!(
-                                "{}: an extension must be a JSON object",
-                                ext.id
-                            )))
-                        }
+                        _ => return Err(err::invalid_value(format!("{}: an extension must be a JSON object", ext.id))),
                     }
                     continue;
                 }
@@ -382,10 +328,7 @@ impl Run<'_, '_> {
                 Err(e) => return Err(err::invalid_value(e.detail)),
             };
             if t.read_only() {
-                if t.ext.is_none()
-                    && t.sub.is_none()
-                    && quirks::echoed_read_only(&t.attr.name, &v, self.id)
-                {
+                if t.ext.is_none() && t.sub.is_none() && quirks::echoed_read_only(&t.attr.name, &v, self.id) {
                     continue;
                 }
                 return Err(err::mutability(format!("{path} is read-only")));

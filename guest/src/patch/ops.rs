@@ -56,14 +56,8 @@ fn in_container(
         container.remove(name);
     }
     // RFC 7643 §2.2: an immutable attribute may be given a value once, never changed or removed.
-    if t.attr.mutability == Mutability::Immutable
-        && before.is_some()
-        && before.as_ref() != container.get(name)
-    {
-        return Err(err::mutability(format!(
-            "{} is immutable and already has a value",
-            t.text
-        )));
+    if t.attr.mutability == Mutability::Immutable && before.is_some() && before.as_ref() != container.get(name) {
+        return Err(err::mutability(format!("{} is immutable and already has a value", t.text)));
     }
     Ok(())
 }
@@ -91,11 +85,7 @@ fn write(
     };
     // RFC 7643 §2.5: null and [] are "unassigned"; adding nothing changes nothing, replacing with nothing removes.
     let Some(new) = new else {
-        return if op == Op::Replace {
-            remove(cfg, rt, c, t, None)
-        } else {
-            Ok(())
-        };
+        return if op == Op::Replace { remove(cfg, rt, c, t, None) } else { Ok(()) };
     };
     let name = &t.attr.name;
     match (&t.filter, t.sub) {
@@ -167,12 +157,7 @@ fn write_filtered(
                 element.insert(sub.name.clone(), v);
             }
             (None, Value::Object(given)) => element.extend(given),
-            (None, _) => {
-                return Err(err::invalid_value(format!(
-                    "{}: expected a JSON object",
-                    t.text
-                )))
-            }
+            (None, _) => return Err(err::invalid_value(format!("{}: expected a JSON object", t.text))),
         }
         let canonical = one_element(cfg, t, Value::Object(element))?
             .ok_or_else(|| err::invalid_value(format!("{}: the value is empty", t.text)))?;
@@ -186,12 +171,7 @@ fn write_filtered(
             match (t.sub, &new) {
                 (Some(sub), v) => set_sub(item, sub, v.clone(), &t.text)?,
                 (None, Value::Object(given)) => merge(t, item, given.clone())?,
-                (None, _) => {
-                    return Err(err::invalid_value(format!(
-                        "{}: expected a JSON object",
-                        t.text
-                    )))
-                }
+                (None, _) => return Err(err::invalid_value(format!("{}: expected a JSON object", t.text))),
             }
         }
     }
@@ -260,13 +240,7 @@ fn remove(
 }
 
 /// Indices of the elements the filter selects.
-fn matching(
-    cfg: &Config,
-    rt: &ResourceType,
-    t: &Target,
-    filter: &Filter,
-    items: &[Value],
-) -> ScimResult<Vec<usize>> {
+fn matching(cfg: &Config, rt: &ResourceType, t: &Target, filter: &Filter, items: &[Value]) -> ScimResult<Vec<usize>> {
     let mut hits = Vec::new();
     for (i, item) in items.iter().enumerate() {
         if target::matches(cfg, rt, t, filter, item)? {
@@ -280,10 +254,7 @@ fn matching(
 fn one_element(cfg: &Config, t: &Target, value: Value) -> ScimResult<Option<Value>> {
     match resource::ingest_attribute(cfg, t.attr, &t.text, value)? {
         Some(Value::Array(mut items)) if items.len() == 1 => Ok(items.pop()),
-        Some(_) => Err(err::invalid_value(format!(
-            "{}: expected one value, not a list",
-            t.text
-        ))),
+        Some(_) => Err(err::invalid_value(format!("{}: expected one value, not a list", t.text))),
         None => Ok(None),
     }
 }
@@ -303,10 +274,7 @@ fn merge(t: &Target, obj: &mut Map<String, Value>, given: Map<String, Value>) ->
 
 fn set_sub(obj: &mut Map<String, Value>, sub: &Attribute, v: Value, text: &str) -> ScimResult<()> {
     if sub.mutability == Mutability::Immutable && obj.get(&sub.name).is_some_and(|old| *old != v) {
-        return Err(err::mutability(format!(
-            "{text}: {} is immutable and already has a value",
-            sub.name
-        )));
+        return Err(err::mutability(format!("{text}: {} is immutable and already has a value", sub.name)));
     }
     obj.insert(sub.name.clone(), v);
     Ok(())
@@ -314,10 +282,7 @@ fn set_sub(obj: &mut Map<String, Value>, sub: &Attribute, v: Value, text: &str) 
 
 fn unset_sub(obj: &mut Map<String, Value>, sub: &Attribute, text: &str) -> ScimResult<()> {
     if sub.mutability == Mutability::Immutable && obj.contains_key(&sub.name) {
-        return Err(err::mutability(format!(
-            "{text}: {} is immutable and cannot be removed",
-            sub.name
-        )));
+        return Err(err::mutability(format!("{text}: {} is immutable and cannot be removed", sub.name)));
     }
     obj.remove(&sub.name);
     Ok(())
@@ -326,21 +291,14 @@ fn unset_sub(obj: &mut Map<String, Value>, sub: &Attribute, text: &str) -> ScimR
 /// RFC 7643 §2.4: one `primary` at most. A value just set primary takes it from the others.
 fn one_primary(items: &mut [Value], touched: &[usize]) {
     let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
-    if !touched
-        .iter()
-        .any(|&i| items.get(i).is_some_and(is_primary))
-    {
+    if !touched.iter().any(|&i| items.get(i).is_some_and(is_primary)) {
         return;
     }
     for (i, item) in items.iter_mut().enumerate() {
         if touched.contains(&i) {
             continue;
         }
-        if let Some(p) = item
-            .as_object_mut()
-            .and_then(|o| o.get_mut("primary"))
-            .filter(|p| **p == Value::Bool(true))
-        {
+        if let Some(p) = item.as_object_mut().and_then(|o| o.get_mut("primary")).filter(|p| **p == Value::Bool(true)) {
             *p = Value::Bool(false);
         }
     }
@@ -350,9 +308,7 @@ fn one_primary(items: &mut [Value], touched: &[usize]) {
 fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => x.len() == y.len() && described(attr, a, b),
-        (Value::String(x), Value::String(y)) if !attr.case_exact => {
-            x.to_lowercase() == y.to_lowercase()
-        }
+        (Value::String(x), Value::String(y)) if !attr.case_exact => x.to_lowercase() == y.to_lowercase(),
         _ => a == b,
     }
 }
@@ -360,10 +316,9 @@ fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
 /// `element` has every sub-attribute value that `listed` gives.
 fn described(attr: &Attribute, listed: &Value, element: &Value) -> bool {
     match (listed, element) {
-        (Value::Object(l), Value::Object(e)) => l.iter().all(|(k, v)| {
-            e.get(k)
-                .is_some_and(|w| attr.sub(k).map_or(v == w, |sub| same(sub, v, w)))
-        }),
+        (Value::Object(l), Value::Object(e)) => {
+            l.iter().all(|(k, v)| e.get(k).is_some_and(|w| attr.sub(k).map_or(v == w, |sub| same(sub, v, w))))
+        }
         _ => same(attr, listed, element),
     }
 }

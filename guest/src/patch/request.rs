@@ -34,28 +34,15 @@ pub fn parse(body: Value) -> ScimResult<Vec<Operation>> {
         // RFC 7644 §3.5.2 requires schemas, but clients omit it and Operations leaves no doubt about the
         // message; only a schemas that names something else is refused.
         None => {}
-        Some(Value::Array(ids))
-            if ids
-                .iter()
-                .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP))) => {}
-        Some(_) => {
-            return Err(err::invalid_syntax(format!(
-                "schemas must contain {PATCH_OP}"
-            )))
+        Some(Value::Array(ids)) if ids.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP))) => {
         }
+        Some(_) => return Err(err::invalid_syntax(format!("schemas must contain {PATCH_OP}"))),
     }
     let ops = match member(&obj, "Operations") {
         Some(Value::Array(ops)) if !ops.is_empty() => ops,
-        _ => {
-            return Err(err::invalid_syntax(
-                "Operations must be a non-empty list of operations",
-            ))
-        }
+        _ => return Err(err::invalid_syntax("Operations must be a non-empty list of operations")),
     };
-    ops.iter()
-        .enumerate()
-        .map(|(i, op)| operation(op).map_err(|e| super::in_operation(i, e)))
-        .collect()
+    ops.iter().enumerate().map(|(i, op)| operation(op).map_err(|e| super::in_operation(i, e))).collect()
 }
 
 fn operation(v: &Value) -> ScimResult<Operation> {
@@ -63,9 +50,8 @@ fn operation(v: &Value) -> ScimResult<Operation> {
         return Err(err::invalid_syntax("an operation must be a JSON object"));
     };
     let name = member(obj, "op").and_then(Value::as_str).unwrap_or_default();
-    let op = quirks::op_name(name).ok_or_else(|| {
-        err::invalid_syntax(format!("op must be add, replace or remove, not {name:?}"))
-    })?;
+    let op = quirks::op_name(name)
+        .ok_or_else(|| err::invalid_syntax(format!("op must be add, replace or remove, not {name:?}")))?;
     let path = match member(obj, "path") {
         None | Some(Value::Null) => None,
         Some(Value::String(p)) => Some(p.clone()),
@@ -74,9 +60,7 @@ fn operation(v: &Value) -> ScimResult<Operation> {
     let value = member(obj, "value").cloned();
     match (op, &path, &value) {
         (Op::Remove, None, _) => Err(err::no_target("remove needs a path")),
-        (Op::Add | Op::Replace, _, None) => {
-            Err(err::invalid_syntax("add and replace need a value"))
-        }
+        (Op::Add | Op::Replace, _, None) => Err(err::invalid_syntax("add and replace need a value")),
         _ => Ok(Operation { op, path, value }),
     }
 }

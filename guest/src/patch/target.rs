@@ -21,42 +21,27 @@ pub struct Target<'a> {
 impl Target<'_> {
     /// The path names something clients may not write (RFC 7643 §2.2 `readOnly`).
     pub fn read_only(&self) -> bool {
-        self.attr.mutability == Mutability::ReadOnly
-            || self
-                .sub
-                .is_some_and(|s| s.mutability == Mutability::ReadOnly)
+        self.attr.mutability == Mutability::ReadOnly || self.sub.is_some_and(|s| s.mutability == Mutability::ReadOnly)
     }
 }
 
 /// Resolves `text`. `Ok(None)`: the attribute is unknown and the `unknownAttributes` switch says to ignore it.
 /// A malformed path, or a filter or sub-attribute on an attribute that cannot have one, is 400 `invalidPath`.
-pub fn resolve<'a>(
-    cfg: &'a Config,
-    rt: &'a ResourceType,
-    text: &str,
-) -> ScimResult<Option<Target<'a>>> {
+pub fn resolve<'a>(cfg: &'a Config, rt: &'a ResourceType, text: &str) -> ScimResult<Option<Target<'a>>> {
     let path = crate::path::parse_path(text).map_err(|detail| err::invalid_path(format!("invalid path: {detail}")))?;
     let unknown = || match cfg.switches.unknown_attributes {
         UnknownAttributes::Ignore => Ok(None),
         UnknownAttributes::Reject => Err(err::invalid_path(format!("{text}: no such attribute"))),
     };
-    let Some((ext, attr)) = cfg
-        .registry
-        .attribute(rt, path.attr.urn.as_deref(), &path.attr.name)
-    else {
+    let Some((ext, attr)) = cfg.registry.attribute(rt, path.attr.urn.as_deref(), &path.attr.name) else {
         return unknown();
     };
     let sub_name = path.sub_attr();
     if sub_name.is_some() && attr.attr_type != AttrType::Complex {
-        return Err(err::invalid_path(format!(
-            "{text}: {} has no sub-attributes",
-            attr.name
-        )));
+        return Err(err::invalid_path(format!("{text}: {} has no sub-attributes", attr.name)));
     }
     if path.filter.is_some() && !(attr.multi_valued && attr.attr_type == AttrType::Complex) {
-        return Err(err::invalid_path(format!(
-            "{text}: only a multi-valued complex attribute takes a filter"
-        )));
+        return Err(err::invalid_path(format!("{text}: only a multi-valued complex attribute takes a filter")));
     }
     let sub = match sub_name {
         Some(name) => match attr.sub(name) {
@@ -65,13 +50,7 @@ pub fn resolve<'a>(
         },
         None => None,
     };
-    Ok(Some(Target {
-        ext,
-        attr,
-        filter: path.filter,
-        sub,
-        text: text.to_string(),
-    }))
+    Ok(Some(Target { ext, attr, filter: path.filter, sub, text: text.to_string() }))
 }
 
 /// Whether one element matches the target's filter; a filter that misuses a type is 400 `invalidPath`.

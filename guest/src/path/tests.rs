@@ -81,7 +81,9 @@ fn paths_round_trip() {
         assert_eq!(printed, text);
         assert_eq!(parse_path(&printed).unwrap(), p, "{text}");
     }
-    for text in ["userName", "name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"] {
+    for text in
+        ["userName", "name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"]
+    {
         let p = parse_attr_path(text, 100).unwrap();
         assert_eq!(p.to_string(), text);
         assert_eq!(parse_attr_path(&p.to_string(), 100).unwrap(), p);

@@ -35,7 +35,8 @@ fn attributes_keeps_id_and_schemas() {
 
 #[test]
 fn sub_attribute_and_urn_paths() {
-    let v = project(&["name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"], &[]);
+    let v =
+        project(&["name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"], &[]);
     assert_eq!(v["name"], json!({"givenName":"Barbara"}));
     assert_eq!(v[ENTERPRISE], json!({"employeeNumber":"7"}));
 }
@@ -81,7 +82,10 @@ fn meta_sub_attributes() {
 
 #[test]
 fn names_are_matched_without_case() {
-    let v = project(&["USERNAME", "Name.GivenName", "urn:ietf:params:scim:schemas:extension:ENTERPRISE:2.0:User:EMPLOYEENUMBER"], &[]);
+    let v = project(
+        &["USERNAME", "Name.GivenName", "urn:ietf:params:scim:schemas:extension:ENTERPRISE:2.0:User:EMPLOYEENUMBER"],
+        &[],
+    );
     assert_eq!(v["userName"], "bjensen");
     assert_eq!(v["name"], json!({"givenName":"Barbara"}));
     assert_eq!(v[ENTERPRISE], json!({"employeeNumber":"7"}));
@@ -100,7 +104,9 @@ fn excluded_attributes() {
 fn members_loading_follows_the_projection() {
     let cfg = Config::test();
     let rt = cfg.registry.resource_type("Group").unwrap();
-    let p = |a: &str, e: &str| Projection::from_params(&cfg, rt, Some(a).filter(|s| !s.is_empty()), Some(e).filter(|s| !s.is_empty()));
+    let p = |a: &str, e: &str| {
+        Projection::from_params(&cfg, rt, Some(a).filter(|s| !s.is_empty()), Some(e).filter(|s| !s.is_empty()))
+    };
     assert!(!p("", "").excludes_members());
     assert!(p("displayName", "").excludes_members());
     assert!(!p("members.value", "").excludes_members());
@@ -113,7 +119,8 @@ fn request_schema_config() -> Config {
         {"name":"token","returned":"request"},
         {"name":"pin","mutability":"writeOnly"},
         {"name":"code","type":"complex","subAttributes":[{"name":"v"},{"name":"secret","returned":"never"},{"name":"hint","returned":"request"}]}]});
-    let text = json!({"baseUrl":"https://e.com","schemas":[ext],"extensions":{"User":[{"schema":"urn:example:x"}]}}).to_string();
+    let text = json!({"baseUrl":"https://e.com","schemas":[ext],"extensions":{"User":[{"schema":"urn:example:x"}]}})
+        .to_string();
     Config::from_json(&text).unwrap()
 }
 
@@ -125,7 +132,8 @@ fn returned_request_and_write_only() {
     let s = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let plain = Projection::default().apply(&cfg, rt, res.clone());
     assert_eq!(plain["urn:example:x"], json!({"code":{"v":"a"}}));
-    let asked = Projection::new(&cfg, rt, &s(&["urn:example:x:token", "urn:example:x:pin", "urn:example:x:code"]), &[]).apply(&cfg, rt, res.clone());
+    let asked = Projection::new(&cfg, rt, &s(&["urn:example:x:token", "urn:example:x:pin", "urn:example:x:code"]), &[])
+        .apply(&cfg, rt, res.clone());
     assert_eq!(asked["urn:example:x"], json!({"token":"t","code":{"v":"a","hint":"h"}}));
     let data = res.as_object().unwrap().clone();
     let sent = Projection::default().with_sent(&cfg, rt, &data).apply(&cfg, rt, res);

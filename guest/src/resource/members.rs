@@ -34,41 +34,27 @@ pub fn ingest_members(cfg: &Config, attr: &Attribute, value: Value) -> ScimResul
 /// (some clients send `{"$ref": "2819c223"}` alone).
 pub fn member_from_json(cfg: &Config, attr: &Attribute, item: Value) -> ScimResult<Member> {
     let Value::Object(obj) = item else {
-        return Err(err::invalid_value(
-            "members: each member must be an object with a value",
-        ));
+        return Err(err::invalid_value("members: each member must be an object with a value"));
     };
     let field = |name: &str| crate::names::member(&obj, name);
     let text = |name: &str| -> ScimResult<Option<String>> {
         match field(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(err::invalid_value(format!(
-                "members.{name}: expected a string"
-            ))),
+            Some(_) => Err(err::invalid_value(format!("members.{name}: expected a string"))),
         }
     };
     let reference = text("$ref")?;
     let value = text("value")?
-        .or_else(|| {
-            reference
-                .as_deref()
-                .map(|r| r.rsplit('/').next().unwrap_or(r).to_string())
-        })
+        .or_else(|| reference.as_deref().map(|r| r.rsplit('/').next().unwrap_or(r).to_string()))
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            err::invalid_value("members.value is required: each member needs the member's id")
-        })?;
+        .ok_or_else(|| err::invalid_value("members.value is required: each member needs the member's id"))?;
     let kind = match (text("type")?, attr.sub("type")) {
         (Some(t), Some(sub)) => Some(canonical_value(sub, "members.type", t)?),
         (Some(t), None) => Some(t),
         (None, _) => reference.as_deref().and_then(|r| ref_kind(cfg, r)),
     };
-    Ok(Member {
-        value,
-        kind,
-        display: text("display")?,
-    })
+    Ok(Member { value, kind, display: text("display")? })
 }
 
 /// The resource type a `$ref` URL points into: `.../Groups/x` → `Group`.
@@ -82,11 +68,7 @@ fn ref_kind(cfg: &Config, r: &str) -> Option<String> {
 pub fn member_json(cfg: &Config, m: &Member) -> Value {
     let mut obj = Map::new();
     obj.insert("value".into(), json!(m.value));
-    if let Some(rt) = m
-        .kind
-        .as_deref()
-        .and_then(|k| cfg.registry.resource_type(k))
-    {
+    if let Some(rt) = m.kind.as_deref().and_then(|k| cfg.registry.resource_type(k)) {
         obj.insert("$ref".into(), json!(location(cfg, rt, &m.value)));
     }
     if let Some(kind) = &m.kind {

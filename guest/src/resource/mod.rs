@@ -54,17 +54,14 @@ fn locate<'a>(reg: &'a Registry, rt: &'a ResourceType, key: &str) -> Key<'a> {
     if let Some((None, attr)) = reg.attribute(rt, None, key) {
         return Key::Core(attr);
     }
-    let Some((urn, name)) = key
-        .rsplit_once(':')
-        .filter(|_| key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")))
+    let Some((urn, name)) =
+        key.rsplit_once(':').filter(|_| key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")))
     else {
         return Key::Unknown;
     };
     match reg.attribute(rt, Some(urn), name) {
         Some((None, attr)) => Key::Core(attr),
-        Some((Some(_), attr)) => reg
-            .extension(rt, urn)
-            .map_or(Key::Unknown, |ext| Key::Flat(ext, attr)),
+        Some((Some(_), attr)) => reg.extension(rt, urn).map_or(Key::Unknown, |ext| Key::Flat(ext, attr)),
         None => Key::Unknown,
     }
 }
@@ -95,10 +92,7 @@ pub fn ingest(
         match locate(reg, rt, &key) {
             Key::Extension(ext) => {
                 let Value::Object(obj) = value else {
-                    return Err(err::invalid_value(format!(
-                        "{}: an extension must be a JSON object",
-                        ext.id
-                    )));
+                    return Err(err::invalid_value(format!("{}: an extension must be a JSON object", ext.id)));
                 };
                 for (name, v) in obj {
                     match ext.attribute(&name) {
@@ -141,20 +135,13 @@ pub fn ingest(
         match data.get(&ext.id) {
             Some(Value::Object(obj)) => check_required(ext, obj, Some(&ext.id))?,
             _ if decl.required => {
-                return Err(err::invalid_value(format!(
-                    "{}: the extension is required for {}",
-                    ext.id, rt.name
-                )));
+                return Err(err::invalid_value(format!("{}: the extension is required for {}", ext.id, rt.name)));
             }
             _ => {}
         }
     }
     let unique = unique_keys(cfg, rt, &data);
-    Ok(Prepared {
-        data,
-        unique,
-        members,
-    })
+    Ok(Prepared { data, unique, members })
 }
 
 /// `schemas` must be a list of URIs when present; what it lists is not binding (see the module notes).
@@ -177,9 +164,7 @@ fn put_extension(
     let Some(v) = ingest_attribute(cfg, attr, &format!("{}:{}", ext.id, attr.name), v)? else {
         return Ok(());
     };
-    let slot = data
-        .entry(ext.id.clone())
-        .or_insert_with(|| Value::Object(Map::new()));
+    let slot = data.entry(ext.id.clone()).or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(obj) = slot {
         obj.insert(attr.name.clone(), v);
     }
@@ -189,10 +174,7 @@ fn put_extension(
 /// Required attributes of one schema; read-only ones are the server's to set.
 fn check_required(schema: &Schema, data: &Map<String, Value>, urn: Option<&str>) -> ScimResult<()> {
     for attr in &schema.attributes {
-        if attr.required
-            && attr.mutability != Mutability::ReadOnly
-            && !data.contains_key(&attr.name)
-        {
+        if attr.required && attr.mutability != Mutability::ReadOnly && !data.contains_key(&attr.name) {
             let name = urn.map_or_else(|| attr.name.clone(), |u| format!("{u}:{}", attr.name));
             return Err(err::invalid_value(format!("{name} is required")));
         }
@@ -213,10 +195,7 @@ pub fn unique_keys(cfg: &Config, rt: &ResourceType, data: &Map<String, Value>) -
             Value::Number(_) | Value::Bool(_) => v.to_string(),
             _ => return None,
         };
-        Some(UniqueKey {
-            attribute: name,
-            value,
-        })
+        Some(UniqueKey { attribute: name, value })
     };
     let unique = |a: &&Attribute| a.uniqueness != Uniqueness::None && !a.multi_valued;
     let mut keys: Vec<UniqueKey> = core
@@ -253,12 +232,7 @@ pub fn etag(version: &str) -> String {
 pub fn render(cfg: &Config, rt: &ResourceType, stored: &Stored) -> ScimResult<Value> {
     let mut data: Map<String, Value> = match serde_json::from_str(&stored.data) {
         Ok(Value::Object(m)) => m,
-        _ => {
-            return Err(err::internal(format!(
-                "stored {} {} is not a JSON object",
-                rt.name, stored.id
-            )))
-        }
+        _ => return Err(err::internal(format!("stored {} {} is not a JSON object", rt.name, stored.id))),
     };
     let mut schemas = vec![Value::String(rt.schema.clone())];
     for (_, ext) in cfg.registry.extensions(rt) {
@@ -278,10 +252,7 @@ pub fn render(cfg: &Config, rt: &ResourceType, stored: &Stored) -> ScimResult<Va
     data.insert("meta".into(), Value::Object(meta));
     if let Some(members) = &stored.members {
         if has_members(cfg, rt) {
-            data.insert(
-                "members".into(),
-                Value::Array(members.iter().map(|m| member_json(cfg, m)).collect()),
-            );
+            data.insert("members".into(), Value::Array(members.iter().map(|m| member_json(cfg, m)).collect()));
         }
     }
     Ok(Value::Object(data))

@@ -41,7 +41,8 @@ impl Store for Watched {
         let page = self.inner.members(rt, id, start, count);
         if self.change_after == Some(self.pages) {
             let late = Member { value: "late".into(), kind: Some("User".into()), display: None };
-            let change = Update { resource_type: rt.into(), id: id.into(), add_members: vec![late], ..Update::default() };
+            let change =
+                Update { resource_type: rt.into(), id: id.into(), add_members: vec![late], ..Update::default() };
             self.inner.update(&change)?;
         }
         page
@@ -85,7 +86,10 @@ fn a_large_group_is_read_in_pages_into_the_bytes_serde_would_write() {
     assert_eq!(values(&parsed), expected.iter().map(String::as_str).collect::<Vec<_>>(), "every member once, in order");
     assert_eq!(parsed["members"][3]["$ref"], "https://example.com/scim/v2/Users/m3");
     assert_eq!(parsed["members"][3]["display"], "Member \"3\"");
-    assert_eq!((parsed["displayName"].as_str(), parsed["meta"]["version"].as_str()), (Some("everyone"), Some("W/\"1\"")));
+    assert_eq!(
+        (parsed["displayName"].as_str(), parsed["meta"]["version"].as_str()),
+        (Some("everyone"), Some("W/\"1\""))
+    );
     assert_eq!(store.gets, vec![false, false], "the group, then its version after the pages");
     assert_eq!(store.pages, 3);
 }

@@ -26,19 +26,14 @@ pub fn carry_over(
                 new.insert(attr.name.clone(), before.clone());
             }
             (Mutability::Immutable, Some(after)) if !same(attr, before, after) => {
-                return Err(err::mutability(format!(
-                    "{here} is immutable: once set it cannot change"
-                )));
+                return Err(err::mutability(format!("{here} is immutable: once set it cannot change")));
             }
             (Mutability::ReadWrite, _) if attr.attr_type == AttrType::Complex && guarded(attr) => {
                 if !attr.multi_valued && before.is_object() && !new.contains_key(&attr.name) {
                     new.insert(attr.name.clone(), Value::Object(Map::new()));
                 }
                 complex(attr, before, new.get_mut(&attr.name), &here)?;
-                if new
-                    .get(&attr.name)
-                    .is_some_and(|v| v.as_object().is_some_and(Map::is_empty))
-                {
+                if new.get(&attr.name).is_some_and(|v| v.as_object().is_some_and(Map::is_empty)) {
                     new.remove(&attr.name);
                 }
             }
@@ -50,23 +45,14 @@ pub fn carry_over(
 
 /// The sub-attributes of a read-write complex attribute. A multi-valued one matches its values by their
 /// `value` sub-attribute: values may come and go, but a value that stays keeps its immutable parts.
-fn complex(
-    attr: &Attribute,
-    before: &Value,
-    after: Option<&mut Value>,
-    here: &Path,
-) -> ScimResult<()> {
+fn complex(attr: &Attribute, before: &Value, after: Option<&mut Value>, here: &Path) -> ScimResult<()> {
     match (before, after) {
-        (Value::Object(old), Some(Value::Object(new))) => {
-            carry_over(&attr.sub_attributes, old, new, here)
-        }
+        (Value::Object(old), Some(Value::Object(new))) => carry_over(&attr.sub_attributes, old, new, here),
         (Value::Array(old), Some(Value::Array(new))) => {
             for item in new.iter_mut().filter_map(Value::as_object_mut) {
                 let key = item.get("value").cloned();
-                let prior = old
-                    .iter()
-                    .filter_map(Value::as_object)
-                    .find(|o| key.is_some() && o.get("value") == key.as_ref());
+                let prior =
+                    old.iter().filter_map(Value::as_object).find(|o| key.is_some() && o.get("value") == key.as_ref());
                 if let Some(prior) = prior {
                     carry_over(&attr.sub_attributes, prior, item, here)?;
                 }
@@ -79,9 +65,7 @@ fn complex(
 
 /// The complex attribute has sub-attributes that a PUT must check or carry over.
 fn guarded(attr: &Attribute) -> bool {
-    attr.sub_attributes
-        .iter()
-        .any(|s| matches!(s.mutability, Mutability::Immutable | Mutability::WriteOnly))
+    attr.sub_attributes.iter().any(|s| matches!(s.mutability, Mutability::Immutable | Mutability::WriteOnly))
 }
 
 /// Equal under the attribute's rules: text compared without case unless `caseExact`.

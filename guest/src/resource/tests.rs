@@ -18,13 +18,7 @@ fn canonicalises_names_and_drops_read_only() {
     assert_eq!(p.data["emails"][0]["type"], "work");
     assert_eq!(p.data["active"], true);
     assert!(!p.data.contains_key("id") && !p.data.contains_key("meta"));
-    assert_eq!(
-        p.unique,
-        vec![UniqueKey {
-            attribute: "userName".into(),
-            value: "bjensen".into()
-        }]
-    );
+    assert_eq!(p.unique, vec![UniqueKey { attribute: "userName".into(), value: "bjensen".into() }]);
 }
 
 #[test]
@@ -38,13 +32,7 @@ fn missing_required_attribute_is_invalid_value() {
 #[test]
 fn wrong_type_names_the_attribute() {
     let cfg = Config::test();
-    let e = ingest(
-        &cfg,
-        user_rt(&cfg),
-        json!({"userName":"a","active":3}),
-        None,
-    )
-    .unwrap_err();
+    let e = ingest(&cfg, user_rt(&cfg), json!({"userName":"a","active":3}), None).unwrap_err();
     assert!(e.detail.contains("active"), "{}", e.detail);
 }
 
@@ -160,7 +148,10 @@ fn case_exact_and_uniqueness() {
 
 #[test]
 fn primary_at_most_once() {
-    let d = rejected(&mut Harness::new(), json!({"userName":"a","emails":[{"value":"a","primary":true},{"value":"b","primary":"True"}]}));
+    let d = rejected(
+        &mut Harness::new(),
+        json!({"userName":"a","emails":[{"value":"a","primary":true},{"value":"b","primary":"True"}]}),
+    );
     assert_eq!(d, "emails: at most one value may have primary set to true");
 }
 
@@ -210,19 +201,26 @@ fn immutable_members_sub_attributes_do_not_block_membership_changes() {
     let u1 = h.create("/Users", &json!({"userName":"a"}));
     let u2 = h.create("/Users", &json!({"userName":"b"}));
     let g = h.create("/Groups", &json!({"displayName":"g","members":[{"value":u1}]}));
-    let got = h.put(&format!("/Groups/{g}"), &json!({"displayName":"g","members":[{"value":u2,"type":"User"}]})).expect(200);
+    let got =
+        h.put(&format!("/Groups/{g}"), &json!({"displayName":"g","members":[{"value":u2,"type":"User"}]})).expect(200);
     assert_eq!(got["members"], json!([{"value":u2,"$ref":format!("{BASE_URL}/Users/{u2}"),"type":"User"}]));
 }
 
 #[test]
 fn schemas_list_is_informational() {
     let mut h = Harness::new();
-    let body = json!({"schemas":["urn:example:idp:custom","urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g"});
+    let body =
+        json!({"schemas":["urn:example:idp:custom","urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g"});
     let got = h.post("/Groups", &body).expect(201);
     assert_eq!(got["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:Group"]));
     let got = h.post("/Users", &json!({"userName":"a", "schemas": [ENTERPRISE]})).expect(201);
-    assert_eq!(got["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:User"]), "no extension values, no extension URN");
-    let got = h.post("/Users", &json!({"userName":"b", ENTERPRISE.to_uppercase(): {"EMPLOYEENUMBER": "7"}})).expect(201);
+    assert_eq!(
+        got["schemas"],
+        json!(["urn:ietf:params:scim:schemas:core:2.0:User"]),
+        "no extension values, no extension URN"
+    );
+    let got =
+        h.post("/Users", &json!({"userName":"b", ENTERPRISE.to_uppercase(): {"EMPLOYEENUMBER": "7"}})).expect(201);
     assert_eq!(got["schemas"][1], ENTERPRISE);
     assert_eq!(got[ENTERPRISE], json!({"employeeNumber":"7"}), "URN and names written canonically");
     let d = h.post("/Users", &json!({"userName":"c","schemas":"x"})).expect_error(400, Some("invalidSyntax"));
@@ -232,7 +230,8 @@ fn schemas_list_is_informational() {
 #[test]
 fn flat_urn_keys() {
     let mut h = Harness::new();
-    let body = json!({"urn:ietf:params:scim:schemas:core:2.0:User:userName":"a", format!("{ENTERPRISE}:department"): "R&D"});
+    let body =
+        json!({"urn:ietf:params:scim:schemas:core:2.0:User:userName":"a", format!("{ENTERPRISE}:department"): "R&D"});
     let got = h.post("/Users", &body).expect(201);
     assert_eq!(got["userName"], "a");
     assert_eq!(got[ENTERPRISE], json!({"department":"R&D"}));

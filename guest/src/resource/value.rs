@@ -12,9 +12,7 @@ use serde_json::{Map, Number, Value};
 pub fn unknown(cfg: &Config, path: &str) -> ScimResult<()> {
     match cfg.switches.unknown_attributes {
         UnknownAttributes::Ignore => Ok(()),
-        UnknownAttributes::Reject => Err(err::invalid_value(format!(
-            "{path}: no such attribute in the schema"
-        ))),
+        UnknownAttributes::Reject => Err(err::invalid_value(format!("{path}: no such attribute in the schema"))),
     }
 }
 
@@ -22,30 +20,22 @@ pub fn unknown(cfg: &Config, path: &str) -> ScimResult<()> {
 pub fn check_count(cfg: &Config, path: &str, value: &Value) -> ScimResult<()> {
     let max = cfg.limits.max_multi_values;
     match value {
-        Value::Array(items) if items.len() > max => Err(err::invalid_value(format!(
-            "{path}: at most {max} values are accepted, not {}",
-            items.len()
-        ))),
+        Value::Array(items) if items.len() > max => {
+            Err(err::invalid_value(format!("{path}: at most {max} values are accepted, not {}", items.len())))
+        }
         _ => Ok(()),
     }
 }
 
 /// An attribute's value, checked. None: nothing to store (null, empty, or read-only, which clients may send
 /// back unchanged and which is therefore ignored, RFC 7643 §2.2).
-pub fn ingest_attribute(
-    cfg: &Config,
-    attr: &Attribute,
-    path: &str,
-    value: Value,
-) -> ScimResult<Option<Value>> {
+pub fn ingest_attribute(cfg: &Config, attr: &Attribute, path: &str, value: Value) -> ScimResult<Option<Value>> {
     if attr.mutability == Mutability::ReadOnly || value.is_null() {
         return Ok(None);
     }
     if !attr.multi_valued {
         if value.is_array() {
-            return Err(err::invalid_value(format!(
-                "{path}: expected a single value, not a list"
-            )));
+            return Err(err::invalid_value(format!("{path}: expected a single value, not a list")));
         }
         return ingest_single(cfg, attr, path, value);
     }
@@ -53,38 +43,24 @@ pub fn ingest_attribute(
     let mut items = Vec::new();
     for item in quirks::single_as_list(value) {
         if item.is_array() {
-            return Err(err::invalid_value(format!(
-                "{path}: a list cannot hold lists"
-            )));
+            return Err(err::invalid_value(format!("{path}: a list cannot hold lists")));
         }
         if let Some(v) = ingest_single(cfg, attr, path, item)? {
             items.push(v);
         }
     }
-    let primaries = items
-        .iter()
-        .filter(|v| v.get("primary") == Some(&Value::Bool(true)))
-        .count();
+    let primaries = items.iter().filter(|v| v.get("primary") == Some(&Value::Bool(true))).count();
     if primaries > 1 {
-        return Err(err::invalid_value(format!(
-            "{path}: at most one value may have primary set to true"
-        )));
+        return Err(err::invalid_value(format!("{path}: at most one value may have primary set to true")));
     }
     Ok((!items.is_empty()).then_some(Value::Array(items)))
 }
 
-fn ingest_single(
-    cfg: &Config,
-    attr: &Attribute,
-    path: &str,
-    value: Value,
-) -> ScimResult<Option<Value>> {
+fn ingest_single(cfg: &Config, attr: &Attribute, path: &str, value: Value) -> ScimResult<Option<Value>> {
     let wrong = |what: &str| err::invalid_value(format!("{path}: expected {what}"));
     let v = match (attr.attr_type, value) {
         (_, Value::Null) => return Ok(None),
-        (AttrType::String | AttrType::Reference, Value::String(s)) => {
-            Value::String(canonical_value(attr, path, s)?)
-        }
+        (AttrType::String | AttrType::Reference, Value::String(s)) => Value::String(canonical_value(attr, path, s)?),
         (AttrType::String, _) => return Err(wrong("a string")),
         (AttrType::Reference, _) => return Err(wrong("a reference (a URI or id as a string)")),
         (AttrType::Binary, Value::String(s)) if is_base64(&s) => Value::String(s),
@@ -93,16 +69,12 @@ fn ingest_single(
         (AttrType::Boolean, other) => {
             Value::Bool(quirks::boolean_from_string(&other).ok_or_else(|| wrong("a boolean"))?)
         }
-        (AttrType::Integer, Value::Number(n)) => {
-            Value::Number(integer(&n).ok_or_else(|| wrong("an integer"))?)
-        }
+        (AttrType::Integer, Value::Number(n)) => Value::Number(integer(&n).ok_or_else(|| wrong("an integer"))?),
         (AttrType::Integer, _) => return Err(wrong("an integer")),
         (AttrType::Decimal, Value::Number(n)) => Value::Number(n),
         (AttrType::Decimal, _) => return Err(wrong("a decimal number")),
         (AttrType::DateTime, Value::String(s)) if is_date_time(&s) => Value::String(s),
-        (AttrType::DateTime, _) => {
-            return Err(wrong("an xsd:dateTime such as 2011-05-13T04:42:34Z"))
-        }
+        (AttrType::DateTime, _) => return Err(wrong("an xsd:dateTime such as 2011-05-13T04:42:34Z")),
         (AttrType::Complex, value) => match quirks::bare_value_as_complex(value) {
             Value::Object(obj) => return ingest_complex(cfg, attr, path, obj),
             _ => return Err(wrong("a JSON object")),
@@ -113,12 +85,7 @@ fn ingest_single(
 
 /// A complex value: sub-attributes by name without case, written canonically; required sub-attributes
 /// must be present once the value itself is.
-fn ingest_complex(
-    cfg: &Config,
-    attr: &Attribute,
-    path: &str,
-    obj: Map<String, Value>,
-) -> ScimResult<Option<Value>> {
+fn ingest_complex(cfg: &Config, attr: &Attribute, path: &str, obj: Map<String, Value>) -> ScimResult<Option<Value>> {
     let mut out = Map::new();
     for (key, v) in obj {
         match attr.sub(&key) {
@@ -139,10 +106,7 @@ fn ingest_complex(
         .iter()
         .find(|s| s.required && s.mutability != Mutability::ReadOnly && !out.contains_key(&s.name))
     {
-        return Err(err::invalid_value(format!(
-            "{path}.{} is required",
-            missing.name
-        )));
+        return Err(err::invalid_value(format!("{path}.{} is required", missing.name)));
     }
     Ok(Some(Value::Object(out)))
 }
@@ -155,9 +119,7 @@ pub fn canonical_value(attr: &Attribute, path: &str, s: String) -> ScimResult<St
     let found = if attr.case_exact {
         attr.canonical_values.iter().find(|c| **c == s)
     } else {
-        attr.canonical_values
-            .iter()
-            .find(|c| c.eq_ignore_ascii_case(&s))
+        attr.canonical_values.iter().find(|c| c.eq_ignore_ascii_case(&s))
     };
     found.cloned().ok_or_else(|| {
         err::invalid_value(format!(
@@ -192,9 +154,7 @@ fn is_date_time(s: &str) -> bool {
 fn is_base64(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     let padding = s.len() - body.len();
-    let alphabet = body
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+    let alphabet = body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
     alphabet && padding <= 2 && body.len() % 4 != 1 && (padding == 0 || s.len().is_multiple_of(4))
 }
 
@@ -204,20 +164,10 @@ mod tests {
 
     #[test]
     fn date_times() {
-        for ok in [
-            "2011-05-13T04:42:34Z",
-            "2011-05-13T04:42:34.123+02:00",
-            "2011-05-13T04:42:34",
-        ] {
+        for ok in ["2011-05-13T04:42:34Z", "2011-05-13T04:42:34.123+02:00", "2011-05-13T04:42:34"] {
             assert!(is_date_time(ok), "{ok}");
         }
-        for bad in [
-            "2011-05-13",
-            "2011-05-13 04:42:34Z",
-            "13/05/2011",
-            "2011-13-13T04:42:34Z",
-            "",
-        ] {
+        for bad in ["2011-05-13", "2011-05-13 04:42:34Z", "13/05/2011", "2011-13-13T04:42:34Z", ""] {
             assert!(!is_date_time(bad), "{bad}");
         }
     }

@@ -100,7 +100,11 @@ impl<'a> Translator<'a> {
                 let inner = self.node(f, *child, elem);
                 let child_exact = self.exact;
                 self.exact = outer && child_exact;
-                if child_exact { self.push(FilterNode::Negate(inner?)) } else { None }
+                if child_exact {
+                    self.push(FilterNode::Negate(inner?))
+                } else {
+                    None
+                }
             }
             FilterNode::Present(path) => {
                 let cols: Vec<String> = self.columns(path, elem, false).into_iter().map(|c| c.0).collect();
@@ -120,7 +124,11 @@ impl<'a> Translator<'a> {
                     let Some(value) = literal_for(kind, &cmp.value) else { return self.lost() };
                     nodes.extend(self.push(FilterNode::Compare(Comparison { path: column, value, ..cmp.clone() })));
                 }
-                if nodes.is_empty() { self.lost() } else { self.any_of(nodes) }
+                if nodes.is_empty() {
+                    self.lost()
+                } else {
+                    self.any_of(nodes)
+                }
             }
             FilterNode::ElementMatch(path, child) => {
                 if elem.is_some() {
@@ -139,7 +147,11 @@ impl<'a> Translator<'a> {
                     let e = Element { top, selector: s.as_ref() };
                     nodes.push(self.node(f, *child, Some(e))?);
                 }
-                if nodes.is_empty() { self.lost() } else { self.any_of(nodes) }
+                if nodes.is_empty() {
+                    self.lost()
+                } else {
+                    self.any_of(nodes)
+                }
             }
         }
     }
@@ -190,10 +202,12 @@ fn literal_for(kind: ColumnType, lit: &Literal) -> Option<Literal> {
         | (ColumnType::Decimal, Literal::Integer(_) | Literal::Decimal(_))
         | (ColumnType::DateTime, Literal::DateTime(_))
         | (ColumnType::String, Literal::Text(_)) => Some(lit.clone()),
-        (ColumnType::SqlDateTime, Literal::DateTime(s)) => match super::to_column(kind, &serde_json::Value::String(s.clone())) {
-            serde_json::Value::String(t) => Some(Literal::Text(t)),
-            _ => None,
-        },
+        (ColumnType::SqlDateTime, Literal::DateTime(s)) => {
+            match super::to_column(kind, &serde_json::Value::String(s.clone())) {
+                serde_json::Value::String(t) => Some(Literal::Text(t)),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

@@ -35,7 +35,9 @@ fn to_scim(tm: &Table, mut s: Stored) -> StoreResult<Stored> {
 /// Uniqueness keys on columns; a key on an attribute without a column has nothing to guard.
 fn unique_columns(tm: &Table, keys: &[UniqueKey]) -> Vec<UniqueKey> {
     keys.iter()
-        .filter_map(|k| tm.unique_column(&k.attribute).map(|c| UniqueKey { attribute: c.name.clone(), value: k.value.clone() }))
+        .filter_map(|k| {
+            tm.unique_column(&k.attribute).map(|c| UniqueKey { attribute: c.name.clone(), value: k.value.clone() })
+        })
         .collect()
 }
 
@@ -59,8 +61,16 @@ impl Store for RowStore<'_> {
         }
     }
 
-    fn create(&mut self, resource_type: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> StoreResult<Stored> {
-        let Some(tm) = self.mapping.get(resource_type) else { return self.inner.create(resource_type, data, unique, members) };
+    fn create(
+        &mut self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> StoreResult<Stored> {
+        let Some(tm) = self.mapping.get(resource_type) else {
+            return self.inner.create(resource_type, data, unique, members);
+        };
         let row = row_text(tm, data)?;
         let stored = self.inner.create(resource_type, &row, &unique_columns(tm, unique), members);
         to_scim(tm, stored.map_err(|e| conflict_by_attribute(tm, e))?)

@@ -62,7 +62,9 @@ fn an_email_without_type_still_fills_the_only_email_column() {
     let (e, mut store) = (engine(), MemoryStore::new());
     let body = json!({"userName":"a","emails":[{"value":"h@x","type":"home"},{"value":"a@x"}],"active":"False"});
     let (_, created) = send(&e, &mut store, "POST", "/Users", "", Some(body));
-    let row: Value = serde_json::from_str(&store.get("User", created["id"].as_str().unwrap(), false).unwrap().unwrap().data).unwrap();
+    let row: Value =
+        serde_json::from_str(&store.get("User", created["id"].as_str().unwrap(), false).unwrap().unwrap().data)
+            .unwrap();
     assert_eq!((&row["email"], &row["active"], &row["firstname"]), (&json!("a@x"), &json!(0), &Value::Null));
 }
 
@@ -133,7 +135,11 @@ fn text(s: &str) -> Literal {
 #[test]
 fn expressible_filters_name_columns_and_keep_paging() {
     let q = query(
-        vec![cmp("userName", CompareOp::Eq, text("b")), cmp("active", CompareOp::Eq, Literal::Boolean(true)), FilterNode::AllOf(vec![0, 1])],
+        vec![
+            cmp("userName", CompareOp::Eq, text("b")),
+            cmp("active", CompareOp::Eq, Literal::Boolean(true)),
+            FilterNode::AllOf(vec![0, 1]),
+        ],
         Some("name.familyName"),
     );
     let (sent, exact) = query::translate(&user_mapping(), &q);
@@ -147,7 +153,14 @@ fn expressible_filters_name_columns_and_keep_paging() {
 
 #[test]
 fn an_unmapped_comparison_is_dropped_from_and_and_asks_for_every_candidate() {
-    let q = query(vec![cmp("userName", CompareOp::Eq, text("b")), cmp("title", CompareOp::Eq, text("x")), FilterNode::AllOf(vec![0, 1])], None);
+    let q = query(
+        vec![
+            cmp("userName", CompareOp::Eq, text("b")),
+            cmp("title", CompareOp::Eq, text("x")),
+            FilterNode::AllOf(vec![0, 1]),
+        ],
+        None,
+    );
     let (sent, exact) = query::translate(&user_mapping(), &q);
     assert!(!exact);
     assert_eq!(sent.filter.unwrap().nodes, vec![cmp("username", CompareOp::Eq, text("b"))]);
@@ -157,8 +170,18 @@ fn an_unmapped_comparison_is_dropped_from_and_and_asks_for_every_candidate() {
 #[test]
 fn or_and_not_around_an_unmapped_comparison_send_no_filter() {
     let tm = user_mapping();
-    let or = query(vec![cmp("userName", CompareOp::Eq, text("b")), cmp("title", CompareOp::Eq, text("x")), FilterNode::AnyOf(vec![0, 1])], None);
-    assert_eq!(query::translate(&tm, &or), (Query { filter: None, start_index: 1, count: u32::MAX, ..or.clone() }, false));
+    let or = query(
+        vec![
+            cmp("userName", CompareOp::Eq, text("b")),
+            cmp("title", CompareOp::Eq, text("x")),
+            FilterNode::AnyOf(vec![0, 1]),
+        ],
+        None,
+    );
+    assert_eq!(
+        query::translate(&tm, &or),
+        (Query { filter: None, start_index: 1, count: u32::MAX, ..or.clone() }, false)
+    );
     let not = query(vec![cmp("title", CompareOp::Eq, text("x")), FilterNode::Negate(0)], None);
     assert!(query::translate(&tm, &not).0.filter.is_none());
     let not_mapped = query(vec![cmp("userName", CompareOp::Eq, text("x")), FilterNode::Negate(0)], None);
@@ -200,7 +223,13 @@ impl Store for Boastful {
     fn get(&mut self, t: &str, id: &str, m: bool) -> StoreResult<Option<Stored>> {
         self.inner.get(t, id, m)
     }
-    fn create(&mut self, t: &str, d: &str, u: &[crate::store::UniqueKey], m: &[crate::store::Member]) -> StoreResult<Stored> {
+    fn create(
+        &mut self,
+        t: &str,
+        d: &str,
+        u: &[crate::store::UniqueKey],
+        m: &[crate::store::Member],
+    ) -> StoreResult<Stored> {
         self.inner.create(t, d, u, m)
     }
     fn update(&mut self, c: &crate::store::Update) -> StoreResult<Stored> {
@@ -235,8 +264,15 @@ fn the_engine_filters_sorts_and_pages_when_the_query_was_not_sent_whole() {
     let last_user_query = |seen: &[Query]| seen.iter().rev().find(|q| q.resource_type == "User").cloned().unwrap();
     let sent = last_user_query(&store.seen);
     assert_eq!((sent.start_index, sent.count, &sent.sort), (1, u32::MAX, &None));
-    assert_eq!(sent.filter.as_ref().unwrap().nodes, vec![FilterNode::Compare(Comparison {
-        path: "username".into(), op: CompareOp::Eq, value: text("bob"), case_exact: false })]);
+    assert_eq!(
+        sent.filter.as_ref().unwrap().nodes,
+        vec![FilterNode::Compare(Comparison {
+            path: "username".into(),
+            op: CompareOp::Eq,
+            value: text("bob"),
+            case_exact: false
+        })]
+    );
     let (_, exact) = send(&e, &mut store, "GET", "/Users", "filter=userName%20eq%20%22bob%22&count=5", None);
     assert_eq!(exact["totalResults"], 3, "an exact query trusts the host's answer");
     assert_eq!(last_user_query(&store.seen).count, 5);
@@ -265,7 +301,10 @@ fn the_rest_column_keeps_what_no_column_holds_and_reads_back_whole() {
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap();
     let row = stored_row(&mut store, "User", id);
-    assert_eq!((&row["username"], &row["email"], &row["firstname"]), (&json!("bjensen"), &json!("b@x"), &json!("Barbara")));
+    assert_eq!(
+        (&row["username"], &row["email"], &row["firstname"]),
+        (&json!("bjensen"), &json!("b@x"), &json!("Barbara"))
+    );
     let rest: Value = serde_json::from_str(row["extra"].as_str().unwrap()).unwrap();
     assert_eq!(
         rest,
@@ -284,7 +323,8 @@ fn the_rest_column_keeps_what_no_column_holds_and_reads_back_whole() {
 #[test]
 fn patch_and_put_of_attributes_without_a_column_stick() {
     let (e, mut store) = (engine_with_rest(), MemoryStore::new());
-    let (_, created) = send(&e, &mut store, "POST", "/Users", "", Some(json!({"userName":"a","emails":[{"value":"a@x"}]})));
+    let (_, created) =
+        send(&e, &mut store, "POST", "/Users", "", Some(json!({"userName":"a","emails":[{"value":"a@x"}]})));
     let at = format!("/Users/{}", created["id"].as_str().unwrap());
     let patch = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
         {"op":"add","path":format!("{ENTERPRISE}:department"),"value":"Sales"},
@@ -292,12 +332,20 @@ fn patch_and_put_of_attributes_without_a_column_stick() {
     let (status, patched) = send(&e, &mut store, "PATCH", &at, "", Some(patch));
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched[ENTERPRISE]["department"], "Sales");
-    assert_eq!(patched["emails"], json!([{"value":"a@x","type":"work","primary":true}]), "one email, found again by its type");
+    assert_eq!(
+        patched["emails"],
+        json!([{"value":"a@x","type":"work","primary":true}]),
+        "one email, found again by its type"
+    );
     let (_, put) = send(&e, &mut store, "PUT", &at, "", Some(json!({"userName":"a","nickName":"Al"})));
     assert_eq!((&put["nickName"], put.get(ENTERPRISE), put.get("emails")), (&json!("Al"), None, None));
     let row = stored_row(&mut store, "User", created["id"].as_str().unwrap());
     let rest: Value = serde_json::from_str(row["extra"].as_str().unwrap()).unwrap();
-    assert_eq!(rest, json!({"nickName":"Al","meta":{"lastModified":"2024-05-01T10:20:30.123Z"}}), "meta.lastModified has no column here");
+    assert_eq!(
+        rest,
+        json!({"nickName":"Al","meta":{"lastModified":"2024-05-01T10:20:30.123Z"}}),
+        "meta.lastModified has no column here"
+    );
     let (_, found) = send(&e, &mut store, "GET", "/Users", "filter=nickName%20eq%20%22al%22", None);
     assert_eq!(found["totalResults"], 1, "the engine filters on what only the rest holds");
 }
@@ -308,7 +356,10 @@ fn without_rest_nothing_changes_and_a_rest_must_be_its_own_column() {
     let (_, created) = send(&e, &mut store, "POST", "/Users", "", Some(bjensen()));
     assert!(!stored_row(&mut store, "User", created["id"].as_str().unwrap()).contains_key("extra"));
     let (_, g) = send(&e, &mut store, "POST", "/Groups", "", Some(json!({"displayName":"g"})));
-    assert_eq!(stored_row(&mut store, "Group", g["id"].as_str().unwrap()), json!({"name":"g"}).as_object().unwrap().clone());
+    assert_eq!(
+        stored_row(&mut store, "Group", g["id"].as_str().unwrap()),
+        json!({"name":"g"}).as_object().unwrap().clone()
+    );
     for rest in ["username", "id", ""] {
         let cfg = json!({"baseUrl":"x","mapping":{"User":{"columns":{"userName":"username"},"rest":rest}}});
         let err = Engine::new(&cfg.to_string()).err().unwrap();
@@ -316,7 +367,11 @@ fn without_rest_nothing_changes_and_a_rest_must_be_its_own_column() {
     }
     let tm = engine_with_rest().config.rows.unwrap().get("Group").unwrap().clone();
     let row = json!({"name":"staff","extra":{"externalId":"e"}});
-    assert_eq!(Value::Object(tm.to_scim(row.as_object().unwrap())), json!({"externalId":"e","displayName":"staff"}), "a decoded rest too");
+    assert_eq!(
+        Value::Object(tm.to_scim(row.as_object().unwrap())),
+        json!({"externalId":"e","displayName":"staff"}),
+        "a decoded rest too"
+    );
 }
 
 fn group_mapping() -> Table {
@@ -324,7 +379,12 @@ fn group_mapping() -> Table {
 }
 
 fn member_eq(id: &str) -> FilterNode {
-    FilterNode::Compare(Comparison { path: "members.value".into(), op: CompareOp::Eq, value: text(id), case_exact: true })
+    FilterNode::Compare(Comparison {
+        path: "members.value".into(),
+        op: CompareOp::Eq,
+        value: text(id),
+        case_exact: true,
+    })
 }
 
 #[test]
@@ -336,19 +396,29 @@ fn a_membership_equality_is_sent_under_its_reserved_path() {
     assert_eq!(sent.filter.unwrap().nodes, vec![member_eq("u1")]);
     assert_eq!((sent.start_index, sent.count), (11, 10), "an exact query keeps its paging");
 
-    let page_of_users = query(vec![member_eq("u1"), member_eq("u2"), member_eq("u3"), FilterNode::AnyOf(vec![0, 1, 2])], None);
+    let page_of_users =
+        query(vec![member_eq("u1"), member_eq("u2"), member_eq("u3"), FilterNode::AnyOf(vec![0, 1, 2])], None);
     let (sent, exact) = query::translate(&tm, &page_of_users);
     assert!(exact);
     assert_eq!(sent.filter.unwrap().nodes, page_of_users.filter.unwrap().nodes);
 
-    let named = query(vec![cmp("displayName", CompareOp::Sw, text("Ad")), member_eq("u1"), FilterNode::AllOf(vec![0, 1])], None);
+    let named = query(
+        vec![cmp("displayName", CompareOp::Sw, text("Ad")), member_eq("u1"), FilterNode::AllOf(vec![0, 1])],
+        None,
+    );
     let (sent, exact) = query::translate(&tm, &named);
     assert!(exact);
-    assert_eq!(sent.filter.unwrap().nodes, vec![cmp("name", CompareOp::Sw, text("Ad")), member_eq("u1"), FilterNode::AllOf(vec![0, 1])]);
+    assert_eq!(
+        sent.filter.unwrap().nodes,
+        vec![cmp("name", CompareOp::Sw, text("Ad")), member_eq("u1"), FilterNode::AllOf(vec![0, 1])]
+    );
 
     // A client's path in any case still names the relation.
     let upper = query(vec![cmp("MEMBERS.VALUE", CompareOp::Eq, text("u1"))], None);
-    assert_eq!(query::translate(&tm, &upper).0.filter.unwrap().nodes, vec![cmp("members.value", CompareOp::Eq, text("u1"))]);
+    assert_eq!(
+        query::translate(&tm, &upper).0.filter.unwrap().nodes,
+        vec![cmp("members.value", CompareOp::Eq, text("u1"))]
+    );
 }
 
 #[test]
@@ -360,13 +430,20 @@ fn other_membership_comparisons_are_left_to_the_engine() {
     }
     let (_, exact) = query::translate(&tm, &query(vec![cmp("members.display", CompareOp::Eq, text("Babs"))], None));
     assert!(!exact);
-    let element = query(vec![cmp("value", CompareOp::Eq, text("u1")), FilterNode::ElementMatch("members".into(), 0)], None);
+    let element =
+        query(vec![cmp("value", CompareOp::Eq, text("u1")), FilterNode::ElementMatch("members".into(), 0)], None);
     assert!(!query::translate(&tm, &element).1);
     // One inexpressible alternative makes the whole `or` a question for the engine.
-    let or = query(vec![member_eq("u1"), cmp("members.value", CompareOp::Co, text("u")), FilterNode::AnyOf(vec![0, 1])], None);
+    let or = query(
+        vec![member_eq("u1"), cmp("members.value", CompareOp::Co, text("u")), FilterNode::AnyOf(vec![0, 1])],
+        None,
+    );
     assert_eq!(query::translate(&tm, &or).0.filter, None);
     // Inside an `and`, the inexpressible part is dropped and the membership still narrows.
-    let and = query(vec![member_eq("u1"), cmp("members.display", CompareOp::Eq, text("B")), FilterNode::AllOf(vec![0, 1])], None);
+    let and = query(
+        vec![member_eq("u1"), cmp("members.display", CompareOp::Eq, text("B")), FilterNode::AllOf(vec![0, 1])],
+        None,
+    );
     let (sent, exact) = query::translate(&tm, &and);
     assert!(!exact);
     assert_eq!(sent.filter.unwrap().nodes, vec![member_eq("u1")]);
@@ -374,7 +451,9 @@ fn other_membership_comparisons_are_left_to_the_engine() {
 
 #[test]
 fn no_column_may_take_the_membership_path() {
-    let err = Engine::new(r#"{"baseUrl":"x","mapping":{"Group":{"columns":{"displayName":"members.value"}}}}"#).err().unwrap();
+    let err = Engine::new(r#"{"baseUrl":"x","mapping":{"Group":{"columns":{"displayName":"members.value"}}}}"#)
+        .err()
+        .unwrap();
     assert!(err.contains("reserved"), "{err}");
 }
 
@@ -387,7 +466,13 @@ impl Store for Relational {
     fn get(&mut self, t: &str, id: &str, m: bool) -> StoreResult<Option<Stored>> {
         self.inner.get(t, id, m)
     }
-    fn create(&mut self, t: &str, d: &str, u: &[crate::store::UniqueKey], m: &[crate::store::Member]) -> StoreResult<Stored> {
+    fn create(
+        &mut self,
+        t: &str,
+        d: &str,
+        u: &[crate::store::UniqueKey],
+        m: &[crate::store::Member],
+    ) -> StoreResult<Stored> {
         self.inner.create(t, d, u, m)
     }
     fn update(&mut self, c: &crate::store::Update) -> StoreResult<Stored> {
@@ -404,7 +489,8 @@ impl Store for Relational {
             let mut with_members = q.clone();
             with_members.without_members = false;
             let all = self.inner.inner.search(&with_members)?.items;
-            let holds = |id: &str| all.iter().any(|g| g.id == id && g.members.iter().flatten().any(|m| &m.value == member));
+            let holds =
+                |id: &str| all.iter().any(|g| g.id == id && g.members.iter().flatten().any(|m| &m.value == member));
             page.items.retain(|g| holds(&g.id));
             page.total = Some(page.items.len() as u64);
         }
@@ -428,7 +514,10 @@ fn a_users_groups_come_from_one_membership_query_the_host_answers() {
     send(&e, &mut store, "POST", "/Groups", "", Some(json!({"displayName": "Others"})));
     store.inner.seen.clear();
     let (status, got) = send(&e, &mut store, "GET", &format!("/Users/{id}"), "", None);
-    assert_eq!((status, got["groups"][0]["display"].as_str(), got["groups"].as_array().map(Vec::len)), (200, Some("Admins"), Some(1)));
+    assert_eq!(
+        (status, got["groups"][0]["display"].as_str(), got["groups"].as_array().map(Vec::len)),
+        (200, Some("Admins"), Some(1))
+    );
     let group_searches: Vec<_> = store.inner.seen.iter().filter(|q| q.resource_type == "Group").collect();
     assert_eq!(group_searches.len(), 1, "the host's exact answer is not searched again");
     assert_eq!(group_searches[0].filter.as_ref().unwrap().nodes, vec![member_eq(id)]);
@@ -447,5 +536,8 @@ fn a_host_that_ignores_the_membership_path_still_gives_the_right_groups() {
     assert_eq!(got["groups"].as_array().map(Vec::len), Some(1));
     let filter = format!("filter=members.value%20eq%20%22{id}%22");
     let (_, list) = send(&e, &mut store, "GET", "/Groups", &filter, None);
-    assert_eq!((list["totalResults"].as_u64(), list["Resources"][0]["displayName"].as_str()), (Some(1), Some("Admins")));
+    assert_eq!(
+        (list["totalResults"].as_u64(), list["Resources"][0]["displayName"].as_str()),
+        (Some(1), Some("Admins"))
+    );
 }

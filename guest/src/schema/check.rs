@@ -14,36 +14,20 @@ pub fn schema(s: &Schema) -> Result<(), String> {
 
 fn attributes(list: &[Attribute], parent: &str, depth: usize) -> Result<(), String> {
     for (i, a) in list.iter().enumerate() {
-        let here = if depth == 0 {
-            format!("{parent}:{}", a.name)
-        } else {
-            format!("{parent}.{}", a.name)
-        };
+        let here = if depth == 0 { format!("{parent}:{}", a.name) } else { format!("{parent}.{}", a.name) };
         if !valid_name(&a.name) {
-            return Err(format!(
-                "{here}: {:?} is not a valid attribute name",
-                a.name
-            ));
+            return Err(format!("{here}: {:?} is not a valid attribute name", a.name));
         }
-        if list[..i]
-            .iter()
-            .any(|b| b.name.eq_ignore_ascii_case(&a.name))
-        {
+        if list[..i].iter().any(|b| b.name.eq_ignore_ascii_case(&a.name)) {
             return Err(format!("{here}: the attribute is defined twice"));
         }
         match (a.attr_type, a.sub_attributes.is_empty(), depth) {
-            (AttrType::Complex, _, 1) => return Err(format!(
-                "{here}: a sub-attribute cannot be complex (no sub-attributes of sub-attributes)"
-            )),
-            (AttrType::Complex, true, _) => {
-                return Err(format!("{here}: a complex attribute needs subAttributes"))
+            (AttrType::Complex, _, 1) => {
+                return Err(format!("{here}: a sub-attribute cannot be complex (no sub-attributes of sub-attributes)"))
             }
+            (AttrType::Complex, true, _) => return Err(format!("{here}: a complex attribute needs subAttributes")),
             (AttrType::Complex, false, _) => attributes(&a.sub_attributes, &here, depth + 1)?,
-            (_, false, _) => {
-                return Err(format!(
-                    "{here}: only a complex attribute can have subAttributes"
-                ))
-            }
+            (_, false, _) => return Err(format!("{here}: only a complex attribute can have subAttributes")),
             (_, true, _) => {}
         }
     }
@@ -64,50 +48,29 @@ pub fn resource_types(types: &[ResourceType], schemas: &[Schema]) -> Result<(), 
     let known = |urn: &str| schemas.iter().any(|s| s.id.eq_ignore_ascii_case(urn));
     for (i, rt) in types.iter().enumerate() {
         let name = &rt.name;
-        if !rt.endpoint.starts_with('/') || rt.endpoint.len() < 2 || rt.endpoint[1..].contains('/')
-        {
+        if !rt.endpoint.starts_with('/') || rt.endpoint.len() < 2 || rt.endpoint[1..].contains('/') {
             return Err(format!(
                 "resource type {name}: endpoint {:?} must be one segment such as /Devices",
                 rt.endpoint
             ));
         }
         let earlier = &types[..i];
-        if earlier
-            .iter()
-            .any(|t| t.name.eq_ignore_ascii_case(name) || t.id.eq_ignore_ascii_case(&rt.id))
-        {
+        if earlier.iter().any(|t| t.name.eq_ignore_ascii_case(name) || t.id.eq_ignore_ascii_case(&rt.id)) {
             return Err(format!("resource type {name}: defined twice"));
         }
-        if earlier
-            .iter()
-            .any(|t| t.endpoint.eq_ignore_ascii_case(&rt.endpoint))
-        {
-            return Err(format!(
-                "resource type {name}: endpoint {} is already served",
-                rt.endpoint
-            ));
+        if earlier.iter().any(|t| t.endpoint.eq_ignore_ascii_case(&rt.endpoint)) {
+            return Err(format!("resource type {name}: endpoint {} is already served", rt.endpoint));
         }
         if !known(&rt.schema) {
-            return Err(format!(
-                "resource type {name}: unknown schema {}",
-                rt.schema
-            ));
+            return Err(format!("resource type {name}: unknown schema {}", rt.schema));
         }
         for (j, e) in rt.schema_extensions.iter().enumerate() {
             if !known(&e.schema) {
-                return Err(format!(
-                    "resource type {name}: unknown extension {}",
-                    e.schema
-                ));
+                return Err(format!("resource type {name}: unknown extension {}", e.schema));
             }
-            let repeated = rt.schema_extensions[..j]
-                .iter()
-                .any(|x| x.schema.eq_ignore_ascii_case(&e.schema));
+            let repeated = rt.schema_extensions[..j].iter().any(|x| x.schema.eq_ignore_ascii_case(&e.schema));
             if repeated || e.schema.eq_ignore_ascii_case(&rt.schema) {
-                return Err(format!(
-                    "resource type {name}: extension {} is listed twice",
-                    e.schema
-                ));
+                return Err(format!("resource type {name}: extension {} is listed twice", e.schema));
             }
         }
     }
@@ -120,8 +83,7 @@ mod tests {
 
     fn parse(attrs: serde_json::Value) -> Result<(), String> {
         let s: Schema =
-            serde_json::from_value(serde_json::json!({"id":"urn:x","name":"X","attributes":attrs}))
-                .unwrap();
+            serde_json::from_value(serde_json::json!({"id":"urn:x","name":"X","attributes":attrs})).unwrap();
         schema(&s)
     }
 
@@ -137,7 +99,8 @@ mod tests {
     fn duplicate_names_are_named() {
         let e = parse(serde_json::json!([{"name":"a"},{"name":"A"}])).unwrap_err();
         assert!(e.contains("urn:x:A") && e.contains("twice"), "{e}");
-        let e = parse(serde_json::json!([{"name":"c","type":"complex","subAttributes":[{"name":"v"},{"name":"V"}]}])).unwrap_err();
+        let e = parse(serde_json::json!([{"name":"c","type":"complex","subAttributes":[{"name":"v"},{"name":"V"}]}]))
+            .unwrap_err();
         assert!(e.contains("urn:x:c.V"), "{e}");
     }
 
@@ -145,8 +108,7 @@ mod tests {
     fn complex_needs_sub_attributes() {
         let e = parse(serde_json::json!([{"name":"c","type":"complex"}])).unwrap_err();
         assert!(e.contains("urn:x:c") && e.contains("subAttributes"), "{e}");
-        let e =
-            parse(serde_json::json!([{"name":"s","subAttributes":[{"name":"v"}]}])).unwrap_err();
+        let e = parse(serde_json::json!([{"name":"s","subAttributes":[{"name":"v"}]}])).unwrap_err();
         assert!(e.contains("urn:x:s"), "{e}");
     }
 

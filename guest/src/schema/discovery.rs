@@ -69,7 +69,8 @@ fn served_schemas(cfg: &Config) -> impl Iterator<Item = &crate::schema::Schema> 
     let reg = &cfg.registry;
     reg.schemas.iter().filter(move |s| {
         reg.resource_types.iter().any(|rt| {
-            rt.schema.eq_ignore_ascii_case(&s.id) || rt.schema_extensions.iter().any(|e| e.schema.eq_ignore_ascii_case(&s.id))
+            rt.schema.eq_ignore_ascii_case(&s.id)
+                || rt.schema_extensions.iter().any(|e| e.schema.eq_ignore_ascii_case(&s.id))
         })
     })
 }

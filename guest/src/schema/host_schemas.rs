@@ -88,7 +88,9 @@ fn each_type_is_checked() {
 #[test]
 fn required_sub_attribute_of_a_present_value() {
     let mut h = Harness::with_config(&config());
-    let d = h.post("/Users", &json!({"userName": "a", APP: {"seat": {"serial": "x"}}})).expect_error(400, Some("invalidValue"));
+    let d = h
+        .post("/Users", &json!({"userName": "a", APP: {"seat": {"serial": "x"}}}))
+        .expect_error(400, Some("invalidValue"));
     assert_eq!(d, format!("{APP}:seat.building is required"));
     h.post("/Users", &json!({"userName": "a", APP: {"vip": false}})).expect(201);
 }
@@ -100,10 +102,16 @@ fn immutable_and_write_only_on_replace() {
     let path = format!("/Users/{id}");
     let d = h.put(&path, &json!({"userName": "a", APP: {"badge": 4}})).expect_error(400, Some("mutability"));
     assert_eq!(d, format!("{APP}:badge is immutable: once set it cannot change"));
-    let d = h.put(&path, &json!({"userName": "a", APP: {"seat": {"building": "B2", "serial": "s-1"}}})).expect_error(400, Some("mutability"));
+    let d = h
+        .put(&path, &json!({"userName": "a", APP: {"seat": {"building": "B2", "serial": "s-1"}}}))
+        .expect_error(400, Some("mutability"));
     assert_eq!(d, format!("{APP}:seat.serial is immutable: once set it cannot change"));
     let got = h.put(&path, &json!({"userName": "a", APP: {"seat": {"building": "B2"}, "vip": false}})).expect(200);
-    assert_eq!(got[APP], json!({"badge": 3, "vip": false, "seat": {"building": "B2", "serial": "S-1"}}), "immutable values kept");
+    assert_eq!(
+        got[APP],
+        json!({"badge": 3, "vip": false, "seat": {"building": "B2", "serial": "S-1"}}),
+        "immutable values kept"
+    );
     let stored = crate::store::Store::get(&mut h.store, "User", &id, false).unwrap().unwrap();
     let data: Value = serde_json::from_str(&stored.data).unwrap();
     assert_eq!(data[APP]["apiKey"], "k", "the write-only value is kept");
@@ -150,6 +158,9 @@ fn bad_host_schemas_are_refused_at_configure_time() {
     let nested = json!([{"name": "c", "type": "complex", "subAttributes": [{"name": "d", "type": "complex", "subAttributes": [{"name": "e"}]}]}]);
     assert!(with(nested).contains(&format!("{APP}:c.d")));
     assert!(with(json!([{"name": "ok"}])).is_empty());
-    let e = crate::Engine::new(&json!({"baseUrl": BASE_URL, "extensions": {"User": [{"schema": "urn:none"}]}}).to_string()).err().unwrap();
+    let e =
+        crate::Engine::new(&json!({"baseUrl": BASE_URL, "extensions": {"User": [{"schema": "urn:none"}]}}).to_string())
+            .err()
+            .unwrap();
     assert!(e.contains("urn:none"), "{e}");
 }

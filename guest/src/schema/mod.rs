@@ -197,9 +197,7 @@ impl Registry {
 
     /// The resource type served at `/<segment>` (`Users`), without regard to case.
     pub fn by_endpoint(&self, segment: &str) -> Option<&ResourceType> {
-        self.resource_types
-            .iter()
-            .find(|r| r.endpoint.trim_start_matches('/').eq_ignore_ascii_case(segment))
+        self.resource_types.iter().find(|r| r.endpoint.trim_start_matches('/').eq_ignore_ascii_case(segment))
     }
 
     /// The core schema of a resource type.
@@ -222,10 +220,7 @@ impl Registry {
     ) -> Option<(Option<&'a str>, &'a Attribute)> {
         let core = self.core_schema(rt);
         match urn {
-            None => core
-                .attribute(name)
-                .or_else(|| self.common.attribute(name))
-                .map(|a| (None, a)),
+            None => core.attribute(name).or_else(|| self.common.attribute(name)).map(|a| (None, a)),
             Some(urn) if urn.eq_ignore_ascii_case(&core.id) => {
                 core.attribute(name).or_else(|| self.common.attribute(name)).map(|a| (None, a))
             }

@@ -78,7 +78,8 @@ fn user_shows_the_groups_it_is_a_member_of() {
     let mut h = Harness::new();
     let user = h.create("/Users", &fixture("rfc7643_8_1_minimal_user.json"));
     let other = h.create("/Users", &json!({"userName": "other"}));
-    let group = h.create("/Groups", &json!({"displayName": "Tour Guides", "members": [{"value": user, "type": "User"}]}));
+    let group =
+        h.create("/Groups", &json!({"displayName": "Tour Guides", "members": [{"value": user, "type": "User"}]}));
     h.create("/Groups", &json!({"displayName": "Others", "members": [{"value": other}]}));
     let got = h.get(&format!("/Users/{user}")).expect(200);
     assert_eq!(

@@ -61,14 +61,16 @@ fn upsert_members(members: &mut Vec<Member>, add: &[Member]) {
 
 impl Store for MemoryStore {
     fn get(&mut self, resource_type: &str, id: &str, with_members: bool) -> StoreResult<Option<Stored>> {
-        Ok(self
-            .rows
-            .get(id)
-            .filter(|r| r.resource_type == resource_type)
-            .map(|r| Self::stored(id, r, with_members)))
+        Ok(self.rows.get(id).filter(|r| r.resource_type == resource_type).map(|r| Self::stored(id, r, with_members)))
     }
 
-    fn create(&mut self, resource_type: &str, data: &str, unique: &[UniqueKey], members: &[Member]) -> StoreResult<Stored> {
+    fn create(
+        &mut self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+    ) -> StoreResult<Stored> {
         if let Some(attr) = self.taken(resource_type, unique, None) {
             return Err(StoreError::Conflict(attr));
         }

@@ -73,7 +73,8 @@ fn deep_json_inside_an_attribute_is_refused() {
     for _ in 0..100 {
         nested = json!({"value": nested});
     }
-    h.post("/Users", &json!({"userName": "deep", "name": {"givenName": nested}})).expect_error(400, Some("invalidValue"));
+    h.post("/Users", &json!({"userName": "deep", "name": {"givenName": nested}}))
+        .expect_error(400, Some("invalidValue"));
 }
 
 #[test]

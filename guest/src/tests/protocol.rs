@@ -18,7 +18,8 @@ fn every_single_resource_answer_has_an_etag_equal_to_meta_version() {
     let mut s = service();
     let created = s.post("/Users", &json!({"userName": "bjensen"}));
     let id = created.body["id"].as_str().unwrap().to_string();
-    for a in [created, s.get(&format!("/Users/{id}")), s.put(&format!("/Users/{id}"), &json!({"userName": "bjensen"}))] {
+    for a in [created, s.get(&format!("/Users/{id}")), s.put(&format!("/Users/{id}"), &json!({"userName": "bjensen"}))]
+    {
         let tag = a.header("ETag").expect("ETag header");
         assert!(tag.starts_with("W/\""), "{tag}");
         assert_eq!(a.body["meta"]["version"], tag);
@@ -69,10 +70,13 @@ fn put_replaces_keeps_password_ignores_read_only_and_body_id() {
     let first = s.put(&path, &json!({"userName": "bjensen", "password": "s3cret!", "title": "Boss", "nickName": "B"}));
     assert_eq!(first.status, 200);
     let created = first.body["meta"]["created"].clone();
-    let replaced = s.put(&path, &json!({
-        "id": "something-else", "userName": "bjensen", "title": "Chief",
-        "meta": {"created": "1999-01-01T00:00:00Z", "version": "W/\"0\""}
-    }));
+    let replaced = s.put(
+        &path,
+        &json!({
+            "id": "something-else", "userName": "bjensen", "title": "Chief",
+            "meta": {"created": "1999-01-01T00:00:00Z", "version": "W/\"0\""}
+        }),
+    );
     assert_eq!(replaced.status, 200, "{}", replaced.body);
     let b = &replaced.body;
     assert_eq!(b["id"], id.as_str(), "the body id is read-only and ignored");
@@ -105,7 +109,10 @@ fn delete_is_204_and_the_resource_is_gone_everywhere() {
     let mut s = service();
     let alice = s.user("alice");
     let bob = s.user("bob");
-    let g = s.post("/Groups", &json!({"displayName": "team", "members": [{"value": alice, "type": "User"}, {"value": bob, "type": "User"}]}));
+    let g = s.post(
+        "/Groups",
+        &json!({"displayName": "team", "members": [{"value": alice, "type": "User"}, {"value": bob, "type": "User"}]}),
+    );
     let group = format!("/Groups/{}", g.body["id"].as_str().unwrap());
     let deleted = s.delete(&format!("/Users/{alice}"));
     assert_eq!(deleted.status, 204);
@@ -115,7 +122,10 @@ fn delete_is_204_and_the_resource_is_gone_everywhere() {
     assert_eq!(s.get("/Users").body["totalResults"], 1);
     assert_eq!(s.get("/Users?filter=userName+eq+%22alice%22").body["totalResults"], 0);
     let members = s.get(&group).body["members"].clone();
-    assert_eq!(members, json!([{"value": bob, "type": "User", "$ref": format!("https://example.com/scim/v2/Users/{bob}")}]));
+    assert_eq!(
+        members,
+        json!([{"value": bob, "type": "User", "$ref": format!("https://example.com/scim/v2/Users/{bob}")}])
+    );
 }
 
 #[test]
@@ -123,7 +133,13 @@ fn unknown_ids_are_404_for_every_method() {
     let mut s = service();
     s.get("/Users/nope").assert_error(404);
     s.put("/Users/nope", &json!({"userName": "x"})).assert_error(404);
-    s.send("PATCH", "/Users/nope", Some(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []})), &[]).assert_error(404);
+    s.send(
+        "PATCH",
+        "/Users/nope",
+        Some(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []})),
+        &[],
+    )
+    .assert_error(404);
     s.delete("/Users/nope").assert_error(404);
 }
 
@@ -176,7 +192,10 @@ fn bodies_malformed_or_not_json_or_too_large() {
 #[test]
 fn json_and_scim_json_with_charset_are_accepted_and_answers_are_scim_json() {
     let mut s = service();
-    for (i, ct) in ["application/json", "application/scim+json; charset=utf-8", "application/json;charset=UTF-8"].iter().enumerate() {
+    for (i, ct) in ["application/json", "application/scim+json; charset=utf-8", "application/json;charset=UTF-8"]
+        .iter()
+        .enumerate()
+    {
         let a = s.send("POST", "/Users", Some(&json!({"userName": format!("u{i}")})), &[("Content-Type", ct)]);
         assert_eq!(a.status, 201, "{ct}: {}", a.body);
         assert_eq!(a.header("Content-Type"), Some("application/scim+json"));

@@ -17,7 +17,11 @@ pub struct Admin {
 
 impl Admin {
     pub fn new(password_hash: Option<String>, token: Option<&str>) -> Admin {
-        Admin { password_hash, token: token.filter(|t| !t.is_empty()).map(BearerToken::from_secret), cache: Default::default() }
+        Admin {
+            password_hash,
+            token: token.filter(|t| !t.is_empty()).map(BearerToken::from_secret),
+            cache: Default::default(),
+        }
     }
 
     pub fn enabled(&self) -> bool {

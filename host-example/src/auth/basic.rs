@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 /// An argon2id hash in PHC form (`$argon2id$v=19$…`), with a fresh random salt.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    let hash = Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    let hash =
+        Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
     Ok(hash.to_string())
 }
 

@@ -94,7 +94,8 @@ impl Signer {
             jti: scimkit_runtime::storage::new_id(),
             kind,
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).context("signing the token")?;
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .context("signing the token")?;
         if kind == Kind::Token {
             self.db
                 .lock()
@@ -137,9 +138,13 @@ impl Signer {
     /// already revoked.
     pub fn revoke(&self, jti: &str) -> Result<bool> {
         let db = self.db.lock().unwrap();
-        let changed = db.execute("UPDATE host_tokens SET revoked_at = ?2 WHERE jti = ?1 AND revoked_at IS NULL", params![jti, now() as i64])?;
+        let changed = db.execute(
+            "UPDATE host_tokens SET revoked_at = ?2 WHERE jti = ?1 AND revoked_at IS NULL",
+            params![jti, now() as i64],
+        )?;
         if changed == 0 {
-            let known: bool = db.query_row("SELECT count(*) FROM host_tokens WHERE jti = ?1", [jti], |r| r.get::<_, i64>(0))? > 0;
+            let known: bool =
+                db.query_row("SELECT count(*) FROM host_tokens WHERE jti = ?1", [jti], |r| r.get::<_, i64>(0))? > 0;
             if known {
                 return Ok(false);
             }
@@ -155,7 +160,13 @@ impl Signer {
         let db = self.db.lock().unwrap();
         let mut stmt = db.prepare("SELECT jti, subject, issued_at, expires_at, revoked_at IS NOT NULL FROM host_tokens WHERE kind = 'token' ORDER BY issued_at")?;
         let rows = stmt.query_map([], |r| {
-            Ok(Issued { jti: r.get(0)?, subject: r.get(1)?, issued_at: r.get::<_, i64>(2)? as u64, expires_at: r.get::<_, i64>(3)? as u64, revoked: r.get(4)? })
+            Ok(Issued {
+                jti: r.get(0)?,
+                subject: r.get(1)?,
+                issued_at: r.get::<_, i64>(2)? as u64,
+                expires_at: r.get::<_, i64>(3)? as u64,
+                revoked: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -207,7 +218,8 @@ mod tests {
         let none = format!("{}.{payload}.", b64(br#"{"alg":"none","typ":"JWT"}"#));
         assert!(a.verify(&none).is_none());
         let key = hex::decode(std::fs::read_to_string(dir.join("a").join(KEY_FILE)).unwrap()).unwrap();
-        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &EncodingKey::from_secret(&key)).unwrap();
+        let hs512 =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &EncodingKey::from_secret(&key)).unwrap();
         assert!(a.verify(&hs512).is_none());
         // A changed payload under the old signature.
         let parts: Vec<&str> = token.split('.').collect();

@@ -38,8 +38,12 @@ pub struct Authenticator {
 impl Method {
     pub fn from_config(m: &AuthMethod) -> Result<Method> {
         Ok(match m {
-            AuthMethod::Bearer { token_sha256 } => Method::Bearer(BearerToken::from_hash_hex(token_sha256).context("token_sha256")?),
-            AuthMethod::Basic { username, password_hash } => Method::Basic { username: username.clone(), password_hash: password_hash.clone() },
+            AuthMethod::Bearer { token_sha256 } => {
+                Method::Bearer(BearerToken::from_hash_hex(token_sha256).context("token_sha256")?)
+            }
+            AuthMethod::Basic { username, password_hash } => {
+                Method::Basic { username: username.clone(), password_hash: password_hash.clone() }
+            }
             AuthMethod::Jwt => Method::Jwt,
             AuthMethod::Oauth2 { client_id, client_secret_hash, token_ttl } => Method::Oauth2 {
                 client_id: client_id.clone(),
@@ -136,7 +140,8 @@ impl Authenticator {
             })
             .collect();
         let (_, hash, ttl) = clients.iter().find(|(c, _, _)| *c == id).or(clients.first())?;
-        (basic::verify_password(secret, hash) && clients.iter().any(|(c, h, _)| *c == id && *h == *hash)).then_some(*ttl)
+        (basic::verify_password(secret, hash) && clients.iter().any(|(c, h, _)| *c == id && *h == *hash))
+            .then_some(*ttl)
     }
 }
 
@@ -149,7 +154,10 @@ mod tests {
         let hash = basic::hash_password("pw").unwrap();
         let auth = Authenticator::new(
             "t",
-            vec![Method::Bearer(BearerToken::from_secret("tok")), Method::Basic { username: "u".into(), password_hash: hash }],
+            vec![
+                Method::Bearer(BearerToken::from_secret("tok")),
+                Method::Basic { username: "u".into(), password_hash: hash },
+            ],
             None,
         );
         assert_eq!(auth.check(Some("Bearer tok")).as_deref(), Some("bearer"));
@@ -159,7 +167,10 @@ mod tests {
         assert_eq!(auth.check(Some("Bearer nope")), None);
         assert_eq!(auth.check(None), None);
         let c = auth.challenges(true);
-        assert_eq!(c, vec!["Bearer realm=\"scimkit/t\", error=\"invalid_token\"", "Basic realm=\"scimkit/t\", charset=\"UTF-8\""]);
+        assert_eq!(
+            c,
+            vec!["Bearer realm=\"scimkit/t\", error=\"invalid_token\"", "Basic realm=\"scimkit/t\", charset=\"UTF-8\""]
+        );
         let open = Authenticator::new("o", vec![Method::Open], None);
         assert_eq!(open.check(None).as_deref(), Some("anonymous"));
     }

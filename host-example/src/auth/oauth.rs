@@ -26,7 +26,8 @@ pub fn token(auth: &Authenticator, authorization: Option<&str>, body: &[u8]) -> 
         Some(_) => return error(400, "unsupported_grant_type", false),
         None => return error(400, "invalid_request", false),
     }
-    let from_header = basic::parse_basic(authorization).map(|(id, secret)| (percent_decode(&id), percent_decode(&secret)));
+    let from_header =
+        basic::parse_basic(authorization).map(|(id, secret)| (percent_decode(&id), percent_decode(&secret)));
     let challenge_basic = from_header.is_some();
     let (id, secret) = match (from_header, field("client_id"), field("client_secret")) {
         (Some(creds), _, _) => creds,
@@ -70,7 +71,11 @@ mod tests {
         let hash = basic::hash_password("s3c&r=t").unwrap();
         let auth = Authenticator::new(
             "t",
-            vec![Method::Oauth2 { client_id: "idp".into(), secret_hash: hash, ttl: std::time::Duration::from_secs(60) }],
+            vec![Method::Oauth2 {
+                client_id: "idp".into(),
+                secret_hash: hash,
+                ttl: std::time::Duration::from_secs(60),
+            }],
             Some(signer),
         );
         let ok = token(&auth, None, b"grant_type=client_credentials&client_id=idp&client_secret=s3c%26r%3Dt");

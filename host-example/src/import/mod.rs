@@ -9,19 +9,19 @@
 
 pub mod rows;
 
-use scimkit_runtime::bindings::HttpRequest;
 use crate::columns::Schemas;
 use crate::commands::TenantData;
-use scimkit_runtime::component::EMBEDDED;
 use crate::config::Config;
 use crate::database::Database;
 use crate::lock;
-use scimkit_runtime::provisioning::Mapper;
-use scimkit_runtime::engine::{GuestLimits, Runtime};
-use scimkit_runtime::provider::{Provider, Usage};
 use crate::tenants::Direct;
 use anyhow::{bail, Context, Result};
 use rows::{Kind, Refused, Row, Rows};
+use scimkit_runtime::bindings::HttpRequest;
+use scimkit_runtime::component::EMBEDDED;
+use scimkit_runtime::engine::{GuestLimits, Runtime};
+use scimkit_runtime::provider::{Provider, Usage};
+use scimkit_runtime::provisioning::Mapper;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -80,13 +80,17 @@ pub fn run(args: ImportArgs) -> Result<()> {
         Some(l) if database != Database::Sqlite => (l, false),
         Some(l) => (l, true),
         None => {
-            eprintln!("note: a server is using {}: importing with durable writes, one transaction per row", paths.data.display());
+            eprintln!(
+                "note: a server is using {}: importing with durable writes, one transaction per row",
+                paths.data.display()
+            );
             (lock::serving(&paths)?, false)
         }
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).clamp(1, 64);
     let runtime = Arc::new(Runtime::new(EMBEDDED, Some(&paths.data.join("cache")), GuestLimits::default())?);
-    let direct = Direct::open(&paths, &config, &database, &args.target.tenant, &runtime, limits(), bulk.then_some(BATCH), jobs)?;
+    let direct =
+        Direct::open(&paths, &config, &database, &args.target.tenant, &runtime, limits(), bulk.then_some(BATCH), jobs)?;
     let rows = match read_rows(&args, &format, &text, &direct.provider, &runtime) {
         Ok(rows) => rows,
         Err(e) => {
@@ -142,7 +146,13 @@ pub(crate) fn call(provider: &Provider, method: &str, path: &str, query: &str, b
 }
 
 /// [`call`], with the time spent inside the engine and in storage.
-fn call_measured(provider: &Provider, method: &str, path: &str, query: &str, body: Option<&Value>) -> (u16, Value, Usage) {
+fn call_measured(
+    provider: &Provider,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<&Value>,
+) -> (u16, Value, Usage) {
     let req = HttpRequest {
         method: method.into(),
         path: path.into(),
@@ -238,7 +248,10 @@ impl<'a> Importer<'a> {
     fn new(provider: &'a Provider, match_by: &'a str, jobs: usize) -> Importer<'a> {
         // Drawn on stderr, and only when it is a terminal.
         let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}").expect("a valid template"));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}")
+                .expect("a valid template"),
+        );
         Importer { provider, match_by, jobs, bar, guest_ns: AtomicU64::new(0), storage_ns: AtomicU64::new(0) }
     }
 
@@ -255,12 +268,14 @@ impl<'a> Importer<'a> {
         let Rows { rows, refused } = input;
         self.bar.set_length((rows.len() + refused.len()) as u64);
         self.bar.inc(refused.len() as u64);
-        let mut rejected: Vec<Rejection> = refused.into_iter().map(|Refused { line, reason }| (line, None, reason)).collect();
+        let mut rejected: Vec<Rejection> =
+            refused.into_iter().map(|Refused { line, reason }| (line, None, reason)).collect();
         let (prepared, duplicates) = self.prepare(rows);
         self.bar.inc(duplicates.len() as u64);
         rejected.extend(duplicates);
         let outcomes: Vec<OnceLock<Outcome>> = prepared.iter().map(|_| OnceLock::new()).collect();
-        let by_file_id: HashMap<&str, usize> = prepared.iter().enumerate().filter_map(|(i, p)| Some((p.file_id.as_deref()?, i))).collect();
+        let by_file_id: HashMap<&str, usize> =
+            prepared.iter().enumerate().filter_map(|(i, p)| Some((p.file_id.as_deref()?, i))).collect();
         // An empty resource type has nothing to match: every row is a create, with no lookup first.
         let lookup_users = !self.is_empty(Kind::User);
         let lookup_groups = !self.is_empty(Kind::Group);
@@ -280,7 +295,9 @@ impl<'a> Importer<'a> {
             let (ready, waiting): (Vec<usize>, Vec<usize>) = pending.iter().partition(|&&i| !waits_for(i));
             if ready.is_empty() {
                 for &i in &waiting {
-                    let _ = outcomes[i].set(Outcome::Rejected("its members include groups of the file that include it (circular membership)".into()));
+                    let _ = outcomes[i].set(Outcome::Rejected(
+                        "its members include groups of the file that include it (circular membership)".into(),
+                    ));
                     self.bar.inc(1);
                 }
                 break;
@@ -389,7 +406,10 @@ impl<'a> Importer<'a> {
         let quiet = "excludedAttributes=groups,members";
         match current {
             None => match self.call("POST", kind.endpoint(), quiet, Some(&body)) {
-                (201, reply) => reply["id"].as_str().map_or_else(|| Outcome::Rejected("the engine answered without an id".into()), |id| Outcome::Created(id.into())),
+                (201, reply) => reply["id"].as_str().map_or_else(
+                    || Outcome::Rejected("the engine answered without an id".into()),
+                    |id| Outcome::Created(id.into()),
+                ),
                 (status, reply) => Outcome::Rejected(error_text(status, &reply)),
             },
             Some(current) => {
@@ -409,13 +429,16 @@ impl<'a> Importer<'a> {
     fn find(&self, kind: Kind, key: &str) -> Result<Option<Value>, String> {
         let attr = self.match_attribute(kind);
         let filter = format!("{attr} eq {}", Value::String(key.to_string()));
-        let query = serde_urlencoded::to_string([("filter", filter.as_str()), ("excludedAttributes", "groups")]).map_err(|e| e.to_string())?;
+        let query = serde_urlencoded::to_string([("filter", filter.as_str()), ("excludedAttributes", "groups")])
+            .map_err(|e| e.to_string())?;
         match self.call("GET", kind.endpoint(), &query, None) {
-            (200, mut body) => match body["Resources"].as_array_mut().map(std::mem::take).unwrap_or_default().as_mut_slice() {
-                [] => Ok(None),
-                [one] => Ok(Some(one.take())),
-                many => Err(format!("{attr} {key:?} matches {} resources", many.len())),
-            },
+            (200, mut body) => {
+                match body["Resources"].as_array_mut().map(std::mem::take).unwrap_or_default().as_mut_slice() {
+                    [] => Ok(None),
+                    [one] => Ok(Some(one.take())),
+                    many => Err(format!("{attr} {key:?} matches {} resources", many.len())),
+                }
+            }
             (status, body) => Err(format!("looking up {attr} {key:?}: {}", error_text(status, &body))),
         }
     }
@@ -440,7 +463,11 @@ fn comparable(resource: &Value) -> Value {
 
 /// The member values a body names.
 fn members_of(body: &Map<String, Value>) -> impl Iterator<Item = String> + '_ {
-    body.get("members").and_then(Value::as_array).into_iter().flatten().filter_map(|m| m["value"].as_str().map(str::to_string))
+    body.get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["value"].as_str().map(str::to_string))
 }
 
 /// The body with members that name rows of the file rewritten to those rows' ids in the database.
@@ -466,7 +493,12 @@ fn remap_members(
                     m.insert("type".into(), Value::String(prepared[j].row.kind.name().into()));
                 }
             }
-            None => return Err(format!("member {}: its row (line {line}) was rejected", m["value"].as_str().unwrap_or_default())),
+            None => {
+                return Err(format!(
+                    "member {}: its row (line {line}) was rejected",
+                    m["value"].as_str().unwrap_or_default()
+                ))
+            }
         }
     }
     Ok(body)
@@ -476,8 +508,11 @@ impl Report {
     fn print(&self, args: &ImportArgs, seconds: f64, bulk: bool) {
         let per_second = self.rows as f64 / seconds.max(1e-9);
         if args.json {
-            let rejections: Vec<Value> =
-                self.rejected.iter().map(|(line, kind, reason)| json!({"line": line, "type": kind.map(Kind::name), "reason": reason})).collect();
+            let rejections: Vec<Value> = self
+                .rejected
+                .iter()
+                .map(|(line, kind, reason)| json!({"line": line, "type": kind.map(Kind::name), "reason": reason}))
+                .collect();
             let summary = json!({
                 "file": args.file.display().to_string(), "tenant": args.target.tenant, "rows": self.rows,
                 "created": self.created, "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected.len(),

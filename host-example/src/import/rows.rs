@@ -97,7 +97,11 @@ pub fn json_lines(text: &str) -> Rows {
 pub fn csv(text: &str, kind: Kind, schemas: &Schemas) -> Result<Rows, String> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| format!("line 1: {e}"))?.clone();
-    let columns: Vec<Column> = headers.iter().map(|h| Column::parse(h, schemas)).collect::<Result<_, _>>().map_err(|e| format!("line 1: {e}"))?;
+    let columns: Vec<Column> = headers
+        .iter()
+        .map(|h| Column::parse(h, schemas))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("line 1: {e}"))?;
     let mut out = Rows::default();
     for record in reader.records() {
         let record = match record {
@@ -154,7 +158,8 @@ pub fn ldif(text: &str, mapper: &mut Mapper) -> Result<Rows, String> {
                 continue;
             }
         };
-        let mut resources = texts.iter().map(|t| serde_json::from_str::<Map<String, Value>>(t).map_err(|e| e.to_string()));
+        let mut resources =
+            texts.iter().map(|t| serde_json::from_str::<Map<String, Value>>(t).map_err(|e| e.to_string()));
         let mut user = match resources.next() {
             Some(Ok(u)) => u,
             _ => {

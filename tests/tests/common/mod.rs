@@ -59,7 +59,8 @@ pub fn on_postgres() -> bool {
 /// A database named `name` on the test server, created when missing; its URL.
 pub fn postgres_database(name: &str) -> String {
     let server = postgres().expect("SCIMKIT_TEST_POSTGRES is not set");
-    let mut client = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls).expect("connecting to the test PostgreSQL");
+    let mut client = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .expect("connecting to the test PostgreSQL");
     match client.batch_execute(&format!("CREATE DATABASE \"{name}\"")) {
         Ok(()) => {}
         Err(e) if e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE) => {}
@@ -166,7 +167,11 @@ impl Server {
     /// The server's peak resident memory so far, in MiB (Linux `VmHWM`).
     pub fn peak_rss_mib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
         kb / 1024
     }
 
@@ -216,7 +221,8 @@ impl Server {
 
     /// A request with the right token and the SCIM content type; `headers` are added (and may override).
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Resp {
-        let mut all = vec![("Authorization", format!("Bearer {TOKEN}")), ("Content-Type", "application/scim+json".to_string())];
+        let mut all =
+            vec![("Authorization", format!("Bearer {TOKEN}")), ("Content-Type", "application/scim+json".to_string())];
         for (k, v) in headers {
             all.retain(|(name, _)| !name.eq_ignore_ascii_case(k));
             all.push((k, v.to_string()));
@@ -233,7 +239,11 @@ impl Drop for Server {
 }
 
 pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
 }
 
 /// A response, read whole.
@@ -275,11 +285,8 @@ pub fn raw(method: &str, url: &str, headers: &[(&str, String)], body: Option<Vec
     let req = b.body(body.unwrap_or_default()).unwrap();
     let mut resp = agent().run(req).expect("HTTP request failed");
     let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
+    let headers =
+        resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
     let mut text = String::new();
     resp.body_mut().as_reader().read_to_string(&mut text).unwrap();
     Resp { status, headers, text }
@@ -306,5 +313,9 @@ pub fn cli(data: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, St
     input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
     drop(input);
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -11,7 +11,12 @@ fn tokens_never_appear_in_logs_or_responses() {
     let wrong = "wrong-secret-7f3a9c";
     let url = s.url("/Users");
     let mut texts = vec![];
-    for auth in [format!("Bearer {wrong}"), format!("Basic {wrong}"), format!("Bearer {TOKEN}"), format!("Bearer {TOKEN} {wrong}")] {
+    for auth in [
+        format!("Bearer {wrong}"),
+        format!("Basic {wrong}"),
+        format!("Bearer {TOKEN}"),
+        format!("Bearer {TOKEN} {wrong}"),
+    ] {
         let r = raw("GET", &url, &[("Authorization", auth)], None);
         texts.push(format!("{:?} {}", r.headers, r.text));
     }
@@ -47,7 +52,8 @@ fn dot_segments_do_not_leave_the_scim_base() {
         assert!(matches!(r.status, 400 | 404), "{target}: {} {}", r.status, r.body);
         assert!(!r.body.contains("root:"), "{target}: {}", r.body);
         if r.status == 404 {
-            let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{target}: {e}: {}", r.body));
+            let body: serde_json::Value =
+                serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{target}: {e}: {}", r.body));
             assert_eq!(body["status"], "404", "{target}");
         }
     }

@@ -7,7 +7,8 @@ use serde_json::json;
 use std::sync::Arc;
 
 fn heavy(name: &str) -> serde_json::Value {
-    let emails: Vec<_> = (0..9_000).map(|i| json!({"value": format!("{name}{i}@example.com"), "type": "work"})).collect();
+    let emails: Vec<_> =
+        (0..9_000).map(|i| json!({"value": format!("{name}{i}@example.com"), "type": "work"})).collect();
     let mut body = user(name);
     body["emails"] = json!(emails);
     body
@@ -30,7 +31,9 @@ fn twenty_traps_in_a_row_then_the_pool_serves_again() {
     let handles: Vec<_> = (0..8)
         .map(|t| {
             let s = s.clone();
-            std::thread::spawn(move || (0..5).map(|i| s.post("/Users", &user(&format!("t{t}-{i}"))).status).collect::<Vec<_>>())
+            std::thread::spawn(move || {
+                (0..5).map(|i| s.post("/Users", &user(&format!("t{t}-{i}"))).status).collect::<Vec<_>>()
+            })
         })
         .collect();
     for h in handles {

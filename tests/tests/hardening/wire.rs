@@ -35,7 +35,9 @@ fn parse(text: &str) -> Reply {
 /// closes.
 pub fn get_raw(port: u16, target: &str) -> Reply {
     let mut s = connect(port);
-    let req = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n");
+    let req = format!(
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+    );
     s.write_all(req.as_bytes()).unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);

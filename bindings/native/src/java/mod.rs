@@ -40,7 +40,11 @@ fn string(env: &mut JNIEnv, s: &JString) -> Result<String> {
 
 /// A string argument that may be null.
 fn optional(env: &mut JNIEnv, s: &JString) -> Result<Option<String>> {
-    if s.is_null() { Ok(None) } else { string(env, s).map(Some) }
+    if s.is_null() {
+        Ok(None)
+    } else {
+        string(env, s).map(Some)
+    }
 }
 
 fn string_array(env: &mut JNIEnv, items: &[String]) -> Result<jobjectArray> {

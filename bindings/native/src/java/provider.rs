@@ -34,10 +34,12 @@ unsafe extern "C" fn answer(user: *mut c_void, op: *const c_char, args: *const c
         let text = env.with_local_frame(4, |env| -> Result<String> {
             let (op, args) = (env.new_string(op)?, env.new_string(args)?);
             let out = env
-                .call_method(&target.bridge, "answer", "(Ljava/lang/String;Ljava/lang/String;)Ljava/lang/String;", &[
-                    JValue::Object(&op),
-                    JValue::Object(&args),
-                ])?
+                .call_method(
+                    &target.bridge,
+                    "answer",
+                    "(Ljava/lang/String;Ljava/lang/String;)Ljava/lang/String;",
+                    &[JValue::Object(&op), JValue::Object(&args)],
+                )?
                 .l()?;
             anyhow::ensure!(!out.is_null(), "the Java storage gave no reply");
             Ok(env.get_string(&JString::from(out))?.into())
@@ -70,7 +72,8 @@ pub extern "system" fn Java_org_scimkit_Native_providerNew(
         let component = optional(env, &component)?;
         let cache_dir = optional(env, &cache_dir)?;
         let config = string(env, &config)?;
-        let provider = cache::provider(component.as_deref().map(Path::new), cache_dir.as_deref().map(Path::new), &config)?;
+        let provider =
+            cache::provider(component.as_deref().map(Path::new), cache_dir.as_deref().map(Path::new), &config)?;
         Ok(Box::into_raw(Box::new(provider)) as jlong)
     })
 }
@@ -132,8 +135,14 @@ fn pairs(env: &mut JNIEnv, flat: &JObjectArray) -> Result<Vec<(String, String)>>
     anyhow::ensure!(n % 2 == 0, "headers come as name, value pairs");
     let mut out = Vec::with_capacity(n as usize / 2);
     for i in (0..n).step_by(2) {
-        let k = { let o = env.get_object_array_element(flat, i)?; env.auto_local(JString::from(o)) };
-        let v = { let o = env.get_object_array_element(flat, i + 1)?; env.auto_local(JString::from(o)) };
+        let k = {
+            let o = env.get_object_array_element(flat, i)?;
+            env.auto_local(JString::from(o))
+        };
+        let v = {
+            let o = env.get_object_array_element(flat, i + 1)?;
+            env.auto_local(JString::from(o))
+        };
         out.push((string(env, &k)?, string(env, &v)?));
     }
     Ok(out)

@@ -16,13 +16,22 @@ fn attributes(env: &mut JNIEnv, names: &JObjectArray, values: &JObjectArray) -> 
     anyhow::ensure!(n == env.get_array_length(values)?, "names and values differ in length");
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
-        let name = { let o = env.get_object_array_element(names, i)?; env.auto_local(JString::from(o)) };
+        let name = {
+            let o = env.get_object_array_element(names, i)?;
+            env.auto_local(JString::from(o))
+        };
         let name = string(env, &name)?;
-        let vs = { let o = env.get_object_array_element(values, i)?; env.auto_local(JObjectArray::from(o)) };
+        let vs = {
+            let o = env.get_object_array_element(values, i)?;
+            env.auto_local(JObjectArray::from(o))
+        };
         anyhow::ensure!(!vs.is_null(), "attribute {name} has no value array");
         let mut list = Vec::new();
         for j in 0..env.get_array_length(&*vs)? {
-            let v = { let o = env.get_object_array_element(&*vs, j)?; env.auto_local(JString::from(o)) };
+            let v = {
+                let o = env.get_object_array_element(&*vs, j)?;
+                env.auto_local(JString::from(o))
+            };
             anyhow::ensure!(!v.is_null(), "attribute {name} has a null value");
             list.push(string(env, &v)?);
         }
