@@ -63,24 +63,49 @@ impl HttpTarget {
 }
 
 impl Transport for HttpTarget {
+    /// Sends the request; a 429 (the target's rate limit) is sent again after its `Retry-After`, a few times,
+    /// as a well-behaved client does, before the 429 is reported.
     fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut url = format!("{}{}", self.base, req.path);
         if !req.query.is_empty() {
             url.push('?');
             url.push_str(&req.query);
         }
+        let mut attempt = 1;
+        loop {
+            let resp = self.send_once(&req, &url)?;
+            if resp.status != 429 || attempt == RATE_LIMITED_ATTEMPTS {
+                return Ok(resp);
+            }
+            std::thread::sleep(retry_after(&resp));
+            attempt += 1;
+        }
+    }
+}
+
+/// How many times a rate-limited request is sent in all.
+const RATE_LIMITED_ATTEMPTS: u32 = 5;
+
+/// The wait a 429 asks for (`Retry-After` in seconds, at most 10; one second when absent or a date).
+fn retry_after(resp: &HttpResponse) -> Duration {
+    let header = resp.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after")).map(|(_, v)| v.trim());
+    Duration::from_secs(header.and_then(|v| v.parse::<u64>().ok()).unwrap_or(1).clamp(1, 10))
+}
+
+impl HttpTarget {
+    fn send_once(&self, req: &HttpRequest, url: &str) -> Result<HttpResponse, TransportError> {
         let mut b = ureq::http::Request::builder()
             .method(req.method.as_str())
-            .uri(&url)
+            .uri(url)
             .header("Authorization", &self.authorization);
         for (k, v) in &req.headers {
             b = b.header(k, v);
         }
         let request = b
-            .body(req.body.unwrap_or_default())
+            .body(req.body.clone().unwrap_or_default())
             .map_err(|e| TransportError::Unreachable(format!("{} {url}: {e}", req.method)))?;
         self.counts.record(&req.method);
-        let mut resp = self.agent.run(request).map_err(|e| failure(&req.method, &url, e))?;
+        let mut resp = self.agent.run(request).map_err(|e| failure(&req.method, url, e))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
