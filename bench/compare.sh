@@ -96,7 +96,8 @@ start() {
         scimkit)
             # A fresh database each run; the compiled component is cached across runs.
             rm -f "$WORK/scimkit-data/scimkit.sqlite3"*
-            SCIM_TOKEN=$TOKEN RUST_LOG=warn "$BIN/scimkit" serve --listen "127.0.0.1:$port" --data "$WORK/scimkit-data" > "$WORK/scimkit.log" 2>&1 &
+            SCIM_TOKEN=$TOKEN RUST_LOG=warn "$BIN/scimkit" serve --listen "127.0.0.1:$port" --data "$WORK/scimkit-data" \
+                --config bench/unthrottled.toml > "$WORK/scimkit.log" 2>&1 &
             PID=$! BASE="http://127.0.0.1:$port/scim/v2"
             ;;
         scim2-server)

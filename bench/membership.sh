@@ -49,7 +49,7 @@ run() {
     echo "$label: imported $((SIZE + 2 * ADDS)) users in $((SECONDS - started)) s"
     local port
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    SCIM_TOKEN=$TOKEN RUST_LOG=warn "$BIN/scimkit" serve --listen "127.0.0.1:$port" --data "$data" --database "$database" \
+    SCIM_TOKEN=$TOKEN RUST_LOG=warn "$BIN/scimkit" serve --listen "127.0.0.1:$port" --data "$data" --database "$database" --config bench/unthrottled.toml \
         > "$data/serve.log" 2>&1 &
     PID=$!
     local base="http://127.0.0.1:$port/scim/v2"

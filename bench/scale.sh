@@ -21,7 +21,7 @@ if [ ! -f "$DATA/scimkit.sqlite3" ]; then
 fi
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SCIM_TOKEN=$TOKEN RUST_LOG=warn "$BIN/scimkit" serve --listen "127.0.0.1:$PORT" --data "$DATA" > "$DATA/serve.log" 2>&1 &
+SCIM_TOKEN=$TOKEN RUST_LOG=warn "$BIN/scimkit" serve --listen "127.0.0.1:$PORT" --data "$DATA" --config bench/unthrottled.toml > "$DATA/serve.log" 2>&1 &
 PID=$!
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true' EXIT
 BASE="http://127.0.0.1:$PORT/scim/v2"
