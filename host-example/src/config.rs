@@ -194,18 +194,101 @@ pub enum AuthMethod {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token_ttl: Option<String>,
     },
+    /// HTTP Digest (RFC 7616, `qop=auth`): the password is kept as the RFC's `H(username:realm:password)`
+    /// for each algorithm offered, the realm being `scimkit/<tenant>`.
+    Digest {
+        username: String,
+        /// Offered in this order (old clients take the first challenge): `SHA-256`, `SHA-512-256`, and `MD5`
+        /// only when listed. Default `["SHA-256", "SHA-512-256"]`.
+        #[serde(default = "default_digest_algorithms")]
+        algorithms: Vec<DigestAlgorithm>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ha1_sha256: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ha1_sha512_256: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ha1_md5: Option<String>,
+        /// How long a server nonce is accepted; default 5m.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce_ttl: Option<String>,
+    },
+    /// OAuth 2 authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636): the administrator approves the
+    /// client on `/oauth/<tenant>/authorize`; the token endpoint trades the code for an access token and a
+    /// refresh token.
+    #[serde(rename = "oauth2-code")]
+    Oauth2Code {
+        client_id: String,
+        client_secret_hash: String,
+        /// Exact redirect URIs the client may use.
+        redirect_uris: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_ttl: Option<String>,
+        /// Lifetime of refresh tokens; default 30d.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refresh_token_ttl: Option<String>,
+    },
     /// No authentication at all: anyone who reaches the server may read and write.
     #[serde(rename = "none")]
     Open,
 }
 
+/// A hash function of HTTP Digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum DigestAlgorithm {
+    #[serde(rename = "SHA-256")]
+    Sha256,
+    #[serde(rename = "SHA-512-256")]
+    Sha512_256,
+    #[serde(rename = "MD5")]
+    Md5,
+}
+
+impl DigestAlgorithm {
+    /// Its name in challenges and in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha256 => "SHA-256",
+            DigestAlgorithm::Sha512_256 => "SHA-512-256",
+            DigestAlgorithm::Md5 => "MD5",
+        }
+    }
+}
+
+fn default_digest_algorithms() -> Vec<DigestAlgorithm> {
+    vec![DigestAlgorithm::Sha256, DigestAlgorithm::Sha512_256]
+}
+
+/// The longest `token_ttl` accepted: an access token cannot be taken back from a client that holds it
+/// except by revocation, so it should not outlive a working day.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+/// The longest `refresh_token_ttl` accepted.
+pub const MAX_REFRESH_TOKEN_TTL: Duration = Duration::from_secs(365 * 86_400);
+/// The longest `nonce_ttl` accepted.
+pub const MAX_NONCE_TTL: Duration = Duration::from_secs(3600);
+
+/// A duration key checked against its ceiling; `path` names the key in errors.
+pub fn bounded_duration(text: &str, ceiling: Duration, path: &str) -> Result<Duration> {
+    let d = parse_duration(text).with_context(|| path.to_string())?;
+    if d > ceiling {
+        bail!("{path}: {text} is above the ceiling of {}s", ceiling.as_secs());
+    }
+    Ok(d)
+}
+
 impl AuthMethod {
+    /// Whether the tenant signs tokens for it (and so keeps a signing key and token records).
+    pub fn signs_tokens(&self) -> bool {
+        matches!(self, AuthMethod::Jwt | AuthMethod::Oauth2 { .. } | AuthMethod::Oauth2Code { .. })
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             AuthMethod::Bearer { .. } => "bearer",
             AuthMethod::Basic { .. } => "basic",
             AuthMethod::Jwt => "jwt",
             AuthMethod::Oauth2 { .. } => "oauth2",
+            AuthMethod::Digest { .. } => "digest",
+            AuthMethod::Oauth2Code { .. } => "oauth2-code",
             AuthMethod::Open => "none",
         }
     }
@@ -300,10 +383,8 @@ impl Config {
             if !seen.insert(t.name.as_str()) {
                 bail!("tenant {} is defined twice", t.name);
             }
-            for m in &t.auth {
-                if let AuthMethod::Oauth2 { token_ttl: Some(ttl), .. } = m {
-                    parse_duration(ttl).with_context(|| format!("tenant {}: token_ttl", t.name))?;
-                }
+            for (i, m) in t.auth.iter().enumerate() {
+                check_method(m, &format!("tenant {}: auth[{i}]", t.name))?;
             }
         }
         if let Some(name) = self.default_tenant.as_deref().filter(|n| !n.is_empty()) {
@@ -339,6 +420,55 @@ impl Config {
         }
         all
     }
+}
+
+/// One authentication method's keys, beyond their types; `at` names it in errors.
+fn check_method(m: &AuthMethod, at: &str) -> Result<()> {
+    match m {
+        AuthMethod::Oauth2 { token_ttl, .. } => {
+            if let Some(ttl) = token_ttl {
+                bounded_duration(ttl, MAX_TOKEN_TTL, &format!("{at}.token_ttl"))?;
+            }
+        }
+        AuthMethod::Oauth2Code { token_ttl, refresh_token_ttl, redirect_uris, .. } => {
+            if let Some(ttl) = token_ttl {
+                bounded_duration(ttl, MAX_TOKEN_TTL, &format!("{at}.token_ttl"))?;
+            }
+            if let Some(ttl) = refresh_token_ttl {
+                bounded_duration(ttl, MAX_REFRESH_TOKEN_TTL, &format!("{at}.refresh_token_ttl"))?;
+            }
+            if redirect_uris.is_empty() {
+                bail!("{at}.redirect_uris: at least one redirect URI is needed");
+            }
+            for uri in redirect_uris {
+                let ok = (uri.starts_with("https://") || uri.starts_with("http://")) && !uri.contains('#');
+                if !ok {
+                    bail!("{at}.redirect_uris: {uri:?} must be an absolute http(s) URI without a fragment");
+                }
+            }
+        }
+        AuthMethod::Digest { algorithms, ha1_sha256, ha1_sha512_256, ha1_md5, nonce_ttl, .. } => {
+            if algorithms.is_empty() {
+                bail!("{at}.algorithms: at least one algorithm is needed");
+            }
+            for a in algorithms {
+                let (key, hash, len) = match a {
+                    DigestAlgorithm::Sha256 => ("ha1_sha256", ha1_sha256, 64),
+                    DigestAlgorithm::Sha512_256 => ("ha1_sha512_256", ha1_sha512_256, 64),
+                    DigestAlgorithm::Md5 => ("ha1_md5", ha1_md5, 32),
+                };
+                let ok = hash.as_deref().is_some_and(|h| h.len() == len && h.bytes().all(|b| b.is_ascii_hexdigit()));
+                if !ok {
+                    bail!("{at}.{key}: {} is offered, so its hash ({len} hex digits) is needed", a.name());
+                }
+            }
+            if let Some(ttl) = nonce_ttl {
+                bounded_duration(ttl, MAX_NONCE_TTL, &format!("{at}.nonce_ttl"))?;
+            }
+        }
+        AuthMethod::Bearer { .. } | AuthMethod::Basic { .. } | AuthMethod::Jwt | AuthMethod::Open => {}
+    }
+    Ok(())
 }
 
 /// Edits of the file that keep its comments: each loads the document, changes one part, and writes it back.
@@ -485,6 +615,19 @@ mod tests {
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5w").is_err());
         assert!(parse_duration("99999999999999999999y").is_err());
+    }
+
+    #[test]
+    fn token_lifetimes_have_a_ceiling_named_by_its_key() {
+        let text = |ttl: &str| {
+            format!(
+                "[[tenant]]\nname = \"acme\"\n[[tenant.auth]]\nmethod = \"jwt\"\n[[tenant.auth]]\nmethod = \"oauth2\"\n\
+                 client_id = \"c\"\nclient_secret_hash = \"h\"\ntoken_ttl = \"{ttl}\"\n"
+            )
+        };
+        toml::from_str::<Config>(&text("24h")).unwrap().check().unwrap();
+        let err = toml::from_str::<Config>(&text("25h")).unwrap().check().unwrap_err().to_string();
+        assert!(err.contains("tenant acme: auth[1].token_ttl") && err.contains("ceiling"), "{err}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod import;
 pub mod limits;
 pub mod lock;
 pub mod metrics;
+pub mod oauth_code;
 pub mod passwords;
 pub mod postgresql;
 pub mod provision;

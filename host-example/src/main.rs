@@ -105,7 +105,12 @@ enum TokenCommand {
         /// The tenant that issued the token; required, since a token revoked at another tenant stays valid.
         #[arg(long)]
         tenant: String,
-        jti: String,
+        /// The token's id (`jti`): an issued token or an OAuth access token.
+        #[arg(required_unless_present = "client", conflicts_with = "client")]
+        jti: Option<String>,
+        /// Instead, every access and refresh token issued to this OAuth client until now.
+        #[arg(long)]
+        client: Option<String>,
     },
 }
 
@@ -187,9 +192,11 @@ fn main() -> Result<()> {
             commands::token_issue(&at.paths(), &tenant, &valid_for, &subject, out, &mut std::io::stderr())
         }
         Command::Token(TokenCommand::List { at, tenant }) => commands::token_list(&at.paths(), &tenant, out),
-        Command::Token(TokenCommand::Revoke { at, tenant, jti }) => {
-            commands::token_revoke(&at.paths(), &tenant, &jti, out)
-        }
+        Command::Token(TokenCommand::Revoke { at, tenant, jti, client }) => match (jti, client) {
+            (_, Some(client)) => commands::token_revoke_client(&at.paths(), &tenant, &client, out),
+            (Some(jti), None) => commands::token_revoke(&at.paths(), &tenant, &jti, out),
+            (None, None) => anyhow::bail!("name the token's jti or --client"),
+        },
         Command::Logs { at, args } => commands::logs(&at.paths(), &args, out),
         Command::Admin(AdminCommand::SetPassword { at, password_stdin }) => {
             let password = if password_stdin {

@@ -3,7 +3,7 @@
 
 use crate::admin;
 use crate::app::App;
-use crate::auth::{oauth, throttle};
+use crate::auth::{self, oauth, throttle};
 use crate::config::BASE_PATH;
 use crate::forwarded;
 use crate::metrics::{self, Refusal};
@@ -31,6 +31,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(&format!("{BASE_PATH}/{{*rest}}"), any(scim))
         .route("/oauth/token", post(token_default))
         .route("/oauth/{tenant}/token", post(token_named))
+        .merge(crate::oauth_code::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(scrape))
         .merge(admin::routes())
@@ -202,25 +203,28 @@ fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: Htt
     if !t.limits.allows_peer(peer.ip()) {
         return refused(error_response(403, "this client network is not allowed"));
     }
-    // Basic credentials cost a password hash: only while the client address has attempts left.
-    let costly =
-        authorization.is_some_and(|a| a.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("basic ")));
-    let attempt = match costly.then(|| throttle::attempt(peer.ip())).transpose() {
+    // Passwords (Basic, Digest) are checked only while the client address has attempts left.
+    let attempt = match auth::is_password(authorization).then(|| throttle::attempt(peer.ip())).transpose() {
         Ok(attempt) => attempt,
         Err(wait) => return refused(too_many_failures(wait)),
     };
-    let principal = t.auth.check(authorization);
-    if let (Some(_), Some(attempt)) = (&principal, attempt) {
+    let query = if request.query.is_empty() { String::new() } else { format!("?{}", request.query) };
+    let target = format!("{}{}{query}", t.base_path, request.path);
+    let principal = t.auth.check(authorization, &request.method, &target);
+    if let (Ok(_), Some(attempt)) = (&principal, attempt) {
         attempt.succeeded();
     }
-    let Some(principal) = principal else {
-        let presented_bearer = authorization.is_some_and(|a| a.trim().to_ascii_lowercase().starts_with("bearer "));
-        return Outcome {
-            response: error_response(401, "authentication required or not accepted"),
-            principal: None,
-            challenges: t.auth.challenges(presented_bearer),
-            usage: None,
-        };
+    let principal = match principal {
+        Ok(p) => p,
+        Err(why) => {
+            let presented_bearer = authorization.is_some_and(|a| a.trim().to_ascii_lowercase().starts_with("bearer "));
+            return Outcome {
+                response: error_response(401, "authentication required or not accepted"),
+                principal: None,
+                challenges: t.auth.challenges(presented_bearer, why.stale),
+                usage: None,
+            };
+        }
     };
     if let Some(why) = t.limits.refusal(&request.method, &request.path) {
         return Outcome {
@@ -343,15 +347,13 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
                 status: 403,
                 body: serde_json::json!({"error": "access_denied"}),
                 challenge_basic: false,
+                retry_after: None,
             };
         }
         // A client secret costs a password hash: only while the client address has attempts left.
-        let Ok(attempt) = throttle::attempt(peer.ip()) else {
-            return oauth::Reply {
-                status: 429,
-                body: serde_json::json!({"error": "slow_down"}),
-                challenge_basic: false,
-            };
+        let attempt = match throttle::attempt(peer.ip()) {
+            Ok(attempt) => attempt,
+            Err(wait) => return oauth::throttled(wait),
         };
         let reply = oauth::token(&t.auth, authorization.as_deref(), &form);
         if reply.status == 200 {
@@ -364,13 +366,17 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
         status: 500,
         body: serde_json::json!({"error": "server_error"}),
         challenge_basic: false,
+        retry_after: None,
     });
     let challenges = if reply.status == 401 && reply.challenge_basic {
         vec![format!("Basic realm=\"scimkit/{}\"", tenant.name)]
     } else {
         vec![]
     };
-    let response = oauth_response(reply.status, reply.body);
+    let mut response = oauth_response(reply.status, reply.body);
+    if let Some(wait) = reply.retry_after {
+        response.headers.push(("Retry-After".into(), wait.as_secs().to_string()));
+    }
     let principal = (reply.status == 200).then(|| "oauth2-client".to_string());
     let outcome = Outcome { response, principal, challenges, usage: None };
     app.metrics.request(&tenant.name, parts.method.as_str(), outcome.response.status, started.elapsed(), None);

@@ -131,8 +131,9 @@ fn open_tenant(
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
     let limits =
         serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
-    let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage.clone(), settings.pool)
-        .with_context(|| format!("tenant {name}"))?;
+    let provider =
+        Provider::new(runtime.clone(), engine_config(&t, &base_url, limits, &auth), storage.clone(), settings.pool)
+            .with_context(|| format!("tenant {name}"))?;
     let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
     if auth.is_open() {
         notices.push(Notice::Open { tenant: name.clone() });
@@ -156,12 +157,17 @@ fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn 
 }
 
 /// The configuration a tenant's engine instances are configured with.
-fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) -> String {
+fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value, auth: &Authenticator) -> String {
     let mut config = serde_json::json!({
         "baseUrl": base_url,
         "limits": limits,
         "switches": { "patchResponse": t.patch_response.engine_name() },
     });
+    // `/ServiceProviderConfig` lists the methods this tenant accepts (with none, the engine's default).
+    let schemes = auth.schemes();
+    if !schemes.is_empty() {
+        config["authenticationSchemes"] = serde_json::json!(schemes);
+    }
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
     }
@@ -219,7 +225,9 @@ impl Direct {
             (None, true) => config.served_base_url(),
             (None, false) => format!("{}/{name}", config.served_base_url().trim_end_matches('/')),
         };
-        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage, pool)
+        let methods = t.auth.iter().map(Method::from_config).collect::<Result<_>>()?;
+        let auth = Authenticator::new(name, methods, None);
+        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits, &auth), storage, pool)
             .with_context(|| format!("tenant {name}"))?;
         Ok(Direct { provider, bulk })
     }
@@ -259,7 +267,7 @@ fn authenticator(
     if methods.is_empty() {
         bail!("no method configured: add an [[tenant.auth]] entry (method = \"none\" to accept anyone)");
     }
-    let signs = t.auth.iter().any(|m| matches!(m, AuthMethod::Jwt | AuthMethod::Oauth2 { .. }));
+    let signs = t.auth.iter().any(AuthMethod::signs_tokens);
     let signer = if signs { Some(jwt::Signer::open(&t.name, dir, db)?) } else { None };
     Ok(Authenticator::new(&t.name, methods, signer))
 }

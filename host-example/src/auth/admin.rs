@@ -36,8 +36,13 @@ impl Admin {
             }
         }
         let Some((user, password)) = parse_basic(auth) else { return false };
-        let by_token = self.token.as_ref().is_some_and(|t| t.matches(&password));
-        let by_password = self.password_hash.as_deref().is_some_and(|h| self.cache.verify(&user, &password, h));
+        self.accepts_password(&user, &password)
+    }
+
+    /// The admin's user name and password (or token), as the OAuth consent page takes them.
+    pub fn accepts_password(&self, user: &str, password: &str) -> bool {
+        let by_token = self.token.as_ref().is_some_and(|t| t.matches(password));
+        let by_password = self.password_hash.as_deref().is_some_and(|h| self.cache.verify(user, password, h));
         user == USER && (by_token || by_password)
     }
 }
