@@ -2,8 +2,11 @@
 //!
 //! Long-lived tokens (`scimkit token issue`) are recorded in the tenant's database so that they can be listed
 //! and revoked by `jti`; the short-lived ones of the OAuth token endpoint are not recorded, but are revocable
-//! the same way. A token is accepted only with the right signature, algorithm, issuer, audience (the tenant)
-//! and an unexpired `exp`.
+//! the same way, or all of a client's at once. A token is accepted only with the right signature, algorithm,
+//! issuer, audience (the tenant) and an unexpired `exp`.
+//!
+//! The refresh tokens of the authorization code grant are kept here too, as their SHA-256, each in a family
+//! that one approval started.
 
 use anyhow::{Context, Result};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
