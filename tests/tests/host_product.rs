@@ -206,6 +206,20 @@ fn every_authentication_method_and_every_rejection() {
     let (_, list, _) = cli(data, &["token", "list", "--tenant", "acme"], None);
     assert!(list.lines().any(|l| l.starts_with(&jti) && l.ends_with("revoked")), "{list}");
 
+    // `/ServiceProviderConfig` lists exactly the kinds of credentials each tenant accepts.
+    let schemes = |url: &str, auth: &str| {
+        let config = get(url, Some(auth)).json();
+        let list = config["authenticationSchemes"].as_array().cloned().unwrap_or_default();
+        list.iter()
+            .map(|s| format!("{}: {}", s["type"].as_str().unwrap(), s["name"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        schemes(&format!("{}/scim/v2/acme/ServiceProviderConfig", s.root()), &bearer(&acme["bearer token"])),
+        ["oauthbearertoken: OAuth Bearer Token", "httpbasic: HTTP Basic", "oauth2: OAuth 2.0 client credentials"]
+    );
+    assert_eq!(schemes(&s.url("/ServiceProviderConfig"), &bearer(TOKEN)), ["oauthbearertoken: OAuth Bearer Token"]);
+
     // The default tenant keeps SCIM_TOKEN and refuses acme's credentials.
     assert_eq!(s.get("/Users").status, 200);
     assert_eq!(get(&s.url("/Users"), Some(&bearer(&acme["bearer token"]))).status, 401);
