@@ -62,7 +62,7 @@ enum TenantCommand {
         #[command(flatten)]
         at: Location,
         #[command(flatten)]
-        args: AddTenant,
+        args: Box<AddTenant>,
     },
     List {
         #[command(flatten)]

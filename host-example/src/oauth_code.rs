@@ -94,8 +94,10 @@ fn client_error(v: &Valid, error: &str, description: &str) -> Response {
 }
 
 /// Checks a request: its client and redirect URI first (errors shown here), then the rest (errors sent back).
-fn validate(tenant: &Tenant, form: &Form) -> Result<Valid, Response> {
-    let shown = |text: &str| page(StatusCode::BAD_REQUEST, "Authorization failed", &format!("<p>{}</p>", esc(text)));
+/// The refusal is boxed: a response is large, and the valid case is the common one.
+fn validate(tenant: &Tenant, form: &Form) -> Result<Valid, Box<Response>> {
+    let shown =
+        |text: &str| Box::new(page(StatusCode::BAD_REQUEST, "Authorization failed", &format!("<p>{}</p>", esc(text))));
     for name in PARAMETERS {
         if form.iter().filter(|(k, _)| k == name).count() > 1 {
             return Err(shown(&format!("The request repeats its {name} parameter.")));
@@ -115,14 +117,11 @@ fn validate(tenant: &Tenant, form: &Form) -> Result<Valid, Response> {
         challenge: field(form, "code_challenge").unwrap_or("").to_string(),
     };
     if field(form, "response_type") != Some("code") {
-        return Err(client_error(&v, "unsupported_response_type", "only response_type=code is supported"));
+        return Err(Box::new(client_error(&v, "unsupported_response_type", "only response_type=code is supported")));
     }
     if field(form, "code_challenge_method") != Some("S256") || !code::valid_challenge(&v.challenge) {
-        return Err(client_error(
-            &v,
-            "invalid_request",
-            "a PKCE code_challenge with code_challenge_method=S256 is required",
-        ));
+        let why = "a PKCE code_challenge with code_challenge_method=S256 is required";
+        return Err(Box::new(client_error(&v, "invalid_request", why)));
     }
     Ok(v)
 }
@@ -150,11 +149,12 @@ fn consent(tenant: &Tenant, form: &Form, status: StatusCode, message: Option<&st
     page(status, "Authorize access", &body)
 }
 
-fn tenant_of(app: &App, name: Option<&str>) -> Result<Arc<Tenant>, Response> {
-    app.tenants
-        .for_token_endpoint(name)
-        .cloned()
-        .ok_or_else(|| page(StatusCode::NOT_FOUND, "Authorization failed", "<p>There is no such service.</p>"))
+fn tenant_of(app: &App, name: Option<&str>) -> Option<Arc<Tenant>> {
+    app.tenants.for_token_endpoint(name).cloned()
+}
+
+fn no_tenant() -> Response {
+    page(StatusCode::NOT_FOUND, "Authorization failed", "<p>There is no such service.</p>")
 }
 
 async fn show_default(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
@@ -166,15 +166,12 @@ async fn show_named(State(app): State<Arc<App>>, Path(name): Path<String>, RawQu
 }
 
 fn show(app: Arc<App>, name: Option<String>, query: Option<String>) -> Response {
-    let tenant = match tenant_of(&app, name.as_deref()) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let Some(tenant) = tenant_of(&app, name.as_deref()) else { return no_tenant() };
     let Ok(form) = serde_urlencoded::from_str::<Form>(query.as_deref().unwrap_or("")) else {
         return page(StatusCode::BAD_REQUEST, "Authorization failed", "<p>The request does not parse.</p>");
     };
     if let Err(refusal) = validate(&tenant, &form) {
-        return refusal;
+        return *refusal;
     }
     if !app.admin.enabled() {
         return page(
@@ -207,16 +204,13 @@ async fn decide_named(
 
 /// The consent form's answer: deny, or sign in and approve.
 async fn decide(app: Arc<App>, name: Option<String>, peer: SocketAddr, headers: HeaderMap, body: Bytes) -> Response {
-    let tenant = match tenant_of(&app, name.as_deref()) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let Some(tenant) = tenant_of(&app, name.as_deref()) else { return no_tenant() };
     let Ok(form) = serde_urlencoded::from_bytes::<Form>(&body) else {
         return page(StatusCode::BAD_REQUEST, "Authorization failed", "<p>The form does not parse.</p>");
     };
     let v = match validate(&tenant, &form) {
         Ok(v) => v,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if field(&form, "decision") != Some("approve") {
         return client_error(&v, "access_denied", "the administrator denied the request");

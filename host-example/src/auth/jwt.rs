@@ -221,7 +221,7 @@ impl Signer {
     /// revokes its whole family: either its holder or a thief has the newer one.
     pub fn use_refresh(&self, client_id: &str, token: &str) -> Result<Option<String>> {
         let db = self.db.lock().unwrap();
-        let row: Option<(String, String, i64, Option<i64>, Option<i64>)> = db
+        let row: Option<RefreshRow> = db
             .query_row(
                 "SELECT family, client_id, expires_at, used_at, revoked_at FROM host_refresh_tokens WHERE hash = ?1",
                 [refresh_hash(token)],
@@ -268,6 +268,9 @@ impl Signer {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// A refresh token's family, client, expiry, and when it was used and revoked.
+type RefreshRow = (String, String, i64, Option<i64>, Option<i64>);
 
 fn refresh_hash(token: &str) -> String {
     use sha2::Digest as _;
