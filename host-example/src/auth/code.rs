@@ -183,4 +183,50 @@ mod tests {
         assert!(!verifier_matches("dBjftJeZ4CVP-mJ92K1DYX9ppBzWxrBD4LVcvOWHJ0K", challenge));
         assert!(!verifier_matches("short", challenge));
     }
+
+    fn client(id: &str) -> Client {
+        Client {
+            client_id: id.into(),
+            secret_hash: String::new(),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            ttl: Duration::from_secs(60),
+            refresh_ttl: Duration::from_secs(600),
+        }
+    }
+
+    #[test]
+    fn a_code_serves_its_own_client_and_redirect_uri_once() {
+        let dir = std::env::temp_dir().join(format!("scimkit-code-{}", scimkit_runtime::storage::new_id()));
+        let signer = Signer::open("t", &dir, &dir.join("db.sqlite3")).unwrap();
+        let verifier = "dBjftJeZ4CVP-mJ92K1DYX9ppBzWxrBD4LVcvOWHJ0k";
+        let challenge = "QJCkfSC-hKdMiehFY0Ah1xvhPLKmZrbxJLV8wFzVQw0".to_string();
+        let codes = Codes::default();
+        let approval = |given| Approval {
+            client_id: "a".into(),
+            redirect_uri: "https://app.example/cb".into(),
+            redirect_given: given,
+            challenge: challenge.clone(),
+        };
+        let (a, b) = (client("a"), client("b"));
+        let code = codes.issue(approval(true)).unwrap();
+        assert_eq!(
+            codes.exchange(&signer, &b, &code, Some("https://app.example/cb"), Some(verifier)).err(),
+            Some("invalid_grant")
+        );
+        assert!(codes.exchange(&signer, &a, &code, Some("https://app.example/cb"), Some(verifier)).is_err(), "spent");
+        let code = codes.issue(approval(true)).unwrap();
+        assert_eq!(
+            codes.exchange(&signer, &a, &code, None, Some(verifier)).err(),
+            Some("invalid_grant"),
+            "named, so needed"
+        );
+        let code = codes.issue(approval(false)).unwrap();
+        assert_eq!(codes.exchange(&signer, &a, &code, None, None).err(), Some("invalid_request"), "no verifier");
+        let tokens = codes.exchange(&signer, &a, &code, None, Some(verifier)).unwrap();
+        assert!(signer.verify(&tokens.access_token).is_some());
+        assert_eq!(codes.exchange(&signer, &a, &code, None, Some(verifier)).err(), Some("invalid_grant"));
+        assert!(signer.verify(&tokens.access_token).is_none(), "revoked by the code's reuse");
+        assert_eq!(refresh(&signer, &a, &tokens.refresh_token).err(), Some("invalid_grant"), "its family too");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
