@@ -147,3 +147,33 @@ fn the_connection_limit_holds_without_starving_open_connections() {
     drop(held.pop());
     read_healthz(&mut fifth, Duration::from_secs(30)).unwrap();
 }
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_closes_idle_connections_and_exits() {
+    let (_dir, mut server) = serve("sigterm", "");
+    let mut idle = connect(server.port);
+    idle.write_all(HEALTHZ).unwrap();
+    read_healthz(&mut idle, Duration::from_secs(30)).unwrap();
+    let body = crate::user("in.flight").to_string();
+    let (first, rest) = body.split_at(10);
+    let mut busy = connect(server.port);
+    let head = format!(
+        "POST /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    );
+    busy.write_all(head.as_bytes()).unwrap();
+    // Let the server read the head: a request it has not seen yet is not in flight.
+    std::thread::sleep(Duration::from_millis(500));
+    let status = std::process::Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert_eq!(read_until_closed(&mut idle, Duration::from_secs(30)), Ok(String::new()));
+    busy.write_all(rest.as_bytes()).unwrap();
+    let reply = read_until_closed(&mut busy, Duration::from_secs(30)).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 201 "), "{reply}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!server.alive(), "still running 30 s after SIGTERM; log:\n{}", server.log());
+}
