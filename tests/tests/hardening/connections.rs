@@ -119,6 +119,18 @@ fn idle_keep_alive_connections_are_closed() {
 }
 
 #[test]
+fn a_next_head_trickled_on_a_kept_alive_connection_is_cut_off_by_the_header_timeout() {
+    // Idle connections are given ten minutes: only the header timeout may close this one.
+    let (_dir, server) = serve("slow-next-head", "header_read_timeout_ms = 1000\nidle_timeout_ms = 600000\n");
+    let mut s = connect(server.port);
+    s.write_all(HEALTHZ).unwrap();
+    read_healthz(&mut s, Duration::from_secs(30)).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ").unwrap();
+    let rest = read_until_closed(&mut s, Duration::from_secs(30)).unwrap();
+    assert!(!rest.contains(" 200 "), "the half-sent head was answered: {rest}");
+}
+
+#[test]
 fn the_connection_limit_holds_without_starving_open_connections() {
     let (_dir, server) = serve(
         "limit",
