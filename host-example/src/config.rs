@@ -32,6 +32,21 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Name of the tenant served at `/scim/v2`; empty: none. Default `default`.
     pub default_tenant: Option<String>,
+    /// Time to send a request head (and the TLS handshake), in ms; 0: none. Default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT_MS`].
+    pub header_read_timeout_ms: Option<u64>,
+    /// Time to send a request body once its head is in, in ms (408 past it); 0: none. Default
+    /// [`DEFAULT_BODY_READ_TIMEOUT_MS`].
+    pub body_read_timeout_ms: Option<u64>,
+    /// Time a kept-alive connection may wait for its next request, in ms; 0: none. Default
+    /// [`DEFAULT_IDLE_TIMEOUT_MS`].
+    pub idle_timeout_ms: Option<u64>,
+    /// Connections open at once; more wait until one closes. Default [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: Option<usize>,
+    /// PEM certificate chain to serve HTTPS with, beside `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     pub engine: EngineConfig,
     pub log: LogConfig,
     pub admin: AdminConfig,
@@ -58,6 +73,22 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// The engine's wall-clock limit per request: the flag, else the configuration, else the default; 0 is none.
 pub fn request_deadline(flag: Option<u64>, config: Option<u64>) -> Option<Duration> {
     Some(flag.or(config).unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS)).filter(|ms| *ms > 0).map(Duration::from_millis)
+}
+
+/// Long enough for any client on a slow link, short enough that connections trickling a head in (or, over
+/// TLS, never finishing the handshake) are dropped before they add up.
+pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// A request body of the default 1 MiB limit arrives at 35 KiB/s within it.
+pub const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 30_000;
+/// Kept-alive connections of a provisioning client that pauses between batches are reused; idle ones do not
+/// hold a connection slot for long.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 30_000;
+/// Below the usual limit of 1,024 open files per process, leaving room for databases and logs.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// A timeout in ms as configured, else its default; 0 is none.
+pub fn timeout(config: Option<u64>, default_ms: u64) -> Option<Duration> {
+    Some(config.unwrap_or(default_ms)).filter(|ms| *ms > 0).map(Duration::from_millis)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -390,6 +421,12 @@ impl Config {
         if let Some(name) = self.default_tenant.as_deref().filter(|n| !n.is_empty()) {
             check_tenant_name(name).context("default_tenant")?;
         }
+        if self.max_connections.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+            bail!("max_connections must be between 1 and 1000000");
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            bail!("tls_cert and tls_key go together: set both or neither");
+        }
         Ok(())
     }
 
@@ -397,7 +434,8 @@ impl Config {
     /// open a tenant's engine beside the server.
     pub fn served_base_url(&self) -> String {
         let listen = self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        self.base_url.clone().unwrap_or_else(|| format!("http://{listen}{}", BASE_PATH))
+        let scheme = if self.tls_cert.is_some() { "https" } else { "http" };
+        self.base_url.clone().unwrap_or_else(|| format!("{scheme}://{listen}{}", BASE_PATH))
     }
 
     /// The name of the tenant served at `/scim/v2`, if any.
@@ -605,6 +643,18 @@ mod tests {
         assert_eq!(request_deadline(Some(20), Some(500)), Some(Duration::from_millis(20)));
         assert_eq!(request_deadline(None, Some(0)), None);
         assert_eq!(request_deadline(Some(0), None), None);
+    }
+
+    #[test]
+    fn connections_have_timeouts_unless_told_otherwise() {
+        assert_eq!(timeout(None, 10_000), Some(Duration::from_secs(10)));
+        assert_eq!(timeout(Some(250), 10_000), Some(Duration::from_millis(250)));
+        assert_eq!(timeout(Some(0), 10_000), None);
+        assert!(toml::from_str::<Config>("max_connections = 0").unwrap().check().is_err());
+        assert!(toml::from_str::<Config>("tls_cert = \"c.pem\"").unwrap().check().is_err());
+        let tls: Config = toml::from_str("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"").unwrap();
+        tls.check().unwrap();
+        assert!(tls.served_base_url().starts_with("https://"));
     }
 
     #[test]

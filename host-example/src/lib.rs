@@ -1,6 +1,6 @@
-//! scimkit's reference server over [`scimkit_runtime`]: the HTTP server, tenants, authentication, limits, SQL
-//! storage (SQLite, PostgreSQL), the request log, metrics, the admin page, and the commands (import, export,
-//! provision) of the `scimkit` binary.
+//! scimkit's reference server over [`scimkit_runtime`]: the HTTP server (its connections, plain or TLS), tenants,
+//! authentication, limits, SQL storage (SQLite, PostgreSQL), the request log, metrics, the admin page, and the
+//! commands (import, export, provision) of the `scimkit` binary.
 
 pub mod admin;
 pub mod app;
@@ -13,6 +13,7 @@ pub mod export;
 pub mod forwarded;
 pub mod import;
 pub mod limits;
+pub mod listener;
 pub mod lock;
 pub mod metrics;
 pub mod oauth_code;
@@ -25,6 +26,7 @@ pub mod server;
 pub mod sqlite;
 pub mod tenants;
 pub mod terminal;
+pub mod tls;
 pub mod transport;
 
 mod sql_filter;
