@@ -180,6 +180,7 @@ pub fn tenant_list(paths: &Paths, out: &mut impl Write) -> Result<()> {
 
 /// Removes a tenant from the configuration; its data stays unless `delete_data`.
 pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut impl Write) -> Result<()> {
+    check_tenant_name(name)?;
     let config = Config::load(paths)?;
     let mut editor = Editor::open(paths)?;
     let listed = editor.remove_tenant(name)?;
@@ -210,9 +211,7 @@ pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut imp
 /// The signer of a tenant the configuration names: a misspelt or crafted name opens nothing, so it creates no
 /// directory and reaches no path outside the data directory.
 fn signer_of(paths: &Paths, tenant: &str) -> Result<jwt::Signer> {
-    check_tenant_name(tenant)?;
-    let config = Config::load(paths)?;
-    let t = config.tenants().into_iter().find(|t| t.name == tenant).with_context(|| format!("no tenant {tenant}"))?;
+    let t = Config::load(paths)?.configured_tenant(tenant)?;
     if !t.auth.contains(&AuthMethod::Jwt) {
         bail!("tenant {tenant} does not accept issued tokens: add an [[tenant.auth]] entry with method = \"jwt\"");
     }
@@ -319,8 +318,7 @@ fn print_entry(out: &mut impl Write, tenant: &str, e: &Entry, bodies: bool) -> R
 pub fn logs(paths: &Paths, a: &LogsArgs, out: &mut impl Write) -> Result<()> {
     let config = Config::load(paths)?;
     let names: Vec<String> = match &a.tenant {
-        Some(t) if config.tenants().iter().any(|c| &c.name == t) => vec![t.clone()],
-        Some(t) => bail!("no tenant {t}"),
+        Some(t) => vec![config.configured_tenant(t)?.name],
         None => config.tenants().into_iter().map(|t| t.name).collect(),
     };
     let filter = Filter {
