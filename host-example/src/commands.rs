@@ -41,6 +41,7 @@ pub struct TenantData {
     /// [config: database; default sqlite].
     #[arg(long, env = "SCIMKIT_DATABASE", hide_env_values = true)]
     pub database: Option<String>,
+    /// A tenant the configuration holds; any other name is refused.
     #[arg(long, default_value = crate::config::DEFAULT_TENANT)]
     pub tenant: String,
 }
