@@ -42,6 +42,7 @@ pub struct TenantData {
     /// [config: database; default sqlite].
     #[arg(long, env = "SCIMKIT_DATABASE", hide_env_values = true)]
     pub database: Option<String>,
+    /// A tenant the configuration holds; any other name is refused.
     #[arg(long, default_value = crate::config::DEFAULT_TENANT)]
     pub tenant: String,
 }
@@ -245,6 +246,7 @@ pub fn tenant_list(paths: &Paths, out: &mut impl Write) -> Result<()> {
 
 /// Removes a tenant from the configuration; its data stays unless `delete_data`.
 pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut impl Write) -> Result<()> {
+    check_tenant_name(name)?;
     let config = Config::load(paths)?;
     let mut editor = Editor::open(paths)?;
     let listed = editor.remove_tenant(name)?;
@@ -276,9 +278,7 @@ pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut imp
 /// directory and reaches no path outside the data directory.
 /// `issuing`: for `token issue` and `token list`, which need `jwt`; revocation takes any signed-token method.
 fn signer_of(paths: &Paths, tenant: &str, issuing: bool) -> Result<jwt::Signer> {
-    check_tenant_name(tenant)?;
-    let config = Config::load(paths)?;
-    let t = config.tenants().into_iter().find(|t| t.name == tenant).with_context(|| format!("no tenant {tenant}"))?;
+    let t = Config::load(paths)?.configured_tenant(tenant)?;
     let accepted =
         if issuing { t.auth.contains(&AuthMethod::Jwt) } else { t.auth.iter().any(AuthMethod::signs_tokens) };
     if !accepted {
@@ -395,8 +395,7 @@ fn print_entry(out: &mut impl Write, tenant: &str, e: &Entry, bodies: bool) -> R
 pub fn logs(paths: &Paths, a: &LogsArgs, out: &mut impl Write) -> Result<()> {
     let config = Config::load(paths)?;
     let names: Vec<String> = match &a.tenant {
-        Some(t) if config.tenants().iter().any(|c| &c.name == t) => vec![t.clone()],
-        Some(t) => bail!("no tenant {t}"),
+        Some(t) => vec![config.configured_tenant(t)?.name],
         None => config.tenants().into_iter().map(|t| t.name).collect(),
     };
     let filter = Filter {

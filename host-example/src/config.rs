@@ -447,6 +447,14 @@ impl Config {
         }
     }
 
+    /// The configured tenant `name`: how every command given a tenant name reaches it. A name against the
+    /// naming rule (`../../x`) or one the configuration does not hold is refused before anything is opened
+    /// or created, so no command writes outside the data directory or makes a tenant up.
+    pub fn configured_tenant(&self, name: &str) -> Result<TenantConfig> {
+        check_tenant_name(name)?;
+        self.tenants().into_iter().find(|t| t.name == name).with_context(|| format!("no tenant {name}"))
+    }
+
     /// Every tenant served: the listed ones, plus the default tenant when it is not listed (it then takes the
     /// default settings and the bearer token of `SCIM_TOKEN` or the data directory).
     pub fn tenants(&self) -> Vec<TenantConfig> {

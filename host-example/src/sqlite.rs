@@ -591,6 +591,24 @@ mod tests {
         assert_eq!(s.search(&eq("userName", "BJENSEN")).unwrap().total(), Some(1));
     }
 
+    /// `pr` matches a path's sub-attributes with LIKE: `_` and `%` in the path are literal there.
+    #[test]
+    fn present_takes_underscores_in_a_path_literally() {
+        let (_d, s) = storage();
+        s.create("User", r#"{"userName":"sibling","costXcenter":{"code":"1"},"costly":{"x":"2"}}"#, &key("s"), &[])
+            .unwrap();
+        let with = s.create("User", r#"{"userName":"with","cost_center":{"code":"3"}}"#, &key("w"), &[]).unwrap();
+        let present = |path: &str| {
+            let q = Query {
+                filter: Some(Filter { nodes: vec![FilterNode::Present(path.into())], root: 0 }),
+                ..eq("x", "y")
+            };
+            s.search(&q).unwrap().items.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        };
+        assert_eq!(present("cost_center"), vec![with.id]);
+        assert_eq!(present("cost%"), Vec::<String>::new());
+    }
+
     #[test]
     fn conditional_update_and_member_delta() {
         let (_d, s) = storage();

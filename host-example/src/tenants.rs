@@ -196,7 +196,7 @@ impl Direct {
         bulk: Option<usize>,
         pool: usize,
     ) -> Result<Direct> {
-        let t = config.tenants().into_iter().find(|t| t.name == name).with_context(|| format!("no tenant {name}"))?;
+        let t = config.configured_tenant(name)?;
         let dir = paths.tenant_dir(name);
         crate::config::create_private_dir(&dir)?;
         let (storage, bulk) = match database {

@@ -68,6 +68,8 @@ fn limits() -> Value {
 pub fn run(args: ImportArgs) -> Result<()> {
     let paths = args.target.at.paths();
     let config = Config::load(&paths)?;
+    // Before anything is written, even the lock: a crafted or unknown name reaches nothing.
+    config.configured_tenant(&args.target.tenant)?;
     let format = match &args.format {
         Some(f) => f.clone(),
         None => format_of(&args.file)?,
