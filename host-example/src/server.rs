@@ -144,7 +144,7 @@ async fn scim(
         return to_http(over, &[]);
     }
     let (outcome, body) = match admit(&tenant, peer, header(&parts.headers, "authorization")).await {
-        Err(refusal) => (refusal, Bytes::new()),
+        Err(refusal) => (*refusal, Bytes::new()),
         Ok(principal) => match read_body(&parts.headers, Body::new(body), app.max_body_bytes).await {
             None => {
                 let detail = format!("the body exceeds the limit of {} bytes", app.max_body_bytes);
@@ -182,9 +182,9 @@ async fn scim(
 /// The client's network, then its credentials: before the body is read, so that a client without valid
 /// credentials cannot make the server take in (and hold) a body. Basic credentials cost a password hash, which
 /// runs on the blocking pool, never on an async worker; bearer tokens are cheap to check where they are.
-async fn admit(t: &Arc<Tenant>, peer: SocketAddr, authorization: Option<String>) -> Result<String, Outcome> {
+async fn admit(t: &Arc<Tenant>, peer: SocketAddr, authorization: Option<String>) -> Result<String, Box<Outcome>> {
     if !t.limits.allows_peer(peer.ip()) {
-        return Err(refused(error_response(403, "this client network is not allowed")));
+        return Err(Box::new(refused(error_response(403, "this client network is not allowed"))));
     }
     let basic = authorization
         .as_deref()
@@ -198,24 +198,24 @@ async fn admit(t: &Arc<Tenant>, peer: SocketAddr, authorization: Option<String>)
         .await
         .unwrap_or_else(|e| {
             tracing::error!("authentication task failed: {e}");
-            Err(refused(error_response(500, "the request could not be completed")))
+            Err(Box::new(refused(error_response(500, "the request could not be completed"))))
         })
 }
 
 /// Basic credentials, only while the client address has attempts left.
-fn check_basic(t: &Tenant, peer: SocketAddr, authorization: Option<&str>) -> Result<String, Outcome> {
-    let attempt = throttle::attempt(peer.ip()).map_err(|wait| refused(too_many_failures(wait)))?;
+fn check_basic(t: &Tenant, peer: SocketAddr, authorization: Option<&str>) -> Result<String, Box<Outcome>> {
+    let attempt = throttle::attempt(peer.ip()).map_err(|wait| Box::new(refused(too_many_failures(wait))))?;
     let principal = t.auth.check(authorization).ok_or_else(|| unauthenticated(t, authorization))?;
     attempt.succeeded();
     Ok(principal)
 }
 
-fn unauthenticated(t: &Tenant, authorization: Option<&str>) -> Outcome {
+fn unauthenticated(t: &Tenant, authorization: Option<&str>) -> Box<Outcome> {
     let presented_bearer = authorization.is_some_and(|a| a.trim().to_ascii_lowercase().starts_with("bearer "));
-    Outcome {
+    Box::new(Outcome {
         challenges: t.auth.challenges(presented_bearer),
         ..refused(error_response(401, "authentication required or not accepted"))
-    }
+    })
 }
 
 /// The tenant's limits on what may be done, then its engine. A read runs on the async worker that took the
