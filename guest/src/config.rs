@@ -1,6 +1,7 @@
 //! The engine's configuration: the JSON handed to `provider.configure`, once per instance.
 
 use crate::schema::{Registry, ResourceType, Schema, SchemaExtension};
+use crate::tolerance::{Tolerance, Tolerances};
 use serde::Deserialize;
 
 /// What to do with an attribute the schema does not define.
@@ -60,21 +61,43 @@ impl Default for Limits {
     }
 }
 
+/// The conformance profile (`docs/profiles.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Profile {
+    /// What identity providers send is accepted: the switches as given, every tolerance unless listed.
+    #[default]
+    Tolerant,
+    /// The SCIM Interop Profile: no tolerance, unknown attributes refused with 400 `invalidSyntax`, PATCH
+    /// operations need a `path`, and `interopProfileConformant` advertised.
+    Strict,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Switches {
+    /// Under `strict`, `tolerances` and `unknownAttributes` are set by the profile, whatever is given.
+    pub profile: Profile,
     pub unknown_attributes: UnknownAttributes,
     /// Group `displayName` unique among groups, case-insensitively (Entra and Okta assume it).
     pub unique_group_display_name: bool,
     pub patch_response: PatchResponse,
+    /// The tolerances applied (see [`crate::tolerance`]), by name; all when absent.
+    pub tolerances: Tolerances,
+    /// Name the tolerances a request used in the response header [`crate::tolerance::REPORT_HEADER`], for the
+    /// host to count and remove.
+    pub report_tolerances: bool,
 }
 
 impl Default for Switches {
     fn default() -> Self {
         Switches {
+            profile: Profile::Tolerant,
             unknown_attributes: UnknownAttributes::Ignore,
             unique_group_display_name: true,
             patch_response: PatchResponse::Auto,
+            tolerances: Tolerances::default(),
+            report_tolerances: false,
         }
     }
 }
@@ -181,9 +204,24 @@ impl Config {
         } else {
             raw.authentication_schemes
         };
+        let mut switches = raw.switches;
+        if switches.profile == Profile::Strict {
+            switches.tolerances = Tolerances::none();
+            switches.unknown_attributes = UnknownAttributes::Reject;
+        }
         let registry = Registry::new(schemas, types);
         let rows = raw.mapping.map(|m| crate::rows::RowMapping::from_json(&registry, m)).transpose()?;
-        Ok(Config { base_url, registry, limits: raw.limits, switches: raw.switches, authentication_schemes, rows })
+        Ok(Config { base_url, registry, limits: raw.limits, switches, authentication_schemes, rows })
+    }
+
+    /// Whether the tolerance `t` applies; when it does, the request records that it fired (see
+    /// [`crate::tolerance`]). Call it only where the request deviates from the RFC.
+    pub fn tolerates(&self, t: Tolerance) -> bool {
+        self.switches.tolerances.apply(t)
+    }
+
+    pub fn strict(&self) -> bool {
+        self.switches.profile == Profile::Strict
     }
 
     /// A configuration for unit tests.

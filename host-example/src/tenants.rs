@@ -160,8 +160,15 @@ fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) ->
     let mut config = serde_json::json!({
         "baseUrl": base_url,
         "limits": limits,
-        "switches": { "patchResponse": t.patch_response.engine_name() },
+        "switches": {
+            "patchResponse": t.patch_response.engine_name(),
+            "profile": t.profile.engine_name(),
+            "reportTolerances": true,
+        },
     });
+    if let Some(names) = &t.tolerances {
+        config["switches"]["tolerances"] = serde_json::json!(names);
+    }
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
     }
@@ -222,6 +229,15 @@ impl Direct {
         let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage, pool)
             .with_context(|| format!("tenant {name}"))?;
         Ok(Direct { provider, bulk })
+    }
+
+    /// Commits the pending writes of a bulk load, so that the engine's reads see them (a group's members are
+    /// looked up). Nothing to do otherwise.
+    pub fn flush(&self) -> Result<()> {
+        match &self.bulk {
+            Some(sqlite) => sqlite.flush(),
+            None => Ok(()),
+        }
     }
 
     /// Ends a bulk load: from then on every write is durable. Nothing to do otherwise.
