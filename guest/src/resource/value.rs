@@ -7,7 +7,7 @@ use crate::quirks;
 use crate::schema::{AttrType, Attribute, Mutability};
 use crate::tolerance::Tolerance;
 use serde_json::{Map, Number, Value};
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::btree_map::{BTreeMap, Entry};
 
 /// What to do with a name the schema does not define: the `unknownAttributes` switch, applied the same way
 /// at every level. `path` is the full name shown to the client.
@@ -47,8 +47,9 @@ pub fn ingest_attribute(cfg: &Config, attr: &Attribute, path: &str, value: Value
     }
     check_count(cfg, path, &value)?;
     let mut items: Vec<Value> = Vec::new();
-    // RFC 7643 §2.4: the same (`type`, `value`) is not kept twice; the first stays, primary if either was.
-    let mut seen = HashMap::new();
+    // RFC 7643 §2.4: the same (`type`, `value`) is not kept twice; the first stays, primary if either was. (A
+    // BTreeMap: a HashMap needs a random seed, which the component is not given.)
+    let mut seen = BTreeMap::new();
     for item in quirks::single_as_list(cfg, path, value)? {
         if item.is_array() {
             return Err(err::invalid_value(format!("{path}: a list cannot hold lists")));
