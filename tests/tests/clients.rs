@@ -349,3 +349,72 @@ fn what_a_patch_answers_follows_the_tenant_setting() {
     let (_dir, s, uid, _) = start(Some("no-content"));
     assert_eq!(s.patch(&format!("/Users/{uid}"), &rename).status, 204);
 }
+
+/// Per tenant: under `tolerant` (the default) each tolerance a client needs is counted in /metrics and the
+/// engine's report never reaches the client; `tolerances` keeps only those listed; `strict` refuses what only
+/// a tolerance accepts and advertises the interop profile.
+#[test]
+fn profiles_and_tolerances_per_tenant() {
+    let start = |toml: &str| {
+        let dir = TempDir::new("profile");
+        std::fs::write(dir.0.join("scimkit.toml"), format!("[[tenant]]\nname = \"default\"\n{toml}")).unwrap();
+        let s = Server::start(&dir.0, &[]);
+        (dir, s)
+    };
+    let entra_user = json!({"userName": "jdoe", "active": "True"});
+    let replace = json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+
+    let (_dir, s) = start("");
+    let created = s.post("/Users", &entra_user);
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert!(created.header("scimkit-tolerances").is_none(), "the engine's report is the host's");
+    let uid = created.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.patch(&format!("/Users/{uid}"), &replace).status, 200);
+    assert_eq!(s.get(&format!("/Users?filter={}", q("userName eq jdoe"))).json()["totalResults"], 1);
+    assert!(s.get("/ServiceProviderConfig").json().get("interopProfileConformant").is_none());
+    let metrics = raw("GET", &format!("{}/metrics", s.root()), &[], None).text;
+    for (tolerance, times) in [("boolean-string", 2), ("operation-name-case", 1), ("unquoted-filter-literal", 1)] {
+        let line = format!("scimkit_tolerances_total{{tenant=\"default\",tolerance=\"{tolerance}\"}} {times}");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
+
+    let (_dir, s) = start("tolerances = [\"boolean-string\"]\n");
+    let created = s.post("/Users", &entra_user);
+    assert_eq!(created.status, 201, "{}", created.text);
+    let uid = created.json()["id"].as_str().unwrap().to_string();
+    s.patch(&format!("/Users/{uid}"), &replace).assert_error(400, Some("invalidSyntax"));
+
+    let (_dir, s) = start("profile = \"strict\"\n");
+    assert_eq!(s.get("/ServiceProviderConfig").json()["interopProfileConformant"], true);
+    s.post("/Users", &entra_user).assert_error(400, Some("invalidValue"));
+    s.post("/Users", &json!({"userName": "jdoe", "favouriteColour": "blue"})).assert_error(400, Some("invalidSyntax"));
+    let uid = s.post("/Users", &json!({"userName": "jdoe"})).json()["id"].as_str().unwrap().to_string();
+    let no_path = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"displayName": "J"}}]});
+    s.patch(&format!("/Users/{uid}"), &no_path).assert_error(400, Some("invalidPath"));
+    s.get(&format!("/Users?filter={}", q("userName eq jdoe"))).assert_error(400, Some("invalidFilter"));
+}
+
+/// Group members are resolved against the database: added without `type` they come back with `type` and
+/// `$ref`; an id that names nothing is refused and nothing is written.
+#[test]
+fn group_members_are_resolved_against_the_database() {
+    let dir = TempDir::new("members");
+    let s = Server::start(&dir.0, &[]);
+    let uid = s.post("/Users", &json!({"userName": "member"})).json()["id"].as_str().unwrap().to_string();
+    let sub = s.post("/Groups", &json!({"displayName": "sub"})).json()["id"].as_str().unwrap().to_string();
+    let g = s.post("/Groups", &json!({"displayName": "all", "members": [{"value": uid}, {"value": sub}]}));
+    assert_eq!(g.status, 201, "{}", g.text);
+    let members = g.json()["members"].clone();
+    assert_eq!(members[0]["type"], "User", "{members}");
+    assert_eq!(members[0]["$ref"], s.url(&format!("/Users/{uid}")), "{members}");
+    assert_eq!(members[1]["type"], "Group", "{members}");
+    s.post("/Groups", &json!({"displayName": "dangling", "members": [{"value": "no-such-id"}]}))
+        .assert_error(400, Some("invalidValue"));
+    assert_eq!(s.get(&format!("/Groups?filter={}", q("displayName eq \"dangling\""))).json()["totalResults"], 0);
+    let gid = g.json()["id"].as_str().unwrap().to_string();
+    let add = json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": "no-such-id"}]}]});
+    s.patch(&format!("/Groups/{gid}"), &add).assert_error(400, Some("invalidValue"));
+    assert_eq!(member_ids(&s.get(&format!("/Groups/{gid}")).json()).len(), 2);
+    let schemas = s.get("/Schemas").json();
+    assert_eq!(schemas["totalResults"], 6, "{schemas}");
+}
