@@ -186,7 +186,14 @@ impl Config {
                 .iter_mut()
                 .find(|t| t.name.eq_ignore_ascii_case(&type_name))
                 .ok_or_else(|| format!("configuration: extensions: unknown resource type {type_name}"))?;
-            rt.schema_extensions.extend(exts);
+            // An extension the type already has (a dump of /ResourceTypes lists the enterprise one) only
+            // takes the `required` given.
+            for ext in exts {
+                match rt.schema_extensions.iter_mut().find(|e| e.schema.eq_ignore_ascii_case(&ext.schema)) {
+                    Some(known) => known.required = ext.required,
+                    None => rt.schema_extensions.push(ext),
+                }
+            }
         }
         for s in &schemas {
             crate::schema::check::schema(s).map_err(|e| format!("configuration: schemas: {e}"))?;

@@ -124,6 +124,10 @@ pub struct TenantConfig {
     /// What a successful PATCH answers.
     #[serde(default, skip_serializing_if = "PatchResponse::is_auto")]
     pub patch_response: PatchResponse,
+    /// A JSON file of Schema and ResourceType resources (RFC 7643 §6–7) served beside the built-in ones:
+    /// extensions of User and Group, and resource types of their own. Relative to the configuration file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schemas: Option<String>,
     /// The conformance profile: `tolerant` (the default) or `strict` (`docs/profiles.md`).
     #[serde(default, skip_serializing_if = "Profile::is_tolerant")]
     pub profile: Profile,
@@ -253,6 +257,7 @@ impl TenantConfig {
             allow_networks: Vec::new(),
             passwords: PasswordPolicy::Hash,
             patch_response: PatchResponse::Auto,
+            schemas: None,
             profile: Profile::Tolerant,
             tolerances: None,
             rate_limit_per_second: None,

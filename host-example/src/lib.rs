@@ -20,6 +20,7 @@ pub mod postgresql;
 pub mod provision;
 pub mod redact;
 pub mod request_log;
+pub mod schemas_file;
 pub mod server;
 pub mod sqlite;
 pub mod tenants;

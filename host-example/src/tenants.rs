@@ -131,8 +131,9 @@ fn open_tenant(
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
     let limits =
         serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
-    let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage.clone(), settings.pool)
-        .with_context(|| format!("tenant {name}"))?;
+    let config = engine_config(paths, &t, &base_url, limits).with_context(|| format!("tenant {name}"))?;
+    let provider = Provider::new(runtime.clone(), config, storage.clone(), settings.pool)
+        .with_context(|| configured_from(paths, &t))?;
     let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
     if auth.is_open() {
         notices.push(Notice::Open { tenant: name.clone() });
@@ -156,7 +157,7 @@ fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn 
 }
 
 /// The configuration a tenant's engine instances are configured with.
-fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) -> String {
+fn engine_config(paths: &Paths, t: &TenantConfig, base_url: &str, limits: serde_json::Value) -> Result<String> {
     let mut config = serde_json::json!({
         "baseUrl": base_url,
         "limits": limits,
@@ -172,7 +173,23 @@ fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) ->
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
     }
-    config.to_string()
+    if let Some(named) = &t.schemas {
+        let file = crate::schemas_file::locate(&paths.config, named);
+        for (key, value) in crate::schemas_file::engine_part(&file)? {
+            config[key] = value;
+        }
+    }
+    Ok(config.to_string())
+}
+
+/// What a tenant's engine was configured from, for the message when it refuses: its schemas file, if any.
+fn configured_from(paths: &Paths, t: &TenantConfig) -> String {
+    match &t.schemas {
+        Some(named) => {
+            format!("tenant {} (schemas {})", t.name, crate::schemas_file::locate(&paths.config, named).display())
+        }
+        None => format!("tenant {}", t.name),
+    }
 }
 
 /// One tenant's engine over its database, without credentials or request log: what `scimkit import` and
@@ -226,8 +243,9 @@ impl Direct {
             (None, true) => config.served_base_url(),
             (None, false) => format!("{}/{name}", config.served_base_url().trim_end_matches('/')),
         };
-        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage, pool)
-            .with_context(|| format!("tenant {name}"))?;
+        let config = engine_config(paths, &t, &base_url, limits).with_context(|| format!("tenant {name}"))?;
+        let provider =
+            Provider::new(runtime.clone(), config, storage, pool).with_context(|| configured_from(paths, &t))?;
         Ok(Direct { provider, bulk })
     }
 
