@@ -155,6 +155,17 @@ pub struct TenantConfig {
     /// What a successful PATCH answers.
     #[serde(default, skip_serializing_if = "PatchResponse::is_auto")]
     pub patch_response: PatchResponse,
+    /// A JSON file of Schema and ResourceType resources (RFC 7643 §6–7) served beside the built-in ones:
+    /// extensions of User and Group, and resource types of their own. Relative to the configuration file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schemas: Option<String>,
+    /// The conformance profile: `tolerant` (the default) or `strict` (`docs/profiles.md`).
+    #[serde(default, skip_serializing_if = "Profile::is_tolerant")]
+    pub profile: Profile,
+    /// The engine's tolerances (deviations from the RFCs accepted for real clients) enabled, by name; all when
+    /// absent. The engine refuses an unknown name at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerances: Option<Vec<String>>,
     /// Requests per second answered, sustained; default [`crate::limits::DEFAULT_RATE_PER_SECOND`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_per_second: Option<f64>,
@@ -163,6 +174,31 @@ pub struct TenantConfig {
     pub rate_limit_burst: Option<u32>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
+}
+
+/// A tenant's conformance profile (`docs/profiles.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// What identity providers send is accepted, through the tenant's `tolerances`.
+    #[default]
+    Tolerant,
+    /// The SCIM Interop Profile: no tolerance, unknown attributes refused, PATCH with a path.
+    Strict,
+}
+
+impl Profile {
+    fn is_tolerant(&self) -> bool {
+        *self == Profile::Tolerant
+    }
+
+    /// The engine's name for it (its `switches.profile`).
+    pub fn engine_name(self) -> &'static str {
+        match self {
+            Profile::Tolerant => "tolerant",
+            Profile::Strict => "strict",
+        }
+    }
 }
 
 /// What a successful PATCH answers (RFC 7644 §3.5.2 allows 200 with the resource or 204).
@@ -335,6 +371,9 @@ impl TenantConfig {
             allow_networks: Vec::new(),
             passwords: PasswordPolicy::Hash,
             patch_response: PatchResponse::Auto,
+            schemas: None,
+            profile: Profile::Tolerant,
+            tolerances: None,
             rate_limit_per_second: None,
             rate_limit_burst: None,
             auth: Vec::new(),

@@ -22,6 +22,7 @@ pub mod passwords;
 pub mod postgresql;
 pub mod provision;
 pub mod request_log;
+pub mod schemas_file;
 pub mod server;
 pub mod sqlite;
 pub mod tenants;

@@ -131,9 +131,9 @@ fn open_tenant(
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
     let limits =
         serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
-    let provider =
-        Provider::new(runtime.clone(), engine_config(&t, &base_url, limits, &auth), storage.clone(), settings.pool)
-            .with_context(|| format!("tenant {name}"))?;
+    let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
+    let provider = Provider::new(runtime.clone(), config, storage.clone(), settings.pool)
+        .with_context(|| configured_from(paths, &t))?;
     let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
     if auth.is_open() {
         notices.push(Notice::Open { tenant: name.clone() });
@@ -157,21 +157,47 @@ fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn 
 }
 
 /// The configuration a tenant's engine instances are configured with.
-fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value, auth: &Authenticator) -> String {
+fn engine_config(
+    paths: &Paths,
+    t: &TenantConfig,
+    base_url: &str,
+    limits: serde_json::Value,
+    auth: &Authenticator,
+) -> Result<String> {
     let mut config = serde_json::json!({
         "baseUrl": base_url,
         "limits": limits,
-        "switches": { "patchResponse": t.patch_response.engine_name() },
+        "switches": {
+            "patchResponse": t.patch_response.engine_name(),
+            "profile": t.profile.engine_name(),
+            "reportTolerances": true,
+        },
     });
-    // `/ServiceProviderConfig` lists the methods this tenant accepts (with none, the engine's default).
-    let schemes = auth.schemes();
-    if !schemes.is_empty() {
-        config["authenticationSchemes"] = serde_json::json!(schemes);
+    // `/ServiceProviderConfig` lists exactly the methods this tenant accepts: none for an open tenant.
+    config["authenticationSchemes"] = serde_json::json!(auth.schemes());
+    if let Some(names) = &t.tolerances {
+        config["switches"]["tolerances"] = serde_json::json!(names);
     }
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
     }
-    config.to_string()
+    if let Some(named) = &t.schemas {
+        let file = crate::schemas_file::locate(&paths.config, named);
+        for (key, value) in crate::schemas_file::engine_part(&file)? {
+            config[key] = value;
+        }
+    }
+    Ok(config.to_string())
+}
+
+/// What a tenant's engine was configured from, for the message when it refuses: its schemas file, if any.
+fn configured_from(paths: &Paths, t: &TenantConfig) -> String {
+    match &t.schemas {
+        Some(named) => {
+            format!("tenant {} (schemas {})", t.name, crate::schemas_file::locate(&paths.config, named).display())
+        }
+        None => format!("tenant {}", t.name),
+    }
 }
 
 /// One tenant's engine over its database, without credentials or request log: what `scimkit import` and
@@ -227,9 +253,19 @@ impl Direct {
         };
         let methods = t.auth.iter().map(Method::from_config).collect::<Result<_>>()?;
         let auth = Authenticator::new(name, methods, None);
-        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits, &auth), storage, pool)
-            .with_context(|| format!("tenant {name}"))?;
+        let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
+        let provider =
+            Provider::new(runtime.clone(), config, storage, pool).with_context(|| configured_from(paths, &t))?;
         Ok(Direct { provider, bulk })
+    }
+
+    /// Commits the pending writes of a bulk load, so that the engine's reads see them (a group's members are
+    /// looked up). Nothing to do otherwise.
+    pub fn flush(&self) -> Result<()> {
+        match &self.bulk {
+            Some(sqlite) => sqlite.flush(),
+            None => Ok(()),
+        }
     }
 
     /// Ends a bulk load: from then on every write is durable. Nothing to do otherwise.

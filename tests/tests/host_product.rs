@@ -454,6 +454,9 @@ fn a_tenant_without_authentication_is_announced() {
     let s = Server::start(&dir.0, &[]);
     assert_eq!(get(&format!("{}/scim/v2/sandbox/Users", s.root()), None).status, 200);
     assert!(s.log().contains("tenant sandbox accepts requests WITHOUT authentication"), "{}", s.log());
+    // It announces no scheme rather than one it does not ask for.
+    let config = get(&format!("{}/scim/v2/sandbox/ServiceProviderConfig", s.root()), None).json();
+    assert_eq!(config["authenticationSchemes"], json!([]), "{config}");
 }
 
 #[test]

@@ -12,7 +12,10 @@ use serde_json::{Map, Value};
 pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Response> {
     let body = json_body(req)?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, None)?;
-    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
+    if let Some(members) = prepared.members.as_mut() {
+        resource::resolve_added(ctx.cfg, ctx.store, rt, members)?;
+    }
+    let projection = projection_of(ctx.cfg, rt, req)?.with_sent(ctx.cfg, rt, &prepared.data);
     stamp_meta(&mut prepared.data, None, &ctx.now_text());
     let data = Value::Object(prepared.data).to_string();
     let members = prepared.members.unwrap_or_default();
@@ -23,7 +26,7 @@ pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimRes
 }
 
 pub(crate) fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
-    let projection = projection_of(ctx.cfg, rt, req);
+    let projection = projection_of(ctx.cfg, rt, req)?;
     // Members, when shown, are read a page at a time by `single`.
     let stored = fetch(ctx, rt, id, false)?;
     if conditional::none_match(req, &stored.version) {
@@ -38,7 +41,10 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
     let mut old: Map<String, Value> = serde_json::from_str(&current.data)
         .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
-    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
+    if let Some(members) = prepared.members.as_mut() {
+        resource::resolve_added(ctx.cfg, ctx.store, rt, members)?;
+    }
+    let projection = projection_of(ctx.cfg, rt, req)?.with_sent(ctx.cfg, rt, &prepared.data);
     let created = old.remove("meta").and_then(|m| m.get("created").cloned());
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let members = prepared.members;
