@@ -29,6 +29,9 @@ pub enum PatchResponse {
     NoContent,
 }
 
+/// Generous: a list or filter over 100,000 resources that storage cannot answer itself still works.
+pub const DEFAULT_MAX_CANDIDATES: u64 = 100_000;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
@@ -44,6 +47,9 @@ pub struct Limits {
     pub max_multi_values: usize,
     pub bulk_max_operations: u32,
     pub bulk_max_payload_bytes: usize,
+    /// Most resources one search may have the engine examine when storage leaves filtering or sorting to it
+    /// (RFC 7644 §3.4.2.2: 400 `tooMany` past it); a host may stop reading after this many plus one.
+    pub max_candidates: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +62,7 @@ impl Default for Limits {
             max_multi_values: 10_000,
             bulk_max_operations: 1000,
             bulk_max_payload_bytes: 1 << 20,
+            max_candidates: DEFAULT_MAX_CANDIDATES,
         }
     }
 }

@@ -130,8 +130,22 @@ pub struct TenantConfig {
     /// Requests answered at once after a quiet spell; default [`crate::limits::DEFAULT_RATE_BURST`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_burst: Option<u32>,
+    /// Most resources one search may examine when the database cannot answer its filter or sort alone
+    /// (400 `tooMany` past it); default [`DEFAULT_MAX_CANDIDATES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_candidates: Option<u64>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
+}
+
+/// Generous: a filter the database cannot answer still works on 100,000 users, and 8 of them at once stay
+/// within a few hundred megabytes.
+pub const DEFAULT_MAX_CANDIDATES: u64 = 100_000;
+
+impl TenantConfig {
+    pub fn max_candidates(&self) -> u64 {
+        self.max_candidates.unwrap_or(DEFAULT_MAX_CANDIDATES)
+    }
 }
 
 /// What a successful PATCH answers (RFC 7644 §3.5.2 allows 200 with the resource or 204).
@@ -223,6 +237,7 @@ impl TenantConfig {
             patch_response: PatchResponse::Auto,
             rate_limit_per_second: None,
             rate_limit_burst: None,
+            max_candidates: None,
             auth: Vec::new(),
         }
     }
