@@ -254,7 +254,7 @@ impl SqliteStorage {
         let conn = self.readers.lock().unwrap().pop();
         let conn = match conn {
             Some(c) => c,
-            None => open_connection(&self.path).map_err(db_error)?,
+            None => reader(&self.path).map_err(db_error)?,
         };
         let result = f(&conn);
         self.readers.lock().unwrap().push(conn);
@@ -285,6 +285,16 @@ impl SqliteStorage {
         }
         Ok(value)
     }
+}
+
+/// Searches read many pages, and every write (the request log's too) empties each connection's page cache:
+/// reading the file through a memory map spares copying the pages in again for each search.
+const READ_MAP_BYTES: i64 = 1 << 30;
+
+fn reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = open_connection(path)?;
+    conn.pragma_update(None, "mmap_size", READ_MAP_BYTES)?;
+    Ok(conn)
 }
 
 fn load_members(conn: &Connection, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
@@ -508,6 +518,11 @@ impl Dialect for Sqlite {
         "a.value IS NOT NULL AND a.value <> ''"
     }
 
+    /// The unary `+` keeps SQLite off the (path, value) indexes, which it would otherwise walk for every resource.
+    fn path_of_own_leaves(&self) -> &'static str {
+        "+a.path"
+    }
+
     /// The needle as one FTS5 phrase: its trigrams in a row, which is the substring.
     fn substring_index(&self, needle: &str) -> Option<(Param, fn(&str) -> String)> {
         let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
@@ -688,7 +703,7 @@ mod tests {
         let b =
             s.create("User", r#"{"userName":"bob","emails":[{"value":"bob@w_nder.land"}]}"#, &key("bob"), &[]).unwrap();
         assert_eq!(indexed(&s, "\"wonder\""), 1);
-        for (op, needle) in [(CompareOp::Co, "WONDER"), (CompareOp::Sw, "alice@"), (CompareOp::Ew, "ER.LAND")] {
+        for (op, needle) in [(CompareOp::Co, "WONDER"), (CompareOp::Sw, "alice@"), (CompareOp::Ew, "WONDER.LAND")] {
             let page = s.search(&compare("emails.value", op, needle, false)).unwrap();
             assert_eq!((ids(&page), page.total()), (vec![a.id.as_str()], Some(1)), "{op:?} {needle}");
         }
