@@ -29,8 +29,9 @@ pub enum PatchResponse {
     NoContent,
 }
 
-/// Generous: a list or filter over 100,000 resources that storage cannot answer itself still works.
-pub const DEFAULT_MAX_CANDIDATES: u64 = 100_000;
+/// Generous for the filters identity providers send (equalities, which storage answers), while 8 searches at
+/// once that storage cannot answer stay within a few hundred megabytes of the host's memory.
+pub const DEFAULT_MAX_CANDIDATES: u64 = 20_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]

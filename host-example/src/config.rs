@@ -138,9 +138,9 @@ pub struct TenantConfig {
     pub auth: Vec<AuthMethod>,
 }
 
-/// Generous: a filter the database cannot answer still works on 100,000 users, and 8 of them at once stay
-/// within a few hundred megabytes.
-pub const DEFAULT_MAX_CANDIDATES: u64 = 100_000;
+/// Generous for the filters identity providers send (equalities, which the database answers), while 8 searches
+/// at once that it cannot answer stay within a few hundred megabytes (each candidate costs about 2.5 KB).
+pub const DEFAULT_MAX_CANDIDATES: u64 = 20_000;
 
 impl TenantConfig {
     pub fn max_candidates(&self) -> u64 {

@@ -590,22 +590,17 @@ fn search(conn: &Connection, q: &Query, max_candidates: u64) -> Result<Page, Sto
         None => (sql_filter::TRUE.to_string(), Applies::Nothing),
     };
     let base = format!("FROM resources r WHERE {rtype} = ?1 AND ({condition})");
-    let (sql, applied) = if applied == Applies::Everything {
-        let total: i64 = conn
-            .prepare_cached(&format!("SELECT count(*) {base}"))
-            .map_err(db_error)?
-            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
-            .map_err(db_error)?;
+    let paged = applied == Applies::Everything;
+    let sql = if paged {
         let order = order_by(q).expect("checked above");
-        let sql = format!(
+        format!(
             "SELECT r.id, r.version, r.data {base} ORDER BY {order} LIMIT {} OFFSET {}",
             q.count,
             q.start_index.saturating_sub(1)
-        );
-        (sql, Applied::Everything(total as u64))
+        )
     } else {
         let limit = i64::try_from(max_candidates.saturating_add(1)).unwrap_or(-1);
-        (format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq LIMIT {limit}"), applied.without_total())
+        format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq LIMIT {limit}")
     };
     let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
     let rows = stmt
@@ -614,6 +609,25 @@ fn search(conn: &Connection, q: &Query, max_candidates: u64) -> Result<Page, Sto
         })
         .map_err(db_error)?;
     let mut items: Vec<Stored> = rows.collect::<Result<_, _>>().map_err(db_error)?;
+    let applied = if paged {
+        // A page that is not full holds the last matches: the total is known without running the filter again
+        // to count (unless the page is empty past the first, which says nothing of how many came before).
+        let skipped = u64::from(q.start_index.saturating_sub(1));
+        let short = (items.len() as u64) < u64::from(q.count);
+        let total = if short && (!items.is_empty() || skipped == 0) {
+            skipped + items.len() as u64
+        } else {
+            let counted: i64 = conn
+                .prepare_cached(&format!("SELECT count(*) {base}"))
+                .map_err(db_error)?
+                .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
+                .map_err(db_error)?;
+            counted as u64
+        };
+        Applied::Everything(total)
+    } else {
+        applied.without_total()
+    };
     if !q.without_members {
         for item in &mut items {
             item.members = Some(load_members(conn, &item.id, 1, u32::MAX)?);
