@@ -72,39 +72,42 @@ const TRIGRAM_TRIGGERS: &[&str] = &["attr_text_insert", "attr_text_delete", "att
 /// 0 → 1: `attr_values` gains its explicit key `rid` (rebuilt when it has none), and the trigram index is
 /// created and filled.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let version = |c: &Connection| c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0));
-    if version(conn)? >= VERSION {
+    if user_version(conn)? >= VERSION {
         return Ok(());
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let step = (|| {
-        if version(conn)? >= VERSION {
-            return Ok(());
-        }
-        let keyed: bool =
-            conn.query_row("SELECT count(*) FROM pragma_table_info('attr_values') WHERE name = 'rid'", [], |r| {
-                r.get(0)
-            })?;
-        if !keyed {
-            conn.execute_batch(
-                "ALTER TABLE attr_values RENAME TO attr_values_old;
-                 CREATE TABLE attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL, value);
-                 INSERT INTO attr_values (id, path, value) SELECT id, path, value FROM attr_values_old ORDER BY rowid;
-                 DROP TABLE attr_values_old;",
-            )?;
-            conn.execute_batch(SCHEMA)?;
-        }
-        conn.execute_batch(TRIGRAM)?;
-        conn.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('rebuild');")?;
-        conn.pragma_update(None, "user_version", VERSION)
-    })();
-    match step {
+    match migrate_locked(conn) {
         Ok(()) => conn.execute_batch("COMMIT"),
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
         }
     }
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// The steps of [`migrate`], inside its transaction; another process may have done them meanwhile.
+fn migrate_locked(conn: &Connection) -> rusqlite::Result<()> {
+    if user_version(conn)? >= VERSION {
+        return Ok(());
+    }
+    let keyed: bool =
+        conn.query_row("SELECT count(*) FROM pragma_table_info('attr_values') WHERE name = 'rid'", [], |r| r.get(0))?;
+    if !keyed {
+        conn.execute_batch(
+            "ALTER TABLE attr_values RENAME TO attr_values_old;
+             CREATE TABLE attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL, value);
+             INSERT INTO attr_values (id, path, value) SELECT id, path, value FROM attr_values_old ORDER BY rowid;
+             DROP TABLE attr_values_old;",
+        )?;
+        conn.execute_batch(SCHEMA)?;
+    }
+    conn.execute_batch(TRIGRAM)?;
+    conn.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('rebuild');")?;
+    conn.pragma_update(None, "user_version", VERSION)
 }
 
 /// Indexes of [`SCHEMA`] that only searches read, not the checks a write makes.
