@@ -45,11 +45,14 @@ pub trait Dialect {
     /// the parameter that probes it for `needle` (ASCII case ignored) and the `FROM … WHERE` that reads the
     /// matching leaves `a` through it, around that parameter's placeholder. None: `like` reaches the index
     /// itself (PostgreSQL's `pg_trgm`), or there is none.
-    fn substring_index(&self, needle: &str) -> Option<(Param, fn(&str) -> String)> {
+    fn substring_index(&self, needle: &str) -> Option<(Param, ReadThrough)> {
         let _ = needle;
         None
     }
 }
+
+/// Writes the `FROM … WHERE` that reads leaves through an index, around its probe's placeholder.
+pub type ReadThrough = fn(&str) -> String;
 
 /// A condition that always holds, in both dialects.
 pub const TRUE: &str = "1 = 1";

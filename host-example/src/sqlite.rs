@@ -527,7 +527,7 @@ impl Dialect for Sqlite {
     }
 
     /// The needle as one FTS5 phrase: its trigrams in a row, which is the substring.
-    fn substring_index(&self, needle: &str) -> Option<(Param, fn(&str) -> String)> {
+    fn substring_index(&self, needle: &str) -> Option<(Param, sql_filter::ReadThrough)> {
         let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
         // CROSS JOIN: the index finds the leaves; reading every leaf of the path instead is what it avoids.
         let from = |probe: &str| {
