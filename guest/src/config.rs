@@ -30,6 +30,10 @@ pub enum PatchResponse {
     NoContent,
 }
 
+/// Generous for the filters identity providers send (equalities, which storage answers), while 8 searches at
+/// once that storage cannot answer stay within a few hundred megabytes of the host's memory.
+pub const DEFAULT_MAX_CANDIDATES: u64 = 20_000;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
@@ -45,6 +49,9 @@ pub struct Limits {
     pub max_multi_values: usize,
     pub bulk_max_operations: u32,
     pub bulk_max_payload_bytes: usize,
+    /// Most resources one search may have the engine examine when storage leaves filtering or sorting to it
+    /// (RFC 7644 §3.4.2.2: 400 `tooMany` past it); a host may stop reading after this many plus one.
+    pub max_candidates: u64,
 }
 
 impl Default for Limits {
@@ -57,6 +64,7 @@ impl Default for Limits {
             max_multi_values: 10_000,
             bulk_max_operations: 1000,
             bulk_max_payload_bytes: 1 << 20,
+            max_candidates: DEFAULT_MAX_CANDIDATES,
         }
     }
 }

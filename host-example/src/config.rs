@@ -172,6 +172,10 @@ pub struct TenantConfig {
     /// Requests answered at once after a quiet spell; default [`crate::limits::DEFAULT_RATE_BURST`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_burst: Option<u32>,
+    /// Most resources one search may examine when the database cannot answer its filter or sort alone
+    /// (400 `tooMany` past it); default [`DEFAULT_MAX_CANDIDATES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_candidates: Option<u64>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
 }
@@ -198,6 +202,16 @@ impl Profile {
             Profile::Tolerant => "tolerant",
             Profile::Strict => "strict",
         }
+    }
+}
+
+/// Generous for the filters identity providers send (equalities, which the database answers), while 8 searches
+/// at once that it cannot answer stay within a few hundred megabytes (each candidate costs about 2.5 KB).
+pub const DEFAULT_MAX_CANDIDATES: u64 = 20_000;
+
+impl TenantConfig {
+    pub fn max_candidates(&self) -> u64 {
+        self.max_candidates.unwrap_or(DEFAULT_MAX_CANDIDATES)
     }
 }
 
@@ -376,6 +390,7 @@ impl TenantConfig {
             tolerances: None,
             rate_limit_per_second: None,
             rate_limit_burst: None,
+            max_candidates: None,
             auth: Vec::new(),
         }
     }

@@ -51,12 +51,40 @@ CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values (path, left(text_val
 CREATE INDEX IF NOT EXISTS attr_values_number ON attr_values (path, num_value);
 "#;
 
+/// The `pg_trgm` index through which `co`, `sw` and `ew` (`lower(text_value) LIKE …`) find their leaves
+/// instead of reading every leaf of the path. The extension is created once per database, in `public`, when
+/// the role may (it is a trusted extension); without it substring filters still work, only slower. Existing
+/// schemas gain the index when next opened.
+fn trigram_index(tx: &mut postgres::Transaction) -> Result<(), postgres::Error> {
+    {
+        // A savepoint: a role that may not create the extension leaves the schema's transaction intact.
+        let mut attempt = tx.transaction()?;
+        if attempt.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").is_ok() {
+            attempt.commit()?;
+        }
+    }
+    let found = tx.query(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+        &[],
+    )?;
+    let Some(row) = found.first() else {
+        tracing::warn!("PostgreSQL: the pg_trgm extension is not available; co, sw and ew filters read every value");
+        return Ok(());
+    };
+    let extension_schema = quote_identifier(row.get(0));
+    tx.batch_execute(&format!(
+        "CREATE INDEX IF NOT EXISTS attr_values_trigram ON attr_values USING gin (lower(text_value) {extension_schema}.gin_trgm_ops)"
+    ))
+}
+
 pub struct PostgresStorage {
     config: postgres::Config,
     /// `SET search_path` for the tenant's schema, run on every new connection.
     search_path: String,
     idle: Mutex<Idle>,
     freed: Condvar,
+    /// Most candidates a search that leaves work to the engine reads (see [`Self::with_max_candidates`]).
+    max_candidates: u64,
 }
 
 struct Idle {
@@ -154,6 +182,7 @@ impl PostgresStorage {
             search_path: format!("SET search_path TO {schema}"),
             idle: Mutex::new(Idle { conns: Vec::new(), open: 0 }),
             freed: Condvar::new(),
+            max_candidates: u64::MAX,
         };
         let at = describe(&storage.config);
         let mut client = storage
@@ -166,6 +195,7 @@ impl PostgresStorage {
             tx.batch_execute(&format!(
                 "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA}"
             ))?;
+            trigram_index(&mut tx)?;
             tx.commit()
         };
         create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
@@ -173,6 +203,13 @@ impl PostgresStorage {
         client.batch_execute(&storage.search_path)?;
         *storage.idle.lock().unwrap() = Idle { conns: vec![Conn { client, statements: HashMap::new() }], open: 1 };
         Ok(storage)
+    }
+
+    /// A search whose filter or sort the engine finishes reads at most `max + 1` candidates: the engine
+    /// answers 400 `tooMany` past its `maxCandidates`, so reading further would only cost memory.
+    pub fn with_max_candidates(mut self, max: u64) -> PostgresStorage {
+        self.max_candidates = max;
+        self
     }
 
     fn connect(&self) -> Result<Conn, StorageError> {
@@ -447,7 +484,7 @@ impl Storage for PostgresStorage {
     }
 
     fn search(&self, q: &Query) -> Result<Page, StorageError> {
-        self.read(|c| search(c, q))
+        self.read(|c| search(c, q, self.max_candidates))
     }
 
     fn members(&self, rtype: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
@@ -549,7 +586,7 @@ fn order_by(q: &Query) -> Option<Order> {
     Some(Order { join, by: format!("(k.n IS NULL AND k.t IS NULL) {dir}, k.n {dir}, k.t {dir}, r.seq") })
 }
 
-fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
+fn search(conn: &mut Conn, q: &Query, max_candidates: u64) -> Result<Page, StorageError> {
     // The resource type is $1; the filter's parameters follow it.
     let translated = match &q.filter {
         None => {
@@ -589,7 +626,10 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
         let sql = format!("SELECT r.id, r.version, r.data FROM resources r {join} {condition} ORDER BY {by} LIMIT ${limit} OFFSET ${offset}");
         (sql, Applied::Everything(total as u64))
     } else {
-        (format!("SELECT r.id, r.version, r.data FROM resources r {condition} ORDER BY r.seq"), applied.without_total())
+        let limit = values.len() + 1;
+        values.push(Box::new(i64::try_from(max_candidates.saturating_add(1)).unwrap_or(i64::MAX)));
+        let sql = format!("SELECT r.id, r.version, r.data FROM resources r {condition} ORDER BY r.seq LIMIT ${limit}");
+        (sql, applied.without_total())
     };
     let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
     let mut items: Vec<Stored> = conn

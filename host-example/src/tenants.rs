@@ -117,14 +117,19 @@ fn open_tenant(
         (format!("{BASE_PATH}/{name}"), format!("{}/{name}", settings.base_url.trim_end_matches('/')))
     };
     let base_url = t.base_url.clone().unwrap_or(default_url);
+    let max = t.max_candidates();
     let storage = match &settings.database {
         Database::Sqlite => guarded(
-            SqliteStorage::open(&db).with_context(|| format!("tenant {name}: opening {}", db.display()))?,
+            SqliteStorage::open(&db)
+                .with_context(|| format!("tenant {name}: opening {}", db.display()))?
+                .with_max_candidates(max),
             t.passwords,
         ),
         Database::Memory => guarded(MemoryStorage::new(), t.passwords),
         Database::Postgres(url) => guarded(
-            PostgresStorage::open(url, &name).with_context(|| format!("tenant {name}: opening its schema"))?,
+            PostgresStorage::open(url, &name)
+                .with_context(|| format!("tenant {name}: opening its schema"))?
+                .with_max_candidates(max),
             t.passwords,
         ),
     };
@@ -161,9 +166,10 @@ fn engine_config(
     paths: &Paths,
     t: &TenantConfig,
     base_url: &str,
-    limits: serde_json::Value,
+    mut limits: serde_json::Value,
     auth: &Authenticator,
 ) -> Result<String> {
+    limits["maxCandidates"] = serde_json::json!(t.max_candidates());
     let mut config = serde_json::json!({
         "baseUrl": base_url,
         "limits": limits,

@@ -443,6 +443,35 @@ fn a_tenant_past_its_rate_gets_429_with_retry_after() {
     assert!(metrics.contains(r#"scimkit_requests_total{tenant="slow",method="GET",status="429"} 1"#), "{metrics}");
 }
 
+/// A tenant's `max_candidates` bounds the resources one search examines when the database cannot answer its
+/// filter alone: past it 400 `tooMany` (RFC 7644 §3.4.2.2); filters the database answers are unaffected, and
+/// other tenants keep the default.
+#[test]
+fn a_search_past_the_tenants_max_candidates_is_too_many() {
+    let dir = TempDir::new("ceiling");
+    let small = add_tenant(&dir.0, "small", &[]);
+    let config = dir.0.join("scimkit.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let bounded = text.replacen("name = \"small\"\n", "name = \"small\"\nmax_candidates = 2\n", 1);
+    assert_ne!(bounded, text, "{text}");
+    std::fs::write(&config, bounded).unwrap();
+    let s = Server::start(&dir.0, &[]);
+    let users = format!("{}/scim/v2/small/Users", s.root());
+    let auth = bearer(&small["bearer token"]);
+    for i in 0..3 {
+        assert_eq!(send("POST", &users, &auth, Some(&user(&format!("u{i}")))).status, 201);
+        assert_eq!(s.post("/Users", &user(&format!("u{i}"))).status, 201);
+    }
+    let ne = "?filter=userName%20ne%20%22x%22&count=1";
+    let over = get(&format!("{users}{ne}"), Some(&auth));
+    over.assert_error(400, Some("tooMany"));
+    assert!(over.json()["detail"].as_str().unwrap().contains("more than 2"), "{}", over.text);
+    let one = get(&format!("{users}?filter=userName%20eq%20%22u1%22"), Some(&auth));
+    assert_eq!((one.status, one.json()["totalResults"].as_u64()), (200, Some(1)), "{}", one.text);
+    let default = s.get(&format!("/Users{ne}"));
+    assert_eq!((default.status, default.json()["totalResults"].as_u64()), (200, Some(3)), "{}", default.text);
+}
+
 fn hex_decode(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }

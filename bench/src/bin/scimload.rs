@@ -414,6 +414,11 @@ fn main() -> Result<()> {
                 let reply = c.send("GET", &format!("/Users?filter={f}"), None)?;
                 Ok(reply.status == 200 && reply.json()["totalResults"] == 1)
             }),
+            "substring" => timed(&args, |c, r| {
+                let f = encode(&format!("emails.value co \"user{}@\"", r.below(n)));
+                let reply = c.send("GET", &format!("/Users?filter={f}"), None)?;
+                Ok(reply.status == 200 && reply.json()["totalResults"] == 1)
+            }),
             "complex" => timed(&args, |c, r| {
                 let f = encode(&format!(
                     "emails[type eq \"work\" and value co \"user{}@\"] and active eq true",

@@ -9,7 +9,7 @@ use crate::http::{Request, Response};
 use crate::projection::Projection;
 use crate::resource::render;
 use crate::schema::{discovery, ResourceType};
-use crate::store::{Applied, Query};
+use crate::store::{Applied, Query, Stored};
 use serde_json::{json, Value};
 
 /// The parameters of a list or search (RFC 7644 §3.4.2).
@@ -167,35 +167,85 @@ fn query_type(
             (rendered, total)
         }
         applied => {
-            let mut rendered = Vec::with_capacity(page.items.len());
-            for s in &page.items {
-                let r = render(cfg, rt, s)?;
-                let keep = match (&p.filter, applied) {
-                    (Some(f), Applied::Nothing) => filter::matches(cfg, rt, f, &r)?,
-                    _ => true,
-                };
-                if keep {
-                    rendered.push(r);
-                }
-            }
-            if let Some(spec) = &sort_spec {
-                sort_values(&mut rendered, spec, p.descending);
-            }
-            let total = rendered.len() as u64;
-            let skip = (start_index - 1) as usize;
-            let page: Vec<Value> = rendered.into_iter().skip(skip).take(count as usize).collect();
-            (page, total)
+            let check = match applied {
+                Applied::Nothing => p.filter.as_ref(),
+                _ => None,
+            };
+            let window = Window { skip: (start_index - 1) as usize, count: count as usize };
+            finish(cfg, rt, page.items, check, sort_spec.as_ref().map(|s| (s, p.descending)), window)?
         }
     };
     Ok((shown_all(ctx, rt, items, &projection)?, total))
 }
 
-/// Orders rendered resources by `sortBy` (RFC 7644 §3.4.2.3), keeping creation order among equals; resources
-/// without the attribute come last ascending, first descending.
-fn sort_values(items: &mut [Value], spec: &filter::SortSpec, descending: bool) {
-    if descending {
-        items.sort_by_cached_key(|v| std::cmp::Reverse(spec.value(v)));
-    } else {
-        items.sort_by_cached_key(|v| spec.value(v));
+/// The part of the matches a page shows.
+#[derive(Clone, Copy)]
+struct Window {
+    skip: usize,
+    count: usize,
+}
+
+impl Window {
+    fn holds(&self, index: usize) -> bool {
+        index >= self.skip && index - self.skip < self.count
     }
+}
+
+/// Filters, sorts and pages the candidates storage left to the engine. Each candidate is rendered and
+/// checked one at a time and only what the page shows is kept rendered (with `sortBy`, each match's sort
+/// key), so that memory follows the page, not the candidates. More candidates than `maxCandidates` is 400
+/// `tooMany` (RFC 7644 §3.4.2.2), before any is examined.
+fn finish(
+    cfg: &Config,
+    rt: &ResourceType,
+    candidates: Vec<Stored>,
+    check: Option<&Filter>,
+    sort: Option<(&filter::SortSpec, bool)>,
+    window: Window,
+) -> ScimResult<(Vec<Value>, u64)> {
+    bounded(cfg, candidates.len())?;
+    let mut total = 0usize;
+    let mut page = Vec::new();
+    let mut keyed = Vec::new();
+    for stored in candidates {
+        let resource = render(cfg, rt, &stored)?;
+        if let Some(f) = check {
+            if !filter::matches(cfg, rt, f, &resource)? {
+                continue;
+            }
+        }
+        match sort {
+            Some((spec, _)) => keyed.push((spec.value(&resource), stored)),
+            None if window.holds(total) => page.push(resource),
+            None => {}
+        }
+        total += 1;
+    }
+    if let Some((_, descending)) = sort {
+        // Stable: equal keys keep creation order.
+        if descending {
+            keyed.sort_by(|a, b| b.0.cmp(&a.0));
+        } else {
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        page = keyed
+            .iter()
+            .skip(window.skip)
+            .take(window.count)
+            .map(|(_, stored)| render(cfg, rt, stored))
+            .collect::<ScimResult<_>>()?;
+    }
+    Ok((page, total as u64))
+}
+
+/// 400 `tooMany` when a search hands the engine more candidates than it may examine.
+pub(crate) fn bounded(cfg: &Config, candidates: usize) -> ScimResult<()> {
+    let max = cfg.limits.max_candidates;
+    if candidates as u64 > max {
+        return Err(err::too_many(format!(
+            "the filter or sortBy would have the server examine more than {max} resources; narrow the filter \
+             (an eq, sw or co on an indexed attribute) or drop sortBy on a sub-attribute"
+        )));
+    }
+    Ok(())
 }
