@@ -13,7 +13,7 @@ use crate::terminal::Escaped;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, Extension, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -307,8 +307,15 @@ fn finish(
     let Outcome { response: HttpResponse { status, headers, body }, principal, challenges, .. } = outcome;
     let body = Bytes::from(body);
     let keep = principal.is_some();
-    let response_type =
-        headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.clone()).filter(|_| keep);
+    // A successful read answers what the database already holds: keeping its body would make every list cost a
+    // copy, a redaction and a write of up to a page of resources, for nothing an audit needs.
+    let read = parts.method == Method::GET || parts.uri.path().ends_with("/.search");
+    let keep_response = keep && !(read && status < 400);
+    let response_type = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.clone())
+        .filter(|_| keep_response);
     tenant.log.record(request_log::Request {
         at_ms: now_ms(),
         client: peer.ip(),
@@ -320,7 +327,7 @@ fn finish(
         headers: parts.headers,
         request_body: if keep { request_body } else { Bytes::new() },
         response_type,
-        response_body: if keep { body.clone() } else { Bytes::new() },
+        response_body: if keep_response { body.clone() } else { Bytes::new() },
         request_id: request_id.0,
     });
     http_response(status, headers, body, &challenges)

@@ -798,6 +798,44 @@ fn refused_requests_keep_no_body_and_leave_the_audit_trail() {
 }
 
 #[test]
+fn the_log_keeps_the_bodies_of_changes_and_failures_not_of_successful_reads() {
+    let dir = TempDir::new("log-reads");
+    let s = Server::start(&dir.0, &[]);
+    let id = s.post("/Users", &user("logged-write")).json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.get(&format!("/Users/{id}")).status, 200);
+    assert_eq!(s.get("/Users?filter=userName%20eq%20%22logged-write%22").status, 200);
+    assert_eq!(s.get("/Users/no-such-id").status, 404);
+    // Each entry's first line, then its body lines ("  request: …", "  response: …").
+    let entries = |out: &str| {
+        let mut all: Vec<(String, Vec<String>)> = Vec::new();
+        for line in out.lines() {
+            match (line.strip_prefix("  "), all.last_mut()) {
+                (Some(body), Some((_, bodies))) => bodies.push(body.to_string()),
+                _ => all.push((line.to_string(), Vec::new())),
+            }
+        }
+        all
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let all = loop {
+        let all = entries(&cli(&dir.0, &["logs", "--bodies", "-n", "100"], None).1);
+        if all.len() >= 4 || Instant::now() > deadline {
+            break all;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let responses = |status: &str| {
+        let (head, bodies) = all.iter().find(|(head, _)| head.contains(status)).expect(status);
+        (head.clone(), bodies.iter().filter(|b| b.starts_with("response:")).count())
+    };
+    assert_eq!(responses(" 201 ").1, 1, "a write keeps its answer: {all:?}");
+    assert_eq!(responses(" 404 ").1, 1, "a failure keeps its answer: {all:?}");
+    let reads: Vec<_> = all.iter().filter(|(head, _)| head.contains(" 200 ")).collect();
+    assert_eq!(reads.len(), 2, "{all:?}");
+    assert!(reads.iter().all(|(_, bodies)| bodies.iter().all(|b| !b.starts_with("response:"))), "{all:?}");
+}
+
+#[test]
 fn the_admin_page_works_in_a_browser() {
     let Some(browser) = browser::Browser::start() else { return };
     let dir = TempDir::new("admin");
