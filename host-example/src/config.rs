@@ -132,6 +132,9 @@ pub struct TenantConfig {
     pub rate_limit_burst: Option<u32>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
+    /// Receivers of the tenant's change events (`[[tenant.events]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<crate::events::Receiver>,
 }
 
 /// What a successful PATCH answers (RFC 7644 §3.5.2 allows 200 with the resource or 204).
@@ -224,6 +227,7 @@ impl TenantConfig {
             rate_limit_per_second: None,
             rate_limit_burst: None,
             auth: Vec::new(),
+            events: Vec::new(),
         }
     }
 }
@@ -304,6 +308,9 @@ impl Config {
                 if let AuthMethod::Oauth2 { token_ttl: Some(ttl), .. } = m {
                     parse_duration(ttl).with_context(|| format!("tenant {}: token_ttl", t.name))?;
                 }
+            }
+            for r in &t.events {
+                r.check().with_context(|| format!("tenant {}", t.name))?;
             }
         }
         if let Some(name) = self.default_tenant.as_deref().filter(|n| !n.is_empty()) {
