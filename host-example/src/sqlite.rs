@@ -428,7 +428,7 @@ impl Storage for SqliteStorage {
 
 impl Journal for SqliteStorage {
     fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<Entry>> {
-        Ok(self.read(|c| journal::sqlite_after(c, seq, limit).map_err(db_error))?)
+        self.read(|c| journal::sqlite_after(c, seq, limit).map_err(db_error)).map_err(journal::failed)
     }
 
     fn cursor(&self, receiver: &str) -> anyhow::Result<i64> {
@@ -443,13 +443,12 @@ impl Journal for SqliteStorage {
     }
 
     fn advance(&self, receiver: &str, from: i64, to: i64) -> anyhow::Result<bool> {
-        Ok(self
-            .write(|tx| {
-                let sql = "INSERT INTO event_cursors (receiver, seq) VALUES (?1, ?3)
+        self.write(|tx| {
+            let sql = "INSERT INTO event_cursors (receiver, seq) VALUES (?1, ?3)
                        ON CONFLICT (receiver) DO UPDATE SET seq = ?3 WHERE event_cursors.seq = ?2";
-                tx.execute(sql, params![receiver, from, to]).map(|n| n == 1).map_err(db_error)
-            })
-            .map_err(journal::failed)?)
+            tx.execute(sql, params![receiver, from, to]).map(|n| n == 1).map_err(db_error)
+        })
+        .map_err(journal::failed)
     }
 
     fn rewind(&self, receiver: &str, to: i64) -> anyhow::Result<()> {
@@ -463,9 +462,8 @@ impl Journal for SqliteStorage {
     }
 
     fn last(&self) -> anyhow::Result<i64> {
-        Ok(self
-            .read(|c| c.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).map_err(db_error))
-            .map_err(journal::failed)?)
+        self.read(|c| c.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).map_err(db_error))
+            .map_err(journal::failed)
     }
 }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::{agent, cli, skip_on_postgres, Server, TempDir, TOKEN};
+use common::{agent, cli, raw, skip_on_postgres, Server, TempDir, TOKEN};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -183,7 +183,7 @@ fn receivers_get_every_change_in_order_signed_as_webhooks_and_rfc_9967_sets() {
     let (webhook, set) = (Receiver::start(200), Receiver::start(202));
     let dir = TempDir::new("events-order");
     configure(&dir, &[(&webhook.url(), "webhook", WEBHOOK_SECRET), (&set.url(), "set", SET_SECRET)]);
-    let s = Server::start(&dir.0, &[]);
+    let s = Server::start_with_env(&dir.0, &[], &[("SCIMKIT_ADMIN_TOKEN", "admin-token")]);
     let user = json!({"userName": "ann@example.com", "password": "Secret-pw-1", "name": {"givenName": "Ann"}});
     let uid = s.post("/Users", &user).json()["id"].as_str().unwrap().to_string();
     s.post("/Users", &json!({"userName": "ann@example.com"})).assert_error(409, Some("uniqueness"));
@@ -254,6 +254,18 @@ fn receivers_get_every_change_in_order_signed_as_webhooks_and_rfc_9967_sets() {
     let metrics = agent().get(&format!("{}/metrics", s.root())).call().unwrap().body_mut().read_to_string().unwrap();
     let line = format!("scimkit_events_delivered{{tenant=\"default\",receiver=\"{}\"}} 6", webhook.url());
     assert!(metrics.contains(&line), "{metrics}");
+    let admin = raw(
+        "GET",
+        &format!("{}/admin/tenants/default", s.root()),
+        &[("Authorization", "Bearer admin-token".into())],
+        None,
+    );
+    let row = format!("<tr><td>{}</td><td>Webhook</td><td>6</td><td>0</td>", webhook.url());
+    assert!(
+        admin.status == 200 && admin.text.contains("Event receivers") && admin.text.contains(&row),
+        "{}",
+        admin.text
+    );
 }
 
 #[test]
