@@ -10,7 +10,7 @@ pub mod journal;
 use serde::{Deserialize, Serialize};
 
 /// One `[[tenant.events]]` receiver.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Receiver {
     /// Where events are POSTed.
@@ -25,6 +25,13 @@ pub struct Receiver {
     /// Longest wait between attempts, in milliseconds.
     #[serde(default = "default_retry_max_ms")]
     pub retry_max_ms: u64,
+}
+
+/// Never shows the secret.
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver").field("url", &self.url).field("format", &self.format).finish_non_exhaustive()
+    }
 }
 
 fn default_retry_initial_ms() -> u64 {
@@ -58,5 +65,30 @@ impl Receiver {
             anyhow::bail!("events ({}): retry_initial_ms must be > 0 and <= retry_max_ms", self.url);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receiver(toml_text: &str) -> anyhow::Result<Receiver> {
+        let r: Receiver = toml::from_str(toml_text)?;
+        r.check()?;
+        Ok(r)
+    }
+
+    #[test]
+    fn receivers_are_checked_and_never_show_their_secret() {
+        let r = receiver("url = \"https://h.example/x\"\nsecret = \"0123456789abcdef-secret\"").unwrap();
+        assert_eq!((r.format, r.retry_initial_ms, r.retry_max_ms), (Format::Webhook, 1000, 60_000));
+        assert!(!format!("{r:?}").contains("secret\""), "{r:?}");
+        assert!(!format!("{r:?}").contains("0123456789abcdef"), "{r:?}");
+        let e = receiver("url = \"ftp://h\"\nsecret = \"0123456789abcdef\"").unwrap_err();
+        assert!(e.to_string().contains("url must be http"), "{e}");
+        let e = receiver("url = \"http://h\"\nsecret = \"short\"").unwrap_err();
+        assert!(e.to_string().contains("at least 16"), "{e}");
+        assert!(receiver("url = \"http://h\"\nsecret = \"0123456789abcdef\"\nformat = \"xml\"").is_err());
+        assert!(receiver("url = \"http://h\"\nsecret = \"0123456789abcdef\"\nretry_initial_ms = 0").is_err());
     }
 }
