@@ -91,7 +91,7 @@ impl MemberChange {
 /// members, computed attributes or `meta.version`; without `id` and `meta.location` while `id` is unknown.
 pub(crate) fn image(cfg: &Config, rt: &ResourceType, id: &str, data: &str) -> ScimResult<Value> {
     let stored = Stored { id: id.to_string(), version: String::new(), data: data.to_string(), members: None };
-    let mut shown = Projection::from_params(cfg, rt, None, None).apply(cfg, rt, resource::render(cfg, rt, &stored)?);
+    let mut shown = Projection::from_params(cfg, rt, None, None)?.apply(cfg, rt, resource::render(cfg, rt, &stored)?);
     if let Some(meta) = shown.get_mut("meta").and_then(Value::as_object_mut) {
         meta.remove("version");
         if id.is_empty() {

@@ -31,6 +31,7 @@ pub mod store;
 mod syntax;
 #[cfg(test)]
 mod tests;
+pub mod tolerance;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
@@ -75,7 +76,14 @@ impl Engine {
             }
             None => store,
         };
+        tolerance::reset();
         let mut ctx = context::Ctx { cfg: &self.config, store, hooks, now, principal };
-        router::handle(&mut ctx, req)
+        let resp = router::handle(&mut ctx, req);
+        let fired = tolerance::fired();
+        if !self.config.switches.report_tolerances || fired.is_empty() {
+            return resp;
+        }
+        let names: Vec<&str> = fired.iter().map(|t| t.name()).collect();
+        resp.with_header(tolerance::REPORT_HEADER, names.join(","))
     }
 }

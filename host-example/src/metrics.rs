@@ -1,5 +1,6 @@
 //! Prometheus metrics, served at `GET /metrics` in the OpenMetrics text format: requests by tenant, method and
-//! status; request latency; time inside the guest and in storage; storage errors by kind; engine instances.
+//! status; request latency; time inside the guest and in storage; storage errors by kind; tolerances used, by
+//! tenant and tolerance; engine instances.
 //! Who may read them is `[metrics]` in the configuration: on or off, a bearer token, client networks.
 
 use crate::config::MetricsConfig;
@@ -43,6 +44,12 @@ struct ReceiverLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToleranceLabels {
+    tenant: String,
+    tolerance: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ErrorLabels {
     tenant: String,
     kind: String,
@@ -62,6 +69,7 @@ pub struct Metrics {
     guest: Histograms<TenantLabels>,
     storage: Histograms<TenantLabels>,
     storage_errors: Family<ErrorLabels, Counter>,
+    tolerances: Family<ToleranceLabels, Counter>,
     in_flight: Gauge,
     idle_instances: Family<TenantLabels, Gauge>,
     events: Events,
@@ -147,6 +155,12 @@ impl Metrics {
         registry.register("storage_seconds", "Time in storage calls per request", storage.clone());
         let storage_errors = Family::<ErrorLabels, Counter>::default();
         registry.register("storage_errors", "Errors storage returned to the engine, by kind", storage_errors.clone());
+        let tolerances = Family::<ToleranceLabels, Counter>::default();
+        registry.register(
+            "tolerances",
+            "Requests that used a tolerance (a deviation from the RFCs accepted for a client), by tenant and tolerance",
+            tolerances.clone(),
+        );
         let in_flight = Gauge::default();
         registry.register("requests_in_flight", "Requests being answered now", in_flight.clone());
         let idle_instances = Family::<TenantLabels, Gauge>::default();
@@ -165,6 +179,7 @@ impl Metrics {
             guest,
             storage,
             storage_errors,
+            tolerances,
             in_flight,
             idle_instances,
             events,
@@ -192,6 +207,12 @@ impl Metrics {
         for kind in &usage.storage.errors {
             self.storage_errors
                 .get_or_create(&ErrorLabels { tenant: tenant.to_string(), kind: kind.to_string() })
+                .inc();
+        }
+        // The engine names only tolerances of its registry, so the labels stay a small fixed set.
+        for tolerance in &usage.tolerances {
+            self.tolerances
+                .get_or_create(&ToleranceLabels { tenant: tenant.to_string(), tolerance: tolerance.clone() })
                 .inc();
         }
     }
@@ -265,6 +286,7 @@ mod tests {
         let usage = Usage {
             guest: Duration::from_millis(2),
             storage: StorageUse { time: Duration::from_millis(1), errors: vec!["conflict"] },
+            tolerances: vec!["boolean-string".into(), "operation-name-case".into()],
         };
         m.request("acme", "POST", 409, Duration::from_millis(4), Some(&usage));
         m.request("acme", "POST", 409, Duration::from_millis(4), None);
@@ -273,6 +295,11 @@ mod tests {
         assert!(text.contains(r#"scimkit_requests_total{tenant="acme",method="POST",status="409"} 2"#), "{text}");
         assert!(text.contains(r#"scimkit_requests_total{tenant="acme",method="other",status="405"} 1"#), "{text}");
         assert!(text.contains(r#"scimkit_storage_errors_total{tenant="acme",kind="conflict"} 1"#), "{text}");
+        assert!(text.contains(r#"scimkit_tolerances_total{tenant="acme",tolerance="boolean-string"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"scimkit_tolerances_total{tenant="acme",tolerance="operation-name-case"} 1"#),
+            "{text}"
+        );
         assert!(text.contains(r#"scimkit_guest_seconds_count{tenant="acme"} 1"#), "{text}");
         assert!(text.contains(r#"scimkit_idle_instances{tenant="acme"} 3"#), "{text}");
         assert!(text.ends_with("# EOF\n"));

@@ -798,6 +798,24 @@ mod tests {
         .unwrap();
     }
 
+    /// `pr` matches a path's sub-attributes with LIKE: `_` and `%` in the path are literal there.
+    #[test]
+    fn present_takes_underscores_in_a_path_literally() {
+        let Some(s) = storage() else { return };
+        s.create("User", r#"{"userName":"sibling","costXcenter":{"code":"1"},"costly":{"x":"2"}}"#, &key("s"), &[])
+            .unwrap();
+        let with = s.create("User", r#"{"userName":"with","cost_center":{"code":"3"}}"#, &key("w"), &[]).unwrap();
+        let present = |path: &str| {
+            let q = Query {
+                filter: Some(Filter { nodes: vec![FilterNode::Present(path.into())], root: 0 }),
+                ..eq("x", "y")
+            };
+            s.search(&q).unwrap().items.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        };
+        assert_eq!(present("cost_center"), vec![with.id]);
+        assert_eq!(present("cost%"), Vec::<String>::new());
+    }
+
     #[test]
     fn conditional_writes_and_member_deltas() {
         let Some(s) = storage() else { return };

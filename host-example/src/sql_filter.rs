@@ -281,9 +281,12 @@ fn present(path: &str, b: &mut Binder) -> Option<String> {
         return None;
     }
     let p = b.bind(Param::Text(path.to_string()));
-    let q = b.bind(Param::Text(format!("{path}.%")));
+    // Escaped: `_` in a path (`cost_center`) would match any character (`costXcenter.code`).
+    let q = b.bind(Param::Text(format!("{}.%", escape_like(path))));
     let has_value = b.dialect.has_value();
-    Some(format!("r.id IN (SELECT a.id FROM attr_values a WHERE (a.path = {p} OR a.path LIKE {q}) AND {has_value})"))
+    Some(format!(
+        "r.id IN (SELECT a.id FROM attr_values a WHERE (a.path = {p} OR a.path LIKE {q} ESCAPE '\\') AND {has_value})"
+    ))
 }
 
 fn compare(c: &Comparison, b: &mut Binder) -> Option<String> {

@@ -4,18 +4,22 @@
 //! enforced by a primary key), `members` (group membership, one row per member, so that membership changes
 //! cost the size of the change) and `attr_values` (every scalar leaf, for filter push-down).
 //!
-//! Writes are durable (`synchronous=FULL`, one transaction each), except in the bulk-load mode of
-//! [`SqliteStorage::open_bulk`], meant only for filling a new database before it serves.
+//! Writes are durable (`synchronous=FULL`) and committed as a group: writers that arrive while a transaction is
+//! being filled or committed join the next one, each in a savepoint of its own (a failed write rolls back to its
+//! savepoint only), and each is answered only once its transaction is committed, with one sync for all of them.
+//! The exception is the bulk-load mode of [`SqliteStorage::open_bulk`], meant only for filling a new database
+//! before it serves.
 
 use crate::events::journal::{self, Entry, Journal};
 use crate::sql_filter::{self, Applies, Column, Dialect, Param};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use scimkit_runtime::bindings::{
     Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
 };
 use scimkit_runtime::storage::{new_id, Storage};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 const SCHEMA: &str = "
@@ -51,12 +55,46 @@ pub struct SqliteStorage {
     path: PathBuf,
     writer: Mutex<Writer>,
     readers: Mutex<Vec<Connection>>,
+    /// Writers that want the writer connection or hold it: the last of them to finish its write commits.
+    arriving: AtomicUsize,
+    /// Transactions committed (or failed to commit) in normal mode.
+    commits: AtomicU64,
 }
 
 struct Writer {
     conn: Connection,
     /// Bulk-load mode: writes accumulate in one open transaction, committed every `batch` writes.
     bulk: Option<Batch>,
+    /// The transaction being filled by a group of writers, and how many have joined it.
+    group: Option<Arc<Commit>>,
+    joined: usize,
+}
+
+/// Writers in one transaction at most: past it, the transaction is committed even while more arrive.
+const MAX_GROUP: usize = 64;
+
+/// The outcome of one group's transaction, which its writers wait for.
+#[derive(Default)]
+struct Commit {
+    outcome: Mutex<Option<Result<(), StorageError>>>,
+    done: Condvar,
+}
+
+impl Commit {
+    fn finish(&self, outcome: Result<(), StorageError>) {
+        *self.outcome.lock().unwrap() = Some(outcome);
+        self.done.notify_all();
+    }
+
+    fn wait(&self) -> Result<(), StorageError> {
+        let mut outcome = self.outcome.lock().unwrap();
+        loop {
+            if let Some(o) = &*outcome {
+                return o.clone();
+            }
+            outcome = self.done.wait(outcome).unwrap();
+        }
+    }
 }
 
 struct Batch {
@@ -116,8 +154,14 @@ impl SqliteStorage {
         let conn = open_connection(path)?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(journal::SQLITE_SCHEMA)?;
-        let writer = Writer { conn, bulk: None };
-        Ok(SqliteStorage { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        let writer = Writer { conn, bulk: None, group: None, joined: 0 };
+        Ok(SqliteStorage {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            arriving: AtomicUsize::new(0),
+            commits: AtomicU64::new(0),
+        })
     }
 
     /// Opens for loading data fast (generators, imports), with no durability until [`Self::finish_bulk`]:
@@ -179,30 +223,80 @@ impl SqliteStorage {
         result
     }
 
+    /// Transactions committed in normal mode so far: fewer than the writes when writers were grouped.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::SeqCst)
+    }
+
+    /// One write, in a savepoint of the group's transaction; answered once that transaction is committed.
     fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        self.arriving.fetch_add(1, Ordering::SeqCst);
         let mut w = self.writer.lock().unwrap();
-        let Writer { conn, bulk } = &mut *w;
-        let Some(batch) = bulk else {
-            // IMMEDIATE: take the write lock first, so that check-then-write is atomic across processes too.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(db_error)?;
-            return Ok(value);
-        };
-        if conn.is_autocommit() {
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+        if let Writer { conn, bulk: Some(batch), .. } = &mut *w {
+            self.arriving.fetch_sub(1, Ordering::SeqCst);
+            return bulk_write(conn, batch, f);
         }
-        // A failed write rolls back to its savepoint only (dropping it uncommitted), not the whole batch.
-        let sp = conn.savepoint().map_err(db_error)?;
-        let value = f(&sp)?;
-        sp.commit().map_err(db_error)?;
-        batch.pending += 1;
-        if batch.pending >= batch.size {
-            conn.execute_batch("COMMIT").map_err(db_error)?;
-            batch.pending = 0;
+        let written = join(&mut w, f);
+        w.joined += 1;
+        // No writer is waiting to join: nothing is gained by holding the transaction open longer.
+        let last = self.arriving.fetch_sub(1, Ordering::SeqCst) == 1;
+        if (last || w.joined >= MAX_GROUP) && !w.conn.is_autocommit() {
+            let group = w.group.take();
+            w.joined = 0;
+            let outcome = w.conn.execute_batch("COMMIT").map_err(db_error);
+            if outcome.is_err() && !w.conn.is_autocommit() {
+                let _ = w.conn.execute_batch("ROLLBACK");
+            }
+            self.commits.fetch_add(1, Ordering::SeqCst);
+            drop(w);
+            if let Some(group) = group {
+                group.finish(outcome);
+            }
+        } else {
+            drop(w);
         }
+        let (value, group) = written?;
+        group.wait()?;
         Ok(value)
     }
+}
+
+/// Runs `f` in a savepoint of the group's transaction (beginning one when none is open). A failed write leaves
+/// nothing behind and is answered at once.
+fn join<T>(
+    w: &mut Writer,
+    f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+) -> Result<(T, Arc<Commit>), StorageError> {
+    if w.conn.is_autocommit() {
+        // IMMEDIATE: take the write lock first, so that check-then-write is atomic across processes too.
+        w.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+        w.group = Some(Arc::default());
+    }
+    let group = w.group.clone().unwrap_or_default();
+    let sp = w.conn.savepoint().map_err(db_error)?;
+    let value = f(&sp)?;
+    sp.commit().map_err(db_error)?;
+    Ok((value, group))
+}
+
+fn bulk_write<T>(
+    conn: &mut Connection,
+    batch: &mut Batch,
+    f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    if conn.is_autocommit() {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+    }
+    // A failed write rolls back to its savepoint only (dropping it uncommitted), not the whole batch.
+    let sp = conn.savepoint().map_err(db_error)?;
+    let value = f(&sp)?;
+    sp.commit().map_err(db_error)?;
+    batch.pending += 1;
+    if batch.pending >= batch.size {
+        conn.execute_batch("COMMIT").map_err(db_error)?;
+        batch.pending = 0;
+    }
+    Ok(value)
 }
 
 fn load_members(conn: &Connection, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
@@ -662,6 +756,24 @@ mod tests {
         assert_eq!(s.search(&eq("userName", "BJENSEN")).unwrap().total(), Some(1));
     }
 
+    /// `pr` matches a path's sub-attributes with LIKE: `_` and `%` in the path are literal there.
+    #[test]
+    fn present_takes_underscores_in_a_path_literally() {
+        let (_d, s) = storage();
+        s.create("User", r#"{"userName":"sibling","costXcenter":{"code":"1"},"costly":{"x":"2"}}"#, &key("s"), &[])
+            .unwrap();
+        let with = s.create("User", r#"{"userName":"with","cost_center":{"code":"3"}}"#, &key("w"), &[]).unwrap();
+        let present = |path: &str| {
+            let q = Query {
+                filter: Some(Filter { nodes: vec![FilterNode::Present(path.into())], root: 0 }),
+                ..eq("x", "y")
+            };
+            s.search(&q).unwrap().items.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        };
+        assert_eq!(present("cost_center"), vec![with.id]);
+        assert_eq!(present("cost%"), Vec::<String>::new());
+    }
+
     #[test]
     fn conditional_update_and_member_delta() {
         let (_d, s) = storage();
@@ -751,5 +863,34 @@ mod tests {
         assert_eq!(found.total(), Some(2));
         let by_name = s.search(&any("displayName", false, &["A", "c", "zz"])).unwrap();
         assert_eq!(by_name.total(), Some(2));
+    }
+
+    /// Writers that arrive together share transactions (one sync for several), each answered only once its write
+    /// is committed (a reader on another connection sees it then); a writer that fails, here on a userName
+    /// another took, leaves nothing behind and fails no one else in its transaction.
+    #[test]
+    fn concurrent_writers_share_commits_and_fail_alone() {
+        let (_d, s) = storage();
+        let (threads, each) = (8usize, 25usize);
+        let barrier = std::sync::Barrier::new(threads);
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (s, barrier) = (&s, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    for i in 0..each {
+                        // Every fifth userName is taken by all threads at once: one of them wins it.
+                        let name = if i % 5 == 0 { format!("shared{i}") } else { format!("u{t}-{i}") };
+                        match s.create("User", &format!(r#"{{"userName":"{name}"}}"#), &key(&name), &[]) {
+                            Ok(stored) => assert!(s.get("User", &stored.id, false).unwrap().is_some(), "{name}"),
+                            Err(e) => assert_eq!(e, StorageError::Conflict("userName".into()), "{name}"),
+                        }
+                    }
+                });
+            }
+        });
+        let created = threads * (each - each / 5) + each / 5;
+        assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(created as u64));
+        assert!(s.commits() < created as u64, "{} commits for {created} writes", s.commits());
     }
 }

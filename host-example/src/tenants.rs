@@ -139,9 +139,9 @@ fn open_tenant(
     let limits =
         serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
     let wake = Arc::new(deliver::Wake::default());
-    let config = engine_config(&t, &base_url, limits);
+    let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
     let provider = Provider::with_hooks(runtime.clone(), config, storage.clone(), wake.clone(), settings.pool)
-        .with_context(|| format!("tenant {name}"))?;
+        .with_context(|| configured_from(paths, &t))?;
     let deliveries = match journal {
         Some(journal) => deliver::start(&name, &base_url, &t.events, journal, wake),
         None if !t.events.is_empty() => bail!("tenant {name}: events need a database that keeps a journal"),
@@ -171,16 +171,47 @@ fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn 
 }
 
 /// The configuration a tenant's engine instances are configured with.
-fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) -> String {
+fn engine_config(
+    paths: &Paths,
+    t: &TenantConfig,
+    base_url: &str,
+    limits: serde_json::Value,
+    auth: &Authenticator,
+) -> Result<String> {
     let mut config = serde_json::json!({
         "baseUrl": base_url,
         "limits": limits,
-        "switches": { "patchResponse": t.patch_response.engine_name() },
+        "switches": {
+            "patchResponse": t.patch_response.engine_name(),
+            "profile": t.profile.engine_name(),
+            "reportTolerances": true,
+        },
     });
+    // `/ServiceProviderConfig` lists exactly the methods this tenant accepts: none for an open tenant.
+    config["authenticationSchemes"] = serde_json::json!(auth.schemes());
+    if let Some(names) = &t.tolerances {
+        config["switches"]["tolerances"] = serde_json::json!(names);
+    }
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
     }
-    config.to_string()
+    if let Some(named) = &t.schemas {
+        let file = crate::schemas_file::locate(&paths.config, named);
+        for (key, value) in crate::schemas_file::engine_part(&file)? {
+            config[key] = value;
+        }
+    }
+    Ok(config.to_string())
+}
+
+/// What a tenant's engine was configured from, for the message when it refuses: its schemas file, if any.
+fn configured_from(paths: &Paths, t: &TenantConfig) -> String {
+    match &t.schemas {
+        Some(named) => {
+            format!("tenant {} (schemas {})", t.name, crate::schemas_file::locate(&paths.config, named).display())
+        }
+        None => format!("tenant {}", t.name),
+    }
 }
 
 /// One tenant's engine over its database, without credentials or request log: what `scimkit import` and
@@ -205,7 +236,7 @@ impl Direct {
         bulk: Option<usize>,
         pool: usize,
     ) -> Result<Direct> {
-        let t = config.tenants().into_iter().find(|t| t.name == name).with_context(|| format!("no tenant {name}"))?;
+        let t = config.configured_tenant(name)?;
         let dir = paths.tenant_dir(name);
         crate::config::create_private_dir(&dir)?;
         let (storage, bulk) = match database {
@@ -234,9 +265,21 @@ impl Direct {
             (None, true) => config.served_base_url(),
             (None, false) => format!("{}/{name}", config.served_base_url().trim_end_matches('/')),
         };
-        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage, pool)
-            .with_context(|| format!("tenant {name}"))?;
+        let methods = t.auth.iter().map(Method::from_config).collect::<Result<_>>()?;
+        let auth = Authenticator::new(name, methods, None);
+        let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
+        let provider =
+            Provider::new(runtime.clone(), config, storage, pool).with_context(|| configured_from(paths, &t))?;
         Ok(Direct { provider, bulk })
+    }
+
+    /// Commits the pending writes of a bulk load, so that the engine's reads see them (a group's members are
+    /// looked up). Nothing to do otherwise.
+    pub fn flush(&self) -> Result<()> {
+        match &self.bulk {
+            Some(sqlite) => sqlite.flush(),
+            None => Ok(()),
+        }
     }
 
     /// Ends a bulk load: from then on every write is durable. Nothing to do otherwise.
@@ -274,7 +317,7 @@ fn authenticator(
     if methods.is_empty() {
         bail!("no method configured: add an [[tenant.auth]] entry (method = \"none\" to accept anyone)");
     }
-    let signs = t.auth.iter().any(|m| matches!(m, AuthMethod::Jwt | AuthMethod::Oauth2 { .. }));
+    let signs = t.auth.iter().any(AuthMethod::signs_tokens);
     let signer = if signs { Some(jwt::Signer::open(&t.name, dir, db)?) } else { None };
     Ok(Authenticator::new(&t.name, methods, signer))
 }

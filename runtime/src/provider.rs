@@ -18,6 +18,25 @@ pub struct Usage {
     /// Time in the guest's own code, storage calls excluded.
     pub guest: Duration,
     pub storage: StorageUse,
+    /// The tolerances the request used, by name, when the configuration's `switches.reportTolerances` asks the
+    /// engine to report them.
+    pub tolerances: Vec<String>,
+}
+
+/// The response header in which the engine reports the tolerances a request used; taken out of the response.
+const TOLERANCES_HEADER: &str = "scimkit-tolerances";
+
+/// Takes the engine's tolerance report out of a response.
+fn take_tolerances(resp: &mut HttpResponse) -> Vec<String> {
+    let mut names = Vec::new();
+    resp.headers.retain(|(name, value)| {
+        let report = name.eq_ignore_ascii_case(TOLERANCES_HEADER);
+        if report {
+            names.extend(value.split(',').filter(|n| !n.is_empty()).map(str::to_string));
+        }
+        !report
+    });
+    names
 }
 
 /// One instance and the configured service inside it.
@@ -101,9 +120,10 @@ impl Provider {
         );
         let elapsed = started.elapsed();
         let storage = std::mem::take(&mut slot.store.data_mut().storage_use);
-        let usage = Usage { guest: elapsed.saturating_sub(storage.time), storage };
+        let mut usage = Usage { guest: elapsed.saturating_sub(storage.time), storage, tolerances: Vec::new() };
         let response = match result {
-            Ok(resp) => {
+            Ok(mut resp) => {
+                usage.tolerances = take_tolerances(&mut resp);
                 let mut idle = self.idle.lock().unwrap();
                 if idle.len() < self.max_idle {
                     idle.push(slot);

@@ -121,6 +121,42 @@ fn a_failing_or_silent_callback_is_a_scim_500() {
     }
 }
 
+/// A storage that calls another engine while answering, as an application looking something up may.
+struct Nesting {
+    rows: Rows,
+    inner: *const ScimkitEngine,
+    inner_statuses: Vec<u64>,
+}
+
+unsafe extern "C" fn nesting(user: *mut c_void, op: *const c_char, args: *const c_char, reply: *mut c_void) -> i32 {
+    let n = &mut *user.cast::<Nesting>();
+    let inner = send(n.inner, "GET", "/ServiceProviderConfig", "", None);
+    n.inner_statuses.push(inner["status"].as_u64().unwrap());
+    callback((&mut n.rows as *mut Rows).cast(), op, args, reply)
+}
+
+#[test]
+fn a_storage_may_call_an_engine_while_answering() {
+    let mut inner_rows = Rows::default();
+    let inner = engine(&mut inner_rows);
+    let mut n = Nesting { rows: Rows::default(), inner, inner_statuses: Vec::new() };
+    let config = CString::new(CONFIG).unwrap();
+    let mut error = std::ptr::null_mut();
+    let user = (&mut n as *mut Nesting).cast();
+    let outer = unsafe {
+        scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(nesting), user, &mut error)
+    };
+    assert!(!outer.is_null());
+    let created = send(outer, "POST", "/Users", "", Some(r#"{"userName":"nested"}"#));
+    assert_eq!(created["status"], 201, "{created}");
+    assert!(!n.inner_statuses.is_empty() && n.inner_statuses.iter().all(|s| *s == 200), "{:?}", n.inner_statuses);
+    assert_eq!(send(outer, "GET", "/Users/1", "", None)["status"], 200, "the thread still serves");
+    unsafe {
+        scimkit_engine_free(outer);
+        scimkit_engine_free(inner);
+    }
+}
+
 #[test]
 fn null_and_bad_arguments_are_refused_without_crashing() {
     let r = send(std::ptr::null(), "GET", "/Users", "", None);

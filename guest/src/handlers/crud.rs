@@ -13,11 +13,15 @@ use serde_json::{Map, Value};
 pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Response> {
     let body = json_body(req)?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, None)?;
+    if let Some(members) = prepared.members.as_mut() {
+        resource::resolve_added(ctx.cfg, ctx.store, rt, members)?;
+    }
+    let projection = projection_of(ctx.cfg, rt, req)?;
     stamp_meta(&mut prepared.data, None, &ctx.now_text());
     let members = prepared.members.clone().unwrap_or_default();
     let delta = MemberChange::of(&members, &[], false);
     let mut change = events::review(ctx, rt, Operation::Create, "", None, &mut prepared, delta)?;
-    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
+    let projection = projection.with_sent(ctx.cfg, rt, &prepared.data);
     let data = Value::Object(prepared.data).to_string();
     ctx.hooks.stage(&change);
     let mut stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
@@ -29,7 +33,7 @@ pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimRes
 }
 
 pub(crate) fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
-    let projection = projection_of(ctx.cfg, rt, req);
+    let projection = projection_of(ctx.cfg, rt, req)?;
     // Members, when shown, are read a page at a time by `single`.
     let stored = fetch(ctx, rt, id, false)?;
     if conditional::none_match(req, &stored.version) {
@@ -44,12 +48,16 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
     let mut old: Map<String, Value> = serde_json::from_str(&current.data)
         .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
+    if let Some(members) = prepared.members.as_mut() {
+        resource::resolve_added(ctx.cfg, ctx.store, rt, members)?;
+    }
+    let projection = projection_of(ctx.cfg, rt, req)?;
     let created = old.remove("meta").and_then(|m| m.get("created").cloned());
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let before = events::image(ctx.cfg, rt, id, &current.data)?;
     let delta = MemberChange::of(prepared.members.as_deref().unwrap_or_default(), &[], prepared.members.is_some());
     let event = events::review(ctx, rt, Operation::Replace, id, Some(&before), &mut prepared, delta)?;
-    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
+    let projection = projection.with_sent(ctx.cfg, rt, &prepared.data);
     let members = prepared.members;
     let change = Update {
         resource_type: rt.name.clone(),

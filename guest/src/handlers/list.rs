@@ -77,7 +77,7 @@ impl ListParams {
 
 /// A filter within the configured length and nesting limits.
 fn parse_filter(cfg: &Config, text: &str) -> ScimResult<Filter> {
-    filter::parse_filter_with(text, cfg.limits.max_filter_length, cfg.limits.max_filter_depth)
+    filter::parse_filter_for(cfg, text)
 }
 
 fn sort_order(v: &str) -> ScimResult<bool> {
@@ -147,7 +147,7 @@ fn query_type(
     count: u32,
 ) -> ScimResult<(Vec<Value>, u64)> {
     let cfg = ctx.cfg;
-    let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded);
+    let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded)?;
     let flat = p.filter.as_ref().map(|f| filter::flatten(cfg, rt, f)).transpose()?;
     let sort_spec = p.sort_by.as_deref().map(|s| filter::SortSpec::resolve(cfg, rt, s)).transpose()?;
     let sort = sort_spec.as_ref().map(|s| s.key(p.descending));

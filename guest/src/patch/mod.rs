@@ -47,8 +47,10 @@ use serde_json::{Map, Value};
 const ATTEMPTS: usize = 4;
 
 pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    // A projection the answer cannot apply is refused before anything is written.
+    projection_of(ctx.cfg, rt, req)?;
     // An unknown id is 404 whatever the body; the existence check costs a read only when the body is bad.
-    let operations = match json_body(req).and_then(request::parse) {
+    let operations = match json_body(req).and_then(|body| request::parse(ctx.cfg, body)) {
         Ok(ops) => ops,
         Err(e) => {
             fetch(ctx, rt, id, false)?;
@@ -120,7 +122,8 @@ fn membership_only(
 
 /// Writes a membership delta as it is: the body is left alone and no version is expected, since a change of
 /// membership by id commutes with any other.
-fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, delta: members::Delta) -> ScimResult<Stored> {
+fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, mut delta: members::Delta) -> ScimResult<Stored> {
+    delta.resolve(ctx.cfg, ctx.store, rt)?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),
@@ -174,7 +177,8 @@ fn attempt(
         return Ok(Some(current));
     }
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
-    let delta = membership.delta;
+    let mut delta = membership.delta;
+    delta.resolve(cfg, ctx.store, rt)?;
     let remove_members: Vec<String> = delta.remove.into_iter().collect();
     let add_members: Vec<_> = delta.add.into_values().collect();
     let image = events::image(cfg, rt, id, &current.data)?;
@@ -209,7 +213,7 @@ fn respond(ctx: &mut Ctx, rt: &ResourceType, stored: Stored, req: &Request) -> S
     if answers_no_content(cfg, rt, req) {
         return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
     }
-    let projection = projection_of(cfg, rt, req);
+    let projection = projection_of(cfg, rt, req)?;
     let stored = Stored { members: None, ..stored };
     single(ctx, rt, 200, &stored, &projection)
 }
@@ -344,7 +348,7 @@ impl Run<'_, '_> {
                 Err(e) => return Err(err::invalid_value(e.detail)),
             };
             if t.read_only() {
-                if t.ext.is_none() && t.sub.is_none() && quirks::echoed_read_only(&t.attr.name, &v, self.id) {
+                if t.ext.is_none() && t.sub.is_none() && quirks::echoed_read_only(cfg, &t.attr.name, &v, self.id) {
                     continue;
                 }
                 return Err(err::mutability(format!("{path} is read-only")));
