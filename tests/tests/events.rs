@@ -134,7 +134,9 @@ fn serve(conn: TcpStream, status: u16) -> Option<Received> {
 
 /// A configuration whose default tenant sends to these receivers, retrying after 100 ms at first.
 fn configure(dir: &TempDir, receivers: &[(&str, &str, &str)]) {
-    let mut toml = String::from("[[tenant]]\nname = \"default\"\n");
+    // Unthrottled: the write load of the kill test outruns the default rate limit.
+    let mut toml =
+        String::from("[[tenant]]\nname = \"default\"\nrate_limit_per_second = 1000000\nrate_limit_burst = 1000000\n");
     for (url, format, secret) in receivers {
         toml.push_str(&format!(
             "[[tenant.events]]\nurl = \"{url}\"\nformat = \"{format}\"\nsecret = \"{secret}\"\nretry_initial_ms = 100\nretry_max_ms = 400\n"
