@@ -16,6 +16,8 @@ use serde_json::{json, Map, Value};
 pub struct Ctx<'a> {
     pub cfg: &'a Config,
     pub store: &'a mut dyn Store,
+    /// The host's say on writes, and what it is told of them.
+    pub hooks: &'a mut dyn crate::events::Hooks,
     pub now: DateTime<Utc>,
     pub principal: Option<&'a str>,
 }

@@ -44,6 +44,8 @@ pub enum ErrorKind {
     NotImplemented,
     /// 503: storage is temporarily unavailable.
     Unavailable,
+    /// A status the host chose when refusing a write (`events.refusal`), without `scimType`.
+    Refused(u16),
 }
 
 impl ErrorKind {
@@ -61,6 +63,7 @@ impl ErrorKind {
             Internal => 500,
             NotImplemented => 501,
             Unavailable => 503,
+            Refused(status) => status,
         }
     }
 

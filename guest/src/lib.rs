@@ -9,6 +9,7 @@ pub mod conditional;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod events;
 pub mod filter;
 pub mod handlers;
 pub mod http;
@@ -55,6 +56,18 @@ impl Engine {
         principal: Option<&str>,
         req: &http::Request,
     ) -> http::Response {
+        self.handle_with_hooks(store, &mut events::NoHooks, now, principal, req)
+    }
+
+    /// [`Engine::handle`], telling `hooks` of every write and asking them first.
+    pub fn handle_with_hooks(
+        &self,
+        store: &mut dyn store::Store,
+        hooks: &mut dyn events::Hooks,
+        now: DateTime<Utc>,
+        principal: Option<&str>,
+        req: &http::Request,
+    ) -> http::Response {
         let mut mapped;
         let store: &mut dyn store::Store = match &self.config.rows {
             Some(m) => {
@@ -64,7 +77,7 @@ impl Engine {
             None => store,
         };
         tolerance::reset();
-        let mut ctx = context::Ctx { cfg: &self.config, store, now, principal };
+        let mut ctx = context::Ctx { cfg: &self.config, store, hooks, now, principal };
         let resp = router::handle(&mut ctx, req);
         let fired = tolerance::fired();
         if !self.config.switches.report_tolerances || fired.is_empty() {

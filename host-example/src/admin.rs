@@ -203,7 +203,9 @@ async fn tenant_page(
         }
         let Some(t) = app.tenants.by_name(&name) else { return plain(StatusCode::NOT_FOUND, "no such tenant") };
         let filter = Filter { status: p.status.clone(), method: p.method.clone(), path: p.path.clone(), after: None, limit: 100 };
-        let mut b = format!("<p>SCIM base: <code>{}</code></p><h2>Recent requests</h2>", esc(&t.base_url));
+        let mut b = format!("<p>SCIM base: <code>{}</code></p>", esc(&t.base_url));
+        deliveries(&mut b, t);
+        b.push_str("<h2>Recent requests</h2>");
         let methods = ["", "GET", "POST", "PUT", "PATCH", "DELETE"];
         let method_options: String = methods
             .iter()
@@ -254,6 +256,30 @@ async fn tenant_page(
 }
 
 const SHOWN: u32 = 100;
+
+/// The state of each event receiver: delivered, waiting, failed attempts and the last error.
+fn deliveries(b: &mut String, t: &Tenant) {
+    use std::sync::atomic::Ordering::Relaxed;
+    if t.deliveries.is_empty() {
+        return;
+    }
+    b.push_str("<h2>Event receivers</h2><table id=\"events\"><tr><th>receiver</th><th>format</th><th>delivered</th><th>pending</th><th>failed attempts</th><th>rejected</th><th>last error</th></tr>");
+    for d in &t.deliveries {
+        let error = d.last_error.lock().unwrap().clone().unwrap_or_default();
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&d.url),
+            d.format,
+            d.delivered.load(Relaxed),
+            d.pending(),
+            d.failures.load(Relaxed),
+            d.rejected.load(Relaxed),
+            esc(&error)
+        );
+    }
+    b.push_str("</table>");
+}
 
 fn resources(b: &mut String, t: &Tenant, rtype: &str, title: &str, columns: &[&str]) {
     let (items, total) = match search(t, rtype, SHOWN) {

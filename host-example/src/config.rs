@@ -178,6 +178,9 @@ pub struct TenantConfig {
     pub max_candidates: Option<u64>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
+    /// Receivers of the tenant's change events (`[[tenant.events]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<crate::events::Receiver>,
 }
 
 /// A tenant's conformance profile (`docs/profiles.md`).
@@ -392,6 +395,7 @@ impl TenantConfig {
             rate_limit_burst: None,
             max_candidates: None,
             auth: Vec::new(),
+            events: Vec::new(),
         }
     }
 }
@@ -470,6 +474,9 @@ impl Config {
             }
             for (i, m) in t.auth.iter().enumerate() {
                 check_method(m, &format!("tenant {}: auth[{i}]", t.name))?;
+            }
+            for r in &t.events {
+                r.check().with_context(|| format!("tenant {}", t.name))?;
             }
         }
         if let Some(name) = self.default_tenant.as_deref().filter(|n| !n.is_empty()) {

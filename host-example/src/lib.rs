@@ -9,6 +9,7 @@ pub mod columns;
 pub mod commands;
 pub mod config;
 pub mod database;
+pub mod events;
 pub mod export;
 pub mod formula;
 pub mod forwarded;

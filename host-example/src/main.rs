@@ -59,6 +59,17 @@ enum Command {
     /// Manage the admin page's credential.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Read a tenant's change journal, or send its changes again to the tenant's event receivers.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Print the journal as JSON lines: sequence number, event id, time and change.
+    List(scimkit_host::events::cli::EventsArgs),
+    /// Send every change after --since again (a running server delivers them, in order, same event ids).
+    Replay(scimkit_host::events::cli::ReplayArgs),
 }
 
 #[derive(Subcommand)]
@@ -211,6 +222,8 @@ fn main() -> Result<()> {
             (None, None) => anyhow::bail!("name the token's jti or --client"),
         },
         Command::Logs { at, args } => commands::logs(&at.paths(), &args, out),
+        Command::Events(EventsCommand::List(args)) => scimkit_host::events::cli::list(&args, out),
+        Command::Events(EventsCommand::Replay(args)) => scimkit_host::events::cli::replay(&args, out),
         Command::Admin(AdminCommand::SetPassword { at, password_stdin }) => {
             let password = if password_stdin {
                 let mut s = String::new();

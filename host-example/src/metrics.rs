@@ -38,6 +38,12 @@ struct TenantLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReceiverLabels {
+    tenant: String,
+    receiver: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ToleranceLabels {
     tenant: String,
     tolerance: String,
@@ -66,7 +72,33 @@ pub struct Metrics {
     tolerances: Family<ToleranceLabels, Counter>,
     in_flight: Gauge,
     idle_instances: Family<TenantLabels, Gauge>,
+    events: Events,
     access: Access,
+}
+
+/// Event delivery, per tenant and receiver, as the workers count it.
+struct Events {
+    delivered: Family<ReceiverLabels, Gauge>,
+    pending: Family<ReceiverLabels, Gauge>,
+    failures: Family<ReceiverLabels, Gauge>,
+    rejected: Family<ReceiverLabels, Gauge>,
+}
+
+impl Events {
+    fn register(registry: &mut Registry) -> Events {
+        let events = Events {
+            delivered: Family::default(),
+            pending: Family::default(),
+            failures: Family::default(),
+            rejected: Family::default(),
+        };
+        let e = &events;
+        registry.register("events_delivered", "Change events delivered since start", e.delivered.clone());
+        registry.register("events_pending", "Journaled changes not yet delivered", e.pending.clone());
+        registry.register("events_failed_attempts", "Failed delivery attempts since start", e.failures.clone());
+        registry.register("events_rejected", "SETs a receiver refused as invalid since start", e.rejected.clone());
+        events
+    }
 }
 
 /// Who may read the metrics.
@@ -139,6 +171,7 @@ impl Metrics {
             config.allow_networks.clone()
         };
         let access = Access { enabled: config.enabled, token_sha256, allow_networks };
+        let events = Events::register(&mut registry);
         Ok(Metrics {
             registry,
             requests,
@@ -149,6 +182,7 @@ impl Metrics {
             tolerances,
             in_flight,
             idle_instances,
+            events,
             access,
         })
     }
@@ -180,6 +214,20 @@ impl Metrics {
             self.tolerances
                 .get_or_create(&ToleranceLabels { tenant: tenant.to_string(), tolerance: tolerance.clone() })
                 .inc();
+        }
+    }
+
+    /// Takes the event receivers' delivery state as it is now, before encoding.
+    pub fn deliveries(&self, tenants: &[std::sync::Arc<crate::tenants::Tenant>]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for t in tenants {
+            for d in &t.deliveries {
+                let l = ReceiverLabels { tenant: t.name.clone(), receiver: d.url.clone() };
+                self.events.delivered.get_or_create(&l).set(d.delivered.load(Relaxed) as i64);
+                self.events.pending.get_or_create(&l).set(d.pending());
+                self.events.failures.get_or_create(&l).set(d.failures.load(Relaxed) as i64);
+                self.events.rejected.get_or_create(&l).set(d.rejected.load(Relaxed) as i64);
+            }
         }
     }
 

@@ -5,11 +5,14 @@
 //! racing creates one commits, the other gets a unique violation, answered 409), and conditional writes that
 //! lock the row before comparing versions (`SELECT … FOR UPDATE`), answered 412 on a mismatch.
 
+use crate::events::journal::{self, Entry, Journal};
 use crate::sql_filter::{self, Applies, Column, Dialect, Param};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
-use scimkit_runtime::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::bindings::{
+    Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+};
 use scimkit_runtime::storage::{new_id, Storage};
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
@@ -193,7 +196,8 @@ impl PostgresStorage {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
             tx.batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA}"
+                "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA} {}",
+                journal::POSTGRES_SCHEMA
             ))?;
             trigram_index(&mut tx)?;
             tx.commit()
@@ -406,6 +410,64 @@ fn check_version(conn: &mut Conn, rtype: &str, id: &str, if_version: Option<&str
     Ok(version)
 }
 
+/// Writes `change` (when the engine staged one) in the caller's transaction.
+fn append(c: &mut Conn, change: Option<&ChangeEvent>, id: &str, version: &str) -> Result<(), StorageError> {
+    let Some(change) = change else { return Ok(()) };
+    let body = journal::body(change, id, version).to_string();
+    c.execute(
+        "INSERT INTO events (event_id, at, body) VALUES ($1, $2, $3)",
+        &[&new_id(), &journal::now_seconds(), &body],
+    )?;
+    Ok(())
+}
+
+impl Journal for PostgresStorage {
+    fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<Entry>> {
+        let rows = self
+            .read(|c| {
+                c.query(
+                    "SELECT seq, event_id, at, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    &[&seq, &(limit as i64)],
+                )
+            })
+            .map_err(journal::failed)?;
+        Ok(rows
+            .iter()
+            .map(|r| Entry {
+                seq: r.get(0),
+                event_id: r.get(1),
+                at: r.get(2),
+                body: serde_json::from_str(r.get::<_, &str>(3)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    fn cursor(&self, receiver: &str) -> anyhow::Result<i64> {
+        let rows = self
+            .read(|c| c.query("SELECT seq FROM event_cursors WHERE receiver = $1", &[&receiver]))
+            .map_err(journal::failed)?;
+        Ok(rows.first().map(|r| r.get(0)).unwrap_or(0))
+    }
+
+    fn advance(&self, receiver: &str, from: i64, to: i64) -> anyhow::Result<bool> {
+        let sql = "INSERT INTO event_cursors (receiver, seq) VALUES ($1, $3)
+                   ON CONFLICT (receiver) DO UPDATE SET seq = $3 WHERE event_cursors.seq = $2";
+        Ok(self.write(|c| c.execute(sql, &[&receiver, &from, &to])).map_err(journal::failed)? == 1)
+    }
+
+    fn rewind(&self, receiver: &str, to: i64) -> anyhow::Result<()> {
+        let sql = "INSERT INTO event_cursors (receiver, seq) VALUES ($1, $2)
+                   ON CONFLICT (receiver) DO UPDATE SET seq = $2";
+        self.write(|c| c.execute(sql, &[&receiver, &to])).map_err(journal::failed)?;
+        Ok(())
+    }
+
+    fn last(&self) -> anyhow::Result<i64> {
+        let rows = self.read(|c| c.query("SELECT coalesce(max(seq), 0) FROM events", &[])).map_err(journal::failed)?;
+        Ok(rows.first().map(|r| r.get(0)).unwrap_or(0))
+    }
+}
+
 impl Storage for PostgresStorage {
     fn get(&self, rtype: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
         if impossible_id(id) {
@@ -421,6 +483,17 @@ impl Storage for PostgresStorage {
         unique: &[UniqueKey],
         members: &[Member],
     ) -> Result<Stored, StorageError> {
+        self.create_journaled(rtype, data, unique, members, None)
+    }
+
+    fn create_journaled(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
         let id = new_id();
         self.write(|c| {
             c.execute(
@@ -429,12 +502,17 @@ impl Storage for PostgresStorage {
             )?;
             put_unique(c, rtype, &id, unique)?;
             put_values(c, &id, data)?;
-            add_members(c, &id, members)
+            add_members(c, &id, members)?;
+            append(c, change, &id, "1")
         })?;
         Ok(Stored { id, version: "1".into(), data: data.to_string(), members: None })
     }
 
     fn update(&self, ch: &ResourceChange) -> Result<Stored, StorageError> {
+        self.update_journaled(ch, None)
+    }
+
+    fn update_journaled(&self, ch: &ResourceChange, event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
         if impossible_id(&ch.id) {
             return Err(StorageError::NotFound);
         }
@@ -458,11 +536,22 @@ impl Storage for PostgresStorage {
                 &[&version, &ch.data, &ch.id],
             )?;
             let data: String = rows.first().ok_or(StorageError::NotFound)?.get(0);
+            append(c, event, &ch.id, &version.to_string())?;
             Ok(Stored { id: ch.id.clone(), version: version.to_string(), data, members: None })
         })
     }
 
     fn delete(&self, rtype: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
+        self.delete_journaled(rtype, id, if_version, None)
+    }
+
+    fn delete_journaled(
+        &self,
+        rtype: &str,
+        id: &str,
+        if_version: Option<&str>,
+        change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
         if impossible_id(id) {
             return Err(StorageError::NotFound);
         }
@@ -479,7 +568,7 @@ impl Storage for PostgresStorage {
             ] {
                 c.execute(sql, &[&id])?;
             }
-            Ok(())
+            append(c, change, id, "")
         })
     }
 

@@ -86,6 +86,7 @@ async fn scrape(
     match app.metrics.check(peer.ip(), header(&headers, "authorization").as_deref()) {
         Ok(()) => {
             let idle = app.tenants.list.iter().map(|t| (t.name.clone(), t.provider.idle_instances()));
+            app.metrics.deliveries(&app.tenants.list);
             (StatusCode::OK, [("content-type", metrics::CONTENT_TYPE)], app.metrics.encode(idle)).into_response()
         }
         Err(Refusal::Disabled) => plain(StatusCode::NOT_FOUND, "metrics are disabled\n"),

@@ -10,9 +10,12 @@
 //! The exception is the bulk-load mode of [`SqliteStorage::open_bulk`], meant only for filling a new database
 //! before it serves.
 
+use crate::events::journal::{self, Entry, Journal};
 use crate::sql_filter::{self, Applies, Column, Dialect, Param};
 use rusqlite::{params, Connection, OptionalExtension};
-use scimkit_runtime::bindings::{Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::bindings::{
+    Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+};
 use scimkit_runtime::storage::{new_id, Storage};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -222,6 +225,7 @@ impl SqliteStorage {
         let conn = open_connection(path)?;
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
+        conn.execute_batch(journal::SQLITE_SCHEMA)?;
         let writer = Writer { conn, bulk: None, group: None, joined: 0 };
         Ok(SqliteStorage {
             path: path.to_path_buf(),
@@ -498,6 +502,17 @@ impl Storage for SqliteStorage {
         unique: &[UniqueKey],
         members: &[Member],
     ) -> Result<Stored, StorageError> {
+        self.create_journaled(rtype, data, unique, members, None)
+    }
+
+    fn create_journaled(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
         let id = new_id();
         let leaves = leaves(data)?;
         self.write(|tx| {
@@ -508,12 +523,16 @@ impl Storage for SqliteStorage {
             put_unique(tx, rtype, &id, unique)?;
             put_values(tx, &id, &leaves)?;
             add_members(tx, &id, members)?;
-            Ok(())
+            journal::append_sqlite(tx, change, &id, "1")
         })?;
         Ok(Stored { id, version: "1".into(), data: data.to_string(), members: None })
     }
 
     fn update(&self, c: &ResourceChange) -> Result<Stored, StorageError> {
+        self.update_journaled(c, None)
+    }
+
+    fn update_journaled(&self, c: &ResourceChange, event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
         let leaves = c.data.as_deref().map(leaves).transpose()?;
         self.write(|tx| {
             let version = check_version(tx, &c.resource_type, &c.id, c.if_version.as_deref())? + 1;
@@ -545,11 +564,22 @@ impl Storage for SqliteStorage {
                 .map_err(db_error)?
                 .query_row([&c.id], |r| r.get(0))
                 .map_err(db_error)?;
+            journal::append_sqlite(tx, event, &c.id, &version.to_string())?;
             Ok(Stored { id: c.id.clone(), version: version.to_string(), data, members: None })
         })
     }
 
     fn delete(&self, rtype: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
+        self.delete_journaled(rtype, id, if_version, None)
+    }
+
+    fn delete_journaled(
+        &self,
+        rtype: &str,
+        id: &str,
+        if_version: Option<&str>,
+        change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
         self.write(|tx| {
             check_version(tx, rtype, id, if_version)?;
             // The resource leaves every group it was in; those groups change version.
@@ -567,7 +597,7 @@ impl Storage for SqliteStorage {
             ] {
                 tx.prepare_cached(sql).map_err(db_error)?.execute([id]).map_err(db_error)?;
             }
-            Ok(())
+            journal::append_sqlite(tx, change, id, "")
         })
     }
 
@@ -582,6 +612,47 @@ impl Storage for SqliteStorage {
             }
             load_members(conn, id, start_index, count)
         })
+    }
+}
+
+impl Journal for SqliteStorage {
+    fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<Entry>> {
+        self.read(|c| journal::sqlite_after(c, seq, limit).map_err(db_error)).map_err(journal::failed)
+    }
+
+    fn cursor(&self, receiver: &str) -> anyhow::Result<i64> {
+        let seq = self
+            .read(|c| {
+                c.query_row("SELECT seq FROM event_cursors WHERE receiver = ?1", [receiver], |r| r.get(0))
+                    .optional()
+                    .map_err(db_error)
+            })
+            .map_err(journal::failed)?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    fn advance(&self, receiver: &str, from: i64, to: i64) -> anyhow::Result<bool> {
+        self.write(|tx| {
+            let sql = "INSERT INTO event_cursors (receiver, seq) VALUES (?1, ?3)
+                       ON CONFLICT (receiver) DO UPDATE SET seq = ?3 WHERE event_cursors.seq = ?2";
+            tx.execute(sql, params![receiver, from, to]).map(|n| n == 1).map_err(db_error)
+        })
+        .map_err(journal::failed)
+    }
+
+    fn rewind(&self, receiver: &str, to: i64) -> anyhow::Result<()> {
+        self.write(|tx| {
+            let sql = "INSERT INTO event_cursors (receiver, seq) VALUES (?1, ?2)
+                       ON CONFLICT (receiver) DO UPDATE SET seq = ?2";
+            tx.execute(sql, params![receiver, to]).map_err(db_error)
+        })
+        .map_err(journal::failed)?;
+        Ok(())
+    }
+
+    fn last(&self) -> anyhow::Result<i64> {
+        self.read(|c| c.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).map_err(db_error))
+            .map_err(journal::failed)
     }
 }
 

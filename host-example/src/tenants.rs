@@ -5,6 +5,8 @@ use crate::auth::{jwt, Authenticator, BearerToken, Method};
 use crate::config::BASE_PATH;
 use crate::config::{AuthMethod, Config, LogConfig, PasswordPolicy, Paths, TenantConfig};
 use crate::database::Database;
+use crate::events::deliver;
+use crate::events::journal::Journal;
 use crate::limits::Limits;
 use crate::passwords::PasswordGuard;
 use crate::postgresql::PostgresStorage;
@@ -42,6 +44,8 @@ pub struct Tenant {
     pub auth: Authenticator,
     pub limits: Limits,
     pub log: RequestLog,
+    /// Delivery state of each `[[tenant.events]]` receiver.
+    pub deliveries: Vec<Arc<deliver::State>>,
 }
 
 pub struct Tenants {
@@ -118,27 +122,35 @@ fn open_tenant(
     };
     let base_url = t.base_url.clone().unwrap_or(default_url);
     let max = t.max_candidates();
-    let storage = match &settings.database {
-        Database::Sqlite => guarded(
-            SqliteStorage::open(&db)
+    let (storage, journal): (Arc<dyn Storage>, Option<Arc<dyn Journal>>) = match &settings.database {
+        Database::Sqlite => {
+            let sqlite = SqliteStorage::open(&db)
                 .with_context(|| format!("tenant {name}: opening {}", db.display()))?
-                .with_max_candidates(max),
-            t.passwords,
-        ),
-        Database::Memory => guarded(MemoryStorage::new(), t.passwords),
-        Database::Postgres(url) => guarded(
-            PostgresStorage::open(url, &name)
+                .with_max_candidates(max);
+            let sqlite = Arc::new(sqlite);
+            (guarded(sqlite.clone(), t.passwords), Some(sqlite))
+        }
+        Database::Memory => (guarded(MemoryStorage::new(), t.passwords), None),
+        Database::Postgres(url) => {
+            let pg = PostgresStorage::open(url, &name)
                 .with_context(|| format!("tenant {name}: opening its schema"))?
-                .with_max_candidates(max),
-            t.passwords,
-        ),
+                .with_max_candidates(max);
+            let pg = Arc::new(pg);
+            (guarded(pg.clone(), t.passwords), Some(pg))
+        }
     };
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
     let limits =
         serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
+    let wake = Arc::new(deliver::Wake::default());
     let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
-    let provider = Provider::new(runtime.clone(), config, storage.clone(), settings.pool)
+    let provider = Provider::with_hooks(runtime.clone(), config, storage.clone(), wake.clone(), settings.pool)
         .with_context(|| configured_from(paths, &t))?;
+    let deliveries = match journal {
+        Some(journal) => deliver::start(&name, &base_url, &t.events, journal, wake),
+        None if !t.events.is_empty() => bail!("tenant {name}: events need a database that keeps a journal"),
+        None => Vec::new(),
+    };
     let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
     if auth.is_open() {
         notices.push(Notice::Open { tenant: name.clone() });
@@ -154,6 +166,7 @@ fn open_tenant(
         storage,
         auth,
         log,
+        deliveries,
     })
 }
 

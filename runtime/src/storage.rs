@@ -1,6 +1,6 @@
 //! The storage a host gives the engine: a plain Rust trait over the WIT types, implemented by each backend.
 
-use crate::bindings::{Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::bindings::{ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
 
 /// Backends implement this; the contract of each method is documented on the WIT `storage` interface.
 /// Methods take `&self`: one storage serves many component instances at once.
@@ -21,6 +21,36 @@ pub trait Storage: Send + Sync {
     /// `/Me`: most hosts have no mapping from a token to a user.
     fn resolve_principal(&self, _principal: &str) -> Result<Option<(String, String)>, StorageError> {
         Err(StorageError::Unsupported)
+    }
+
+    /// [`Storage::create`] carrying the change the engine staged for it (WIT `events.stage`), with an empty
+    /// id: a storage keeping a journal writes it, with the id it assigns, in the same transaction. The
+    /// default ignores it.
+    fn create_journaled(
+        &self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        _change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
+        self.create(resource_type, data, unique, members)
+    }
+
+    /// [`Storage::update`] carrying its staged change; see [`Storage::create_journaled`].
+    fn update_journaled(&self, change: &ResourceChange, _event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
+        self.update(change)
+    }
+
+    /// [`Storage::delete`] carrying its staged change; see [`Storage::create_journaled`].
+    fn delete_journaled(
+        &self,
+        resource_type: &str,
+        id: &str,
+        if_version: Option<&str>,
+        _change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
+        self.delete(resource_type, id, if_version)
     }
 }
 
@@ -59,6 +89,28 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     }
     fn resolve_principal(&self, principal: &str) -> Result<Option<(String, String)>, StorageError> {
         (**self).resolve_principal(principal)
+    }
+    fn create_journaled(
+        &self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
+        (**self).create_journaled(resource_type, data, unique, members, change)
+    }
+    fn update_journaled(&self, change: &ResourceChange, event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
+        (**self).update_journaled(change, event)
+    }
+    fn delete_journaled(
+        &self,
+        resource_type: &str,
+        id: &str,
+        if_version: Option<&str>,
+        change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
+        (**self).delete_journaled(resource_type, id, if_version, change)
     }
 }
 

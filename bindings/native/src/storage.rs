@@ -6,6 +6,7 @@
 
 use crate::json as wire;
 use scimkit_runtime::bindings::{HttpResponse, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::events::{ChangeEvent, Hooks, Refusal, Verdict};
 use scimkit_runtime::provider::error_response;
 use scimkit_runtime::storage::Storage;
 use serde_json::{json, Value};
@@ -170,5 +171,54 @@ impl Storage for CallbackStorage {
 
     fn resolve_principal(&self, principal: &str) -> Result<Option<(String, String)>, StorageError> {
         wire::principal(&call("resolve-principal", json!({"principal": principal}))?)
+    }
+}
+
+/// The hooks every instance holds: the running call's callback answers `event-check` and `event-changed`. A
+/// callback that does not know them (answers `unsupported`) allows every write.
+pub struct CallbackHooks;
+
+fn change_json(c: &ChangeEvent) -> Value {
+    let image = |t: &Option<String>| t.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok());
+    json!({"resourceType": c.resource_type, "id": c.id,
+        "operations": c.operations.iter().map(|o| o.name()).collect::<Vec<_>>(), "paths": c.paths,
+        "before": image(&c.before), "after": image(&c.after), "membersAdded": c.members_added,
+        "membersRemoved": c.members_removed, "membersCleared": c.members_cleared})
+}
+
+/// A check's reply: null allows, `{"adjust": RESOURCE}` writes that instead, `{"refuse": {"status",
+/// "scimType", "detail"}}` answers that error.
+fn verdict(reply: Value) -> Verdict {
+    if let Some(resource) = reply.get("adjust") {
+        return Verdict::Adjust(resource.to_string());
+    }
+    match reply.get("refuse") {
+        Some(r) => Verdict::Refuse(Refusal {
+            status: r.get("status").and_then(Value::as_u64).map_or(400, |s| s.min(999) as u16),
+            scim_type: r.get("scimType").and_then(Value::as_str).map(str::to_string),
+            detail: r.get("detail").and_then(Value::as_str).unwrap_or("refused by the application").to_string(),
+        }),
+        None => Verdict::Allow,
+    }
+}
+
+impl Hooks for CallbackHooks {
+    fn check(&self, change: &ChangeEvent) -> Verdict {
+        match call("event-check", change_json(change)) {
+            Ok(reply) => verdict(reply),
+            Err(StorageError::Unsupported) => Verdict::Allow,
+            // The application's failure is its own; the client learns only that the write was not checked.
+            Err(_) => Verdict::Refuse(Refusal {
+                status: 500,
+                scim_type: None,
+                detail: "the application could not check the change".into(),
+            }),
+        }
+    }
+
+    fn changed(&self, change: &ChangeEvent, version: &str) {
+        let mut args = change_json(change);
+        args["version"] = json!(version);
+        let _ = call("event-changed", args);
     }
 }

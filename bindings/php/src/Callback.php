@@ -19,7 +19,7 @@ final class Callback
     /** @var \WeakMap<FFI, FFI\CData>|null the C function of each FFI instance */
     private static ?\WeakMap $functions = null;
 
-    public function __construct(private readonly FFI $ffi, private readonly Storage $storage)
+    public function __construct(private readonly FFI $ffi, private readonly Storage $storage, private readonly Hooks $hooks)
     {
     }
 
@@ -102,6 +102,8 @@ final class Callback
             'delete' => $s->delete($a['resourceType'], $a['id'], $a['ifVersion']),
             'search' => self::page($s->search($a)),
             'members' => $s->members($a['resourceType'], $a['id'], $a['startIndex'], $a['count']),
+            'event-check' => self::verdict($this->hooks->check($a)),
+            'event-changed' => $this->hooks->changed($a, (string) $a['version']),
             default => throw StorageError::unsupported(),
         };
     }
@@ -113,6 +115,15 @@ final class Callback
             $r['data'] = (object) $r['data'];
         }
         return $r;
+    }
+
+    /** An adjusted resource must reach the engine as a JSON object. */
+    private static function verdict(?array $v): ?array
+    {
+        if (isset($v['adjust'])) {
+            $v['adjust'] = (object) $v['adjust'];
+        }
+        return $v;
     }
 
     private static function page(array $p): array

@@ -35,6 +35,7 @@ use crate::conditional::Tags;
 use crate::config::{Config, PatchResponse};
 use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
+use crate::events::{self, MemberChange};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag};
 use crate::schema::{Mutability, ResourceType, Schema};
@@ -133,10 +134,16 @@ fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, mut delta: members::D
         add_members: delta.add.into_values().collect(),
         if_version: None,
     };
-    ctx.store.update(&change).map_err(|e| match e {
+    let members = MemberChange::of(&change.add_members, &change.remove_members, change.clear_members);
+    let event = events::describe(rt, events::Operation::Patch, id, None, None, members);
+    events::review_plain(ctx, &event)?;
+    ctx.hooks.stage(&event);
+    let stored = ctx.store.update(&change).map_err(|e| match e {
         StoreError::NotFound => err::not_found(format!("{} {id} not found", rt.name)),
         e => e.into(),
-    })
+    })?;
+    ctx.hooks.changed(&event, &stored.version);
+    Ok(stored)
 }
 
 /// One read-apply-write round. `Ok(None)`: another writer got in between.
@@ -172,18 +179,27 @@ fn attempt(
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let mut delta = membership.delta;
     delta.resolve(cfg, ctx.store, rt)?;
+    let remove_members: Vec<String> = delta.remove.into_iter().collect();
+    let add_members: Vec<_> = delta.add.into_values().collect();
+    let image = events::image(cfg, rt, id, &current.data)?;
+    let members = MemberChange::of(&add_members, &remove_members, delta.clear);
+    let event = events::review(ctx, rt, events::Operation::Patch, id, Some(&image), &mut prepared, members)?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),
         data: Some(Value::Object(prepared.data).to_string()),
         unique: prepared.unique,
         clear_members: delta.clear,
-        remove_members: delta.remove.into_iter().collect(),
-        add_members: delta.add.into_values().collect(),
+        remove_members,
+        add_members,
         if_version: Some(current.version),
     };
+    ctx.hooks.stage(&event);
     match ctx.store.update(&change) {
-        Ok(stored) => Ok(Some(stored)),
+        Ok(stored) => {
+            ctx.hooks.changed(&event, &stored.version);
+            Ok(Some(stored))
+        }
         Err(StoreError::PreconditionFailed) => Ok(None),
         Err(StoreError::NotFound) => Err(err::not_found(format!("{} {id} not found", rt.name))),
         Err(e) => Err(e.into()),
