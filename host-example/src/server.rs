@@ -241,11 +241,12 @@ fn unauthenticated(t: &Tenant, authorization: Option<&str>, why: auth::Refused) 
 /// request: handing it to another thread (the blocking pool, `block_in_place`) cost more CPU than the read
 /// itself (BENCHMARKS.md, "The request path"). A write waits for its transaction's disk sync, which must not
 /// hold an async worker: it runs on the blocking pool, where the writers of one group commit wait together.
+/// On PostgreSQL every call runs there: its client cannot run on an async worker.
 async fn engine(t: &Arc<Tenant>, principal: String, request: HttpRequest) -> Outcome {
     if let Some(why) = t.limits.refusal(&request.method, &request.path) {
         return Outcome { principal: Some(principal), ..refused(error_response(403, &why)) };
     }
-    let (response, usage) = if request.method == "GET" {
+    let (response, usage) = if request.method == "GET" && t.reads_on_worker {
         t.provider.handle_measured(None, request)
     } else {
         let t = t.clone();

@@ -46,6 +46,9 @@ pub struct Tenant {
     pub log: RequestLog,
     /// Delivery state of each `[[tenant.events]]` receiver.
     pub deliveries: Vec<Arc<deliver::State>>,
+    /// Whether a read may run on an async worker: SQLite and memory answer in place, while the PostgreSQL client
+    /// drives a runtime of its own, which cannot start on a thread that already drives one.
+    pub reads_on_worker: bool,
 }
 
 pub struct Tenants {
@@ -167,6 +170,7 @@ fn open_tenant(
         auth,
         log,
         deliveries,
+        reads_on_worker: !matches!(settings.database, Database::Postgres(_)),
     })
 }
 
