@@ -87,6 +87,10 @@ impl provisioner::GuestProvisioner for Provisioner {
     fn provision(&self, service: String, attrs: provisioner::Attributes) -> provisioner::Report {
         report_out(self.0.borrow_mut().provision(&service, &attrs, &mut HostTransport))
     }
+
+    fn prune(&self, service: String, principals: Vec<provisioner::Attributes>) -> provisioner::Report {
+        report_out(self.0.borrow_mut().prune(&service, &principals, &mut HostTransport))
+    }
 }
 
 /// The host's `transport`, seen through the provisioner's [`crate::provisioner::Transport`].
@@ -126,6 +130,8 @@ fn report_out(r: crate::provisioner::Report) -> provisioner::Report {
         A::AddMember => Action::AddMember,
         A::RemoveMember => Action::RemoveMember,
         A::Skipped => Action::Skipped,
+        A::List => Action::List,
+        A::Delete => Action::Delete,
     };
     provisioner::Report {
         outcome: match r.outcome {

@@ -1,9 +1,11 @@
 //! `scimkit provision`: principals from an LDIF or JSON file, mapped and sent to a SCIM target, in parallel,
-//! with a progress bar and a summary. Running it again with unchanged input sends no write.
+//! with a progress bar and a summary. Running it again with unchanged input sends no write. With
+//! `--delete-missing`, the target's Users that no principal yields are then deleted (listed by RFC 9865 cursor
+//! when the target offers it).
 
 use crate::transport::{Counts, HttpTarget};
 use anyhow::{bail, Context, Result};
-use scimkit_runtime::bindings::Outcome;
+use scimkit_runtime::bindings::{Action, Outcome};
 use scimkit_runtime::component::EMBEDDED;
 use scimkit_runtime::engine::{GuestLimits, Runtime};
 use scimkit_runtime::provisioning::{mapping_from_toml, Attributes, Provisioner};
@@ -42,6 +44,10 @@ pub struct ProvisionArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// After provisioning every principal, delete the target's Users that none of them yields (matched by
+    /// --match; Users without that attribute are left alone). Not done when a principal failed.
+    #[arg(long)]
+    delete_missing: bool,
 }
 
 /// What happened to each principal, gathered across workers.
@@ -51,6 +57,7 @@ struct Tally {
     updated: u64,
     unchanged: u64,
     skipped: u64,
+    deleted: u64,
     failures: Vec<(String, String)>,
 }
 
@@ -104,12 +111,16 @@ pub fn run(args: ProvisionArgs) -> Result<()> {
         Ok(())
     })?;
     bar.finish_and_clear();
+    let mut t = tally.into_inner().unwrap();
+    if args.delete_missing && t.failures.is_empty() {
+        let target = HttpTarget::new(&args.target, &args.token, Duration::from_secs(args.timeout), counts.clone());
+        prune(runtime, &config, Box::new(target), &principals, &mut t)?;
+    }
     let seconds = started.elapsed().as_secs_f64();
-    let t = tally.into_inner().unwrap();
     let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     let summary = json!({
         "principals": principals.len(),
-        "created": t.created, "updated": t.updated, "unchanged": t.unchanged, "skipped": t.skipped,
+        "created": t.created, "updated": t.updated, "unchanged": t.unchanged, "skipped": t.skipped, "deleted": t.deleted,
         "failed": t.failures.len(),
         "failures": t.failures.iter().map(|(p, e)| json!({"principal": p, "error": e})).collect::<Vec<_>>(),
         "requests": {"GET": n(&counts.get), "POST": n(&counts.post), "PUT": n(&counts.put), "PATCH": n(&counts.patch), "DELETE": n(&counts.delete)},
@@ -121,13 +132,14 @@ pub fn run(args: ProvisionArgs) -> Result<()> {
         println!("{summary}");
     } else {
         println!(
-            "{} principals in {seconds:.1} s ({:.0}/s): {} created, {} updated, {} unchanged, {} skipped, {} failed; {} writes",
+            "{} principals in {seconds:.1} s ({:.0}/s): {} created, {} updated, {} unchanged, {} skipped, {} deleted, {} failed; {} writes",
             principals.len(),
             summary["perSecond"].as_f64().unwrap_or(0.0),
             t.created,
             t.updated,
             t.unchanged,
             t.skipped,
+            t.deleted,
             t.failures.len(),
             counts.writes()
         );
@@ -137,6 +149,27 @@ pub fn run(args: ProvisionArgs) -> Result<()> {
     }
     if !t.failures.is_empty() {
         bail!("{} principals failed", t.failures.len());
+    }
+    Ok(())
+}
+
+/// Deletes the target's Users that no principal yields; a failed walk or deletion is a failure of the run.
+fn prune(
+    runtime: Arc<Runtime>,
+    config: &str,
+    target: Box<HttpTarget>,
+    principals: &[(String, Attributes)],
+    t: &mut Tally,
+) -> Result<()> {
+    let mut p = Provisioner::new(runtime, config)?;
+    p.set_transport(target);
+    let all: Vec<Attributes> = principals.iter().map(|(_, a)| a.clone()).collect();
+    let report = p.prune("cli", &all)?;
+    t.deleted =
+        report.steps.iter().filter(|s| s.action == Action::Delete && matches!(s.status, Some(200 | 204))).count()
+            as u64;
+    if let Outcome::Failed(e) = report.outcome {
+        t.failures.push(("--delete-missing".into(), e));
     }
     Ok(())
 }

@@ -99,6 +99,22 @@ impl Provisioner {
         self.transport = live.store.data_mut().transport.take();
         result.map_err(|trap| self.inner.trapped("provisioner", trap))
     }
+
+    /// Deletes the target's Users that none of `principals` yields, listing them by cursor when the target
+    /// offers it. `Err` as for [`Provisioner::provision`].
+    pub fn prune(&mut self, service: &str, principals: &[Attributes]) -> anyhow::Result<Report> {
+        let transport = self.transport.take();
+        let live = self.inner.live()?;
+        live.store.data_mut().transport = transport;
+        let result = live.bindings.scimkit_scim_provisioner().provisioner().call_prune(
+            &mut live.store,
+            live.resource,
+            service,
+            principals,
+        );
+        self.transport = live.store.data_mut().transport.take();
+        result.map_err(|trap| self.inner.trapped("provisioner", trap))
+    }
 }
 
 /// The attribute mapper over the component.

@@ -207,7 +207,7 @@ export class HttpTransport implements Transport {
 }
 
 export type Action = 'search' | 'discover' | 'create' | 'patch' | 'replace' | 'unchanged' | 'search-group' | 'read-group'
-  | 'create-group' | 'add-member' | 'remove-member' | 'skipped';
+  | 'create-group' | 'add-member' | 'remove-member' | 'skipped' | 'list' | 'delete';
 
 export interface Report {
   outcome: 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed';

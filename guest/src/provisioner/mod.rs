@@ -1,9 +1,12 @@
 //! The provisioning client (the WIT `provisioner`): a principal's directory attributes in, the minimal SCIM
 //! requests out, through a [`Transport`] the host provides. Idempotent: when the target already holds what
-//! the mapping yields, the only request is the search.
+//! the mapping yields, the only request is the search. [`Provisioner::prune`] completes a full reconciliation:
+//! it deletes the target's Users that no principal yields.
 
 mod diff;
 mod groups;
+mod listing;
+mod prune;
 mod run;
 #[cfg(test)]
 mod tests;
@@ -35,6 +38,8 @@ pub enum Action {
     AddMember,
     RemoveMember,
     Skipped,
+    List,
+    Delete,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,11 +122,19 @@ struct RawService {
     update: Update,
 }
 
+/// What a target offers, from its `/ServiceProviderConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Abilities {
+    pub patch: bool,
+    /// RFC 9865 `pagination.cursor`: lists are paged by cursor rather than by index.
+    pub cursor: bool,
+}
+
 /// The configured services, and what was learnt of their targets.
 pub struct Provisioner {
     services: BTreeMap<String, Service>,
-    /// Per service: does its target take PATCH (from `/ServiceProviderConfig`, asked once)?
-    patch_support: BTreeMap<String, bool>,
+    /// Per service: what its target offers (asked once).
+    abilities: BTreeMap<String, Abilities>,
 }
 
 impl Provisioner {
@@ -132,12 +145,40 @@ impl Provisioner {
             let mapping = Mapping::from_value(s.mapping).map_err(|e| format!("services.{name}.{e}"))?;
             services.insert(name, Service { enabled: s.enabled, mapping, match_by: s.match_by, update: s.update });
         }
-        Ok(Provisioner { services, patch_support: BTreeMap::new() })
+        Ok(Provisioner { services, abilities: BTreeMap::new() })
     }
 
     /// Provisions one principal into one service's target. Never fails as a call: a failure is a report
     /// with `Outcome::Failed`, its reason, and the steps done before it.
     pub fn provision(&mut self, service: &str, attrs: &[Attr], transport: &mut dyn Transport) -> Report {
+        self.with_service(service, transport, |run, svc| run.provision(svc, attrs))
+    }
+
+    /// Deletes the target's Users that none of `principals` yields (matched by the service's match attribute).
+    /// A principal the mapping fails on stops it before any request: its User must not be taken for a stray.
+    pub fn prune(&mut self, service: &str, principals: &[Vec<Attr>], transport: &mut dyn Transport) -> Report {
+        self.with_service(service, transport, |run, svc| {
+            let attr = svc.match_by.attr();
+            let keep = principals
+                .iter()
+                .enumerate()
+                .map(|(i, attrs)| {
+                    let user = svc.mapping.to_resources(attrs).map_err(|e| format!("principal {i}: {e}"))?;
+                    let key = user.first().and_then(|u| u.get(attr)).and_then(Value::as_str);
+                    key.map(str::to_string).ok_or_else(|| format!("principal {i}: the mapping gives no {attr}"))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            prune::prune(run, svc.match_by, &keep)
+        })
+    }
+
+    /// Runs `work` for an enabled service, keeping what was learnt of its target.
+    fn with_service(
+        &mut self,
+        service: &str,
+        transport: &mut dyn Transport,
+        work: impl FnOnce(&mut Run, &Service) -> Result<(), String>,
+    ) -> Report {
         let Some(svc) = self.services.get(service) else {
             return failed(vec![], format!("no service {service:?} is configured"));
         };
@@ -151,10 +192,10 @@ impl Provisioner {
             };
             return Report { outcome: Outcome::Skipped, steps: vec![step] };
         }
-        let mut run = Run::new(transport, self.patch_support.get(service).copied());
-        let result = run.provision(svc, attrs);
-        if let Some(known) = run.patch_support {
-            self.patch_support.insert(service.to_string(), known);
+        let mut run = Run::new(transport, self.abilities.get(service).copied());
+        let result = work(&mut run, svc);
+        if let Some(known) = run.abilities {
+            self.abilities.insert(service.to_string(), known);
         }
         match result {
             Ok(()) => Report { outcome: run.outcome(), steps: run.steps },

@@ -1,6 +1,6 @@
 //! One provisioning call: the requests it sends, recorded as steps, and the User part of the work.
 
-use super::{diff, Action, Outcome, Service, Step, Transport, Update};
+use super::{diff, Abilities, Action, Outcome, Service, Step, Transport, Update};
 use crate::http::{Request, Response, SCIM_JSON};
 use crate::mapper::Attr;
 use serde_json::{json, Value};
@@ -10,8 +10,8 @@ pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub struct Run<'a> {
     transport: &'a mut dyn Transport,
     pub steps: Vec<Step>,
-    /// Whether the target takes PATCH; none until needed and asked.
-    pub patch_support: Option<bool>,
+    /// What the target offers (PATCH, cursor paging); none until needed and asked.
+    pub abilities: Option<Abilities>,
 }
 
 /// An expected reply: status, parsed body (`Null` when empty) and ETag.
@@ -22,8 +22,8 @@ pub struct Reply {
 }
 
 impl<'a> Run<'a> {
-    pub fn new(transport: &'a mut dyn Transport, patch_support: Option<bool>) -> Run<'a> {
-        Run { transport, steps: Vec::new(), patch_support }
+    pub fn new(transport: &'a mut dyn Transport, abilities: Option<Abilities>) -> Run<'a> {
+        Run { transport, steps: Vec::new(), abilities }
     }
 
     /// Sends one request, records it, and turns any status outside `ok` into an error with the target's
@@ -113,16 +113,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Whether the target takes PATCH, asked once from `/ServiceProviderConfig`.
-    pub fn patch_supported(&mut self) -> Result<bool, String> {
-        if let Some(known) = self.patch_support {
+    /// What the target offers, asked once from `/ServiceProviderConfig`: PATCH (RFC 7643 §5 `patch.supported`)
+    /// and cursor paging (RFC 9865 `pagination.cursor`).
+    pub fn abilities(&mut self) -> Result<Abilities, String> {
+        if let Some(known) = self.abilities {
             return Ok(known);
         }
         let spc = self.call(Action::Discover, "GET", "/ServiceProviderConfig", None, &[], &[200])?;
-        let supported = spc.body.pointer("/patch/supported").and_then(Value::as_bool).unwrap_or(false);
-        self.note(format!("patch supported: {supported}"));
-        self.patch_support = Some(supported);
-        Ok(supported)
+        let flag = |pointer: &str| spc.body.pointer(pointer).and_then(Value::as_bool).unwrap_or(false);
+        let known = Abilities { patch: flag("/patch/supported"), cursor: flag("/pagination/cursor") };
+        self.note(format!("patch supported: {}, cursor paging: {}", known.patch, known.cursor));
+        self.abilities = Some(known);
+        Ok(known)
+    }
+
+    /// Whether the target takes PATCH.
+    pub fn patch_supported(&mut self) -> Result<bool, String> {
+        Ok(self.abilities()?.patch)
     }
 
     /// Finds, then creates or updates the User, then reconciles its groups.

@@ -17,11 +17,13 @@ struct Target {
     race: bool,
     /// Another client changes a group between the provisioner's read and its PUT, this many times.
     meddle: u32,
+    /// Pages lists only by RFC 9865 cursor (announced so), refusing `startIndex` with 400.
+    cursor_only: bool,
 }
 
 impl Target {
     fn new(patch: bool) -> Target {
-        Target { h: Harness::new(), patch, log: vec![], down: false, race: false, meddle: 0 }
+        Target { h: Harness::new(), patch, log: vec![], down: false, race: false, meddle: 0, cursor_only: false }
     }
 
     fn writes(&self) -> Vec<&str> {
@@ -46,6 +48,11 @@ impl Target {
         let body: Option<Value> = req.body.as_ref().map(|b| serde_json::from_slice(b).unwrap());
         let extra: Vec<(&str, &str)> =
             req.headers.iter().filter(|(k, _)| k == "If-Match").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        if self.cursor_only {
+            if let Some(reply) = self.cursor_page(&req) {
+                return reply;
+            }
+        }
         let reply = match (self.patch, req.method.as_str(), req.path.as_str()) {
             (false, "GET", "/ServiceProviderConfig") => {
                 let mut r = self.h.get(&target);
@@ -70,6 +77,38 @@ impl Target {
         let headers = reply.headers.clone();
         let body = if reply.body.is_null() { vec![] } else { reply.body.to_string().into_bytes() };
         Response { status: reply.status, headers, body }
+    }
+}
+
+impl Target {
+    /// The cursor-only target's own answers: its ServiceProviderConfig, and list pages, a cursor being the
+    /// 1-based index of the page's first item (opaque to the client). `None`: answered by the engine.
+    fn cursor_page(&mut self, req: &Request) -> Option<Response> {
+        let json = |status: u16, body: Value| Response { status, headers: vec![], body: body.to_string().into_bytes() };
+        if req.path == "/ServiceProviderConfig" {
+            let mut spc = self.h.get("/ServiceProviderConfig").expect(200);
+            spc["pagination"] = json!({"cursor": true, "index": false, "defaultPaginationMethod": "cursor"});
+            return Some(json(200, spc));
+        }
+        let params = crate::http::parse_query(&req.query);
+        if params.iter().any(|(k, _)| k == "startIndex") {
+            let error = json!({"schemas": [crate::error::ERROR_SCHEMA], "status": "400", "scimType": "invalidValue",
+                "detail": "this target pages by cursor only"});
+            return Some(json(400, error));
+        }
+        let cursor = params.iter().find(|(k, _)| k == "cursor")?.1.clone();
+        let start: u64 = if cursor.is_empty() { 1 } else { cursor.trim_start_matches('c').parse().ok()? };
+        let rest: Vec<String> =
+            params.iter().filter(|(k, _)| k != "cursor").map(|(k, v)| format!("{k}={}", run::encode(v))).collect();
+        let mut page = self.h.get(&format!("{}?{}&startIndex={start}", req.path, rest.join("&"))).expect(200);
+        let n = page["Resources"].as_array().map_or(0, Vec::len) as u64;
+        if let Some(obj) = page.as_object_mut() {
+            obj.remove("startIndex");
+            if n > 0 && start + n <= obj["totalResults"].as_u64().unwrap() {
+                obj.insert("nextCursor".into(), json!(format!("c{}", start + n)));
+            }
+        }
+        Some(json(200, page))
     }
 }
 
@@ -296,4 +335,130 @@ fn a_group_changed_between_read_and_put_is_read_again() {
     assert_eq!(r.steps.iter().filter(|s| s.status == Some(412)).count(), 2, "{r:?}");
     assert_eq!(t.group_members("etab-E1").len(), 2);
     assert_eq!(t.group_members("class-3A").len(), 2);
+}
+
+/// `n` Users at the target, `u000`…, the first four with an externalId.
+fn seed(t: &mut Target, n: usize) {
+    for i in 0..n {
+        let mut user = json!({"schemas": [crate::schema::USER], "userName": format!("u{i:03}")});
+        if i < 4 {
+            user["externalId"] = json!(format!("dir-n-u{i:03}"));
+        }
+        t.h.post("/Users", &user).expect(201);
+    }
+}
+
+fn user_names(t: &mut Target) -> Vec<String> {
+    let all = t.h.get("/Users?attributes=userName&count=1000").expect(200);
+    all["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap().to_string()).collect()
+}
+
+fn list_paths(r: &Report) -> Vec<&str> {
+    r.steps.iter().filter(|s| s.action == Action::List).map(|s| s.path.as_str()).collect()
+}
+
+#[test]
+fn prune_follows_cursors_on_a_target_that_pages_only_by_cursor() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(true);
+    t.cursor_only = true;
+    seed(&mut t, 450);
+    // userName is not case-exact: U001 keeps u001.
+    let keep: Vec<_> =
+        (0..300).map(|i| person(&format!("{}{i:03}", if i == 1 { "U" } else { "u" }), "A", "E1")).collect();
+    let r = p.prune("app1", &keep, &mut t);
+    assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
+    let lists = list_paths(&r);
+    assert_eq!(lists.len(), 3, "450 users in pages of 200: {lists:?}");
+    assert_eq!(lists[0], "/Users?attributes=userName&count=200&cursor=");
+    assert_eq!(lists[1], "/Users?attributes=userName&count=200&cursor=c201");
+    assert!(r.steps.iter().all(|s| !s.path.contains("startIndex")), "{r:?}");
+    assert_eq!(r.steps.iter().filter(|s| s.action == Action::Delete).count(), 150);
+    let left = user_names(&mut t);
+    assert_eq!(left, (0..300).map(|i| format!("u{i:03}")).collect::<Vec<_>>());
+
+    // Nothing stray left: one walk, no write; the target's abilities were remembered.
+    t.log.clear();
+    let r = p.prune("app1", &keep, &mut t);
+    assert_eq!((r.outcome.clone(), t.writes().len()), (Outcome::Unchanged, 0), "{r:?}");
+    assert!(t.log.iter().all(|(_, path)| path == "/Users"), "{:?}", t.log);
+}
+
+#[test]
+fn prune_pages_by_index_when_the_target_announces_no_cursor() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(false);
+    seed(&mut t, 420);
+    let keep: Vec<_> = (0..420).filter(|i| i % 2 == 0).map(|i| person(&format!("u{i:03}"), "A", "E1")).collect();
+    let r = p.prune("app1", &keep, &mut t);
+    assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
+    let lists = list_paths(&r);
+    assert_eq!(lists, [1, 201, 401].map(|i| format!("/Users?attributes=userName&count=200&startIndex={i}")));
+    // Gathered before deleting: deleting while paging by index would have skipped every other stray.
+    let left = user_names(&mut t);
+    assert_eq!(left, (0..420).filter(|i| i % 2 == 0).map(|i| format!("u{i:03}")).collect::<Vec<_>>());
+}
+
+#[test]
+fn prune_by_external_id_leaves_users_without_one_alone() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "externalId")).unwrap();
+    let mut t = Target::new(true);
+    t.cursor_only = true;
+    seed(&mut t, 6);
+    // u000 and u001 are principals (externalId dir-n-u000, dir-n-u001); u002, u003 have another's; u004, u005 none.
+    let r = p.prune("app1", &[person("u000", "A", "E1"), person("u001", "A", "E1")], &mut t);
+    assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
+    assert_eq!(user_names(&mut t), ["u000", "u001", "u004", "u005"]);
+}
+
+#[test]
+fn prune_sends_nothing_when_a_principal_does_not_map() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Target::new(true);
+    seed(&mut t, 3);
+    let r = p.prune("app1", &[person("u000", "A", "E1"), vec![("mail".into(), vec!["x@y".into()])]], &mut t);
+    assert_eq!(r.outcome, Outcome::Failed("principal 1: the mapping gives no userName".into()), "{r:?}");
+    assert!(t.log.is_empty(), "{:?}", t.log);
+    assert_eq!(p.prune("app2", &[], &mut t).outcome, Outcome::Skipped);
+    assert_eq!(user_names(&mut t).len(), 3);
+}
+
+/// A cursor target that never ends: each page holds one stray User and a `nextCursor`, always the same one
+/// when `repeat`, else a new one each time.
+struct Endless {
+    repeat: bool,
+    pages: u32,
+    deletes: u32,
+}
+
+impl Transport for Endless {
+    fn send(&mut self, req: Request) -> Result<Response, String> {
+        let body = match (req.method.as_str(), req.path.as_str()) {
+            ("GET", "/ServiceProviderConfig") => json!({"patch": {"supported": true}, "pagination": {"cursor": true}}),
+            ("GET", "/Users") => {
+                self.pages += 1;
+                let next = if self.repeat { "again".to_string() } else { format!("p{}", self.pages) };
+                json!({"totalResults": 1, "Resources": [{"id": "x", "userName": "stray"}], "nextCursor": next})
+            }
+            _ => {
+                self.deletes += 1;
+                json!({})
+            }
+        };
+        Ok(Response { status: 200, headers: vec![], body: body.to_string().into_bytes() })
+    }
+}
+
+#[test]
+fn a_repeated_cursor_or_a_walk_that_never_ends_fails_before_any_delete() {
+    let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
+    let mut t = Endless { repeat: true, pages: 0, deletes: 0 };
+    let r = p.prune("app1", &[], &mut t);
+    assert!(matches!(&r.outcome, Outcome::Failed(e) if e.contains("gave the cursor \"again\" again")), "{r:?}");
+    assert_eq!((t.pages, t.deletes), (2, 0));
+
+    let mut t = Endless { repeat: false, pages: 0, deletes: 0 };
+    let r = p.prune("app1", &[], &mut t);
+    assert!(matches!(&r.outcome, Outcome::Failed(e) if e.contains("did not end within 100000 pages")), "{r:?}");
+    assert_eq!((t.pages, t.deletes), (listing::MAX_PAGES, 0));
 }

@@ -226,5 +226,7 @@ fn action(a: Action) -> &'static str {
         Action::AddMember => "add-member",
         Action::RemoveMember => "remove-member",
         Action::Skipped => "skipped",
+        Action::List => "list",
+        Action::Delete => "delete",
     }
 }
