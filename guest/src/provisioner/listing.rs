@@ -9,7 +9,7 @@
 use super::run::{encode, Run};
 use super::Action;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 /// Resources asked for per page (a target may answer fewer).
 pub const PAGE_SIZE: u32 = 200;
@@ -30,7 +30,8 @@ enum Position {
 /// each deletion and skip some.
 pub fn all(run: &mut Run, endpoint: &str, query: &str) -> Result<Vec<Value>, String> {
     let mut position = if run.abilities()?.cursor { Position::Cursor(String::new()) } else { Position::Index(1) };
-    let mut cursors_seen = HashSet::new();
+    // Not a HashSet: the component is given no random seed.
+    let mut cursors_seen = BTreeSet::new();
     let mut items = Vec::new();
     for page in 1..=MAX_PAGES {
         let at = match &position {

@@ -5,14 +5,14 @@
 use super::run::{encode, Run};
 use super::{listing, Action, MatchBy};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 /// Deletes every User at the target whose match attribute is not among `keep`. `userName` compares without
 /// regard to case (RFC 7643 §4.1.1: not case-exact); `externalId` compares exactly.
 pub fn prune(run: &mut Run, match_by: MatchBy, keep: &[String]) -> Result<(), String> {
     let attr = match_by.attr();
     let fold = |k: &str| if match_by == MatchBy::UserName { k.to_lowercase() } else { k.to_string() };
-    let keep: HashSet<String> = keep.iter().map(|k| fold(k)).collect();
+    let keep: BTreeSet<String> = keep.iter().map(|k| fold(k)).collect();
     let users = listing::all(run, "/Users", &format!("attributes={}", encode(attr)))?;
     for user in users {
         let Some(key) = user.get(attr).and_then(Value::as_str) else { continue };
