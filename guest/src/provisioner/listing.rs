@@ -11,7 +11,7 @@ use super::Action;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// Resources asked for per page (a target may answer fewer).
+/// Resources asked for per page, or the target's `maxPageSize` if smaller (a target may answer fewer).
 pub const PAGE_SIZE: u32 = 200;
 
 /// Pages walked at most: 20 million resources at the full page size.
@@ -29,7 +29,9 @@ enum Position {
 /// Gathered whole before the caller acts on them: deleting while paging by index would shift the items after
 /// each deletion and skip some.
 pub fn all(run: &mut Run, endpoint: &str, query: &str) -> Result<Vec<Value>, String> {
-    let mut position = if run.abilities()?.cursor { Position::Cursor(String::new()) } else { Position::Index(1) };
+    let abilities = run.abilities()?;
+    let size = abilities.max_page.map_or(PAGE_SIZE, |m| m.min(PAGE_SIZE));
+    let mut position = if abilities.cursor { Position::Cursor(String::new()) } else { Position::Index(1) };
     // Not a HashSet: the component is given no random seed.
     let mut cursors_seen = BTreeSet::new();
     let mut items = Vec::new();
@@ -38,7 +40,7 @@ pub fn all(run: &mut Run, endpoint: &str, query: &str) -> Result<Vec<Value>, Str
             Position::Cursor(c) => format!("cursor={}", encode(c)),
             Position::Index(i) => format!("startIndex={i}"),
         };
-        let target = format!("{endpoint}?{query}&count={PAGE_SIZE}&{at}");
+        let target = format!("{endpoint}?{query}&count={size}&{at}");
         let reply = run.call(Action::List, "GET", &target, None, &[], &[200])?;
         let mut body = reply.body;
         let found = match body.get_mut("Resources").map(Value::take) {

@@ -128,6 +128,8 @@ pub struct Abilities {
     pub patch: bool,
     /// RFC 9865 `pagination.cursor`: lists are paged by cursor rather than by index.
     pub cursor: bool,
+    /// RFC 9865 `pagination.maxPageSize`: no page is asked larger.
+    pub max_page: Option<u32>,
 }
 
 /// The configured services, and what was learnt of their targets.

@@ -114,14 +114,19 @@ impl<'a> Run<'a> {
     }
 
     /// What the target offers, asked once from `/ServiceProviderConfig`: PATCH (RFC 7643 §5 `patch.supported`)
-    /// and cursor paging (RFC 9865 `pagination.cursor`).
+    /// and cursor paging (RFC 9865 `pagination.cursor` and `maxPageSize`).
     pub fn abilities(&mut self) -> Result<Abilities, String> {
         if let Some(known) = self.abilities {
             return Ok(known);
         }
         let spc = self.call(Action::Discover, "GET", "/ServiceProviderConfig", None, &[], &[200])?;
         let flag = |pointer: &str| spc.body.pointer(pointer).and_then(Value::as_bool).unwrap_or(false);
-        let known = Abilities { patch: flag("/patch/supported"), cursor: flag("/pagination/cursor") };
+        let max_page = spc.body.pointer("/pagination/maxPageSize").and_then(Value::as_u64);
+        let known = Abilities {
+            patch: flag("/patch/supported"),
+            cursor: flag("/pagination/cursor"),
+            max_page: max_page.filter(|&m| m > 0).map(|m| m.min(u32::MAX as u64) as u32),
+        };
         self.note(format!("patch supported: {}, cursor paging: {}", known.patch, known.cursor));
         self.abilities = Some(known);
         Ok(known)

@@ -87,7 +87,8 @@ impl Target {
         let json = |status: u16, body: Value| Response { status, headers: vec![], body: body.to_string().into_bytes() };
         if req.path == "/ServiceProviderConfig" {
             let mut spc = self.h.get("/ServiceProviderConfig").expect(200);
-            spc["pagination"] = json!({"cursor": true, "index": false, "defaultPaginationMethod": "cursor"});
+            spc["pagination"] =
+                json!({"cursor": true, "index": false, "defaultPaginationMethod": "cursor", "maxPageSize": 150});
             return Some(json(200, spc));
         }
         let params = crate::http::parse_query(&req.query);
@@ -369,9 +370,9 @@ fn prune_follows_cursors_on_a_target_that_pages_only_by_cursor() {
     let r = p.prune("app1", &keep, &mut t);
     assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
     let lists = list_paths(&r);
-    assert_eq!(lists.len(), 3, "450 users in pages of 200: {lists:?}");
-    assert_eq!(lists[0], "/Users?attributes=userName&count=200&cursor=");
-    assert_eq!(lists[1], "/Users?attributes=userName&count=200&cursor=c201");
+    // 450 users in pages of the target's maxPageSize (150, below the client's 200); the first asks by empty cursor.
+    let pages = ["", "c151", "c301"].map(|c| format!("/Users?attributes=userName&count=150&cursor={c}"));
+    assert_eq!(lists, pages);
     assert!(r.steps.iter().all(|s| !s.path.contains("startIndex")), "{r:?}");
     assert_eq!(r.steps.iter().filter(|s| s.action == Action::Delete).count(), 150);
     let left = user_names(&mut t);
