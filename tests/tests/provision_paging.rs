@@ -281,7 +281,7 @@ fn reconciles_across_pages(paging: Paging) {
     for i in 0..130 {
         target.state.lock().unwrap().add(json!({"userName": format!("p{i:03}"), "title": "old"}));
     }
-    let title = |i: usize| if i % 10 == 0 && i < 100 { "new" } else { "old" };
+    let title = |i: usize| if i.is_multiple_of(10) && i < 100 { "new" } else { "old" };
     let principals: Vec<Value> = (0..100).chain(200..210).map(|i| person(i, title(i))).collect();
     // displayName differs everywhere at first: give the seeded Users theirs, so only titles differ.
     for u in target.state.lock().unwrap().users.values_mut() {

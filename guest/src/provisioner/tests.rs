@@ -390,14 +390,15 @@ fn prune_pages_by_index_when_the_target_announces_no_cursor() {
     let mut p = Provisioner::from_json(&config(true, "patch", "userName")).unwrap();
     let mut t = Target::new(false);
     seed(&mut t, 420);
-    let keep: Vec<_> = (0..420).filter(|i| i % 2 == 0).map(|i| person(&format!("u{i:03}"), "A", "E1")).collect();
+    let keep: Vec<_> =
+        (0..420u32).filter(|i| i.is_multiple_of(2)).map(|i| person(&format!("u{i:03}"), "A", "E1")).collect();
     let r = p.prune("app1", &keep, &mut t);
     assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
     let lists = list_paths(&r);
     assert_eq!(lists, [1, 201, 401].map(|i| format!("/Users?attributes=userName&count=200&startIndex={i}")));
     // Gathered before deleting: deleting while paging by index would have skipped every other stray.
     let left = user_names(&mut t);
-    assert_eq!(left, (0..420).filter(|i| i % 2 == 0).map(|i| format!("u{i:03}")).collect::<Vec<_>>());
+    assert_eq!(left, (0..420u32).filter(|i| i.is_multiple_of(2)).map(|i| format!("u{i:03}")).collect::<Vec<_>>());
 }
 
 #[test]
