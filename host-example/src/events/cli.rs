@@ -71,6 +71,18 @@ pub fn list(args: &EventsArgs, out: &mut dyn Write) -> Result<()> {
     }
 }
 
+/// Prunes the tenant's journal once by its `events_retention_days` and `events_max_rows`.
+pub fn prune(args: &EventsArgs, out: &mut dyn Write) -> Result<()> {
+    let (config, journal) = open(args)?;
+    let tenant = config.tenants().into_iter().find(|t| t.name == args.tenant).expect("checked in open");
+    let Some(r) = super::retention::Retention::of(&tenant) else {
+        bail!("tenant {} sets neither events_retention_days nor events_max_rows", tenant.name);
+    };
+    let n = super::retention::prune(journal.as_ref(), &tenant.events, r)?;
+    writeln!(out, "pruned {n} delivered changes")?;
+    Ok(())
+}
+
 /// Moves the receivers' cursors back to `--since`: a running server sends every later change again, in order,
 /// with the same event ids.
 pub fn replay(args: &ReplayArgs, out: &mut dyn Write) -> Result<()> {
