@@ -59,7 +59,7 @@ impl Run<'_> {
                         Ok(()) => break,
                         Err(e) if attempt >= self.attempts => {
                             bail!(
-                                "change {} ({}): {e:#}; {} applied before it",
+                                "change {} ({}): {e:#}; the changes up to {} are applied, the next run starts with this one",
                                 entry.seq,
                                 describe(&entry),
                                 done.cursor

@@ -47,6 +47,10 @@ impl Queue {
         std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
         let path = data.join("provision.sqlite3");
         let conn = Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        // It holds the queued principals' attributes: readable by its owner only, as the tenants' databases.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA).with_context(|| format!("preparing {}", path.display()))?;
         Ok(Queue { conn })
@@ -137,6 +141,9 @@ mod tests {
     fn failures_are_counted_per_target_and_a_success_leaves_the_queue() {
         let dir = std::env::temp_dir().join(format!("scimkit-queue-{}", std::process::id()));
         let mut q = Queue::open(&dir).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("provision.sqlite3")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
         let attrs: Attributes = vec![("uid".into(), vec!["a".into()])];
         q.record("https://t1", [("uid=a", &attrs, Some("503")), ("uid=b", &attrs, None)]).unwrap();
         q.record("https://t1", [("uid=a", &attrs, Some("504"))]).unwrap();
