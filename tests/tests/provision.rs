@@ -424,3 +424,36 @@ fn a_journal_driven_run_pushes_create_patch_deactivate_delete_in_order_and_resum
     let (ok, _, err) = provision_cli(&data, &["--from-tenant", "nosuch", "--target", &target.base, "--token", TOKEN]);
     assert!(!ok && err.contains("no tenant nosuch"), "{err}");
 }
+
+#[test]
+fn a_journal_driven_run_stops_at_a_change_the_target_fails_and_the_next_run_starts_with_it() {
+    let dir = TempDir::new("prov-journal-fail");
+    let data = dir.0.join("data");
+    let source = Server::start(&data, &[]);
+    let target = Server::start(&dir.0.join("target"), &[]);
+    let flaky = FlakyTarget::start(&target, "erin");
+    let push = || {
+        let args =
+            ["--json", "--from-tenant", "default", "--target", &flaky.base, "--token", TOKEN, "--backoff-ms", "20"];
+        provision_cli(&data, &args)
+    };
+    for name in ["dora", "erin", "fred"] {
+        let u = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name});
+        assert_eq!(source.post("/Users", &u).status, 201);
+    }
+    let exists =
+        |name: &str| target.get(&format!("/Users?filter=userName%20eq%20%22{name}%22")).json()["totalResults"] == 1;
+
+    let (ok, out, err) = push();
+    assert!(!ok, "{out}");
+    assert!(err.contains("change 2 (create User") && err.contains("503"), "{err}");
+    assert!(exists("dora") && !exists("erin") && !exists("fred"), "stopped at erin, in order");
+    assert_eq!(flaky.refusals.load(Ordering::SeqCst), 3, "tried three times");
+
+    flaky.failing.store(false, Ordering::SeqCst);
+    let (ok, out, err) = push();
+    assert!(ok, "{out}\n{err}");
+    let done: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((done["created"].as_u64(), done["sequence"].as_u64()), (Some(2), Some(3)), "{done}");
+    assert!(exists("erin") && exists("fred"));
+}
