@@ -37,7 +37,8 @@ struct Cli {
 enum Command {
     /// Serve SCIM at http(s)://<listen>/scim/v2 (the default tenant) and /scim/v2/<tenant>.
     Serve(ServeArgs),
-    /// Provision a SCIM target from an LDIF or JSON file of principals, through a mapping.
+    /// Provision a SCIM target from an LDIF or JSON file of principals through a mapping, again from the queue
+    /// of those that failed (--retry), or from the change journal of a tenant (--from-tenant).
     Provision(scimkit_host::provision::ProvisionArgs),
     /// Load Users and Groups from a file (JSON lines, CSV or LDIF) into a tenant, through the engine.
     Import(scimkit_host::import::ImportArgs),
