@@ -9,8 +9,12 @@
 #   bash bench/compare.sh            full comparison (peers included), results into bench/results/
 #   bash bench/compare.sh --quick    a minute or two: scimkit against the ceiling only, results in a temp dir
 #
-# Settings (environment): RUNS, PHASE_SECONDS, USERS, MEMBERS, THREADS, PEERS (1/0), OUT (results dir),
-# PEERS_DIR (reuse a peers install between invocations). Everything listens on 127.0.0.1; every process
+# The full comparison also runs the write phases (seed: POST, patch: PATCH) against `scimkit+receiver`: scimkit
+# whose tenant sends its change journal to a webhook receiver on 127.0.0.1 (the fixed-answer server), beside
+# plain scimkit (which journals every change with no receiver): the journal's delivery overhead on writes.
+#
+# Settings (environment): RUNS, PHASE_SECONDS, USERS, MEMBERS, THREADS, PEERS (1/0), RECEIVER (1/0), OUT
+# (results dir), PEERS_DIR (reuse a peers install between invocations). Everything listens on 127.0.0.1; every process
 # started here is stopped by its PID on exit. Timings never fail this script; a broken harness does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +24,10 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 if [ "$QUICK" = 1 ]; then
     RUNS=${RUNS:-1} PHASE_SECONDS=${PHASE_SECONDS:-2} USERS=${USERS:-500} MEMBERS=${MEMBERS:-300} PEERS=${PEERS:-0}
+    RECEIVER=${RECEIVER:-0}
 else
     RUNS=${RUNS:-3} PHASE_SECONDS=${PHASE_SECONDS:-3} USERS=${USERS:-2000} MEMBERS=${MEMBERS:-2000} PEERS=${PEERS:-1}
+    RECEIVER=${RECEIVER:-1}
 fi
 THREADS=${THREADS:-8}
 TOKEN=bench-token
@@ -101,6 +107,20 @@ start() {
                 --config bench/unthrottled.toml > "$WORK/scimkit.log" 2>&1 &
             PID=$! BASE="http://127.0.0.1:$port/scim/v2"
             ;;
+        scimkit+receiver)
+            # The receiver: the fixed-answer server, which takes every POST (201, a webhook success).
+            local receiver_port
+            receiver_port=$(free_port)
+            "$BIN/ceiling" --listen "127.0.0.1:$receiver_port" --lifetime 3600 > "$WORK/receiver.log" 2>&1 &
+            RECEIVER_PID=$!
+            PIDS+=("$RECEIVER_PID")
+            { cat bench/unthrottled.toml; printf '[[tenant.events]]\nurl = "http://127.0.0.1:%s/events"\nsecret = "bench-webhook-secret-0123456789"\n' "$receiver_port"; } \
+                > "$WORK/receiver.toml"
+            rm -f "$WORK/scimkit-data/scimkit.sqlite3"*
+            SCIM_TOKEN=$TOKEN RUST_LOG=warn "$BIN/scimkit" serve --listen "127.0.0.1:$port" --data "$WORK/scimkit-data" \
+                --config "$WORK/receiver.toml" > "$WORK/scimkit-receiver.log" 2>&1 &
+            PID=$! BASE="http://127.0.0.1:$port/scim/v2"
+            ;;
         scim2-server)
             "$PEERS_DIR/venv/bin/scim2-server" --hostname 127.0.0.1 --port "$port" --bearer-token "$TOKEN" > "$WORK/scim2-server.log" 2>&1 &
             PID=$! BASE="http://127.0.0.1:$port/v2"
@@ -121,6 +141,7 @@ stop() {
 
 SERVERS=(ceiling scimkit)
 [ "$PEERS" = 1 ] && SERVERS+=(scim2-server scimmy)
+[ "$RECEIVER" = 1 ] && SERVERS+=(scimkit+receiver)
 
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -134,10 +155,15 @@ SERVERS=(ceiling scimkit)
 for run in $(seq 1 "$RUNS"); do
     for server in "${SERVERS[@]}"; do
         start "$server"
+        # Against a receiver, only the write phases: what delivery costs is on writes.
+        phases=()
+        if [ "$server" = scimkit+receiver ]; then phases=(--phases seed,patch); fi
         # A hard bound on top of the driver's own: no phase may hang the comparison.
         timeout 900 "$BIN/scimload" --base "$BASE" --token "$TOKEN" --label "$server" --run "$run" \
-            --users "$USERS" --members "$MEMBERS" --seconds "$PHASE_SECONDS" --threads "$THREADS" --pid "$PID" --json "$JSONL"
+            --users "$USERS" --members "$MEMBERS" --seconds "$PHASE_SECONDS" --threads "$THREADS" --pid "$PID" --json "$JSONL" \
+            "${phases[@]}"
         stop "$PID"
+        if [ "$server" = scimkit+receiver ]; then stop "$RECEIVER_PID"; fi
     done
 done
 

@@ -181,6 +181,12 @@ pub struct TenantConfig {
     /// Receivers of the tenant's change events (`[[tenant.events]]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<crate::events::Receiver>,
+    /// Days a change stays in the journal once every receiver has it; default forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_retention_days: Option<u32>,
+    /// Most changes the journal keeps once every receiver has them; default no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_max_rows: Option<u64>,
 }
 
 /// A tenant's conformance profile (`docs/profiles.md`).
@@ -396,6 +402,8 @@ impl TenantConfig {
             max_candidates: None,
             auth: Vec::new(),
             events: Vec::new(),
+            events_retention_days: None,
+            events_max_rows: None,
         }
     }
 }
@@ -477,6 +485,9 @@ impl Config {
             }
             for r in &t.events {
                 r.check().with_context(|| format!("tenant {}", t.name))?;
+            }
+            if t.events_retention_days == Some(0) || t.events_max_rows == Some(0) {
+                bail!("tenant {}: events_retention_days and events_max_rows must be at least 1", t.name);
             }
         }
         if let Some(name) = self.default_tenant.as_deref().filter(|n| !n.is_empty()) {

@@ -37,7 +37,8 @@ struct Cli {
 enum Command {
     /// Serve SCIM at http(s)://<listen>/scim/v2 (the default tenant) and /scim/v2/<tenant>.
     Serve(ServeArgs),
-    /// Provision a SCIM target from an LDIF or JSON file of principals, through a mapping.
+    /// Provision a SCIM target from an LDIF or JSON file of principals through a mapping, again from the queue
+    /// of those that failed (--retry), or from the change journal of a tenant (--from-tenant).
     Provision(scimkit_host::provision::ProvisionArgs),
     /// Load Users and Groups from a file (JSON lines, CSV or LDIF) into a tenant, through the engine.
     Import(scimkit_host::import::ImportArgs),
@@ -70,6 +71,9 @@ enum EventsCommand {
     List(scimkit_host::events::cli::EventsArgs),
     /// Send every change after --since again (a running server delivers them, in order, same event ids).
     Replay(scimkit_host::events::cli::ReplayArgs),
+    /// Delete the changes every receiver has that are past the tenant's events_retention_days or
+    /// events_max_rows (a running server does it every ten minutes); --since is not used.
+    Prune(scimkit_host::events::cli::EventsArgs),
 }
 
 #[derive(Subcommand)]
@@ -224,6 +228,7 @@ fn main() -> Result<()> {
         Command::Logs { at, args } => commands::logs(&at.paths(), &args, out),
         Command::Events(EventsCommand::List(args)) => scimkit_host::events::cli::list(&args, out),
         Command::Events(EventsCommand::Replay(args)) => scimkit_host::events::cli::replay(&args, out),
+        Command::Events(EventsCommand::Prune(args)) => scimkit_host::events::cli::prune(&args, out),
         Command::Admin(AdminCommand::SetPassword { at, password_stdin }) => {
             let password = if password_stdin {
                 let mut s = String::new();

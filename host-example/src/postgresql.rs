@@ -466,6 +466,22 @@ impl Journal for PostgresStorage {
         let rows = self.read(|c| c.query("SELECT coalesce(max(seq), 0) FROM events", &[])).map_err(journal::failed)?;
         Ok(rows.first().map(|r| r.get(0)).unwrap_or(0))
     }
+
+    fn prune(&self, through: i64, older_than: Option<i64>, keep: Option<u64>) -> anyhow::Result<u64> {
+        let n = self
+            .write(|c| {
+                let past_kept: Option<i64> = match keep {
+                    Some(k) => c.query(journal::POSTGRES_PAST_KEPT, &[&(k as i64)])?.first().map(|r| r.get(0)),
+                    None => None,
+                };
+                c.execute(
+                    journal::POSTGRES_PRUNE,
+                    &[&through, &older_than.unwrap_or(i64::MIN), &past_kept.unwrap_or(0)],
+                )
+            })
+            .map_err(journal::failed)?;
+        Ok(n)
+    }
 }
 
 impl Storage for PostgresStorage {

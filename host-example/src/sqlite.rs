@@ -654,6 +654,25 @@ impl Journal for SqliteStorage {
         self.read(|c| c.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).map_err(db_error))
             .map_err(journal::failed)
     }
+
+    fn prune(&self, through: i64, older_than: Option<i64>, keep: Option<u64>) -> anyhow::Result<u64> {
+        self.write(|tx| {
+            let past_kept: Option<i64> = match keep {
+                Some(k) => {
+                    tx.query_row(journal::SQLITE_PAST_KEPT, [k as i64], |r| r.get(0)).optional().map_err(db_error)?
+                }
+                None => None,
+            };
+            let n = tx
+                .execute(
+                    journal::SQLITE_PRUNE,
+                    params![through, older_than.unwrap_or(i64::MIN), past_kept.unwrap_or(0)],
+                )
+                .map_err(db_error)?;
+            Ok(n as u64)
+        })
+        .map_err(journal::failed)
+    }
 }
 
 /// SQLite's spelling of the shared filter translation: one dynamically typed `value` column, `NOCASE`.

@@ -7,6 +7,7 @@ use crate::config::{AuthMethod, Config, LogConfig, PasswordPolicy, Paths, Tenant
 use crate::database::Database;
 use crate::events::deliver;
 use crate::events::journal::Journal;
+use crate::events::retention::{self, Retention};
 use crate::limits::Limits;
 use crate::passwords::PasswordGuard;
 use crate::postgresql::PostgresStorage;
@@ -150,7 +151,12 @@ fn open_tenant(
     let provider = Provider::with_hooks(runtime.clone(), config, storage.clone(), wake.clone(), settings.pool)
         .with_context(|| configured_from(paths, &t))?;
     let deliveries = match journal {
-        Some(journal) => deliver::start(&name, &base_url, &t.events, journal, wake),
+        Some(journal) => {
+            if let Some(r) = Retention::of(&t) {
+                retention::start(&name, &t.events, journal.clone(), r);
+            }
+            deliver::start(&name, &base_url, &t.events, journal, wake)
+        }
         None if !t.events.is_empty() => bail!("tenant {name}: events need a database that keeps a journal"),
         None => Vec::new(),
     };

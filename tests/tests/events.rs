@@ -409,3 +409,68 @@ fn kill_9_during_writes_loses_no_event_of_an_acknowledged_write_and_journals_non
     }
     assert!(all.is_subset(&got), "{} of {} journaled events delivered", all.intersection(&got).count(), all.len());
 }
+
+/// Waits (at most 30 s) until `/metrics` says the receiver has every change.
+fn wait_delivered(s: &Server, receiver: &str) {
+    let line = format!("scimkit_events_pending{{tenant=\"default\",receiver=\"{receiver}\"}} 0");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let metrics =
+            agent().get(&format!("{}/metrics", s.root())).call().unwrap().body_mut().read_to_string().unwrap();
+        if metrics.contains(&line) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the receiver still has changes pending");
+}
+
+#[test]
+fn retention_prunes_delivered_changes_past_the_tenant_limit_and_never_an_undelivered_one() {
+    let webhook = Receiver::start(200);
+    let dir = TempDir::new("events-retention");
+    let toml = format!(
+        "[[tenant]]\nname = \"default\"\nevents_max_rows = 3\n[[tenant.events]]\nurl = \"{}\"\nsecret = \"{WEBHOOK_SECRET}\"\nretry_initial_ms = 100\nretry_max_ms = 200\n",
+        webhook.url()
+    );
+    std::fs::write(dir.0.join("scimkit.toml"), toml).unwrap();
+    let s = Server::start(&dir.0, &[]);
+    let create = |i: usize| assert_eq!(s.post("/Users", &json!({"userName": format!("u{i}")})).status, 201);
+    let prune = || {
+        let (ok, out, err) = cli(&dir.0, &["events", "prune", "--tenant", "default"], None);
+        assert!(ok, "{err}");
+        out.trim().to_string()
+    };
+    let journal = || {
+        let (ok, out, err) = cli(&dir.0, &["events", "list", "--tenant", "default"], None);
+        assert!(ok, "{err}");
+        out.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["sequence"].as_i64().unwrap()).collect::<Vec<_>>()
+    };
+
+    (0..5).for_each(create);
+    webhook.wait_for(5);
+    wait_delivered(&s, &webhook.url());
+    assert_eq!(prune(), "pruned 2 delivered changes");
+    assert_eq!(journal(), [3, 4, 5]);
+
+    // The receiver is down: four changes wait for it, more than the tenant keeps, and all stay.
+    webhook.down.store(true, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(100));
+    (5..9).for_each(create);
+    assert_eq!(prune(), "pruned 3 delivered changes");
+    assert_eq!(journal(), [6, 7, 8, 9]);
+
+    webhook.down.store(false, Ordering::Relaxed);
+    let names: Vec<String> = webhook.wait_for(9)[5..]
+        .iter()
+        .map(|r| verified_webhook(r)["after"]["userName"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["u5", "u6", "u7", "u8"], "every change the receiver missed, in order");
+    wait_delivered(&s, &webhook.url());
+    assert_eq!(prune(), "pruned 1 delivered changes");
+    assert_eq!(journal(), [7, 8, 9]);
+
+    std::fs::write(dir.0.join("scimkit.toml"), "[[tenant]]\nname = \"default\"\nevents_max_rows = 0\n").unwrap();
+    let (ok, _, err) = cli(&dir.0, &["events", "prune", "--tenant", "default"], None);
+    assert!(!ok && err.contains("events_max_rows must be at least 1"), "{err}");
+}

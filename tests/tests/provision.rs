@@ -1,13 +1,18 @@
 //! The provisioning client end to end: 1,000 principals from LDIF into a running `scimkit serve`, from the CLI
 //! and from Java; a second run sends no write; one changed attribute sends exactly one write (a PATCH when the
-//! target advertises PATCH, else a PUT).
+//! target advertises PATCH, else a PUT). A principal the target fails is queued and `--retry` delivers it once
+//! the target recovers; a run driven from a tenant's journal pushes its changes in order and resumes.
 
 mod common;
 
-use common::{binary, skip_part, Server, TempDir, TOKEN};
-use serde_json::Value;
+use common::{binary, database_for, raw, skip_part, Server, TempDir, TOKEN};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PEOPLE: usize = 1000;
@@ -75,7 +80,9 @@ fn run_bounded(cmd: &mut Command, limit: Duration) -> (bool, String, String) {
 fn provision(s: &Server, ldif: &Path) -> Value {
     let mapping = root().join("examples/ldap-mapping.toml");
     let mut cmd = Command::new(binary());
-    cmd.args(["provision", "--json", "--target", &s.base, "--token", TOKEN, "--mapping"])
+    cmd.args(["provision", "--json", "--target", &s.base, "--token", TOKEN, "--data"])
+        .arg(ldif.with_extension("client"))
+        .arg("--mapping")
         .arg(mapping)
         .arg("--from")
         .arg(ldif);
@@ -127,7 +134,9 @@ fn cli_reports_failures_with_reasons() {
     let json = dir.0.join("people.json");
     std::fs::write(&json, r#"[{"uid": "ok1", "mail": "ok1@example.org"}, {"mail": "nouid@example.org"}]"#).unwrap();
     let mut cmd = Command::new(binary());
-    cmd.args(["provision", "--json", "--target", &s.base, "--token", TOKEN, "--mapping"])
+    cmd.args(["provision", "--json", "--backoff-ms", "10", "--target", &s.base, "--token", TOKEN, "--data"])
+        .arg(dir.0.join("client"))
+        .arg("--mapping")
         .arg(root().join("examples/ldap-mapping.toml"))
         .arg("--from")
         .arg(&json);
@@ -139,7 +148,9 @@ fn cli_reports_failures_with_reasons() {
 
     let mut bad_token = Command::new(binary());
     bad_token
-        .args(["provision", "--json", "--target", &s.base, "--token", "wrong", "--mapping"])
+        .args(["provision", "--json", "--backoff-ms", "10", "--target", &s.base, "--token", "wrong", "--data"])
+        .arg(dir.0.join("client"))
+        .arg("--mapping")
         .arg(root().join("examples/ldap-mapping.toml"))
         .arg("--from")
         .arg(root().join("examples/people.ldif"));
@@ -193,4 +204,256 @@ fn java_provisions_a_thousand_then_nothing_then_one_change() {
         !err.contains("handler modified"),
         "the JVM's signal handlers were replaced (libjsig not preloaded?):\n{err}"
     );
+}
+
+/// `scimkit provision ARGS --data DATA`, bounded in time; on PostgreSQL, with the database `DATA`'s server uses.
+fn provision_cli(data: &Path, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = Command::new(binary());
+    if let Some(url) = database_for(data) {
+        cmd.env("SCIMKIT_DATABASE", url);
+    }
+    cmd.arg("provision").args(args).arg("--data").arg(data);
+    run_bounded(&mut cmd, Duration::from_secs(120))
+}
+
+/// A target in front of a real server that answers 503 to every request naming `refused` while `failing` is
+/// set, and counts those answers.
+struct FlakyTarget {
+    base: String,
+    failing: Arc<AtomicBool>,
+    refusals: Arc<AtomicUsize>,
+}
+
+impl FlakyTarget {
+    fn start(server: &Server, refused: &'static str) -> FlakyTarget {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (failing, refusals) = (Arc::new(AtomicBool::new(true)), Arc::new(AtomicUsize::new(0)));
+        let (root, f, r) = (server.root(), failing.clone(), refusals.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (root, f, r) = (root.clone(), f.clone(), r.clone());
+                std::thread::spawn(move || while forward(&conn, &root, refused, &f, &r).is_some() {});
+            }
+        });
+        FlakyTarget { base: format!("http://127.0.0.1:{port}/scim/v2"), failing, refusals }
+    }
+}
+
+/// Serves one request of a kept-alive connection; None when the client closed it.
+fn forward(conn: &TcpStream, root: &str, refused: &str, failing: &AtomicBool, refusals: &AtomicUsize) -> Option<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    let mut reader = BufReader::new(conn.try_clone().ok()?);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let (k, v) = l.split_once(':')?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let (status, text) = if failing.load(Ordering::SeqCst)
+        && (target.contains(refused) || String::from_utf8_lossy(&body).contains(refused))
+    {
+        refusals.fetch_add(1, Ordering::SeqCst);
+        let error = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "503", "detail": "down for maintenance"});
+        (503, error.to_string())
+    } else {
+        let keep = ["authorization", "content-type", "accept", "if-match"];
+        let pass: Vec<(&str, String)> = headers
+            .iter()
+            .filter(|(k, _)| keep.contains(&k.to_ascii_lowercase().as_str()))
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        let resp = raw(&method, &format!("{root}{target}"), &pass, (length > 0).then_some(body));
+        (resp.status, resp.text)
+    };
+    let mut conn = conn;
+    write!(
+        conn,
+        "HTTP/1.1 {status} X\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{text}",
+        text.len()
+    )
+    .ok()?;
+    Some(())
+}
+
+#[test]
+fn a_principal_the_target_fails_is_queued_and_retry_delivers_it_once_the_target_recovers() {
+    let dir = TempDir::new("prov-queue");
+    let s = Server::start(&dir.0.join("data"), &[]);
+    let target = FlakyTarget::start(&s, "user0002");
+    let client = dir.0.join("client");
+    let ldif = dir.0.join("people.ldif");
+    std::fs::write(&ldif, people(5, false)).unwrap();
+    let mapping = root().join("examples/ldap-mapping.toml");
+    let mapping = mapping.to_str().unwrap();
+    let common = ["--json", "--target", &target.base, "--token", TOKEN, "--attempts", "3", "--backoff-ms", "20"];
+
+    let (ok, out, _) =
+        provision_cli(&client, &[&common[..], &["--mapping", mapping, "--from", ldif.to_str().unwrap()]].concat());
+    assert!(!ok, "a failed principal fails the run");
+    let first: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((first["created"].as_u64(), first["failed"].as_u64()), (Some(4), Some(1)), "{first}");
+    assert_eq!(first["failures"][0]["principal"], "uid=user0002,ou=people,dc=example,dc=org", "{first}");
+    assert!(first["failures"][0]["error"].as_str().unwrap().contains("503"), "{first}");
+    assert_eq!(target.refusals.load(Ordering::SeqCst), 3, "tried three times in the run");
+
+    let queued = || {
+        let (ok, out, err) = provision_cli(&client, &["--queued", "--target", &target.base]);
+        assert!(ok, "{err}");
+        out
+    };
+    let listed = queued();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.starts_with("uid=user0002,ou=people,dc=example,dc=org\tfailed 1 run(s)"), "{listed}");
+    assert!(listed.contains("503") && !listed.contains(TOKEN), "{listed}");
+    let (ok, out, _) = provision_cli(&client, &["--queued", "--target", &s.base]);
+    assert!(ok && out.is_empty(), "the queue is per target: {out}");
+
+    // Still down: --retry tries only the queued principal, which stays queued.
+    let (ok, out, _) = provision_cli(&client, &[&common[..], &["--mapping", mapping, "--retry"]].concat());
+    assert!(!ok);
+    let second: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((second["principals"].as_u64(), second["failed"].as_u64()), (Some(1), Some(1)), "{second}");
+    assert!(queued().contains("failed 2 run(s)"));
+    assert_eq!(s.get("/Users?count=0").json()["totalResults"], 4);
+
+    target.failing.store(false, Ordering::SeqCst);
+    let (ok, out, err) = provision_cli(&client, &[&common[..], &["--mapping", mapping, "--retry"]].concat());
+    assert!(ok, "{out}\n{err}");
+    let third: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((third["principals"].as_u64(), third["created"].as_u64()), (Some(1), Some(1)), "{third}");
+    let user = s.get("/Users?filter=userName%20eq%20%22user0002%22").json();
+    assert_eq!(user["Resources"][0]["name"]["familyName"], "Family2", "{user}");
+    assert_eq!(queued(), "", "a delivered principal leaves the queue");
+
+    let (ok, _, err) = provision_cli(&client, &["--retry", "--target", &target.base, "--token", TOKEN]);
+    assert!(!ok && err.contains("--mapping"), "--retry needs the mapping: {err}");
+}
+
+#[test]
+fn a_journal_driven_run_pushes_create_patch_deactivate_delete_in_order_and_resumes() {
+    let dir = TempDir::new("prov-journal");
+    let data = dir.0.join("data");
+    let source = Server::start(&data, &[]);
+    let target = Server::start(&dir.0.join("target"), &[]);
+    let push = || {
+        let (ok, out, err) = provision_cli(
+            &data,
+            &["--json", "--from-tenant", "default", "--target", &target.base, "--token", TOKEN, "--backoff-ms", "20"],
+        );
+        assert!(ok, "{out}\n{err}");
+        serde_json::from_str::<Value>(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    let user = |name: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "title": "Engineer"});
+    let id_of = |s: &Server, name: &str| {
+        let list = s.get(&format!("/Users?filter=userName%20eq%20%22{name}%22")).json();
+        list["Resources"][0]["id"].as_str().map(str::to_string)
+    };
+    let patch = |ops: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+
+    let alice = source.post("/Users", &user("alice")).json()["id"].as_str().unwrap().to_string();
+    let bob = source.post("/Users", &user("bob")).json()["id"].as_str().unwrap().to_string();
+    let r =
+        source.patch(&format!("/Users/{alice}"), &patch(json!([{"op": "replace", "path": "title", "value": "Lead"}])));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "staff", "members": [{"value": bob}]});
+    assert_eq!(source.post("/Groups", &group).status, 201);
+
+    let first = push();
+    assert_eq!(
+        [&first["created"], &first["updated"], &first["deleted"], &first["skipped"], &first["sequence"]],
+        [2, 1, 0, 1, 4],
+        "{first}"
+    );
+    let on_target = target.get(&format!("/Users/{}", id_of(&target, "alice").unwrap())).json();
+    assert_eq!((on_target["title"].as_str(), on_target["active"].as_bool()), (Some("Lead"), None), "{on_target}");
+    assert!(id_of(&target, "bob").is_some());
+
+    // Deactivate alice, delete bob, create carol, then rename her and create and delete dave: order matters.
+    let r =
+        source.patch(&format!("/Users/{alice}"), &patch(json!([{"op": "replace", "path": "active", "value": false}])));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(source.delete(&format!("/Users/{bob}")).status, 204);
+    let carol = source.post("/Users", &user("carol")).json()["id"].as_str().unwrap().to_string();
+    let r = source
+        .patch(&format!("/Users/{carol}"), &patch(json!([{"op": "replace", "path": "userName", "value": "caroline"}])));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let dave = source.post("/Users", &user("dave")).json()["id"].as_str().unwrap().to_string();
+    assert_eq!(source.delete(&format!("/Users/{dave}")).status, 204);
+
+    let second = push();
+    assert_eq!(
+        [&second["created"], &second["updated"], &second["deleted"], &second["writes"]],
+        [2, 2, 2, 6],
+        "only the changes after the first run: {second}"
+    );
+    let alice_there = target.get(&format!("/Users/{}", id_of(&target, "alice").unwrap())).json();
+    assert_eq!(alice_there["active"], false, "{alice_there}");
+    assert_eq!(id_of(&target, "bob"), None);
+    assert_eq!(id_of(&target, "carol"), None, "renamed, not copied");
+    assert!(id_of(&target, "caroline").is_some());
+    assert_eq!(id_of(&target, "dave"), None, "created then deleted, in that order");
+    assert_eq!(target.get("/Users?count=0").json()["totalResults"], 2);
+
+    let third = push();
+    assert_eq!(
+        (third["writes"].as_u64(), third["sequence"].as_u64()),
+        (Some(0), second["sequence"].as_u64()),
+        "{third}"
+    );
+
+    let (ok, _, err) = provision_cli(&data, &["--from-tenant", "nosuch", "--target", &target.base, "--token", TOKEN]);
+    assert!(!ok && err.contains("no tenant nosuch"), "{err}");
+}
+
+#[test]
+fn a_journal_driven_run_stops_at_a_change_the_target_fails_and_the_next_run_starts_with_it() {
+    let dir = TempDir::new("prov-journal-fail");
+    let data = dir.0.join("data");
+    let source = Server::start(&data, &[]);
+    let target = Server::start(&dir.0.join("target"), &[]);
+    let flaky = FlakyTarget::start(&target, "erin");
+    let push = || {
+        let args =
+            ["--json", "--from-tenant", "default", "--target", &flaky.base, "--token", TOKEN, "--backoff-ms", "20"];
+        provision_cli(&data, &args)
+    };
+    for name in ["dora", "erin", "fred"] {
+        let u = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name});
+        assert_eq!(source.post("/Users", &u).status, 201);
+    }
+    let exists =
+        |name: &str| target.get(&format!("/Users?filter=userName%20eq%20%22{name}%22")).json()["totalResults"] == 1;
+
+    let (ok, out, err) = push();
+    assert!(!ok, "{out}");
+    assert!(err.contains("change 2 (create User") && err.contains("503"), "{err}");
+    assert!(exists("dora") && !exists("erin") && !exists("fred"), "stopped at erin, in order");
+    assert_eq!(flaky.refusals.load(Ordering::SeqCst), 3, "tried three times");
+
+    flaky.failing.store(false, Ordering::SeqCst);
+    let (ok, out, err) = push();
+    assert!(ok, "{out}\n{err}");
+    let done: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((done["created"].as_u64(), done["sequence"].as_u64()), (Some(2), Some(3)), "{done}");
+    assert!(exists("erin") && exists("fred"));
 }

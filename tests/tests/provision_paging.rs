@@ -346,7 +346,7 @@ fn a_repeated_cursor_fails_the_run_before_any_delete() {
     }
     let (ok, summary) = provision(&target, &[person(0, "old")]);
     assert!(!ok, "{summary}");
-    let error = summary["failures"][0]["error"].as_str().unwrap();
+    let error = summary["deleteMissingError"].as_str().unwrap();
     assert!(error.contains("gave the cursor \"after-000001\" again"), "{summary}");
     assert_eq!(summary["deleted"], 0, "{summary}");
     assert!(target.log().iter().all(|l| !l.starts_with("DELETE")), "{:#?}", target.log());

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { cli, io } from '@bytecodealliance/preview2-shim';
 import { instantiate } from '../gen/scimkit.js';
+import { hooksImports } from './hooks.js';
 import { storageImports } from './storage-bridge.js';
 import { transportImports } from './transport-bridge.js';
 
@@ -21,7 +22,7 @@ function coreModule(name) {
   return module;
 }
 
-/** What the running call serves: its storage and transport. Calls nest, so this is a stack. */
+/** What the running call serves: its storage, hooks and transport. Calls nest, so this is a stack. */
 const hosts = [];
 const host = () => hosts[hosts.length - 1] ?? {};
 
@@ -43,8 +44,7 @@ function kebab(name) {
 const imports = {
   ...wasi,
   'scimkit:scim/clock': { now },
-  // Change events: this binding has no hooks yet, so every write is allowed and nothing is journaled.
-  'scimkit:scim/events': { check: () => ({ tag: 'allow' }), stage: () => {}, changed: () => {} },
+  'scimkit:scim/events': hooksImports(host),
   'scimkit:scim/storage': storageImports(host),
   'scimkit:scim/transport': transportImports(host),
 };

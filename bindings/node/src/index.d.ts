@@ -123,6 +123,36 @@ export class Response {
 export interface ProviderOptions {
   /** Where storage failures and engine faults are logged; console.error by default. */
   log?: (line: string) => void;
+  /** What the application says before each write and hears after it; none by default. */
+  hooks?: Hooks | null;
+}
+
+/** A change the engine is about to make, or made. Images are SCIM resources and never hold a password. */
+export interface ChangeEvent {
+  resourceType: string;
+  /** '' before a create is stored. */
+  id: string;
+  operations: Array<'create' | 'replace' | 'patch' | 'delete' | 'members-added' | 'members-removed' | 'activated' | 'deactivated'>;
+  paths: string[];
+  before: any | null;
+  after: any | null;
+  membersAdded: string[];
+  membersRemoved: string[];
+  membersCleared: boolean;
+}
+
+export type Verdict = null | undefined | { adjust: object } | { refuse: { status: number; detail: string; scimType?: string | null } };
+
+/** Do-nothing hooks: extend and override what you need. A check that throws refuses the write with a 500. */
+export class Hooks {
+  /** Before every write: null allows it; Hooks.adjust() or Hooks.refuse() otherwise. */
+  check(change: ChangeEvent): Verdict;
+  /** After every successful write, with the resource's new version ('' after a delete). */
+  changed(change: ChangeEvent, version: string): void;
+  /** Write this SCIM resource instead (validated as a PUT body; members and the password are kept). */
+  static adjust(resource: object): { adjust: object };
+  /** Refuse the write: the client gets this RFC 7644 error. */
+  static refuse(status: number, detail: string, scimType?: string | null): { refuse: { status: number; detail: string; scimType?: string | null } };
 }
 
 /** A SCIM service provider over the application's Storage. Keep one per configuration. */

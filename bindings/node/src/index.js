@@ -2,6 +2,7 @@
 // the application's own rows, a directory-attribute mapper and a provisioning client.
 
 export { Provider } from './provider.js';
+export { Hooks } from './hooks.js';
 export { Response } from './response.js';
 export { StorageError } from './storage-error.js';
 export { ScimError } from './scim-error.js';

@@ -48,7 +48,8 @@ export class Provider {
   /**
    * @param {object|string} config the engine configuration (baseUrl, mapping, …; see wit/scim.wit)
    * @param {object} storage the application's Storage
-   * @param {{log?: (line: string) => void}} [options] where storage failures and traps are logged (console.error)
+   * @param {{log?: (line: string) => void, hooks?: import('./hooks.js').Hooks}} [options] where storage failures
+   *   and traps are logged (console.error); what the application says before each write and hears after it
    * @throws {ScimError} naming the offending key when the configuration is refused
    */
   constructor(config, storage, options = {}) {
@@ -56,7 +57,7 @@ export class Provider {
       throw new TypeError('a Provider needs a storage');
     }
     this.#config = jsonText(config);
-    this.#serving = { storage, log: options.log ?? console.error };
+    this.#serving = { storage, hooks: options.hooks ?? null, log: options.log ?? console.error };
     // Checks the configuration now rather than on the first request.
     try {
       run(this.#serving, (instance) => this.#service(instance));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Provider, ScimError, StorageError } from 'scimkit';
+import { Hooks, Provider, ScimError, StorageError } from 'scimkit';
 import { MemoryStorage, config } from 'scimkit/example';
 import { BASE, JSON_HEADERS, Recording, filter, provider, quiet, user } from './helpers.js';
 
@@ -308,4 +308,63 @@ test('a provider per request: many providers in one process share the engine', (
     const r = provider(storage).handle('GET', `/Users/${id}`);
     assert.equal(r.status, 200, r.body);
   }
+});
+
+test('hooks veto a create (its 400 reaches the client) and see the before and after of a PATCH', () => {
+  class Reserved extends Hooks {
+    changes = [];
+
+    check(change) {
+      if (change.after?.userName === 'admin') {
+        return Hooks.refuse(400, 'the userName admin is reserved', 'invalidValue');
+      }
+      if (change.after?.userName === 'shout') {
+        return Hooks.adjust({ ...change.after, title: 'ADJUSTED' });
+      }
+      return null;
+    }
+
+    changed(change, version) {
+      this.changes.push([change, version]);
+    }
+  }
+  const hooks = new Reserved();
+  const p = provider(new MemoryStorage(), { ...quiet, hooks });
+  const refused = p.handle('POST', '/Users', '', JSON_HEADERS, JSON.stringify({ userName: 'admin' }));
+  assert.equal(refused.status, 400, refused.body);
+  assert.deepEqual([refused.json().scimType, refused.json().detail], ['invalidValue', 'the userName admin is reserved']);
+  assert.equal(p.handle('GET', '/Users').json().totalResults, 0);
+  assert.deepEqual(hooks.changes, []);
+
+  const created = p.handle('POST', '/Users', '', JSON_HEADERS, JSON.stringify({ userName: 'bjensen', password: 'Pw-123456', name: { givenName: 'Barbara' } }));
+  assert.equal(created.status, 201, created.body);
+  const id = created.json().id;
+  const patch = p.handle('PATCH', `/Users/${id}`, '', JSON_HEADERS, JSON.stringify({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Babs' }],
+  }));
+  assert.equal(patch.status, 200, patch.body);
+  const [[made], [patched, version]] = hooks.changes;
+  assert.deepEqual([made.id, made.operations], [id, ['create']]);
+  assert.deepEqual([patched.operations, patched.paths], [['patch'], ['name.givenName']]);
+  assert.deepEqual([patched.before.name.givenName, patched.after.name.givenName], ['Barbara', 'Babs']);
+  assert.ok(!('password' in patched.before) && !('password' in patched.after));
+  assert.notEqual(version, '');
+
+  const adjusted = p.handle('POST', '/Users', '', JSON_HEADERS, JSON.stringify({ userName: 'shout' }));
+  assert.deepEqual([adjusted.status, adjusted.json().title], [201, 'ADJUSTED'], adjusted.body);
+});
+
+test('a hook that throws refuses the write with a 500 and the write is not made', () => {
+  const logged = [];
+  const hooks = new (class extends Hooks {
+    check() {
+      throw new Error('boom');
+    }
+  })();
+  const p = provider(new MemoryStorage(), { log: (l) => logged.push(l), hooks });
+  const r = p.handle('POST', '/Users', '', JSON_HEADERS, user('bjensen'));
+  assert.equal(r.status, 500, r.body);
+  assert.ok(!r.body.includes('boom'));
+  assert.match(logged.join('\n'), /boom/);
+  assert.equal(p.handle('GET', '/Users').json().totalResults, 0);
 });

@@ -1,6 +1,6 @@
 // Compiled by tsc --noEmit in test.sh: the declarations describe a storage and a provider as they are used.
 import { MemoryStorage } from 'scimkit/example';
-import { Provider, SqlFilter, StorageError, type Page, type Query, type Storage } from 'scimkit';
+import { Hooks, Provider, SqlFilter, StorageError, type ChangeEvent, type Page, type Query, type Storage } from 'scimkit';
 
 const memory = new MemoryStorage();
 const storage: Storage = {
@@ -17,7 +17,13 @@ const storage: Storage = {
   },
   members: (type, id, start, count) => memory.members(type, id, start, count),
 };
+class Reserved extends Hooks {
+  check(change: ChangeEvent) {
+    return change.after?.userName === 'admin' ? Hooks.refuse(400, 'reserved', 'invalidValue') : null;
+  }
+}
+const hooked = new Provider({ baseUrl: 'https://x/scim/v2' }, storage, { hooks: new Reserved() });
 const r = new Provider({ baseUrl: 'https://x/scim/v2' }, storage).handle('GET', '/Users', 'count=1', { accept: 'application/scim+json' });
 const status: number = r.status;
 const etag: string | null = r.header('ETag');
-export { status, etag };
+export { status, etag, hooked };

@@ -11,7 +11,7 @@ from typing import Any, List, Optional, Tuple
 import pytest
 
 import scimkit._runtime
-from scimkit import ConfigError, Member, Provider, Page, Query, Resource, SqlFilter, StorageError
+from scimkit import ConfigError, Hooks, Member, Provider, Page, Query, Resource, SqlFilter, StorageError
 from scimkit.example.config import config
 from scimkit.example.storage import AppStorage
 
@@ -386,3 +386,56 @@ def test_me_is_the_authenticated_principal_when_the_storage_resolves_it() -> Non
     assert me.status == 200 and me.json()["id"] == id
     assert p.handle("GET", "/Me", "", {}, None, principal="nobody").status == 404
     assert provider().handle("GET", "/Me", "", {}, None, principal="bjensen").status == 501
+
+
+def test_hooks_veto_a_create_and_see_the_patch_before_and_after() -> None:
+    class Reserved(Hooks):
+        def __init__(self) -> None:
+            self.changed_list: List[Tuple[dict, str]] = []
+
+        def check(self, change: dict) -> Any:
+            if (change["after"] or {}).get("userName") == "admin":
+                return Hooks.refuse(400, "the userName admin is reserved", "invalidValue")
+            if (change["after"] or {}).get("userName") == "shout":
+                return Hooks.adjust({**change["after"], "title": "ADJUSTED"})
+            return None
+
+        def changed(self, change: dict, version: str) -> None:
+            self.changed_list.append((change, version))
+
+    hooks = Reserved()
+    p = provider(hooks=hooks)
+    r = send(p, "POST", "/Users", {"userName": "admin"})
+    assert r.status == 400, r.body
+    assert (r.json()["scimType"], r.json()["detail"]) == ("invalidValue", "the userName admin is reserved")
+    assert send(p, "GET", "/Users").json()["totalResults"] == 0
+    assert hooks.changed_list == []
+
+    r = send(p, "POST", "/Users", {"userName": "bjensen", "password": "Pw-123456", "name": {"givenName": "Barbara"}})
+    assert r.status == 201, r.body
+    uid = r.json()["id"]
+    patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+             "Operations": [{"op": "replace", "path": "name.givenName", "value": "Babs"}]}
+    assert send(p, "PATCH", f"/Users/{uid}", patch).status == 200
+    (created, _), (patched, version) = hooks.changed_list
+    assert (created["id"], created["operations"]) == (uid, ["create"])
+    assert patched["operations"] == ["patch"]
+    assert patched["paths"] == ["name.givenName"]
+    assert (patched["before"]["name"]["givenName"], patched["after"]["name"]["givenName"]) == ("Barbara", "Babs")
+    assert "password" not in patched["before"] and "password" not in patched["after"]
+    assert version != ""
+
+    r = send(p, "POST", "/Users", {"userName": "shout"})
+    assert (r.status, r.json().get("title")) == (201, "ADJUSTED"), r.body
+
+
+def test_a_hook_that_raises_refuses_the_write_with_a_500() -> None:
+    class Broken(Hooks):
+        def check(self, change: dict) -> Any:
+            raise RuntimeError("boom")
+
+    p = provider(hooks=Broken())
+    r = send(p, "POST", "/Users", {"userName": "bjensen"})
+    assert r.status == 500, r.body
+    assert b"boom" not in r.body
+    assert send(p, "GET", "/Users").json()["totalResults"] == 0

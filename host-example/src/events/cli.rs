@@ -32,20 +32,25 @@ pub struct ReplayArgs {
 }
 
 fn open(args: &EventsArgs) -> Result<(Config, Arc<dyn Journal>)> {
-    let paths = args.at.paths();
+    open_journal(&args.at, args.database.as_deref(), &args.tenant)
+}
+
+/// The configuration and the journal of `tenant`, in the database `serve` would use.
+pub fn open_journal(at: &Location, database: Option<&str>, tenant: &str) -> Result<(Config, Arc<dyn Journal>)> {
+    let paths = at.paths();
     let config = Config::load(&paths)?;
-    if !config.tenants().iter().any(|t| t.name == args.tenant) {
-        bail!("no tenant {}", args.tenant);
+    if !config.tenants().iter().any(|t| t.name == tenant) {
+        bail!("no tenant {tenant}");
     }
-    let journal: Arc<dyn Journal> = match Database::resolve(args.database.as_deref(), &config)? {
+    let journal: Arc<dyn Journal> = match Database::resolve(database, &config)? {
         Database::Sqlite => {
-            let db = paths.tenant_db(&args.tenant);
+            let db = paths.tenant_db(tenant);
             if !db.exists() {
-                bail!("tenant {} has no database at {}", args.tenant, db.display());
+                bail!("tenant {tenant} has no database at {}", db.display());
             }
             Arc::new(crate::sqlite::SqliteStorage::open(&db).with_context(|| format!("opening {}", db.display()))?)
         }
-        Database::Postgres(url) => Arc::new(crate::postgresql::PostgresStorage::open(&url, &args.tenant)?),
+        Database::Postgres(url) => Arc::new(crate::postgresql::PostgresStorage::open(&url, tenant)?),
         Database::Memory => bail!("memory keeps no journal after the server stops"),
     };
     Ok((config, journal))
@@ -64,6 +69,18 @@ pub fn list(args: &EventsArgs, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "{line}")?;
         }
     }
+}
+
+/// Prunes the tenant's journal once by its `events_retention_days` and `events_max_rows`.
+pub fn prune(args: &EventsArgs, out: &mut dyn Write) -> Result<()> {
+    let (config, journal) = open(args)?;
+    let tenant = config.tenants().into_iter().find(|t| t.name == args.tenant).expect("checked in open");
+    let Some(r) = super::retention::Retention::of(&tenant) else {
+        bail!("tenant {} sets neither events_retention_days nor events_max_rows", tenant.name);
+    };
+    let n = super::retention::prune(journal.as_ref(), &tenant.events, r)?;
+    writeln!(out, "pruned {n} delivered changes")?;
+    Ok(())
 }
 
 /// Moves the receivers' cursors back to `--since`: a running server sends every later change again, in order,

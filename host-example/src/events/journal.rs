@@ -50,7 +50,17 @@ pub trait Journal: Send + Sync {
     fn rewind(&self, receiver: &str, to: i64) -> anyhow::Result<()>;
     /// The last sequence number written (0 when empty).
     fn last(&self) -> anyhow::Result<i64>;
+    /// Deletes the entries up to `through` (those every receiver has) that are older than `older_than`
+    /// (seconds since the epoch) or not among the newest `keep` entries; returns how many it deleted.
+    fn prune(&self, through: i64, older_than: Option<i64>, keep: Option<u64>) -> anyhow::Result<u64>;
 }
+
+/// The newest sequence number past the newest `keep` entries (`?1`: `keep`).
+pub const SQLITE_PAST_KEPT: &str = "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?1";
+pub const POSTGRES_PAST_KEPT: &str = "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET $1";
+/// Deletes up to `?1`: entries older than `?2`, or up to `?3` (past the kept ones).
+pub const SQLITE_PRUNE: &str = "DELETE FROM events WHERE seq <= ?1 AND (at < ?2 OR seq <= ?3)";
+pub const POSTGRES_PRUNE: &str = "DELETE FROM events WHERE seq <= $1 AND (at < $2 OR seq <= $3)";
 
 /// The journal row of a change to resource `id` (which a create's staged change does not know yet), now at
 /// `version` (empty after a delete): the engine's change with its images as JSON, and `id` added to the image

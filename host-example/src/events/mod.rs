@@ -6,6 +6,7 @@ pub mod cli;
 pub mod deliver;
 pub mod formats;
 pub mod journal;
+pub mod retention;
 
 use serde::{Deserialize, Serialize};
 

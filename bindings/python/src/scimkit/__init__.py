@@ -1,6 +1,7 @@
 """scimkit: a SCIM 2.0 service provider, mapper and provisioning client, from one WebAssembly component."""
 
 from .errors import ConfigError, ScimkitError
+from .hooks import Adjust, Hooks, Refuse
 from .provider import Provider
 from .response import Response
 from .mapper import Mapper, MappingError
@@ -10,10 +11,12 @@ from .storage import Change, Member, Page, Query, Resource, Sort, Storage, Stora
 from .transport import HttpRequest, HttpResponse, HttpTransport, Transport, TransportError
 
 __all__ = [
+    "Adjust",
     "Change",
     "ConfigError",
     "HttpRequest",
     "HttpResponse",
+    "Hooks",
     "HttpTransport",
     "Mapper",
     "MappingError",
@@ -22,6 +25,7 @@ __all__ = [
     "Provider",
     "Provisioner",
     "Query",
+    "Refuse",
     "Report",
     "Resource",
     "Response",

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 from wasmtime.component import Variant
 
 from ._values import Err, Ok, field, record
+from .hooks import HooksBridge
 from .storage import Change, Member, Page, Query, Resource, Sort, Storage, StorageError, Unique
 
 log = logging.getLogger("scimkit")
@@ -146,8 +147,10 @@ def storage_error(e: BaseException) -> Variant:
 class StorageBridge:
     """Answers the engine's storage imports from one Storage."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, hooks: Optional[HooksBridge] = None) -> None:
         self.storage = storage
+        # The provider's `events` answers (see _runtime._hooked).
+        self.hooks = hooks
 
     def _answer(self, call: Any) -> Any:
         try:

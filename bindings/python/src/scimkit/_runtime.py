@@ -109,6 +109,17 @@ def _routed(method: str) -> Callable[..., Any]:
     return call
 
 
+def _hooked(method: str) -> Callable[..., Any]:
+    """An `events` host function that calls `method` on the hooks of the provider serving the current call, or
+    answers as do-nothing hooks (None: allow, no-op) when it has none."""
+
+    def call(*args: Any) -> Any:
+        hooks = getattr(current(), "hooks", None)
+        return None if hooks is None else getattr(hooks, method)(*args)
+
+    return call
+
+
 def handler_missing(method: str) -> Any:
     if method == "send":
         return Err(wc.Variant("unreachable", "no transport is given for this call"))
@@ -140,12 +151,10 @@ class Runtime:
                     _define(storage, name, _routed(name.replace("-", "_")))
             with root.add_instance(WIT.format("clock")) as clock:
                 _define(clock, "now", _now)
-            # Change events: this binding has no hooks yet, so every write is allowed and nothing is journaled.
+            # Change events go to the provider's hooks, if it has any; without, every write is allowed.
             with root.add_instance(WIT.format("events")) as events:
-                # `verdict`'s cases differ by type, so wasmtime-py writes the payload-less `allow` as None.
-                _define(events, "check", lambda _change: None)
-                _define(events, "stage", lambda _change: None)
-                _define(events, "changed", lambda _change, _version: None)
+                for name in ("check", "stage", "changed"):
+                    _define(events, name, _hooked(name))
             with root.add_instance(WIT.format("transport")) as transport:
                 _define(transport, "send", _routed("send"))
 

@@ -10,6 +10,7 @@ from ._bridge import StorageBridge
 from ._pool import DEFAULT_MEMORY, Pool, config_text
 from ._runtime import serving
 from ._values import field, record
+from .hooks import Hooks, HooksBridge
 from .response import Response
 from .storage import Storage
 
@@ -51,10 +52,12 @@ class Provider:
         storage: Storage,
         max_idle: int = 8,
         max_memory_bytes: int = DEFAULT_MEMORY,
+        hooks: Optional[Hooks] = None,
     ) -> None:
         """`max_idle`: instances kept between requests (one per concurrent request is made as needed);
-        `max_memory_bytes`: the memory cap of each instance (a request past it answers 500)."""
-        self._bridge = StorageBridge(storage)
+        `max_memory_bytes`: the memory cap of each instance (a request past it answers 500); `hooks`: what the
+        application says before each write and hears after it (see `Hooks`; default none)."""
+        self._bridge = StorageBridge(storage, None if hooks is None else HooksBridge(hooks))
         self._pool = Pool("provider", "service-provider", config_text(config), max_idle, max_memory_bytes)
 
     def handle(
