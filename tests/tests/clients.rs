@@ -579,6 +579,10 @@ fn profiles_and_tolerances_per_tenant() {
     let no_path = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"displayName": "J"}}]});
     s.patch(&format!("/Users/{uid}"), &no_path).assert_error(400, Some("invalidSyntax"));
     s.get(&format!("/Users?filter={}", q("userName eq jdoe"))).assert_error(400, Some("invalidFilter"));
+    s.get(&format!("/Users?filter={}", q("favouriteColour eq \"blue\""))).assert_error(400, Some("invalidFilter"));
+    let group =
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", "urn:example:vendor"], "displayName": "g"});
+    s.post("/Groups", &group).assert_error(400, Some("invalidSyntax"));
 }
 
 /// Group members are resolved against the database: added without `type` they come back with `type` and

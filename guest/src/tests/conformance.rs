@@ -382,6 +382,11 @@ fn the_strict_profile_follows_the_interop_profile() {
     patch(&mut h, &path, json!([{"op": "replace", "path": ent, "value": other}]))
         .expect_error(400, Some("invalidSyntax"));
     h.post("/Users", &json!({"userName": "b", ent: {"schemas": [ent], "costCenter": "4"}})).expect(201);
+    // A filter on an attribute the resource type does not have is refused (tolerant: it matches nothing).
+    for filter in ["bogus+eq+%22x%22", "emails%5Bbogus+eq+%22x%22%5D", "name.bogus+pr"] {
+        h.get(&format!("/Users?filter={filter}")).expect_error(400, Some("invalidFilter"));
+        assert_eq!(Harness::new().get(&format!("/Users?filter={filter}")).expect(200)["totalResults"], 0);
+    }
     // A schema URI the resource type does not have is refused (tolerant: informational).
     let schemas = json!(["urn:ietf:params:scim:schemas:core:2.0:User", "urn:example:vendor:User"]);
     h.post("/Users", &json!({"schemas": schemas, "userName": "c"})).expect_error(400, Some("invalidSyntax"));
