@@ -14,16 +14,6 @@ fn q(filter: &str) -> String {
     filter.replace('%', "%25").replace(' ', "%20").replace('"', "%22").replace('[', "%5B").replace(']', "%5D")
 }
 
-fn patch(s: &Server, path: &str, ops: Value) -> Value {
-    let r = s.patch(path, &json!({"schemas": [PATCH_OP], "Operations": ops}));
-    assert!(r.status == 200 || r.status == 204, "PATCH {path}: {} {}", r.status, r.text);
-    if r.status == 200 {
-        r.json()
-    } else {
-        s.get(path).json()
-    }
-}
-
 fn member_ids(group: &Value) -> Vec<String> {
     let mut ids: Vec<String> = group["members"]
         .as_array()
