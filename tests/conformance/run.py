@@ -11,6 +11,9 @@ the package installed in $SCIMKIT_NODE_DIR, else bindings/node.
 dist/out/scimkit-java-VERSION.jar` the example in the jar: each as a user runs it, with the library the
 artifact holds, nothing else on the class path and no Rust toolchain on PATH.
 
+Without an example, the reference server is checked twice: with its default tenant under the `tolerant`
+profile, then under `strict` (a `scimkit.toml` written into its data directory), which must pass as well.
+
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
 """
@@ -27,7 +30,9 @@ import urllib.request
 import zipfile
 
 from httpx2 import Client
+from pydantic.fields import FieldInfo
 from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_models import Mutability, ServiceProviderConfig
 from scim2_tester import Status, check_server
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -39,6 +44,35 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_strict_server(data: str, artifact: str) -> tuple[subprocess.Popen, str]:
+    """The reference server whose default tenant answers under the `strict` profile."""
+    with open(os.path.join(data, "scimkit.toml"), "w") as config:
+        config.write('[[tenant]]\nname = "default"\nprofile = "strict"\n')
+    return start_server(data, artifact)
+
+
+def declare_interop_attribute() -> None:
+    """Teaches the checker's ServiceProviderConfig model `interopProfileConformant` (a readOnly boolean, SCIM
+    Interop Profile §4), which a conformant server must publish and which scim2-models does not declare; every
+    other unknown attribute stays refused."""
+    ServiceProviderConfig.model_fields["interop_profile_conformant"] = FieldInfo(
+        annotation=bool | None,
+        default=None,
+        validation_alias="interopProfileConformant",
+        serialization_alias="interopProfileConformant",
+        metadata=[Mutability.read_only],
+    )
+    ServiceProviderConfig.model_rebuild(force=True)
+
+
+def advertises_interop(client: SyncSCIMClient) -> list[str]:
+    """Under `strict` the server claims the interop profile."""
+    config = client.query(ServiceProviderConfig)
+    if getattr(config, "interop_profile_conformant", None) is True:
+        return []
+    return ["ServiceProviderConfig lacks \"interopProfileConformant\": true"]
 
 
 def start_server(data: str, _artifact: str) -> tuple[subprocess.Popen, str]:
@@ -153,6 +187,35 @@ def start_node(data: str, _artifact: str) -> tuple[subprocess.Popen, str]:
     return proc, listening(proc, port, 30, "the Node example")
 
 
+def check(start, artifact: str, label: str, verify=None) -> int:
+    """scim2-tester against the server `start` runs, then `verify(client)` (a list of failures) if given;
+    prints each check and the counts; 1 when any failed."""
+    with tempfile.TemporaryDirectory() as data:
+        proc, base = start(data, artifact)
+        try:
+            client = SyncSCIMClient(
+                Client(base_url=base + "/", headers={"Authorization": "Bearer " + TOKEN}, timeout=30)
+            )
+            results = check_server(client, raise_exceptions=False)
+            extra = verify(client) if verify else []
+        finally:
+            proc.kill()
+            proc.wait()
+    failed = [r for r in results if r.status in (Status.ERROR, Status.CRITICAL)]
+    passed = [r for r in results if r.status == Status.SUCCESS]
+    for r in results:
+        mark = {Status.SUCCESS: "ok  "}.get(r.status, r.status.name[:4].lower())
+        print(f"{mark} {r.title}" + (f" -- {r.reason}" if r.status != Status.SUCCESS and r.reason else ""))
+    for reason in extra:
+        print(f"erro {reason}")
+    skipped = len(results) - len(passed) - len(failed)
+    print(f"conformance{label}: {len(passed)} passed, {len(failed)} failed, {skipped} skipped")
+    if len(results) < MIN_CHECKS:
+        print(f"conformance{label}: only {len(results)} checks ran; expected at least {MIN_CHECKS}")
+        return 1
+    return 1 if failed or extra else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="scim2-tester against scimkit or one of its examples")
     example = parser.add_mutually_exclusive_group()
@@ -162,35 +225,17 @@ def main() -> int:
     example.add_argument("--node", action="store_true", help="the Node package's example (SCIMKIT_NODE_DIR)")
     args = parser.parse_args()
     if args.php is not None:
-        start, artifact = start_php, args.php
-    elif args.java is not None:
-        start, artifact = start_java, args.java
-    elif args.python:
-        start, artifact = start_python, ""
-    elif args.node:
-        start, artifact = start_node, ""
-    else:
-        start, artifact = start_server, ""
-    with tempfile.TemporaryDirectory() as data:
-        proc, base = start(data, artifact)
-        try:
-            client = SyncSCIMClient(
-                Client(base_url=base + "/", headers={"Authorization": "Bearer " + TOKEN}, timeout=30)
-            )
-            results = check_server(client, raise_exceptions=False)
-        finally:
-            proc.kill()
-            proc.wait()
-    failed = [r for r in results if r.status in (Status.ERROR, Status.CRITICAL)]
-    passed = [r for r in results if r.status == Status.SUCCESS]
-    for r in results:
-        mark = {Status.SUCCESS: "ok  "}.get(r.status, r.status.name[:4].lower())
-        print(f"{mark} {r.title}" + (f" -- {r.reason}" if r.status != Status.SUCCESS and r.reason else ""))
-    print(f"conformance: {len(passed)} passed, {len(failed)} failed, {len(results) - len(passed) - len(failed)} skipped")
-    if len(results) < MIN_CHECKS:
-        print(f"conformance: only {len(results)} checks ran; expected at least {MIN_CHECKS}")
-        return 1
-    return 1 if failed else 0
+        return check(start_php, args.php, "")
+    if args.java is not None:
+        return check(start_java, args.java, "")
+    if args.python:
+        return check(start_python, "", "")
+    if args.node:
+        return check(start_node, "", "")
+    tolerant = check(start_server, "", " (tolerant)")
+    declare_interop_attribute()
+    strict = check(start_strict_server, "", " (strict)", advertises_interop)
+    return tolerant or strict
 
 
 if __name__ == "__main__":

@@ -114,3 +114,20 @@ fn a_membership_change_through_one_server_is_seen_through_the_other() {
     assert_eq!(by_member.json()["totalResults"], 1, "{}", by_member.text);
     assert_eq!(a.get(&format!("/Groups?filter=members.value%20eq%20%22{alice}%22")).json()["totalResults"], 0);
 }
+
+/// A fresh database on the test server for one test; None (printed) when there is none and the run allows it.
+fn fresh_database(tag: &str) -> Option<String> {
+    if skip_part("postgres", postgres().is_some(), "SCIMKIT_TEST_POSTGRES is not set (tests/run.sh starts a server)") {
+        return None;
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    Some(postgres_database(&format!("{tag}_{}_{nanos}", std::process::id())))
+}
+
+/// The tenant `schemas` file on PostgreSQL: the same checks as on SQLite (a custom resource type stored, unique,
+/// filtered by its typed and nested attributes, an extension attribute filtered).
+#[test]
+fn a_tenant_serves_the_schemas_of_its_file_on_postgresql() {
+    let Some(db) = fresh_database("pg_schemas_file") else { return };
+    common::schemas_file::a_tenant_serves_the_schemas_of_its_file(&[("SCIMKIT_DATABASE", db.as_str())]);
+}

@@ -66,16 +66,15 @@ pub fn matches(cfg: &Config, rt: &ResourceType, filter: &Filter, resource: &Valu
 }
 
 /// Whether one element of the multi-valued complex attribute `attr` matches a value path's inner filter
-/// (`type eq "work"` of `emails[type eq "work"]`). Element paths need no configuration; `cfg` and `rt` keep
-/// the call shaped like [`matches`].
+/// (`type eq "work"` of `emails[type eq "work"]`); `rt` keeps the call shaped like [`matches`].
 pub fn matches_element(
-    _cfg: &Config,
+    cfg: &Config,
     _rt: &ResourceType,
     attr: &Attribute,
     filter: &Filter,
     element: &Value,
 ) -> ScimResult<bool> {
-    Ok(eval::eval(&typed::check(Scope::Element(attr), filter)?, element))
+    Ok(eval::eval(&typed::check(Scope::Element(cfg, attr), filter)?, element))
 }
 
 /// The filter as storage receives it; 400 `invalidFilter` as for [`matches`].

@@ -16,7 +16,7 @@ use serde_json::Value;
 #[derive(Clone, Copy)]
 pub enum Scope<'a> {
     Resource(&'a Config, &'a ResourceType),
-    Element(&'a Attribute),
+    Element(&'a Config, &'a Attribute),
 }
 
 impl<'a> Scope<'a> {
@@ -24,14 +24,29 @@ impl<'a> Scope<'a> {
     pub fn resolve(self, path: &AttrPath) -> Option<Target<'a>> {
         let (ext, attr) = match self {
             Scope::Resource(cfg, rt) => cfg.registry.attribute(rt, path.urn.as_deref(), &path.name)?,
-            Scope::Element(_) if path.urn.is_some() => return None,
-            Scope::Element(parent) => (None, parent.sub(&path.name)?),
+            Scope::Element(_, _) if path.urn.is_some() => return None,
+            Scope::Element(_, parent) => (None, parent.sub(&path.name)?),
         };
         let sub = match &path.sub {
             Some(name) => Some(attr.sub(name)?),
             None => None,
         };
         Some(Target { ext, attr, sub })
+    }
+
+    fn cfg(self) -> &'a Config {
+        match self {
+            Scope::Resource(cfg, _) | Scope::Element(cfg, _) => cfg,
+        }
+    }
+
+    /// A path the schema lacks: it matches nothing, except under `strict`, where it is 400 `invalidFilter`
+    /// (Interop Profile §6.3).
+    fn unknown(self, path: &AttrPath) -> ScimResult<Typed<'a>> {
+        if self.cfg().strict() {
+            return Err(err::invalid_filter(format!("{path}: no such attribute")));
+        }
+        Ok(Typed::Const(false))
     }
 }
 
@@ -148,7 +163,7 @@ pub fn check<'a>(scope: Scope<'a>, filter: &Filter) -> ScimResult<Typed<'a>> {
         },
         Filter::Present(path) => match scope.resolve(path) {
             Some(target) => Typed::Present(target.searchable(path)?),
-            None => Typed::Const(false),
+            None => scope.unknown(path)?,
         },
         Filter::Compare(path, op, value) => match scope.resolve(path) {
             Some(target) => {
@@ -156,11 +171,11 @@ pub fn check<'a>(scope: Scope<'a>, filter: &Filter) -> ScimResult<Typed<'a>> {
                 let literal = literal(target.leaf(), path, *op, value)?;
                 Typed::Compare(target, *op, literal)
             }
-            None => Typed::Const(false),
+            None => scope.unknown(path)?,
         },
         Filter::ValuePath(path, inner) => match scope.resolve(path) {
             Some(target) if target.attr.attr_type == AttrType::Complex && target.sub.is_none() => {
-                match check(Scope::Element(target.searchable(path)?.attr), inner)? {
+                match check(Scope::Element(scope.cfg(), target.searchable(path)?.attr), inner)? {
                     Typed::Const(false) => Typed::Const(false),
                     // Any element at all will do.
                     Typed::Const(true) => Typed::Present(target),
@@ -172,7 +187,7 @@ pub fn check<'a>(scope: Scope<'a>, filter: &Filter) -> ScimResult<Typed<'a>> {
                     "{path}[…]: brackets filter the elements of a complex attribute, and {path} is not one"
                 )))
             }
-            None => Typed::Const(false),
+            None => scope.unknown(path)?,
         },
     })
 }

@@ -325,6 +325,10 @@ impl Run<'_, '_> {
             return Err(err::invalid_value("without a path, the value must be an object of attributes"));
         };
         for (key, v) in obj {
+            if let Some(urn) = urn.filter(|_| key.eq_ignore_ascii_case("schemas")) {
+                resource::extension_schemas(cfg, urn, &v)?;
+                continue;
+            }
             if urn.is_none() {
                 if key.eq_ignore_ascii_case("schemas") {
                     continue;

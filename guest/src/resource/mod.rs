@@ -85,7 +85,7 @@ pub fn ingest(
     let mut members = None;
     for (key, value) in input {
         if key.eq_ignore_ascii_case("schemas") {
-            check_schemas_list(&value)?;
+            check_schemas_list(cfg, rt, &value)?;
             continue;
         }
         if value.is_null() {
@@ -97,6 +97,10 @@ pub fn ingest(
                     return Err(err::invalid_value(format!("{}: an extension must be a JSON object", ext.id)));
                 };
                 for (name, v) in obj {
+                    if name.eq_ignore_ascii_case("schemas") {
+                        extension_schemas(cfg, &ext.id, &v)?;
+                        continue;
+                    }
                     match ext.attribute(&name) {
                         Some(attr) => put_extension(cfg, &mut data, ext, attr, v)?,
                         None if v.is_null() => {}
@@ -169,12 +173,35 @@ fn core_schema_object(cfg: &Config, core: &str, mut input: Map<String, Value>) -
     }
 }
 
-/// `schemas` must be a list of URIs when present; what it lists is not binding (see the module notes).
-fn check_schemas_list(value: &Value) -> ScimResult<()> {
+/// `schemas` must be a list of URIs when present; what it lists is not binding (see the module notes), except
+/// under `strict`, where a URI that is neither the resource type's schema nor one of its extensions is refused
+/// (Interop Profile §5.3).
+fn check_schemas_list(cfg: &Config, rt: &ResourceType, value: &Value) -> ScimResult<()> {
+    let items = match value {
+        Value::Null => return Ok(()),
+        Value::Array(items) if items.iter().all(Value::is_string) => items,
+        _ => return Err(err::invalid_syntax("schemas must be a list of schema URIs")),
+    };
+    if !cfg.strict() {
+        return Ok(());
+    }
+    let core = &cfg.registry.core_schema(rt).id;
+    match items
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|u| !u.eq_ignore_ascii_case(core) && cfg.registry.extension(rt, u).is_none())
+    {
+        Some(other) => Err(err::invalid_syntax(format!("schemas: {other} is not a schema of {}", rt.name))),
+        None => Ok(()),
+    }
+}
+
+/// A `schemas` inside an extension's object, as SCIM libraries that model an extension as a resource of its own
+/// write it: accepted when it names that extension alone; anything else is an unknown attribute.
+pub fn extension_schemas(cfg: &Config, urn: &str, value: &Value) -> ScimResult<()> {
     match value {
-        Value::Null => Ok(()),
-        Value::Array(items) if items.iter().all(Value::is_string) => Ok(()),
-        _ => Err(err::invalid_syntax("schemas must be a list of schema URIs")),
+        Value::Array(items) if items.iter().all(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn))) => Ok(()),
+        _ => unknown(cfg, &format!("{urn}:schemas")),
     }
 }
 

@@ -369,8 +369,28 @@ fn the_strict_profile_follows_the_interop_profile() {
     let id = h.user("Alice");
     let path = format!("/Users/{id}");
     patch(&mut h, &path, json!([{"op": "replace", "value": {"displayName": "A"}}]))
-        .expect_error(400, Some("invalidPath"));
+        .expect_error(400, Some("invalidSyntax"));
+    patch(&mut h, &path, json!([{"op": "remove"}])).expect_error(400, Some("invalidSyntax"));
     patch(&mut h, &path, json!([{"op": "replace", "path": "displayName", "value": "A"}])).expect(200);
+    // An extension's object may name its own schema, as libraries that model it as a resource write it; any
+    // other `schemas` there is an unknown attribute.
+    let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let own = json!({"schemas": [ent], "employeeNumber": "7"});
+    patch(&mut h, &path, json!([{"op": "add", "path": ent, "value": own}])).expect(200);
+    assert_eq!(h.get(&path).expect(200)[ent], json!({"employeeNumber": "7"}));
+    let other = json!({"schemas": ["urn:example:other"], "employeeNumber": "8"});
+    patch(&mut h, &path, json!([{"op": "replace", "path": ent, "value": other}]))
+        .expect_error(400, Some("invalidSyntax"));
+    h.post("/Users", &json!({"userName": "b", ent: {"schemas": [ent], "costCenter": "4"}})).expect(201);
+    // A filter on an attribute the resource type does not have is refused (tolerant: it matches nothing).
+    for filter in ["bogus+eq+%22x%22", "emails%5Bbogus+eq+%22x%22%5D", "name.bogus+pr"] {
+        h.get(&format!("/Users?filter={filter}")).expect_error(400, Some("invalidFilter"));
+        assert_eq!(Harness::new().get(&format!("/Users?filter={filter}")).expect(200)["totalResults"], 0);
+    }
+    // A schema URI the resource type does not have is refused (tolerant: informational).
+    let schemas = json!(["urn:ietf:params:scim:schemas:core:2.0:User", "urn:example:vendor:User"]);
+    h.post("/Users", &json!({"schemas": schemas, "userName": "c"})).expect_error(400, Some("invalidSyntax"));
+    Harness::new().post("/Users", &json!({"schemas": schemas, "userName": "c"})).expect(201);
     // Case rules: what a filter finds without case, uniqueness refuses without case.
     assert_eq!(h.get("/Users?filter=userName+eq+%22ALICE%22").expect(200)["totalResults"], 1);
     h.post("/Users", &json!({"userName": "ALICE"})).expect_error(409, Some("uniqueness"));

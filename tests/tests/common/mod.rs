@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod schemas_file;
+
 use serde_json::Value;
 use std::io::Read;
 use std::net::TcpListener;
