@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS resources (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS resources_by_type ON resources (rtype, seq);
+CREATE INDEX IF NOT EXISTS resources_by_type_id ON resources (rtype, id COLLATE "C");
 CREATE TABLE IF NOT EXISTS unique_keys (rtype TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS unique_keys_taken ON unique_keys (rtype, attribute, md5(value));
 CREATE INDEX IF NOT EXISTS unique_keys_by_id ON unique_keys (id);
@@ -705,7 +706,26 @@ fn search(conn: &mut Conn, q: &Query, max_candidates: u64) -> Result<Page, Stora
         });
     }
     let condition = format!("WHERE r.rtype = $1 AND ({condition})");
-    let (sql, applied) = if applied == Applies::Everything {
+    // A cursor page without `sort` walks the (rtype, id) index from the last id seen: the last page costs
+    // what the first does. With `sort`, the engine pages the matches itself.
+    let keyset = q.keyset.as_ref().filter(|_| applied == Applies::Everything && q.sort.is_none());
+    let (sql, applied) = if let Some(k) = keyset {
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
+        let total: i64 = conn.query(&format!("SELECT count(*) FROM resources r {condition}"), &refs)?[0].get(0);
+        let after = match &k.after {
+            Some(p) => {
+                values.push(Box::new(p.id.clone()));
+                format!(" AND r.id COLLATE \"C\" > ${}", values.len())
+            }
+            None => String::new(),
+        };
+        values.push(Box::new(i64::from(k.count)));
+        let limit = values.len();
+        let sql = format!(
+            "SELECT r.id, r.version, r.data FROM resources r {condition}{after} ORDER BY r.id COLLATE \"C\" LIMIT ${limit}"
+        );
+        (sql, Applied::Keyset(total as u64))
+    } else if applied == Applies::Everything {
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
         let total: i64 = conn.query(&format!("SELECT count(*) FROM resources r {condition}"), &refs)?[0].get(0);
         let Order { join, by } = order_by(q).expect("checked above");
@@ -812,6 +832,7 @@ mod tests {
             start_index: 1,
             count: 10,
             without_members: true,
+            keyset: None,
         }
     }
 

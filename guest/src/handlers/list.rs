@@ -158,6 +158,7 @@ fn query_type(
         start_index,
         count,
         without_members: !shows_members(cfg, rt, &projection),
+        keyset: None,
     };
     let page = ctx.store.search(&query)?;
     let (items, total) = match page.applied {
