@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS resources (
 );
 CREATE INDEX IF NOT EXISTS resources_by_type ON resources (rtype, seq);
 CREATE INDEX IF NOT EXISTS resources_by_type_id ON resources (rtype, id COLLATE "C");
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS unique_keys (rtype TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS unique_keys_taken ON unique_keys (rtype, attribute, md5(value));
 CREATE INDEX IF NOT EXISTS unique_keys_by_id ON unique_keys (id);
@@ -89,6 +90,8 @@ pub struct PostgresStorage {
     freed: Condvar,
     /// Most candidates a search that leaves work to the engine reads (see [`Self::with_max_candidates`]).
     max_candidates: u64,
+    /// See [`Self::cursor_key`].
+    cursor_key: String,
 }
 
 struct Idle {
@@ -181,19 +184,20 @@ impl PostgresStorage {
         let config: postgres::Config =
             url.parse().map_err(|e| anyhow::anyhow!("--database: not a PostgreSQL URL: {e}"))?;
         let schema = quote_identifier(schema);
-        let storage = PostgresStorage {
+        let mut storage = PostgresStorage {
             config,
             search_path: format!("SET search_path TO {schema}"),
             idle: Mutex::new(Idle { conns: Vec::new(), open: 0 }),
             freed: Condvar::new(),
             max_candidates: u64::MAX,
+            cursor_key: String::new(),
         };
         let at = describe(&storage.config);
         let mut client = storage
             .config
             .connect(NoTls)
             .map_err(|e| anyhow::anyhow!("connecting to PostgreSQL at {at}: {}", message(&e)))?;
-        let create = |client: &mut Client| -> Result<(), postgres::Error> {
+        let create = |client: &mut Client| -> Result<String, postgres::Error> {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
             tx.batch_execute(&format!(
@@ -201,13 +205,27 @@ impl PostgresStorage {
                 journal::POSTGRES_SCHEMA
             ))?;
             trigram_index(&mut tx)?;
-            tx.commit()
+            tx.execute(
+                "INSERT INTO secrets (name, value) VALUES ('cursor', $1) ON CONFLICT DO NOTHING",
+                &[&crate::new_secret()],
+            )?;
+            let key: String = tx.query_one("SELECT value FROM secrets WHERE name = 'cursor'", &[])?.get(0);
+            tx.commit()?;
+            Ok(key)
         };
-        create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
+        let cursor_key =
+            create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
         // The first connection serves requests too.
         client.batch_execute(&storage.search_path)?;
         *storage.idle.lock().unwrap() = Idle { conns: vec![Conn { client, statements: HashMap::new() }], open: 1 };
+        storage.cursor_key = cursor_key;
         Ok(storage)
+    }
+
+    /// The key this tenant's cursors are signed with: made when its schema is created and kept in it, so that
+    /// every process serving the tenant checks the cursors of the others. Never logged.
+    pub fn cursor_key(&self) -> &str {
+        &self.cursor_key
     }
 
     /// A search whose filter or sort the engine finishes reads at most `max + 1` candidates: the engine

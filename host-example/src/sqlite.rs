@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NUL
 CREATE INDEX IF NOT EXISTS attr_values_by_id ON attr_values(id);
 CREATE INDEX IF NOT EXISTS attr_values_nocase ON attr_values(path, value COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values(path, value);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 /// The schema version this code writes, kept in `PRAGMA user_version`. 1: `attr_values.rid` and the trigram
@@ -131,6 +132,7 @@ pub struct SqliteStorage {
     commits: AtomicU64,
     /// Most candidates a search that leaves work to the engine reads (see [`Self::with_max_candidates`]).
     max_candidates: u64,
+    cursor_key: String,
 }
 
 struct Writer {
@@ -227,6 +229,8 @@ impl SqliteStorage {
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
         conn.execute_batch(journal::SQLITE_SCHEMA)?;
+        conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES ('cursor', ?1)", [crate::new_secret()])?;
+        let cursor_key = conn.query_row("SELECT value FROM secrets WHERE name = 'cursor'", [], |r| r.get(0))?;
         let writer = Writer { conn, bulk: None, group: None, joined: 0 };
         Ok(SqliteStorage {
             path: path.to_path_buf(),
@@ -235,7 +239,14 @@ impl SqliteStorage {
             arriving: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
             max_candidates: u64::MAX,
+            cursor_key,
         })
+    }
+
+    /// The key this tenant's cursors are signed with: made when the database is created and kept in it, so
+    /// that every process serving the tenant checks the cursors of the others. Never logged.
+    pub fn cursor_key(&self) -> &str {
+        &self.cursor_key
     }
 
     /// A search whose filter or sort the engine finishes reads at most `max + 1` candidates: the engine
