@@ -834,6 +834,28 @@ mod tests {
         vec![UniqueKey { attribute: "userName".into(), value: v.into() }]
     }
 
+    /// A keyset walk: pages in byte order of id, each strictly after the last id seen, even once that one is
+    /// deleted; the total counts every match.
+    #[test]
+    fn a_keyset_walk_pages_by_id_after_the_last_one_seen() {
+        use scimkit_runtime::bindings::{Keyset, Position};
+        let Some(s) = storage() else { return };
+        let mut made: Vec<String> =
+            (0..7).map(|i| s.create("User", "{}", &key(&format!("u{i}")), &[]).unwrap().id).collect();
+        made.sort();
+        let walk = |after: Option<&str>| {
+            let keyset = Keyset { after: after.map(|id| Position { value: Literal::Null, id: id.into() }), count: 3 };
+            s.search(&Query { filter: None, count: u32::MAX, keyset: Some(keyset), ..eq("x", "y") }).unwrap()
+        };
+        let ids = |p: &Page| p.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+        let first = walk(None);
+        assert_eq!((ids(&first), first.applied), (made[..3].to_vec(), Applied::Keyset(7)));
+        s.delete("User", &made[2], None).unwrap();
+        let second = walk(Some(&made[2]));
+        assert_eq!((ids(&second), second.applied), (made[3..6].to_vec(), Applied::Keyset(6)));
+        assert_eq!(ids(&walk(Some(&made[6]))), Vec::<String>::new());
+    }
+
     fn eq(path: &str, v: &str) -> Query {
         Query {
             resource_type: "User".into(),
