@@ -253,6 +253,7 @@ fn passwords(store: &mut MemoryStore) -> BTreeSet<String> {
         start_index: 1,
         count: u32::MAX,
         without_members: true,
+        keyset: None,
     };
     let page = store.search(&all).expect("the in-memory store answers");
     let mut out = BTreeSet::new();

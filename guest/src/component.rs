@@ -213,12 +213,17 @@ impl s::Store for HostStore {
             start_index: query.start_index,
             count: query.count,
             without_members: query.without_members,
+            keyset: query.keyset.as_ref().map(|k| q::Keyset {
+                after: k.after.as_ref().map(|a| q::Position { value: literal(&a.value), id: a.id.clone() }),
+                count: k.count,
+            }),
         };
         let page = w::search(&q).map_err(error)?;
         let (applied, total) = match page.applied {
             w::Applied::Everything(total) => (s::Applied::Everything, Some(total)),
             w::Applied::FilterOnly => (s::Applied::FilterOnly, None),
             w::Applied::Nothing => (s::Applied::Nothing, None),
+            w::Applied::Keyset(total) => (s::Applied::Keyset, Some(total)),
         };
         Ok(s::Page { items: page.items.into_iter().map(stored).collect(), total, applied })
     }
@@ -290,16 +295,20 @@ fn node(n: &s::FilterNode) -> q::FilterNode {
                 s::CompareOp::Lt => q::CompareOp::Lt,
                 s::CompareOp::Le => q::CompareOp::Le,
             },
-            value: match &c.value {
-                s::Literal::Null => q::Literal::Null,
-                s::Literal::Boolean(b) => q::Literal::Boolean(*b),
-                s::Literal::Integer(i) => q::Literal::Integer(*i),
-                s::Literal::Decimal(d) => q::Literal::Decimal(*d),
-                s::Literal::Text(t) => q::Literal::Text(t.clone()),
-                s::Literal::DateTime(t) => q::Literal::DateTime(t.clone()),
-            },
+            value: literal(&c.value),
             case_exact: c.case_exact,
         }),
+    }
+}
+
+fn literal(l: &s::Literal) -> q::Literal {
+    match l {
+        s::Literal::Null => q::Literal::Null,
+        s::Literal::Boolean(b) => q::Literal::Boolean(*b),
+        s::Literal::Integer(i) => q::Literal::Integer(*i),
+        s::Literal::Decimal(d) => q::Literal::Decimal(*d),
+        s::Literal::Text(t) => q::Literal::Text(t.clone()),
+        s::Literal::DateTime(t) => q::Literal::DateTime(t.clone()),
     }
 }
 

@@ -110,6 +110,53 @@ impl Default for Switches {
     }
 }
 
+/// How lists are paged (RFC 9865): by `startIndex` always, by cursor when the host gives a key to sign them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Pagination {
+    /// The secret cursors are signed with (HMAC-SHA256), at least 16 characters; cursor paging is off without
+    /// it. Every instance serving one tenant must be given the same key, or a cursor from one fails on another.
+    pub cursor_key: Option<CursorKey>,
+    /// Seconds a cursor is accepted after its page was served (`expiredCursor` after).
+    pub cursor_timeout: u32,
+    /// How a list with neither `startIndex` nor `cursor` is paged.
+    pub default_pagination_method: PaginationMethod,
+}
+
+impl Default for Pagination {
+    fn default() -> Self {
+        Pagination { cursor_key: None, cursor_timeout: 3600, default_pagination_method: PaginationMethod::Index }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PaginationMethod {
+    Index,
+    Cursor,
+}
+
+/// The cursor signing key; never shown by `Debug`, so that no log of the configuration holds it.
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct CursorKey(pub Vec<u8>);
+
+impl TryFrom<String> for CursorKey {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s.len() < 16 {
+            return Err("pagination.cursorKey: must be at least 16 characters".into());
+        }
+        Ok(CursorKey(s.into_bytes()))
+    }
+}
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(..)")
+    }
+}
+
 /// An authentication scheme advertised in `/ServiceProviderConfig`; the host does the authenticating.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -146,6 +193,8 @@ struct RawConfig {
     limits: Limits,
     #[serde(default)]
     switches: Switches,
+    #[serde(default)]
+    pagination: Pagination,
     /// Absent: a bearer token, the common case. Present, even empty (a service open to all), as given.
     #[serde(default)]
     authentication_schemes: Option<Vec<AuthScheme>>,
@@ -161,6 +210,7 @@ pub struct Config {
     pub registry: Registry,
     pub limits: Limits,
     pub switches: Switches,
+    pub pagination: Pagination,
     pub authentication_schemes: Vec<AuthScheme>,
     /// The host's own columns, when it keeps rows rather than SCIM JSON.
     pub rows: Option<crate::rows::RowMapping>,
@@ -225,7 +275,11 @@ impl Config {
         }
         let registry = Registry::new(schemas, types);
         let rows = raw.mapping.map(|m| crate::rows::RowMapping::from_json(&registry, m)).transpose()?;
-        Ok(Config { base_url, registry, limits: raw.limits, switches, authentication_schemes, rows })
+        if raw.pagination.default_pagination_method == PaginationMethod::Cursor && raw.pagination.cursor_key.is_none() {
+            return Err("configuration: pagination.defaultPaginationMethod: cursor needs pagination.cursorKey".into());
+        }
+        let pagination = raw.pagination;
+        Ok(Config { base_url, registry, limits: raw.limits, switches, pagination, authentication_schemes, rows })
     }
 
     /// Whether the tolerance `t` applies; when it does, the request records that it fired (see

@@ -24,6 +24,10 @@ pub enum ErrorKind {
     InvalidValue,
     /// 400 `tooMany`: the query would examine more resources than the configured ceiling.
     TooMany,
+    /// 400 `invalidCursor` (RFC 9865): the cursor was not issued for this query by this service, or was altered.
+    InvalidCursor,
+    /// 400 `expiredCursor` (RFC 9865): the cursor is older than `cursorTimeout`.
+    ExpiredCursor,
     /// 400 without `scimType`: any other bad request.
     BadRequest,
     /// 404: no such resource or endpoint.
@@ -53,7 +57,7 @@ impl ErrorKind {
         use ErrorKind::*;
         match self {
             InvalidFilter | Mutability | InvalidSyntax | InvalidPath | NoTarget | InvalidValue | TooMany
-            | BadRequest => 400,
+            | InvalidCursor | ExpiredCursor | BadRequest => 400,
             NotFound => 404,
             MethodNotAllowed => 405,
             Uniqueness | Conflict => 409,
@@ -78,6 +82,8 @@ impl ErrorKind {
             NoTarget => "noTarget",
             InvalidValue => "invalidValue",
             TooMany => "tooMany",
+            InvalidCursor => "invalidCursor",
+            ExpiredCursor => "expiredCursor",
             _ => return None,
         })
     }
@@ -137,6 +143,8 @@ shorthand! {
     no_target => NoTarget,
     invalid_value => InvalidValue,
     too_many => TooMany,
+    invalid_cursor => InvalidCursor,
+    expired_cursor => ExpiredCursor,
     bad_request => BadRequest,
     not_found => NotFound,
     method_not_allowed => MethodNotAllowed,

@@ -97,6 +97,7 @@ fn containing_any(cfg: &Config, rt: &ResourceType, member_ids: &[&str], without_
         start_index: 1,
         count: cfg.limits.max_results,
         without_members,
+        keyset: None,
     }
 }
 

@@ -59,6 +59,22 @@ pub struct Query {
     pub start_index: u32,
     pub count: u32,
     pub without_members: bool,
+    /// Cursor paging: see the WIT `query-types.keyset`.
+    pub keyset: Option<Keyset>,
+}
+
+/// Where a cursor walk resumes: the last shown resource's sort value (`Null` without one) and id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Position {
+    pub value: Literal,
+    pub id: String,
+}
+
+/// One page of a cursor walk, as in the WIT `query-types.keyset`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyset {
+    pub after: Option<Position>,
+    pub count: u32,
 }
 
 /// The closed set of storage failures, as in the WIT `storage-error`.
@@ -99,6 +115,8 @@ pub enum Applied {
     Everything,
     FilterOnly,
     Nothing,
+    /// Filter and `Query::keyset` applied; `Page::total` holds the number of matches.
+    Keyset,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -170,8 +170,15 @@ fn limits_text(t: &Tenant) -> String {
 }
 
 fn search(t: &Tenant, rtype: &str, count: u32) -> Result<(Vec<Stored>, u64), String> {
-    let q =
-        Query { resource_type: rtype.into(), filter: None, sort: None, start_index: 1, count, without_members: true };
+    let q = Query {
+        resource_type: rtype.into(),
+        filter: None,
+        sort: None,
+        start_index: 1,
+        count,
+        without_members: true,
+        keyset: None,
+    };
     let page = t.storage.search(&q).map_err(|e| format!("{e:?}"))?;
     let total = page.total().unwrap_or(page.items.len() as u64);
     let mut items = page.items;

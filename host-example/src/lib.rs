@@ -35,3 +35,8 @@ mod sql_filter;
 
 /// The request log's redaction, a crate of its own so that it can be fuzzed against the engine.
 pub use scimkit_redact as redact;
+
+/// A fresh random secret (256 bits, hex), e.g. a tenant's cursor signing key.
+pub fn new_secret() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}

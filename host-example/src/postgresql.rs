@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS resources (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS resources_by_type ON resources (rtype, seq);
+CREATE INDEX IF NOT EXISTS resources_by_type_id ON resources (rtype, id COLLATE "C");
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS unique_keys (rtype TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS unique_keys_taken ON unique_keys (rtype, attribute, md5(value));
 CREATE INDEX IF NOT EXISTS unique_keys_by_id ON unique_keys (id);
@@ -88,6 +90,8 @@ pub struct PostgresStorage {
     freed: Condvar,
     /// Most candidates a search that leaves work to the engine reads (see [`Self::with_max_candidates`]).
     max_candidates: u64,
+    /// See [`Self::cursor_key`].
+    cursor_key: String,
 }
 
 struct Idle {
@@ -180,19 +184,20 @@ impl PostgresStorage {
         let config: postgres::Config =
             url.parse().map_err(|e| anyhow::anyhow!("--database: not a PostgreSQL URL: {e}"))?;
         let schema = quote_identifier(schema);
-        let storage = PostgresStorage {
+        let mut storage = PostgresStorage {
             config,
             search_path: format!("SET search_path TO {schema}"),
             idle: Mutex::new(Idle { conns: Vec::new(), open: 0 }),
             freed: Condvar::new(),
             max_candidates: u64::MAX,
+            cursor_key: String::new(),
         };
         let at = describe(&storage.config);
         let mut client = storage
             .config
             .connect(NoTls)
             .map_err(|e| anyhow::anyhow!("connecting to PostgreSQL at {at}: {}", message(&e)))?;
-        let create = |client: &mut Client| -> Result<(), postgres::Error> {
+        let create = |client: &mut Client| -> Result<String, postgres::Error> {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
             tx.batch_execute(&format!(
@@ -200,13 +205,27 @@ impl PostgresStorage {
                 journal::POSTGRES_SCHEMA
             ))?;
             trigram_index(&mut tx)?;
-            tx.commit()
+            tx.execute(
+                "INSERT INTO secrets (name, value) VALUES ('cursor', $1) ON CONFLICT DO NOTHING",
+                &[&crate::new_secret()],
+            )?;
+            let key: String = tx.query_one("SELECT value FROM secrets WHERE name = 'cursor'", &[])?.get(0);
+            tx.commit()?;
+            Ok(key)
         };
-        create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
+        let cursor_key =
+            create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
         // The first connection serves requests too.
         client.batch_execute(&storage.search_path)?;
         *storage.idle.lock().unwrap() = Idle { conns: vec![Conn { client, statements: HashMap::new() }], open: 1 };
+        storage.cursor_key = cursor_key;
         Ok(storage)
+    }
+
+    /// The key this tenant's cursors are signed with: made when its schema is created and kept in it, so that
+    /// every process serving the tenant checks the cursors of the others. Never logged.
+    pub fn cursor_key(&self) -> &str {
+        &self.cursor_key
     }
 
     /// A search whose filter or sort the engine finishes reads at most `max + 1` candidates: the engine
@@ -721,7 +740,26 @@ fn search(conn: &mut Conn, q: &Query, max_candidates: u64) -> Result<Page, Stora
         });
     }
     let condition = format!("WHERE r.rtype = $1 AND ({condition})");
-    let (sql, applied) = if applied == Applies::Everything {
+    // A cursor page without `sort` walks the (rtype, id) index from the last id seen: the last page costs
+    // what the first does. With `sort`, the engine pages the matches itself.
+    let keyset = q.keyset.as_ref().filter(|_| applied == Applies::Everything && q.sort.is_none());
+    let (sql, applied) = if let Some(k) = keyset {
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
+        let total: i64 = conn.query(&format!("SELECT count(*) FROM resources r {condition}"), &refs)?[0].get(0);
+        let after = match &k.after {
+            Some(p) => {
+                values.push(Box::new(p.id.clone()));
+                format!(" AND r.id COLLATE \"C\" > ${}", values.len())
+            }
+            None => String::new(),
+        };
+        values.push(Box::new(i64::from(k.count)));
+        let limit = values.len();
+        let sql = format!(
+            "SELECT r.id, r.version, r.data FROM resources r {condition}{after} ORDER BY r.id COLLATE \"C\" LIMIT ${limit}"
+        );
+        (sql, Applied::Keyset(total as u64))
+    } else if applied == Applies::Everything {
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
         let total: i64 = conn.query(&format!("SELECT count(*) FROM resources r {condition}"), &refs)?[0].get(0);
         let Order { join, by } = order_by(q).expect("checked above");
@@ -812,6 +850,28 @@ mod tests {
         vec![UniqueKey { attribute: "userName".into(), value: v.into() }]
     }
 
+    /// A keyset walk: pages in byte order of id, each strictly after the last id seen, even once that one is
+    /// deleted; the total counts every match.
+    #[test]
+    fn a_keyset_walk_pages_by_id_after_the_last_one_seen() {
+        use scimkit_runtime::bindings::{Keyset, Position};
+        let Some(s) = storage() else { return };
+        let mut made: Vec<String> =
+            (0..7).map(|i| s.create("User", "{}", &key(&format!("u{i}")), &[]).unwrap().id).collect();
+        made.sort();
+        let walk = |after: Option<&str>| {
+            let keyset = Keyset { after: after.map(|id| Position { value: Literal::Null, id: id.into() }), count: 3 };
+            s.search(&Query { filter: None, count: u32::MAX, keyset: Some(keyset), ..eq("x", "y") }).unwrap()
+        };
+        let ids = |p: &Page| p.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+        let first = walk(None);
+        assert_eq!((ids(&first), first.applied), (made[..3].to_vec(), Applied::Keyset(7)));
+        s.delete("User", &made[2], None).unwrap();
+        let second = walk(Some(&made[2]));
+        assert_eq!((ids(&second), second.applied), (made[3..6].to_vec(), Applied::Keyset(6)));
+        assert_eq!(ids(&walk(Some(&made[6]))), Vec::<String>::new());
+    }
+
     fn eq(path: &str, v: &str) -> Query {
         Query {
             resource_type: "User".into(),
@@ -828,6 +888,7 @@ mod tests {
             start_index: 1,
             count: 10,
             without_members: true,
+            keyset: None,
         }
     }
 

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS resources (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS resources_by_type ON resources(rtype, seq);
+CREATE INDEX IF NOT EXISTS resources_by_type_id ON resources(rtype, id);
 CREATE TABLE IF NOT EXISTS unique_keys (
     rtype TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL,
     PRIMARY KEY (rtype, attribute, value)
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NUL
 CREATE INDEX IF NOT EXISTS attr_values_by_id ON attr_values(id);
 CREATE INDEX IF NOT EXISTS attr_values_nocase ON attr_values(path, value COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values(path, value);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 /// The schema version this code writes, kept in `PRAGMA user_version`. 1: `attr_values.rid` and the trigram
@@ -130,6 +132,7 @@ pub struct SqliteStorage {
     commits: AtomicU64,
     /// Most candidates a search that leaves work to the engine reads (see [`Self::with_max_candidates`]).
     max_candidates: u64,
+    cursor_key: String,
 }
 
 struct Writer {
@@ -226,6 +229,8 @@ impl SqliteStorage {
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
         conn.execute_batch(journal::SQLITE_SCHEMA)?;
+        conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES ('cursor', ?1)", [crate::new_secret()])?;
+        let cursor_key = conn.query_row("SELECT value FROM secrets WHERE name = 'cursor'", [], |r| r.get(0))?;
         let writer = Writer { conn, bulk: None, group: None, joined: 0 };
         Ok(SqliteStorage {
             path: path.to_path_buf(),
@@ -234,7 +239,14 @@ impl SqliteStorage {
             arriving: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
             max_candidates: u64::MAX,
+            cursor_key,
         })
+    }
+
+    /// The key this tenant's cursors are signed with: made when the database is created and kept in it, so
+    /// that every process serving the tenant checks the cursors of the others. Never logged.
+    pub fn cursor_key(&self) -> &str {
+        &self.cursor_key
     }
 
     /// A search whose filter or sort the engine finishes reads at most `max + 1` candidates: the engine
@@ -774,7 +786,20 @@ fn search(conn: &Connection, q: &Query, max_candidates: u64) -> Result<Page, Sto
     };
     let base = format!("FROM resources r WHERE {rtype} = ?1 AND ({condition})");
     let paged = applied == Applies::Everything;
-    let sql = if paged {
+    // A cursor page without `sort` walks the (rtype, id) index from the last id seen: the last page costs
+    // what the first does. With `sort`, the engine pages the matches itself.
+    let keyset = q.keyset.as_ref().filter(|_| paged && q.sort.is_none());
+    let counted_params = params.len();
+    let sql = if let Some(k) = keyset {
+        let after = match &k.after {
+            Some(p) => {
+                params.push(SqlValue::Text(p.id.clone()));
+                format!(" AND r.id > ?{}", params.len())
+            }
+            None => String::new(),
+        };
+        format!("SELECT r.id, r.version, r.data {base}{after} ORDER BY r.id LIMIT {}", k.count)
+    } else if paged {
         let order = order_by(q).expect("checked above");
         format!(
             "SELECT r.id, r.version, r.data {base} ORDER BY {order} LIMIT {} OFFSET {}",
@@ -792,21 +817,23 @@ fn search(conn: &Connection, q: &Query, max_candidates: u64) -> Result<Page, Sto
         })
         .map_err(db_error)?;
     let mut items: Vec<Stored> = rows.collect::<Result<_, _>>().map_err(db_error)?;
-    let applied = if paged {
+    let count_all = || -> Result<u64, StorageError> {
+        let counted: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) {base}"))
+            .map_err(db_error)?
+            .query_row(rusqlite::params_from_iter(params[..counted_params].iter()), |r| r.get(0))
+            .map_err(db_error)?;
+        Ok(counted as u64)
+    };
+    let applied = if keyset.is_some() {
+        Applied::Keyset(count_all()?)
+    } else if paged {
         // A page that is not full holds the last matches: the total is known without running the filter again
         // to count (unless the page is empty past the first, which says nothing of how many came before).
         let skipped = u64::from(q.start_index.saturating_sub(1));
         let short = (items.len() as u64) < u64::from(q.count);
-        let total = if short && (!items.is_empty() || skipped == 0) {
-            skipped + items.len() as u64
-        } else {
-            let counted: i64 = conn
-                .prepare_cached(&format!("SELECT count(*) {base}"))
-                .map_err(db_error)?
-                .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
-                .map_err(db_error)?;
-            counted as u64
-        };
+        let total =
+            if short && (!items.is_empty() || skipped == 0) { skipped + items.len() as u64 } else { count_all()? };
         Applied::Everything(total)
     } else {
         applied.without_total()
@@ -868,6 +895,7 @@ mod tests {
             start_index: 1,
             count: 10,
             without_members: true,
+            keyset: None,
         }
     }
 
@@ -890,6 +918,45 @@ mod tests {
                 .map_err(db_error)
         })
         .unwrap()
+    }
+
+    /// A keyset walk: pages in id order, each starting strictly after the last id seen, with the total of
+    /// every match; deleting the last id seen does not lose the walk's place.
+    #[test]
+    fn a_keyset_walk_pages_by_id_after_the_last_one_seen() {
+        use scimkit_runtime::bindings::{Keyset, Position};
+        let (_d, s) = storage();
+        let mut made: Vec<String> =
+            (0..7).map(|i| s.create("User", "{}", &key(&format!("u{i}")), &[]).unwrap().id).collect();
+        s.create("Group", "{}", &[], &[]).unwrap();
+        made.sort();
+        let walk = |after: Option<&str>| {
+            let keyset = Keyset { after: after.map(|id| Position { value: Literal::Null, id: id.into() }), count: 3 };
+            let q = Query { filter: None, count: u32::MAX, keyset: Some(keyset), ..eq("x", "y") };
+            s.search(&q).unwrap()
+        };
+        let first = walk(None);
+        assert_eq!((ids(&first), first.applied), (made[..3].iter().map(String::as_str).collect(), Applied::Keyset(7)));
+        s.delete("User", &made[2], None).unwrap();
+        let second = walk(Some(&made[2]));
+        assert_eq!(
+            (ids(&second), second.applied),
+            (made[3..6].iter().map(String::as_str).collect(), Applied::Keyset(6))
+        );
+        assert_eq!(ids(&walk(Some(&made[5]))), vec![made[6].as_str()]);
+        assert!(walk(Some(&made[6])).items.is_empty());
+        let plan: String = s
+            .read(|c| {
+                c.query_row(
+                    "EXPLAIN QUERY PLAN SELECT r.id FROM resources r WHERE r.rtype = 'User' AND (1) AND r.id > 'x' \
+                     ORDER BY r.id LIMIT 3",
+                    [],
+                    |r| r.get(3),
+                )
+                .map_err(db_error)
+            })
+            .unwrap();
+        assert!(plan.contains("resources_by_type_id"), "the walk reads the (rtype, id) index: {plan}");
     }
 
     #[test]

@@ -126,28 +126,33 @@ fn open_tenant(
     };
     let base_url = t.base_url.clone().unwrap_or(default_url);
     let max = t.max_candidates();
-    let (storage, journal): (Arc<dyn Storage>, Option<Arc<dyn Journal>>) = match &settings.database {
+    let (storage, journal, cursor_key): (Arc<dyn Storage>, Option<Arc<dyn Journal>>, String) = match &settings.database
+    {
         Database::Sqlite => {
             let sqlite = SqliteStorage::open(&db)
                 .with_context(|| format!("tenant {name}: opening {}", db.display()))?
                 .with_max_candidates(max);
             let sqlite = Arc::new(sqlite);
-            (guarded(sqlite.clone(), t.passwords), Some(sqlite))
+            let key = sqlite.cursor_key().to_string();
+            (guarded(sqlite.clone(), t.passwords), Some(sqlite), key)
         }
-        Database::Memory => (guarded(MemoryStorage::new(), t.passwords), None),
+        // One process: a key of its own.
+        Database::Memory => (guarded(MemoryStorage::new(), t.passwords), None, crate::new_secret()),
         Database::Postgres(url) => {
             let pg = PostgresStorage::open(url, &name)
                 .with_context(|| format!("tenant {name}: opening its schema"))?
                 .with_max_candidates(max);
             let pg = Arc::new(pg);
-            (guarded(pg.clone(), t.passwords), Some(pg))
+            let key = pg.cursor_key().to_string();
+            (guarded(pg.clone(), t.passwords), Some(pg), key)
         }
     };
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
     let limits =
         serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
     let wake = Arc::new(deliver::Wake::default());
-    let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
+    let config =
+        engine_config(paths, &t, &base_url, limits, &auth, &cursor_key).with_context(|| format!("tenant {name}"))?;
     let provider = Provider::with_hooks(runtime.clone(), config, storage.clone(), wake.clone(), settings.pool)
         .with_context(|| configured_from(paths, &t))?;
     let deliveries = match journal {
@@ -191,6 +196,7 @@ fn engine_config(
     base_url: &str,
     mut limits: serde_json::Value,
     auth: &Authenticator,
+    cursor_key: &str,
 ) -> Result<String> {
     limits["maxCandidates"] = serde_json::json!(t.max_candidates());
     let mut config = serde_json::json!({
@@ -201,6 +207,8 @@ fn engine_config(
             "profile": t.profile.engine_name(),
             "reportTolerances": true,
         },
+        // Cursor paging (RFC 9865), signed with the tenant's key from its database.
+        "pagination": { "cursorKey": cursor_key },
     });
     // `/ServiceProviderConfig` lists exactly the methods this tenant accepts: none for an open tenant.
     config["authenticationSchemes"] = serde_json::json!(auth.schemes());
@@ -254,7 +262,7 @@ impl Direct {
         let t = config.configured_tenant(name)?;
         let dir = paths.tenant_dir(name);
         crate::config::create_private_dir(&dir)?;
-        let (storage, bulk) = match database {
+        let (storage, bulk, cursor_key) = match database {
             Database::Sqlite => {
                 let db = paths.tenant_db(name);
                 let sqlite = match bulk {
@@ -262,15 +270,15 @@ impl Direct {
                     None => SqliteStorage::open(&db),
                 };
                 let sqlite = Arc::new(sqlite.with_context(|| format!("tenant {name}: opening {}", db.display()))?);
-                (guarded(sqlite.clone(), t.passwords), bulk.map(|_| sqlite))
+                let key = sqlite.cursor_key().to_string();
+                (guarded(sqlite.clone(), t.passwords), bulk.map(|_| sqlite), key)
             }
-            Database::Postgres(url) => (
-                guarded(
-                    PostgresStorage::open(url, name).with_context(|| format!("tenant {name}: opening its schema"))?,
-                    t.passwords,
-                ),
-                None,
-            ),
+            Database::Postgres(url) => {
+                let pg =
+                    PostgresStorage::open(url, name).with_context(|| format!("tenant {name}: opening its schema"))?;
+                let key = pg.cursor_key().to_string();
+                (guarded(pg, t.passwords), None, key)
+            }
             Database::Memory => {
                 bail!("memory keeps nothing after the command: import and export need sqlite or postgres://…")
             }
@@ -282,7 +290,8 @@ impl Direct {
         };
         let methods = t.auth.iter().map(Method::from_config).collect::<Result<_>>()?;
         let auth = Authenticator::new(name, methods, None);
-        let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
+        let config = engine_config(paths, &t, &base_url, limits, &auth, &cursor_key)
+            .with_context(|| format!("tenant {name}"))?;
         let provider =
             Provider::new(runtime.clone(), config, storage, pool).with_context(|| configured_from(paths, &t))?;
         Ok(Direct { provider, bulk })

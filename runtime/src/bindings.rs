@@ -15,7 +15,9 @@ pub use exports::scimkit::scim::provisioner::{Action, Outcome, Report, Step};
 pub use scimkit::scim::configuration::ConfigError;
 pub use scimkit::scim::events::{ChangeEvent, Operation as EventOperation, Refusal, Verdict};
 pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};
-pub use scimkit::scim::query_types::{CompareOp, Comparison, Filter, FilterNode, Literal, Query, SortKey};
+pub use scimkit::scim::query_types::{
+    CompareOp, Comparison, Filter, FilterNode, Keyset, Literal, Position, Query, SortKey,
+};
 pub use scimkit::scim::storage::{Applied, Member, Page, ResourceChange, StorageError, Stored, UniqueKey};
 pub use scimkit::scim::transport::TransportError;
 
@@ -58,7 +60,7 @@ impl Page {
     /// The number of matches, when storage applied everything and so counted them.
     pub fn total(&self) -> Option<u64> {
         match self.applied {
-            Applied::Everything(total) => Some(total),
+            Applied::Everything(total) | Applied::Keyset(total) => Some(total),
             Applied::FilterOnly | Applied::Nothing => None,
         }
     }

@@ -100,6 +100,41 @@ fn timed(args: &Args, f: impl Fn(&Client, &mut Rng) -> Result<bool> + Sync) -> S
     stats
 }
 
+/// Cursor against index paging (RFC 9865), first page against the deepest: walks every user by cursor 1,000
+/// at a time to reach the last page's position, then times 100-user pages there and at the start, by
+/// `cursor` (`cursor-first`, `cursor-last`) and by `startIndex` at the same offset (`index-first`,
+/// `index-last`). A keyset walk costs the same at any depth; an offset costs the rows it skips.
+fn first_and_deep_pages(args: &Args) -> Result<Vec<(String, Stats)>> {
+    let client = Client::new(&args.base, &args.token);
+    let (mut cursor, mut before) = (String::new(), 0usize);
+    let deep = loop {
+        let reply = client.send("GET", &format!("/Users?count=1000&attributes=id&cursor={}", encode(&cursor)), None)?;
+        if reply.status != 200 {
+            bail!("cursor walk: {} {}", reply.status, reply.json());
+        }
+        let page = reply.json();
+        match page["nextCursor"].as_str() {
+            Some(next) => {
+                before += page["Resources"].as_array().map_or(0, Vec::len);
+                cursor = next.to_string();
+            }
+            None => break cursor,
+        }
+    };
+    let page_of_100 = |path: String| {
+        timed(args, move |c, _| {
+            let reply = c.send("GET", &path, None)?;
+            Ok(reply.status == 200 && reply.json()["Resources"].as_array().is_some_and(|r| r.len() == 100))
+        })
+    };
+    Ok(vec![
+        ("cursor-first".into(), page_of_100("/Users?count=100&cursor=".into())),
+        ("cursor-last".into(), page_of_100(format!("/Users?count=100&cursor={}", encode(&deep)))),
+        ("index-first".into(), page_of_100("/Users?count=100&startIndex=1".into())),
+        ("index-last".into(), page_of_100(format!("/Users?count=100&startIndex={}", before + 1))),
+    ])
+}
+
 fn seed(args: &Args) -> Result<(Stats, Seeded)> {
     let next = AtomicU64::new(0);
     let ids = Mutex::new(vec![String::new(); args.users]);
@@ -456,6 +491,12 @@ fn main() -> Result<()> {
             }
             "memberadd" => {
                 for (name, stats) in member_add(&args)? {
+                    report(&args, &name, &stats, None, Value::Null)?;
+                }
+                continue;
+            }
+            "cursor" => {
+                for (name, stats) in first_and_deep_pages(&args)? {
                     report(&args, &name, &stats, None, Value::Null)?;
                 }
                 continue;

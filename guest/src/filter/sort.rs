@@ -40,6 +40,11 @@ impl<'a> SortSpec<'a> {
     /// The value a rendered resource sorts by. Of a multi-valued attribute, the primary element's, else the
     /// first element's (RFC 7644 §3.4.2.3).
     pub fn value(&self, resource: &Value) -> SortValue {
+        self.typed_leaf(self.leaf(resource))
+    }
+
+    /// The JSON value a rendered resource sorts by, if any (see [`Self::value`]).
+    pub fn leaf<'v>(&self, resource: &'v Value) -> Option<&'v Value> {
         let chosen = match self.target.attribute_json(resource) {
             Some(Value::Array(items)) => items
                 .iter()
@@ -52,10 +57,14 @@ impl<'a> SortSpec<'a> {
             (None, chosen) => chosen,
             (Some(_), None) => None,
         };
-        let leaf = match leaf {
+        match leaf {
             Some(Value::Array(items)) => items.first(),
             other => other,
-        };
+        }
+    }
+
+    /// How a leaf of [`Self::leaf`] sorts.
+    pub fn typed_leaf(&self, leaf: Option<&Value>) -> SortValue {
         leaf.map_or(SortValue::Missing, |v| self.typed(v))
     }
 

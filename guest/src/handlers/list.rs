@@ -1,7 +1,7 @@
 //! Listing and searching (RFC 7644 §3.4.2, §3.4.3): filter, sort, page and project the resources of one type or
 //! of all of them.
 
-use crate::config::Config;
+use crate::config::{Config, PaginationMethod};
 use crate::context::{json_body, shown_all, shows_members, Ctx};
 use crate::error::{self as err, ScimResult};
 use crate::filter::{self, Filter};
@@ -22,6 +22,11 @@ pub struct ListParams {
     pub count: Option<u32>,
     pub attributes: Vec<String>,
     pub excluded: Vec<String>,
+    /// RFC 9865 `cursor`: empty for the first page of a cursor walk.
+    pub cursor: Option<String>,
+    /// The filter as the client wrote it, which a cursor is bound to.
+    pub filter_text: Option<String>,
+    start_index_given: bool,
 }
 
 impl ListParams {
@@ -29,17 +34,21 @@ impl ListParams {
         let mut p = ListParams { start_index: 1, ..Default::default() };
         for (key, value) in req.params() {
             match key.to_ascii_lowercase().as_str() {
-                "filter" => p.filter = Some(parse_filter(cfg, &value)?),
+                "filter" => {
+                    p.filter = Some(parse_filter(cfg, &value)?);
+                    p.filter_text = Some(value);
+                }
                 "sortby" => p.sort_by = Some(value),
                 "sortorder" => p.descending = sort_order(&value)?,
-                "startindex" => p.start_index = start_index(&value)?,
+                "startindex" => (p.start_index, p.start_index_given) = (start_index(&value)?, true),
+                "cursor" => p.cursor = Some(value),
                 "count" => p.count = Some(count(&value)?),
                 "attributes" => p.attributes = value.split(',').map(str::to_string).collect(),
                 "excludedattributes" => p.excluded = value.split(',').map(str::to_string).collect(),
                 _ => {}
             }
         }
-        Ok(p)
+        p.paging(cfg)
     }
 
     pub(crate) fn from_search_body(cfg: &Config, req: &Request) -> ScimResult<ListParams> {
@@ -61,17 +70,37 @@ impl ListParams {
         };
         for (key, value) in &obj {
             match key.to_ascii_lowercase().as_str() {
-                "filter" => p.filter = Some(parse_filter(cfg, &text(value)?)?),
+                "filter" => {
+                    p.filter_text = Some(text(value)?);
+                    p.filter = Some(parse_filter(cfg, &text(value)?)?);
+                }
                 "sortby" => p.sort_by = Some(text(value)?),
                 "sortorder" => p.descending = sort_order(&text(value)?)?,
-                "startindex" => p.start_index = start_index(&number(value)?)?,
+                "startindex" => (p.start_index, p.start_index_given) = (start_index(&number(value)?)?, true),
+                "cursor" => p.cursor = Some(text(value)?),
                 "count" => p.count = Some(count(&number(value)?)?),
                 "attributes" => p.attributes = list(value)?,
                 "excludedattributes" => p.excluded = list(value)?,
                 _ => {}
             }
         }
-        Ok(p)
+        p.paging(cfg)
+    }
+}
+
+impl ListParams {
+    /// RFC 9865: `startIndex` and `cursor` exclude each other; without either, the configured default.
+    fn paging(mut self, cfg: &Config) -> ScimResult<ListParams> {
+        if self.cursor.is_some() && self.start_index_given {
+            return Err(err::invalid_value("startIndex and cursor cannot be used together (RFC 9865): choose one"));
+        }
+        if self.cursor.is_none()
+            && !self.start_index_given
+            && cfg.pagination.default_pagination_method == PaginationMethod::Cursor
+        {
+            self.cursor = Some(String::new());
+        }
+        Ok(self)
     }
 }
 
@@ -111,11 +140,14 @@ fn list_response(start_index: u32, total: u64, resources: Vec<Value>) -> Respons
     Response::json(200, &body)
 }
 
-fn page_size(cfg: &Config, p: &ListParams) -> u32 {
+pub(crate) fn page_size(cfg: &Config, p: &ListParams) -> u32 {
     p.count.unwrap_or(cfg.limits.max_results).min(cfg.limits.max_results)
 }
 
 pub(crate) fn list(ctx: &mut Ctx, rt: &ResourceType, p: ListParams) -> ScimResult<Response> {
+    if let Some(token) = &p.cursor {
+        return super::cursor::list(ctx, rt, &p, token);
+    }
     let count = page_size(ctx.cfg, &p);
     let (resources, total) = query_type(ctx, rt, &p, p.start_index, count)?;
     Ok(list_response(p.start_index, total, resources))
@@ -123,6 +155,9 @@ pub(crate) fn list(ctx: &mut Ctx, rt: &ResourceType, p: ListParams) -> ScimResul
 
 /// `POST /.search` at the root: every resource type, one after the other, paged as one list.
 pub(crate) fn search_all(ctx: &mut Ctx, p: ListParams) -> ScimResult<Response> {
+    if p.cursor.as_deref().is_some_and(|c| !c.is_empty()) {
+        return Err(err::invalid_value("cursor paging is per resource type: POST /Users/.search or /Groups/.search"));
+    }
     let count = page_size(ctx.cfg, &p);
     let types: Vec<ResourceType> = ctx.cfg.registry.resource_types.clone();
     let mut skip = u64::from(p.start_index - 1);
@@ -158,6 +193,7 @@ fn query_type(
         start_index,
         count,
         without_members: !shows_members(cfg, rt, &projection),
+        keyset: None,
     };
     let page = ctx.store.search(&query)?;
     let (items, total) = match page.applied {

@@ -21,11 +21,13 @@ pub fn translate(tm: &Table, q: &Query) -> (Query, bool) {
     let filter = q.filter.as_ref().and_then(|f| t.node(f, f.root, None)).map(|root| FlatFilter { nodes: t.out, root });
     let sort = q.sort.as_ref().map(|s| sort_key(tm, s));
     let exact = t.exact && !matches!(sort, Some(None));
+    // A mapped host never sees a cursor's keyset: its position holds SCIM values, not the host's column
+    // values, so the engine pages a cursor walk itself over the matches.
     let sent = if exact {
-        Query { filter, sort: sort.flatten(), ..q.clone() }
+        Query { filter, sort: sort.flatten(), keyset: None, ..q.clone() }
     } else {
         // Every candidate, unsorted: the engine filters, sorts and pages.
-        Query { filter, sort: None, start_index: 1, count: u32::MAX, ..q.clone() }
+        Query { filter, sort: None, start_index: 1, count: u32::MAX, keyset: None, ..q.clone() }
     };
     (sent, exact)
 }

@@ -125,6 +125,7 @@ fn query(nodes: Vec<FilterNode>, sort: Option<&str>) -> Query {
         start_index: 11,
         count: 10,
         without_members: true,
+        keyset: None,
     }
 }
 

@@ -37,6 +37,14 @@ pub fn service_provider_config(cfg: &Config) -> Value {
         "filter": {"supported": true, "maxResults": cfg.limits.max_results},
         "changePassword": {"supported": FEATURES.change_password},
         "sort": {"supported": FEATURES.sort},
+        "pagination": {
+            "cursor": cfg.pagination.cursor_key.is_some(),
+            "index": true,
+            "defaultPaginationMethod": cfg.pagination.default_pagination_method,
+            "defaultPageSize": cfg.limits.max_results,
+            "maxPageSize": cfg.limits.max_results,
+            "cursorTimeout": cfg.pagination.cursor_timeout,
+        },
         "etag": {"supported": FEATURES.etag},
         "authenticationSchemes": cfg.authentication_schemes,
         "meta": {

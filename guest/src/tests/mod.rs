@@ -2,6 +2,7 @@
 //! the whole engine rather than one module.
 
 mod conformance;
+mod cursor;
 pub mod harness;
 mod hostile;
 mod protocol;
