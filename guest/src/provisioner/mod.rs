@@ -5,6 +5,7 @@
 mod diff;
 mod groups;
 mod run;
+pub use run::encode;
 #[cfg(test)]
 mod tests;
 
