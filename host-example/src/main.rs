@@ -39,6 +39,10 @@ enum Command {
     Serve(ServeArgs),
     /// Provision a SCIM target from an LDIF or JSON file of principals, through a mapping.
     Provision(scimkit_host::provision::ProvisionArgs),
+    /// Run the engine's conformance checks against any SCIM server (RFC 7643/7644): prints each check and
+    /// `N passed, M failed, K skipped`, each failure with its section; exits non-zero when one failed. What
+    /// it creates is named selftest-<unique>-… and deleted at the end.
+    Selftest(scimkit_host::selftest::SelftestArgs),
     /// Load Users and Groups from a file (JSON lines, CSV or LDIF) into a tenant, through the engine.
     Import(scimkit_host::import::ImportArgs),
     /// Write a tenant's Users and Groups as JSON lines or CSV.
@@ -205,6 +209,7 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Provision(args) => scimkit_host::provision::run(args),
+        Command::Selftest(args) => scimkit_host::selftest::run(args),
         Command::Import(args) => scimkit_host::import::run(args),
         Command::Export(args) => scimkit_host::export::run(args),
         Command::Tenant(TenantCommand::Add { at, args }) => commands::tenant_add(&at.paths(), &args, out),

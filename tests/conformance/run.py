@@ -13,9 +13,13 @@ artifact holds, nothing else on the class path and no Rust toolchain on PATH.
 
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
+
+Then scimkit's own checks (`scimkit selftest`) run against the same server, and, for the reference server, against
+one tenant under each profile (`profile = "tolerant"` and `"strict"` in its scimkit.toml): 0 failures each.
 """
 
 import argparse
+import hashlib
 import os
 import pathlib
 import socket
@@ -153,6 +157,32 @@ def start_node(data: str, _artifact: str) -> tuple[subprocess.Popen, str]:
     return proc, listening(proc, port, 30, "the Node example")
 
 
+def selftest(base: str) -> bool:
+    """scimkit's own conformance checks against the SCIM server at `base`; true when none failed."""
+    binary = os.environ.get("SCIMKIT_BIN", str(ROOT / "target/release/scimkit"))
+    print(f"selftest: {base}", flush=True)
+    env = {**os.environ, "SCIMKIT_TARGET_TOKEN": TOKEN}
+    return subprocess.run([binary, "selftest", base], env=env, timeout=600).returncode == 0
+
+
+def selftest_profiles() -> bool:
+    """The reference server with a tenant under each profile, each checked by `selftest`; true when none failed."""
+    with tempfile.TemporaryDirectory() as data:
+        token_sha256 = hashlib.sha256(TOKEN.encode()).hexdigest()
+        tenants = "".join(
+            f'[[tenant]]\nname = "{p}"\nprofile = "{p}"\n'
+            f'[[tenant.auth]]\nmethod = "bearer"\ntoken_sha256 = "{token_sha256}"\n\n'
+            for p in ("tolerant", "strict")
+        )
+        pathlib.Path(data, "scimkit.toml").write_text(tenants)
+        proc, base = start_server(data, "")
+        try:
+            return all([selftest(f"{base}/tolerant"), selftest(f"{base}/strict")])
+        finally:
+            proc.kill()
+            proc.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="scim2-tester against scimkit or one of its examples")
     example = parser.add_mutually_exclusive_group()
@@ -178,6 +208,7 @@ def main() -> int:
                 Client(base_url=base + "/", headers={"Authorization": "Bearer " + TOKEN}, timeout=30)
             )
             results = check_server(client, raise_exceptions=False)
+            own_checks_pass = selftest(base)
         finally:
             proc.kill()
             proc.wait()
@@ -190,7 +221,9 @@ def main() -> int:
     if len(results) < MIN_CHECKS:
         print(f"conformance: only {len(results)} checks ran; expected at least {MIN_CHECKS}")
         return 1
-    return 1 if failed else 0
+    if start is start_server:
+        own_checks_pass = selftest_profiles() and own_checks_pass
+    return 1 if failed or not own_checks_pass else 0
 
 
 if __name__ == "__main__":
