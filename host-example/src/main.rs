@@ -39,9 +39,11 @@ enum Command {
     Serve(ServeArgs),
     /// Provision a SCIM target from an LDIF or JSON file of principals, through a mapping.
     Provision(scimkit_host::provision::ProvisionArgs),
-    /// Run the engine's conformance checks against any SCIM server (RFC 7643/7644): prints each check and
-    /// `N passed, M failed, K skipped`, each failure with its section; exits non-zero when one failed. What
-    /// it creates is named selftest-<unique>-… and deleted at the end.
+    /// Run the engine's conformance checks (RFC 7643/7644) against any SCIM server.
+    ///
+    /// Prints each check and `N passed, M failed, K skipped`, each failure with its RFC section and what was
+    /// expected and seen; exits non-zero when one failed. Checks follow what the server announces (a feature
+    /// it does not announce is skipped). What they create is named selftest-<unique>-… and deleted at the end.
     Selftest(scimkit_host::selftest::SelftestArgs),
     /// Load Users and Groups from a file (JSON lines, CSV or LDIF) into a tenant, through the engine.
     Import(scimkit_host::import::ImportArgs),
