@@ -4,7 +4,7 @@
 wit_bindgen::generate!({ path: "../wit", world: "engine" });
 
 use crate::store as s;
-use exports::scimkit::scim::{mapper, provider, provisioner};
+use exports::scimkit::scim::{mapper, provider, provisioner, selftest};
 use scimkit::scim::configuration::ConfigError;
 use scimkit::scim::{clock, events as ev, query_types as q, storage as w, transport};
 use std::cell::RefCell;
@@ -111,6 +111,26 @@ impl crate::provisioner::Transport for HostTransport {
             transport::TransportError::Broken(m) => format!("connection broken: {m}"),
         })?;
         Ok(crate::http::Response { status: resp.status, headers: resp.headers, body: resp.body })
+    }
+}
+
+impl selftest::Guest for Component {
+    fn run(tag: String) -> Vec<selftest::Check> {
+        use crate::selftest::Verdict as V;
+        let checks = crate::selftest::run(&mut HostTransport, &tag);
+        checks
+            .into_iter()
+            .map(|c| selftest::Check {
+                name: c.name,
+                section: c.section,
+                verdict: match c.verdict {
+                    V::Passed => selftest::CheckVerdict::Passed,
+                    V::Failed => selftest::CheckVerdict::Failed,
+                    V::Skipped => selftest::CheckVerdict::Skipped,
+                },
+                detail: c.detail,
+            })
+            .collect()
     }
 }
 

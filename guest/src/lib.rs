@@ -27,6 +27,7 @@ pub mod resource;
 pub mod router;
 pub mod rows;
 pub mod schema;
+pub mod selftest;
 pub mod store;
 mod syntax;
 #[cfg(test)]

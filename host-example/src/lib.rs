@@ -1,6 +1,6 @@
 //! scimkit's reference server over [`scimkit_runtime`]: the HTTP server (its connections, plain or TLS), tenants,
 //! authentication, limits, SQL storage (SQLite, PostgreSQL), the request log, metrics, the admin page, and the
-//! commands (import, export, provision) of the `scimkit` binary.
+//! commands (import, export, provision, selftest) of the `scimkit` binary.
 
 pub mod admin;
 pub mod app;
@@ -24,6 +24,7 @@ pub mod postgresql;
 pub mod provision;
 pub mod request_log;
 pub mod schemas_file;
+pub mod selftest;
 pub mod server;
 pub mod sqlite;
 pub mod tenants;

@@ -40,6 +40,12 @@ enum Command {
     /// Provision a SCIM target from an LDIF or JSON file of principals through a mapping, again from the queue
     /// of those that failed (--retry), or from the change journal of a tenant (--from-tenant).
     Provision(scimkit_host::provision::ProvisionArgs),
+    /// Run the engine's conformance checks (RFC 7643/7644) against any SCIM server.
+    ///
+    /// Prints each check and `N passed, M failed, K skipped`, each failure with its RFC section and what was
+    /// expected and seen; exits non-zero when one failed. Checks follow what the server announces (a feature
+    /// it does not announce is skipped). What they create is named selftest-<unique>-… and deleted at the end.
+    Selftest(scimkit_host::selftest::SelftestArgs),
     /// Load Users and Groups from a file (JSON lines, CSV or LDIF) into a tenant, through the engine.
     Import(scimkit_host::import::ImportArgs),
     /// Write a tenant's Users and Groups as JSON lines or CSV.
@@ -209,6 +215,7 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Provision(args) => scimkit_host::provision::run(args),
+        Command::Selftest(args) => scimkit_host::selftest::run(args),
         Command::Import(args) => scimkit_host::import::run(args),
         Command::Export(args) => scimkit_host::export::run(args),
         Command::Tenant(TenantCommand::Add { at, args }) => commands::tenant_add(&at.paths(), &args, out),

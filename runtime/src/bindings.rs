@@ -12,6 +12,7 @@ wasmtime::component::bindgen!({ path: "../wit", world: "engine", additional_deri
 
 pub use exports::scimkit::scim::provider::Caller;
 pub use exports::scimkit::scim::provisioner::{Action, Outcome, Report, Step};
+pub use exports::scimkit::scim::selftest::{Check, CheckVerdict};
 pub use scimkit::scim::configuration::ConfigError;
 pub use scimkit::scim::events::{ChangeEvent, Operation as EventOperation, Refusal, Verdict};
 pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};

@@ -1,10 +1,11 @@
 //! The component's `provisioner` and `mapper` as plain Rust objects: each owns one component instance of its
 //! own (never a pooled serving instance) holding its configured resource; the provisioner's transport can be
-//! replaced between calls. A trap discards the instance and the next call gets a fresh one.
+//! replaced between calls. A trap discards the instance and the next call gets a fresh one. The self-test runs
+//! on an instance of its own, over a transport too.
 
 use crate::bindings::{
-    ConfigError, Engine as Bindings, HostState, Member, Page, Query, Report, ResourceChange, StorageError, Stored,
-    UniqueKey,
+    Check, ConfigError, Engine as Bindings, HostState, Member, Page, Query, Report, ResourceChange, StorageError,
+    Stored, UniqueKey,
 };
 use crate::engine::Runtime;
 use crate::provider::refused;
@@ -173,4 +174,16 @@ impl Storage for NoStorage {
     fn members(&self, _: &str, _: &str, _: u32, _: u32) -> Result<Vec<Member>, StorageError> {
         Err(StorageError::Unsupported)
     }
+}
+
+/// Runs the engine's conformance checks (the WIT `selftest`) against the SCIM server behind `transport`, on an
+/// instance of its own. `tag` makes the names of what the checks create unique. `Err` only when the instance
+/// could not be made or trapped; a failing target is in the checks.
+pub fn selftest(runtime: &Runtime, transport: Box<dyn Transport>, tag: &str) -> anyhow::Result<Vec<Check>> {
+    let mut state = HostState::new(Arc::new(NoStorage), runtime.store_limits());
+    state.transport = Some(transport);
+    let (mut store, bindings) = runtime.instantiate(state)?;
+    runtime.arm(&mut store);
+    let checks = bindings.scimkit_scim_selftest().call_run(&mut store, tag);
+    checks.map_err(|trap| anyhow!("the self-test trapped: {trap:#}"))
 }

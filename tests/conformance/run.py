@@ -16,6 +16,9 @@ profile, then under `strict` (a `scimkit.toml` written into its data directory),
 
 Every check must run and pass: the count of checks is asserted too, because scim2-tester silently skips
 the CRUD and PATCH checks when discovery does not parse.
+
+Each server is then checked by scimkit's own checks (`scimkit selftest`) too, the reference server under each
+profile: 0 failures each.
 """
 
 import argparse
@@ -198,6 +201,8 @@ def check(start, artifact: str, label: str, verify=None) -> int:
             )
             results = check_server(client, raise_exceptions=False)
             extra = verify(client) if verify else []
+            if not selftest(base):
+                extra.append(f"scimkit selftest{label} failed against {base} (its lines above)")
         finally:
             proc.kill()
             proc.wait()
@@ -214,6 +219,14 @@ def check(start, artifact: str, label: str, verify=None) -> int:
         print(f"conformance{label}: only {len(results)} checks ran; expected at least {MIN_CHECKS}")
         return 1
     return 1 if failed or extra else 0
+
+
+def selftest(base: str) -> bool:
+    """scimkit's own conformance checks against the SCIM server at `base`; true when none failed."""
+    binary = os.environ.get("SCIMKIT_BIN", str(ROOT / "target/release/scimkit"))
+    print(f"selftest: {base}", flush=True)
+    env = {**os.environ, "SCIMKIT_TARGET_TOKEN": TOKEN}
+    return subprocess.run([binary, "selftest", base], env=env, timeout=600).returncode == 0
 
 
 def main() -> int:

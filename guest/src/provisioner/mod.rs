@@ -8,6 +8,7 @@ mod groups;
 mod listing;
 mod prune;
 mod run;
+pub use run::encode;
 #[cfg(test)]
 mod tests;
 
