@@ -44,6 +44,9 @@ pub struct Limits {
     pub max_multi_values: usize,
     pub bulk_max_operations: u32,
     pub bulk_max_payload_bytes: usize,
+    /// Longest chain of nested groups (a group in a group in a group is 3): writes that would make a longer
+    /// one are refused, and a resource's `groups` are looked for that many levels up, no more.
+    pub max_group_depth: u32,
 }
 
 impl Default for Limits {
@@ -56,6 +59,7 @@ impl Default for Limits {
             max_multi_values: 10_000,
             bulk_max_operations: 1000,
             bulk_max_payload_bytes: 1 << 20,
+            max_group_depth: 8,
         }
     }
 }
@@ -67,6 +71,10 @@ pub struct Switches {
     /// Group `displayName` unique among groups, case-insensitively (Entra and Okta assume it).
     pub unique_group_display_name: bool,
     pub patch_response: PatchResponse,
+    /// A Group may hold Groups (RFC 7643 §4.2); off, a group member is refused (400 `invalidValue`).
+    pub nested_groups: bool,
+    /// A User's enterprise `manager.value` must be the id of an existing User (400 `invalidValue` otherwise).
+    pub manager_must_exist: bool,
 }
 
 impl Default for Switches {
@@ -75,6 +83,8 @@ impl Default for Switches {
             unknown_attributes: UnknownAttributes::Ignore,
             unique_group_display_name: true,
             patch_response: PatchResponse::Auto,
+            nested_groups: true,
+            manager_must_exist: false,
         }
     }
 }
@@ -120,6 +130,11 @@ struct RawConfig {
     /// Host column names per resource type (see [`crate::rows`]); hosts send it as `mapping`.
     #[serde(default)]
     mapping: Option<serde_json::Value>,
+    /// The roles a User may hold (see [`crate::catalog`]): a list of values, or `"storage"`.
+    #[serde(default)]
+    roles: Option<crate::catalog::Source>,
+    #[serde(default)]
+    entitlements: Option<crate::catalog::Source>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +147,8 @@ pub struct Config {
     pub authentication_schemes: Vec<AuthScheme>,
     /// The host's own columns, when it keeps rows rather than SCIM JSON.
     pub rows: Option<crate::rows::RowMapping>,
+    /// Roles and entitlements served, when configured.
+    pub catalog: crate::catalog::Catalog,
 }
 
 impl Config {
@@ -158,6 +175,8 @@ impl Config {
             types.retain(|t| enabled.iter().any(|n| n.eq_ignore_ascii_case(&t.name)));
         }
         types.extend(raw.custom_resource_types);
+        let catalog = crate::catalog::Catalog { roles: raw.roles, entitlements: raw.entitlements };
+        catalog.register(&mut schemas, &mut types)?;
         for (type_name, exts) in raw.extensions {
             let rt = types
                 .iter_mut()
@@ -181,9 +200,20 @@ impl Config {
         } else {
             raw.authentication_schemes
         };
+        if raw.limits.max_group_depth == 0 {
+            return Err("configuration: limits.maxGroupDepth: must be at least 1".into());
+        }
         let registry = Registry::new(schemas, types);
         let rows = raw.mapping.map(|m| crate::rows::RowMapping::from_json(&registry, m)).transpose()?;
-        Ok(Config { base_url, registry, limits: raw.limits, switches: raw.switches, authentication_schemes, rows })
+        Ok(Config {
+            base_url,
+            registry,
+            limits: raw.limits,
+            switches: raw.switches,
+            authentication_schemes,
+            rows,
+            catalog,
+        })
     }
 
     /// A configuration for unit tests.

@@ -30,3 +30,11 @@ pub fn bare_value_as_complex(v: Value) -> Value {
         other => other,
     }
 }
+
+/// The enterprise manager named without its schema URN. Entra ID sends `"manager": "26118915"` in a User body
+/// and `{"op":"replace","path":"manager","value":"26118915"}` in a PATCH; both name
+/// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager` (stored, by [`bare_value_as_complex`],
+/// as `{"value": "26118915"}`). Only for a resource type that has the extension and no `manager` of its own.
+pub fn unqualified_extension_urn(name: &str) -> Option<&'static str> {
+    name.eq_ignore_ascii_case("manager").then_some(crate::schema::ENTERPRISE_USER)
+}

@@ -132,6 +132,48 @@ pub struct TenantConfig {
     pub rate_limit_burst: Option<u32>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
+    /// The roles a User may hold, served read-only at `/Roles`; empty: no `Role` resource type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<CatalogEntry>,
+    /// The entitlements a User may hold, served read-only at `/Entitlements`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entitlements: Vec<CatalogEntry>,
+    /// Whether a Group may hold Groups; default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_groups: Option<bool>,
+    /// Longest chain of nested groups; default 8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_group_depth: Option<u32>,
+    /// A User's enterprise `manager` must name an existing User.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub manager_must_exist: bool,
+}
+
+/// One role or entitlement a tenant offers (what Okta discovers at `/Roles` and `/Entitlements`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogEntry {
+    /// The value a User's `roles[].value` (or `entitlements[].value`) names it by.
+    pub id: String,
+    pub display_name: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl CatalogEntry {
+    /// The engine's form of it.
+    pub fn engine_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "id": self.id, "displayName": self.display_name });
+        if let Some(k) = &self.kind {
+            v["type"] = serde_json::json!(k);
+        }
+        if let Some(d) = &self.description {
+            v["description"] = serde_json::json!(d);
+        }
+        v
+    }
 }
 
 /// What a successful PATCH answers (RFC 7644 §3.5.2 allows 200 with the resource or 204).
@@ -224,6 +266,11 @@ impl TenantConfig {
             rate_limit_per_second: None,
             rate_limit_burst: None,
             auth: Vec::new(),
+            roles: Vec::new(),
+            entitlements: Vec::new(),
+            nested_groups: None,
+            max_group_depth: None,
+            manager_must_exist: false,
         }
     }
 }

@@ -160,10 +160,23 @@ fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) ->
     let mut config = serde_json::json!({
         "baseUrl": base_url,
         "limits": limits,
-        "switches": { "patchResponse": t.patch_response.engine_name() },
+        "switches": {
+            "patchResponse": t.patch_response.engine_name(),
+            "nestedGroups": t.nested_groups.unwrap_or(true),
+            "managerMustExist": t.manager_must_exist,
+        },
     });
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
+    }
+    if let Some(depth) = t.max_group_depth {
+        config["limits"]["maxGroupDepth"] = serde_json::json!(depth);
+    }
+    if !t.roles.is_empty() {
+        config["roles"] = t.roles.iter().map(|e| e.engine_json()).collect();
+    }
+    if !t.entitlements.is_empty() {
+        config["entitlements"] = t.entitlements.iter().map(|e| e.engine_json()).collect();
     }
     config.to_string()
 }

@@ -12,10 +12,13 @@ use serde_json::{Map, Value};
 pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Response> {
     let body = json_body(req)?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, None)?;
+    crate::references::check(ctx, rt, &prepared.data)?;
     let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
     stamp_meta(&mut prepared.data, None, &ctx.now_text());
     let data = Value::Object(prepared.data).to_string();
     let members = prepared.members.unwrap_or_default();
+    let added: Vec<String> = members.iter().map(|m| m.value.clone()).collect();
+    crate::nesting::check_added(ctx.cfg, ctx.store, rt, None, &added)?;
     let mut stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
     stored.members = Some(members);
     let resp = single(ctx, rt, 201, &stored, &projection)?;
@@ -38,10 +41,13 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
     let mut old: Map<String, Value> = serde_json::from_str(&current.data)
         .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
+    crate::references::check(ctx, rt, &prepared.data)?;
     let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
     let created = old.remove("meta").and_then(|m| m.get("created").cloned());
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let members = prepared.members;
+    let added: Vec<String> = members.iter().flatten().map(|m| m.value.clone()).collect();
+    crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), &added)?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),

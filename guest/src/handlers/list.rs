@@ -6,6 +6,7 @@ use crate::context::{json_body, shown_all, shows_members, Ctx};
 use crate::error::{self as err, ScimResult};
 use crate::filter::{self, Filter};
 use crate::http::{Request, Response};
+use crate::membership;
 use crate::projection::Projection;
 use crate::resource::render;
 use crate::schema::{discovery, ResourceType};
@@ -167,9 +168,20 @@ fn query_type(
             (rendered, total)
         }
         applied => {
+            // A filter on the computed `groups` the host did not apply is checked on computed groups.
+            let groups = match (&query.filter, applied) {
+                (Some(f), Applied::Nothing) if names_groups(f) && membership::computes_groups(cfg, rt) => {
+                    let ids: Vec<&str> = page.items.iter().map(|s| s.id.as_str()).collect();
+                    Some(membership::groups_of_each(cfg, ctx.store, &ids)?)
+                }
+                _ => None,
+            };
             let mut rendered = Vec::with_capacity(page.items.len());
-            for s in &page.items {
-                let r = render(cfg, rt, s)?;
+            for (i, s) in page.items.iter().enumerate() {
+                let mut r = render(cfg, rt, s)?;
+                if let Some(gs) = groups.as_ref().map(|g| &g[i]).filter(|g| !g.is_empty()) {
+                    r["groups"] = Value::Array(gs.clone());
+                }
                 let keep = match (&p.filter, applied) {
                     (Some(f), Applied::Nothing) => filter::matches(cfg, rt, f, &r)?,
                     _ => true,
@@ -188,6 +200,16 @@ fn query_type(
         }
     };
     Ok((shown_all(ctx, rt, items, &projection)?, total))
+}
+
+/// Whether a flat filter names the computed `groups`.
+fn names_groups(f: &crate::store::FlatFilter) -> bool {
+    use crate::store::FilterNode;
+    f.nodes.iter().any(|n| match n {
+        FilterNode::Present(p) | FilterNode::ElementMatch(p, _) => p == "groups" || p.starts_with("groups."),
+        FilterNode::Compare(c) => c.path.starts_with("groups."),
+        _ => false,
+    })
 }
 
 /// Orders rendered resources by `sortBy` (RFC 7644 §3.4.2.3), keeping creation order among equals; resources

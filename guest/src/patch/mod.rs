@@ -120,6 +120,8 @@ fn membership_only(
 /// Writes a membership delta as it is: the body is left alone and no version is expected, since a change of
 /// membership by id commutes with any other.
 fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, delta: members::Delta) -> ScimResult<Stored> {
+    let added: Vec<String> = delta.add.keys().cloned().collect();
+    crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), &added)?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),
@@ -159,6 +161,7 @@ fn attempt(
     }
     check_required(cfg, rt, &old, &doc)?;
     let mut prepared = resource::ingest(cfg, rt, Value::Object(doc.clone()), Some(&old))?;
+    crate::references::check(ctx, rt, &prepared.data)?;
     forget_removed_write_only(cfg.registry.core_schema(rt), &doc, &mut prepared.data);
     let mut before = old;
     let created = before.remove("meta").and_then(|m| m.get("created").cloned());
@@ -168,6 +171,8 @@ fn attempt(
     }
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let delta = membership.delta;
+    let added: Vec<String> = delta.add.keys().cloned().collect();
+    crate::nesting::check_added(cfg, ctx.store, rt, Some(id), &added)?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),

@@ -220,7 +220,12 @@ impl Registry {
     ) -> Option<(Option<&'a str>, &'a Attribute)> {
         let core = self.core_schema(rt);
         match urn {
-            None => core.attribute(name).or_else(|| self.common.attribute(name)).map(|a| (None, a)),
+            None => match core.attribute(name).or_else(|| self.common.attribute(name)) {
+                Some(a) => Some((None, a)),
+                None => {
+                    crate::quirks::unqualified_extension_urn(name).and_then(|urn| self.attribute(rt, Some(urn), name))
+                }
+            },
             Some(urn) if urn.eq_ignore_ascii_case(&core.id) => {
                 core.attribute(name).or_else(|| self.common.attribute(name)).map(|a| (None, a))
             }
