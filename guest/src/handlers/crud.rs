@@ -17,8 +17,7 @@ pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimRes
     stamp_meta(&mut prepared.data, None, &ctx.now_text());
     let data = Value::Object(prepared.data).to_string();
     let members = prepared.members.unwrap_or_default();
-    let added: Vec<String> = members.iter().map(|m| m.value.clone()).collect();
-    crate::nesting::check_added(ctx.cfg, ctx.store, rt, None, &added)?;
+    crate::nesting::check_added(ctx.cfg, ctx.store, rt, None, &members)?;
     let mut stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
     stored.members = Some(members);
     let resp = single(ctx, rt, 201, &stored, &projection)?;
@@ -46,8 +45,7 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
     let created = old.remove("meta").and_then(|m| m.get("created").cloned());
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let members = prepared.members;
-    let added: Vec<String> = members.iter().flatten().map(|m| m.value.clone()).collect();
-    crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), &added)?;
+    crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), members.as_deref().unwrap_or_default())?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),

@@ -15,7 +15,9 @@ use crate::error::{self as err, ScimResult};
 use crate::filter::CompareOp;
 use crate::resource::has_members;
 use crate::schema::ResourceType;
-use crate::store::{Ancestry, Applied, Comparison, FilterNode, FlatFilter, Literal, Query, Store, StoreError, Stored};
+use crate::store::{
+    Ancestry, Applied, Comparison, FilterNode, FlatFilter, Literal, Member, Query, Store, StoreError, Stored,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Ids per search when resources are looked up by id: bounds one query's size.
@@ -121,17 +123,17 @@ pub fn check_added(
     store: &mut dyn Store,
     rt: &ResourceType,
     id: Option<&str>,
-    added: &[String],
+    added: &[Member],
 ) -> ScimResult<()> {
     if added.is_empty() || !has_members(cfg, rt) {
         return Ok(());
     }
-    if let Some(me) = id.filter(|me| added.iter().any(|a| a == me)) {
-        return Err(err::invalid_value(format!("members: a cycle: {me} > {me} (a group cannot be its own member)")));
-    }
-    let groups: Vec<String> = load(store, rt, added)?.into_keys().collect();
+    let groups = groups_among(cfg, store, rt, added)?;
     if groups.is_empty() {
         return Ok(());
+    }
+    if let Some(me) = id.filter(|me| groups.iter().any(|g| g == me)) {
+        return Err(err::invalid_value(format!("members: a cycle: {me} > {me} (a group cannot be its own member)")));
     }
     if !cfg.switches.nested_groups {
         return Err(err::invalid_value(format!(
@@ -163,6 +165,25 @@ pub fn check_added(
         }
     }
     Ok(())
+}
+
+/// The members that are groups of type `rt`: typed so, or untyped and found as one. A host whose users and
+/// groups share ids (rows numbered per table) makes an untyped id ambiguous: one that is also a User's is
+/// taken as the User's.
+fn groups_among(cfg: &Config, store: &mut dyn Store, rt: &ResourceType, added: &[Member]) -> ScimResult<Vec<String>> {
+    let typed = |m: &Member, name: &str| m.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(name));
+    let mut groups: Vec<String> = added.iter().filter(|m| typed(m, &rt.name)).map(|m| m.value.clone()).collect();
+    let untyped: Vec<String> = added.iter().filter(|m| m.kind.is_none()).map(|m| m.value.clone()).collect();
+    let found: Vec<String> = load(store, rt, &untyped)?.into_keys().collect();
+    if found.is_empty() {
+        return Ok(groups);
+    }
+    let users = match cfg.registry.resource_types.iter().find(|t| crate::membership::computes_groups(cfg, t)) {
+        Some(user_type) => load(store, user_type, &found)?,
+        None => BTreeMap::new(),
+    };
+    groups.extend(found.into_iter().filter(|g| !users.contains_key(g)));
+    Ok(groups)
 }
 
 /// For each of `groups`, the length of the longest chain of groups from it down (itself counted), within the

@@ -119,3 +119,16 @@ fn nested_members_are_refused_when_switched_off() {
     let body: Value = json!({"displayName": "third", "members": [{"value": inner}]});
     h.post("/Groups", &body).expect_error(400, Some("invalidValue"));
 }
+
+#[test]
+fn a_member_typed_as_a_user_is_not_taken_for_a_group() {
+    let config = json!({"baseUrl": BASE_URL, "switches": {"nestedGroups": false}});
+    let mut h = Harness::with_config(&config.to_string());
+    let inner = h.create("/Groups", &json!({"displayName": "inner"}));
+    let outer = h.create("/Groups", &json!({"displayName": "outer"}));
+    let typed = json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members",
+                                                          "value": [{"value": inner, "type": "User"}]}]});
+    h.send("PATCH", &format!("/Groups/{outer}"), Some(&typed), &[]).expect(204);
+    let as_group = json!({"displayName": "third", "members": [{"value": outer, "type": "Group"}]});
+    h.post("/Groups", &as_group).expect_error(400, Some("invalidValue"));
+}

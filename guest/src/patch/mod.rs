@@ -120,7 +120,7 @@ fn membership_only(
 /// Writes a membership delta as it is: the body is left alone and no version is expected, since a change of
 /// membership by id commutes with any other.
 fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, delta: members::Delta) -> ScimResult<Stored> {
-    let added: Vec<String> = delta.add.keys().cloned().collect();
+    let added: Vec<_> = delta.add.values().cloned().collect();
     crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), &added)?;
     let change = Update {
         resource_type: rt.name.clone(),
@@ -171,7 +171,7 @@ fn attempt(
     }
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let delta = membership.delta;
-    let added: Vec<String> = delta.add.keys().cloned().collect();
+    let added: Vec<_> = delta.add.values().cloned().collect();
     crate::nesting::check_added(cfg, ctx.store, rt, Some(id), &added)?;
     let change = Update {
         resource_type: rt.name.clone(),
