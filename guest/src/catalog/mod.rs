@@ -57,12 +57,14 @@ pub struct Catalog {
     pub entitlements: Option<Source>,
 }
 
-/// The two kinds: resource type name, endpoint, schema, and the User attribute whose values name them.
-const KINDS: [(&str, &str, &str, &str); 2] =
+/// One kind of catalog: resource type name, endpoint, schema, and the User attribute whose values name it.
+type Kind = (&'static str, &'static str, &'static str, &'static str);
+
+const KINDS: [Kind; 2] =
     [("Role", "/Roles", ROLE, "roles"), ("Entitlement", "/Entitlements", ENTITLEMENT, "entitlements")];
 
 impl Catalog {
-    fn sources(&self) -> [(&(&'static str, &'static str, &'static str, &'static str), Option<&Source>); 2] {
+    fn sources(&self) -> [(&Kind, Option<&Source>); 2] {
         [(&KINDS[0], self.roles.as_ref()), (&KINDS[1], self.entitlements.as_ref())]
     }
 

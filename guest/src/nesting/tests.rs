@@ -91,7 +91,7 @@ fn filter_by_groups_value_finds_direct_and_indirect_members() {
         page["Resources"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect()
     };
     assert_eq!(users_in(&mut h, &top), [alice.clone(), bob]);
-    assert_eq!(users_in(&mut h, &middle), [alice.clone()]);
+    assert_eq!(users_in(&mut h, &middle), std::slice::from_ref(&alice));
     assert_eq!(users_in(&mut h, &bottom), [alice]);
     assert!(users_in(&mut h, "nope").is_empty());
 }
