@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side SCIM load comparison on this machine, in one run: scimkit (`scimkit serve`, release build,
-# SQLite in a temporary data directory), a fixed-answer HTTP server (the ceiling of the machine and of the
-# driver), and two peers from the registries: scim2-server (Python, PyPI) and scimmy with scimmy-routers
+# SQLite in a temporary data directory), a fixed-answer server on the same HTTP stack (hyper on tokio: the
+# ceiling of the machine, the driver and the HTTP layer), and two peers from the registries: scim2-server (Python, PyPI) and scimmy with scimmy-routers
 # (JavaScript, npm). The same driver (scimload) runs the same bounded phases against each, one server at a
-# time, and the table gives each server's median throughput and scimkit's ratio to each, per phase.
+# time, and the table gives each server's median throughput, scimkit's ratio to each, and each server's CPU
+# time per request (its process's user and system time over the phase, from /proc), per phase.
 #
 #   bash bench/compare.sh            full comparison (peers included), results into bench/results/
 #   bash bench/compare.sh --quick    a minute or two: scimkit against the ceiling only, results in a temp dir
@@ -135,7 +136,7 @@ for run in $(seq 1 "$RUNS"); do
         start "$server"
         # A hard bound on top of the driver's own: no phase may hang the comparison.
         timeout 900 "$BIN/scimload" --base "$BASE" --token "$TOKEN" --label "$server" --run "$run" \
-            --users "$USERS" --members "$MEMBERS" --seconds "$PHASE_SECONDS" --threads "$THREADS" --json "$JSONL"
+            --users "$USERS" --members "$MEMBERS" --seconds "$PHASE_SECONDS" --threads "$THREADS" --pid "$PID" --json "$JSONL"
         stop "$PID"
     done
 done

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scimkit at scale: generates 1,000,000 users and groups of 0, 10,000 and 100,000 members into a data
 # directory (once; kept between invocations), then measures through `scimkit serve` on 127.0.0.1:
-# `filter=userName eq "…"` latency (RUNS runs, 1 and 4 clients) and member-add latency at each group size.
+# `filter=userName eq "…"`, `filter=emails.value co "user<n>@"` (the trigram index) and
+# `emails[type eq "work" and value co "user<n>@"] and active eq true` latency (RUNS runs, 1 and 4 clients),
+# and member-add latency at each group size.
 #
 #   bash bench/scale.sh [DATA_DIR]     (default /tmp/scimkit-1m; about 2.3 GB)
 #
@@ -36,7 +38,7 @@ JSONL=$OUT/scale.jsonl
 for run in $(seq 1 "$RUNS"); do
     for threads in 1 4; do
         timeout 300 "$BIN/scimload" --base "$BASE" --token "$TOKEN" --label "scimkit-${threads}c" --run "$run" \
-            --phases filter --users "$USERS" --seconds 5 --threads "$threads" --json "$JSONL"
+            --phases ${SEARCHES:-filter,substring,complex} --users "$USERS" --seconds 5 --threads "$threads" --json "$JSONL"
     done
 done
 # Member adds: 200 users from the upper half (in no group) into each group, one PATCH each, one client.

@@ -67,7 +67,8 @@ fn hot_paths(c: &mut Criterion) {
     c.bench_function("validate/user", |b| {
         b.iter(|| scimkit_guest::resource::ingest(&cfg, &rt, black_box(user(7)), None).unwrap())
     });
-    let projection = scimkit_guest::projection::Projection::from_params(&cfg, &rt, Some("userName,emails.value"), None);
+    let projection =
+        scimkit_guest::projection::Projection::from_params(&cfg, &rt, Some("userName,emails.value"), None).unwrap();
     c.bench_function("project/user", |b| b.iter(|| projection.apply(&cfg, &rt, black_box(resource.clone()))));
 }
 

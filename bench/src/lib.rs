@@ -120,6 +120,8 @@ pub struct Record {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub errors: u64,
+    /// The server's CPU time (all its threads, user and system) per request of the phase, in microseconds.
+    pub server_cpu_us: f64,
     pub extra: Value,
 }
 
@@ -138,6 +140,7 @@ pub fn read_records(path: &std::path::Path) -> anyhow::Result<Vec<Record>> {
             p50_ms: num("p50_ms"),
             p99_ms: num("p99_ms"),
             errors: v["errors"].as_u64().unwrap_or(0),
+            server_cpu_us: num("server_cpu_us"),
             extra: v["extra"].clone(),
         });
     }

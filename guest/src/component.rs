@@ -6,7 +6,7 @@ wit_bindgen::generate!({ path: "../wit", world: "engine" });
 use crate::store as s;
 use exports::scimkit::scim::{mapper, provider, provisioner};
 use scimkit::scim::configuration::ConfigError;
-use scimkit::scim::{clock, query_types as q, storage as w, transport};
+use scimkit::scim::{clock, events as ev, query_types as q, storage as w, transport};
 use std::cell::RefCell;
 
 struct Component;
@@ -31,7 +31,7 @@ impl provider::GuestServiceProvider for crate::Engine {
             headers: req.headers,
             body: req.body,
         };
-        let resp = self.handle(&mut HostStore, now(), who.principal.as_deref(), &req);
+        let resp = self.handle_with_hooks(&mut HostStore, &mut HostHooks, now(), who.principal.as_deref(), &req);
         provider::HttpResponse { status: resp.status, headers: resp.headers, body: resp.body }
     }
 }
@@ -299,5 +299,54 @@ fn node(n: &s::FilterNode) -> q::FilterNode {
             },
             case_exact: c.case_exact,
         }),
+    }
+}
+
+/// The host's `events`, seen through the engine's [`crate::events::Hooks`].
+struct HostHooks;
+
+impl crate::events::Hooks for HostHooks {
+    fn check(&mut self, change: &crate::events::ChangeEvent) -> crate::events::Verdict {
+        use crate::events::{Refusal, Verdict};
+        match ev::check(&change_out(change)) {
+            ev::Verdict::Allow => Verdict::Allow,
+            ev::Verdict::Adjust(body) => Verdict::Adjust(body),
+            ev::Verdict::Refuse(r) => {
+                Verdict::Refuse(Refusal { status: r.status, scim_type: r.scim_type, detail: r.detail })
+            }
+        }
+    }
+
+    fn stage(&mut self, change: &crate::events::ChangeEvent) {
+        ev::stage(&change_out(change));
+    }
+
+    fn changed(&mut self, change: &crate::events::ChangeEvent, version: &str) {
+        ev::changed(&change_out(change), version);
+    }
+}
+
+fn change_out(c: &crate::events::ChangeEvent) -> ev::ChangeEvent {
+    use crate::events::Operation as O;
+    let operation = |o: &O| match o {
+        O::Create => ev::Operation::Create,
+        O::Replace => ev::Operation::Replace,
+        O::Patch => ev::Operation::Patch,
+        O::Delete => ev::Operation::Delete,
+        O::MembersAdded => ev::Operation::MembersAdded,
+        O::MembersRemoved => ev::Operation::MembersRemoved,
+        O::Activated => ev::Operation::Activated,
+        O::Deactivated => ev::Operation::Deactivated,
+    };
+    ev::ChangeEvent {
+        resource_type: c.resource_type.clone(),
+        id: c.id.clone(),
+        operations: c.operations.iter().map(operation).collect(),
+        paths: c.paths.clone(),
+        before: c.before.clone(),
+        after: c.after.clone(),
+        members_added: c.members_added.clone(),
+        members_removed: c.members_removed.clone(),
+        members_cleared: c.members_cleared,
     }
 }

@@ -1,6 +1,7 @@
 //! The engine's configuration: the JSON handed to `provider.configure`, once per instance.
 
 use crate::schema::{Registry, ResourceType, Schema, SchemaExtension};
+use crate::tolerance::{Tolerance, Tolerances};
 use serde::Deserialize;
 
 /// What to do with an attribute the schema does not define.
@@ -29,6 +30,10 @@ pub enum PatchResponse {
     NoContent,
 }
 
+/// Generous for the filters identity providers send (equalities, which storage answers), while 8 searches at
+/// once that storage cannot answer stay within a few hundred megabytes of the host's memory.
+pub const DEFAULT_MAX_CANDIDATES: u64 = 20_000;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
@@ -47,6 +52,9 @@ pub struct Limits {
     /// Longest chain of nested groups (a group in a group in a group is 3): writes that would make a longer
     /// one are refused, and a resource's `groups` are looked for that many levels up, no more.
     pub max_group_depth: u32,
+    /// Most resources one search may have the engine examine when storage leaves filtering or sorting to it
+    /// (RFC 7644 §3.4.2.2: 400 `tooMany` past it); a host may stop reading after this many plus one.
+    pub max_candidates: u64,
 }
 
 impl Default for Limits {
@@ -60,13 +68,28 @@ impl Default for Limits {
             bulk_max_operations: 1000,
             bulk_max_payload_bytes: 1 << 20,
             max_group_depth: 8,
+            max_candidates: DEFAULT_MAX_CANDIDATES,
         }
     }
+}
+
+/// The conformance profile (`docs/profiles.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Profile {
+    /// What identity providers send is accepted: the switches as given, every tolerance unless listed.
+    #[default]
+    Tolerant,
+    /// The SCIM Interop Profile: no tolerance, unknown attributes refused with 400 `invalidSyntax`, PATCH
+    /// operations need a `path`, and `interopProfileConformant` advertised.
+    Strict,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Switches {
+    /// Under `strict`, `tolerances` and `unknownAttributes` are set by the profile, whatever is given.
+    pub profile: Profile,
     pub unknown_attributes: UnknownAttributes,
     /// Group `displayName` unique among groups, case-insensitively (Entra and Okta assume it).
     pub unique_group_display_name: bool,
@@ -75,16 +98,24 @@ pub struct Switches {
     pub nested_groups: bool,
     /// A User's enterprise `manager.value` must be the id of an existing User (400 `invalidValue` otherwise).
     pub manager_must_exist: bool,
+    /// The tolerances applied (see [`crate::tolerance`]), by name; all when absent.
+    pub tolerances: Tolerances,
+    /// Name the tolerances a request used in the response header [`crate::tolerance::REPORT_HEADER`], for the
+    /// host to count and remove.
+    pub report_tolerances: bool,
 }
 
 impl Default for Switches {
     fn default() -> Self {
         Switches {
+            profile: Profile::Tolerant,
             unknown_attributes: UnknownAttributes::Ignore,
             unique_group_display_name: true,
             patch_response: PatchResponse::Auto,
             nested_groups: true,
             manager_must_exist: false,
+            tolerances: Tolerances::default(),
+            report_tolerances: false,
         }
     }
 }
@@ -125,8 +156,9 @@ struct RawConfig {
     limits: Limits,
     #[serde(default)]
     switches: Switches,
+    /// Absent: a bearer token, the common case. Present, even empty (a service open to all), as given.
     #[serde(default)]
-    authentication_schemes: Vec<AuthScheme>,
+    authentication_schemes: Option<Vec<AuthScheme>>,
     /// Host column names per resource type (see [`crate::rows`]); hosts send it as `mapping`.
     #[serde(default)]
     mapping: Option<serde_json::Value>,
@@ -182,13 +214,20 @@ impl Config {
                 .iter_mut()
                 .find(|t| t.name.eq_ignore_ascii_case(&type_name))
                 .ok_or_else(|| format!("configuration: extensions: unknown resource type {type_name}"))?;
-            rt.schema_extensions.extend(exts);
+            // An extension the type already has (a dump of /ResourceTypes lists the enterprise one) only
+            // takes the `required` given.
+            for ext in exts {
+                match rt.schema_extensions.iter_mut().find(|e| e.schema.eq_ignore_ascii_case(&ext.schema)) {
+                    Some(known) => known.required = ext.required,
+                    None => rt.schema_extensions.push(ext),
+                }
+            }
         }
         for s in &schemas {
             crate::schema::check::schema(s).map_err(|e| format!("configuration: schemas: {e}"))?;
         }
         crate::schema::check::resource_types(&types, &schemas).map_err(|e| format!("configuration: {e}"))?;
-        let authentication_schemes = if raw.authentication_schemes.is_empty() {
+        let authentication_schemes = raw.authentication_schemes.unwrap_or_else(|| {
             vec![AuthScheme {
                 scheme_type: "oauthbearertoken".into(),
                 name: "OAuth Bearer Token".into(),
@@ -197,23 +236,29 @@ impl Config {
                 documentation_uri: None,
                 primary: true,
             }]
-        } else {
-            raw.authentication_schemes
-        };
+        });
+        let mut switches = raw.switches;
+        if switches.profile == Profile::Strict {
+            switches.tolerances = Tolerances::none();
+            switches.unknown_attributes = UnknownAttributes::Reject;
+        }
         if raw.limits.max_group_depth == 0 {
             return Err("configuration: limits.maxGroupDepth: must be at least 1".into());
         }
-        let registry = Registry::new(schemas, types);
+        let mut registry = Registry::new(schemas, types);
+        registry.unqualified_manager = switches.tolerances.enabled(Tolerance::UnqualifiedManager);
         let rows = raw.mapping.map(|m| crate::rows::RowMapping::from_json(&registry, m)).transpose()?;
-        Ok(Config {
-            base_url,
-            registry,
-            limits: raw.limits,
-            switches: raw.switches,
-            authentication_schemes,
-            rows,
-            catalog,
-        })
+        Ok(Config { base_url, registry, limits: raw.limits, switches, authentication_schemes, rows, catalog })
+    }
+
+    /// Whether the tolerance `t` applies; when it does, the request records that it fired (see
+    /// [`crate::tolerance`]). Call it only where the request deviates from the RFC.
+    pub fn tolerates(&self, t: Tolerance) -> bool {
+        self.switches.tolerances.apply(t)
+    }
+
+    pub fn strict(&self) -> bool {
+        self.switches.profile == Profile::Strict
     }
 
     /// A configuration for unit tests.

@@ -16,6 +16,8 @@ use serde_json::{json, Map, Value};
 pub struct Ctx<'a> {
     pub cfg: &'a Config,
     pub store: &'a mut dyn Store,
+    /// The host's say on writes, and what it is told of them.
+    pub hooks: &'a mut dyn crate::events::Hooks,
     pub now: DateTime<Utc>,
     pub principal: Option<&'a str>,
 }
@@ -109,7 +111,7 @@ pub(crate) fn shows_members(cfg: &Config, rt: &ResourceType, projection: &Projec
     resource::has_members(cfg, rt) && !projection.excludes_members()
 }
 
-pub(crate) fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> Projection {
+pub(crate) fn projection_of(cfg: &Config, rt: &ResourceType, req: &Request) -> ScimResult<Projection> {
     let params = req.params();
     let find = |name: &str| crate::names::pair(&params, name).map(String::as_str);
     Projection::from_params(cfg, rt, find("attributes"), find("excludedAttributes"))

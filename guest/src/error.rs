@@ -22,6 +22,8 @@ pub enum ErrorKind {
     NoTarget,
     /// 400 `invalidValue`: a value is of the wrong type, missing while required, or not allowed.
     InvalidValue,
+    /// 400 `tooMany`: the query would examine more resources than the configured ceiling.
+    TooMany,
     /// 400 without `scimType`: any other bad request.
     BadRequest,
     /// 404: no such resource or endpoint.
@@ -42,13 +44,16 @@ pub enum ErrorKind {
     NotImplemented,
     /// 503: storage is temporarily unavailable.
     Unavailable,
+    /// A status the host chose when refusing a write (`events.refusal`), without `scimType`.
+    Refused(u16),
 }
 
 impl ErrorKind {
     pub fn status(self) -> u16 {
         use ErrorKind::*;
         match self {
-            InvalidFilter | Mutability | InvalidSyntax | InvalidPath | NoTarget | InvalidValue | BadRequest => 400,
+            InvalidFilter | Mutability | InvalidSyntax | InvalidPath | NoTarget | InvalidValue | TooMany
+            | BadRequest => 400,
             NotFound => 404,
             MethodNotAllowed => 405,
             Uniqueness | Conflict => 409,
@@ -58,6 +63,7 @@ impl ErrorKind {
             Internal => 500,
             NotImplemented => 501,
             Unavailable => 503,
+            Refused(status) => status,
         }
     }
 
@@ -71,6 +77,7 @@ impl ErrorKind {
             InvalidPath => "invalidPath",
             NoTarget => "noTarget",
             InvalidValue => "invalidValue",
+            TooMany => "tooMany",
             _ => return None,
         })
     }
@@ -129,6 +136,7 @@ shorthand! {
     invalid_path => InvalidPath,
     no_target => NoTarget,
     invalid_value => InvalidValue,
+    too_many => TooMany,
     bad_request => BadRequest,
     not_found => NotFound,
     method_not_allowed => MethodNotAllowed,

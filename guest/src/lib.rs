@@ -10,6 +10,7 @@ pub mod conditional;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod events;
 pub mod filter;
 pub mod handlers;
 pub mod http;
@@ -33,6 +34,7 @@ pub mod store;
 mod syntax;
 #[cfg(test)]
 mod tests;
+pub mod tolerance;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
@@ -57,6 +59,18 @@ impl Engine {
         principal: Option<&str>,
         req: &http::Request,
     ) -> http::Response {
+        self.handle_with_hooks(store, &mut events::NoHooks, now, principal, req)
+    }
+
+    /// [`Engine::handle`], telling `hooks` of every write and asking them first.
+    pub fn handle_with_hooks(
+        &self,
+        store: &mut dyn store::Store,
+        hooks: &mut dyn events::Hooks,
+        now: DateTime<Utc>,
+        principal: Option<&str>,
+        req: &http::Request,
+    ) -> http::Response {
         let mut mapped;
         let store: &mut dyn store::Store = match &self.config.rows {
             Some(m) => {
@@ -67,7 +81,14 @@ impl Engine {
         };
         let mut catalog = catalog::CatalogStore::new(&self.config.catalog, store);
         let store: &mut dyn store::Store = &mut catalog;
-        let mut ctx = context::Ctx { cfg: &self.config, store, now, principal };
-        router::handle(&mut ctx, req)
+        tolerance::reset();
+        let mut ctx = context::Ctx { cfg: &self.config, store, hooks, now, principal };
+        let resp = router::handle(&mut ctx, req);
+        let fired = tolerance::fired();
+        if !self.config.switches.report_tolerances || fired.is_empty() {
+            return resp;
+        }
+        let names: Vec<&str> = fired.iter().map(|t| t.name()).collect();
+        resp.with_header(tolerance::REPORT_HEADER, names.join(","))
     }
 }

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::error::ScimResult;
 use crate::resource::{has_members, location};
 use crate::schema::{AttrType, Mutability, ResourceType};
-use crate::store::{Applied, CompareOp, Comparison, FilterNode, FlatFilter, Literal, Query, Store, Stored};
+use crate::store::{Applied, CompareOp, Comparison, FilterNode, FlatFilter, Literal, Page, Query, Store, Stored};
 use serde_json::{json, Value};
 
 /// True when the resource type shows a computed `groups`: its schema has it, complex, multi-valued and
@@ -38,7 +38,7 @@ pub fn groups_of_each(cfg: &Config, store: &mut dyn Store, member_ids: &[&str]) 
         }
         let missing: Vec<String> = found.iter().map(|a| a.group.clone()).filter(|g| !groups.contains_key(g)).collect();
         if !missing.is_empty() {
-            groups.extend(crate::nesting::load(store, rt, &missing)?);
+            groups.extend(crate::nesting::load(cfg, store, rt, &missing)?);
         }
         found.sort_by_key(|a| a.depth > 1);
         for (id, values) in member_ids.iter().zip(out.iter_mut()) {
@@ -65,10 +65,10 @@ pub fn parents_of_each(
     if member_ids.is_empty() {
         return Ok(out);
     }
-    let page = store.search(&containing_any(cfg, rt, member_ids, true))?;
+    let page = checked(cfg, store.search(&containing_any(cfg, rt, member_ids, true))?)?;
     if page.applied == Applied::Nothing {
         // The host returned every group: load them with members to check membership here, once for all.
-        let groups = store.search(&containing_any(cfg, rt, member_ids, false))?.items;
+        let groups = checked(cfg, store.search(&containing_any(cfg, rt, member_ids, false))?)?.items;
         for (id, found) in member_ids.iter().zip(out.iter_mut()) {
             let mine = groups.iter().filter(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == *id)));
             found.extend(mine.map(|g| Stored { members: None, ..g.clone() }));
@@ -87,13 +87,21 @@ pub fn parents_of_each(
 
 /// The groups of type `rt` that `member_id` is a direct member of, in storage order.
 fn direct_groups(cfg: &Config, store: &mut dyn Store, rt: &ResourceType, member_id: &str) -> ScimResult<Vec<Stored>> {
-    let page = store.search(&containing_any(cfg, rt, &[member_id], true))?;
+    let page = checked(cfg, store.search(&containing_any(cfg, rt, &[member_id], true))?)?;
     if page.applied != Applied::Nothing {
         return Ok(page.items);
     }
-    let mut groups = store.search(&containing_any(cfg, rt, &[member_id], false))?.items;
+    let mut groups = checked(cfg, store.search(&containing_any(cfg, rt, &[member_id], false))?)?.items;
     groups.retain(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == member_id)));
     Ok(groups)
+}
+
+/// A page storage did not page itself holds at most `maxCandidates` groups (a host may cut it just past that).
+pub(crate) fn checked(cfg: &Config, page: Page) -> ScimResult<Page> {
+    if page.applied != Applied::Everything {
+        crate::handlers::list::bounded(cfg, page.items.len())?;
+    }
+    Ok(page)
 }
 
 /// The resources of type `rt` with any of `member_ids` among their members.

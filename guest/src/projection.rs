@@ -4,17 +4,22 @@
 //! client sent it.
 
 use crate::config::Config;
+use crate::error::{self as err, ScimResult};
+use crate::filter::Filter;
 use crate::schema::{Attribute, Mutability, ResourceType, Returned};
 use serde_json::{Map, Value};
 
-/// A requested name, resolved against the resource type: `[urn:]name[.sub]`, or a whole schema `urn`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A requested name, resolved against the resource type: `[urn:]name[.sub]`, `name[filter][.sub]`, or a whole
+/// schema `urn`.
+#[derive(Debug, Clone, PartialEq)]
 struct Wanted {
     /// The extension URN for an extension attribute; none for core and common attributes.
     urn: Option<String>,
     /// None: every attribute of the schema named by `urn`.
     name: Option<String>,
     sub: Option<String>,
+    /// `emails[type eq "work"]`: only the elements of a multi-valued attribute that match.
+    filter: Option<Filter>,
 }
 
 impl Wanted {
@@ -28,7 +33,7 @@ impl Wanted {
 }
 
 /// Which attributes a response shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Projection {
     attributes: Vec<Wanted>,
     excluded: Vec<Wanted>,
@@ -38,12 +43,13 @@ pub struct Projection {
 
 impl Projection {
     /// From the comma-separated query parameters (or `.search` body lists). Unknown names are kept: they
-    /// simply match nothing.
-    pub fn new(cfg: &Config, rt: &ResourceType, attributes: &[String], excluded: &[String]) -> Projection {
-        let parse = |list: &[String]| {
+    /// simply match nothing. A value filter (`emails[type eq "work"]`) that is malformed or misuses a type is
+    /// 400, as in `filter`.
+    pub fn new(cfg: &Config, rt: &ResourceType, attributes: &[String], excluded: &[String]) -> ScimResult<Projection> {
+        let parse = |list: &[String]| -> ScimResult<Vec<Wanted>> {
             list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| wanted(cfg, rt, s)).collect()
         };
-        Projection { attributes: parse(attributes), excluded: parse(excluded), sent: Vec::new() }
+        Ok(Projection { attributes: parse(attributes)?, excluded: parse(excluded)?, sent: Vec::new() })
     }
 
     pub fn from_params(
@@ -51,7 +57,7 @@ impl Projection {
         rt: &ResourceType,
         attributes: Option<&str>,
         excluded: Option<&str>,
-    ) -> Projection {
+    ) -> ScimResult<Projection> {
         let split =
             |s: Option<&str>| s.map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default();
         Projection::new(cfg, rt, &split(attributes), &split(excluded))
@@ -65,8 +71,9 @@ impl Projection {
                     urn: Some(ext.id.clone()),
                     name: Some(k.clone()),
                     sub: None,
+                    filter: None,
                 })),
-                _ => self.sent.push(Wanted { urn: None, name: Some(key.clone()), sub: None }),
+                _ => self.sent.push(Wanted { urn: None, name: Some(key.clone()), sub: None, filter: None }),
             }
         }
         self
@@ -100,14 +107,14 @@ impl Projection {
                     .into_iter()
                     .filter_map(|(name, v)| {
                         let attr = ext.attribute(&name)?;
-                        self.keep(attr, Some(&ext.id), v).map(|v| (name, v))
+                        self.keep(cfg, rt, attr, Some(&ext.id), v).map(|v| (name, v))
                     })
                     .collect();
                 if !kept.is_empty() {
                     out.insert(key, Value::Object(kept));
                 }
             } else if let Some((_, attr)) = reg.attribute(rt, None, &key) {
-                if let Some(v) = self.keep(attr, None, value) {
+                if let Some(v) = self.keep(cfg, rt, attr, None, value) {
                     out.insert(key, v);
                 }
             }
@@ -116,7 +123,14 @@ impl Projection {
     }
 
     /// One top-level attribute's value as shown, or none.
-    fn keep(&self, attr: &Attribute, urn: Option<&str>, value: Value) -> Option<Value> {
+    fn keep(
+        &self,
+        cfg: &Config,
+        rt: &ResourceType,
+        attr: &Attribute,
+        urn: Option<&str>,
+        value: Value,
+    ) -> Option<Value> {
         if hidden(attr) {
             return None;
         }
@@ -124,10 +138,20 @@ impl Projection {
         if attr.returned == Returned::Always {
             return subs(attr, value, all_subs);
         }
+        let selects = |w: &Wanted, el: &Value| {
+            w.filter.as_ref().is_some_and(|f| crate::filter::matches_element(cfg, rt, attr, f, el).unwrap_or(false))
+        };
         if !self.attributes.is_empty() {
             let asked: Vec<&Wanted> = self.attributes.iter().filter(|w| w.names(urn, attr)).collect();
-            let whole = asked.iter().any(|w| w.sub.is_none())
-                || (attr.returned != Returned::Request && self.attributes.iter().any(|w| w.whole_schema(urn)));
+            let schema_whole =
+                attr.returned != Returned::Request && self.attributes.iter().any(|w| w.whole_schema(urn));
+            // Only the selected elements, when every request for this attribute selects by a value filter.
+            let value = if !schema_whole && !asked.is_empty() && asked.iter().all(|w| w.filter.is_some()) {
+                elements(value, |el| asked.iter().any(|w| selects(w, el)))?
+            } else {
+                value
+            };
+            let whole = asked.iter().any(|w| w.sub.is_none()) || schema_whole;
             if whole || (!asked.is_empty() && attr.sub_attributes.is_empty()) {
                 return subs(attr, value, all_subs);
             }
@@ -141,10 +165,28 @@ impl Projection {
         if attr.returned == Returned::Request && !self.sent.iter().any(|w| w.names(urn, attr)) {
             return None;
         }
-        let excluded: Vec<&Wanted> = self.excluded.iter().filter(|w| w.names(urn, attr)).collect();
+        let (by_filter, excluded): (Vec<&Wanted>, Vec<&Wanted>) =
+            self.excluded.iter().filter(|w| w.names(urn, attr)).partition(|w| w.filter.is_some());
         if excluded.iter().any(|w| w.sub.is_none()) || self.excluded.iter().any(|w| w.whole_schema(urn)) {
             return None;
         }
+        // A selected element loses the sub-attribute named after the filter, or goes when none is named.
+        let value = match value {
+            Value::Array(items) if !by_filter.is_empty() => {
+                let items = items.into_iter().filter_map(|mut el| {
+                    let hits: Vec<&&Wanted> = by_filter.iter().filter(|w| selects(w, &el)).collect();
+                    for w in hits {
+                        match (&w.sub, el.as_object_mut()) {
+                            (Some(sub), Some(obj)) => obj.retain(|k, _| !k.eq_ignore_ascii_case(sub)),
+                            _ => return None,
+                        }
+                    }
+                    Some(el)
+                });
+                elements(Value::Array(items.collect()), |el| el.as_object().is_none_or(|o| !o.is_empty()))?
+            }
+            v => v,
+        };
         let named =
             |s: &Attribute| excluded.iter().any(|w| w.sub.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&s.name)));
         subs(attr, value, |s| s.returned == Returned::Always || (s.returned != Returned::Request && !named(s)))
@@ -177,27 +219,68 @@ fn subs(attr: &Attribute, value: Value, keep: impl Fn(&Attribute) -> bool) -> Op
     }
 }
 
-/// Resolves `userName`, `name.givenName`, `urn:…:enterprise:2.0:User:manager.value`, `urn:…:core:2.0:User:meta`
-/// and whole schemas (`urn:…:enterprise:2.0:User`), all without regard to case.
-fn wanted(cfg: &Config, rt: &ResourceType, text: &str) -> Wanted {
+/// Resolves `userName`, `name.givenName`, `urn:…:enterprise:2.0:User:manager.value`, `urn:…:core:2.0:User:meta`,
+/// `emails[type eq "work"].value` and whole schemas (`urn:…:enterprise:2.0:User`), all without regard to case.
+fn wanted(cfg: &Config, rt: &ResourceType, text: &str) -> ScimResult<Wanted> {
     let reg = &cfg.registry;
     let core = reg.core_schema(rt);
+    let plain = |urn, name| Wanted { urn, name, sub: None, filter: None };
     if text.eq_ignore_ascii_case(&core.id) {
-        return Wanted { urn: None, name: None, sub: None };
+        return Ok(plain(None, None));
     }
     if let Some(ext) = reg.extension(rt, text) {
-        return Wanted { urn: Some(ext.id.clone()), name: None, sub: None };
+        return Ok(plain(Some(ext.id.clone()), None));
+    }
+    if text.contains('[') {
+        return filtered(cfg, rt, text);
     }
     // Text that is no attribute path names nothing: it is kept whole as a name no attribute has.
     let Ok(path) = crate::path::parse_attr_path(text, text.len()) else {
-        return Wanted { urn: None, name: Some(text.to_string()), sub: None };
+        return Ok(plain(None, Some(text.to_string())));
     };
-    let urn = match path.urn {
-        Some(prefix) if prefix.eq_ignore_ascii_case(&core.id) => None,
+    let urn = resolve_urn(cfg, rt, path.urn);
+    Ok(Wanted { urn, name: Some(path.name), sub: path.sub, filter: None })
+}
+
+/// The extension URN a path names, canonical; none for the core schema's.
+fn resolve_urn(cfg: &Config, rt: &ResourceType, urn: Option<String>) -> Option<String> {
+    let reg = &cfg.registry;
+    match urn {
+        Some(prefix) if prefix.eq_ignore_ascii_case(&reg.core_schema(rt).id) => None,
         Some(prefix) => Some(reg.extension(rt, &prefix).map_or(prefix, |s| s.id.clone())),
         None => None,
-    };
-    Wanted { urn, name: Some(path.name), sub: path.sub }
+    }
+}
+
+/// `emails[type eq "work"]` or `emails[type eq "work"].value`: the filter is checked against the attribute's
+/// sub-attributes as a `filter` parameter's would be; on an attribute that has no elements to select it is 400.
+fn filtered(cfg: &Config, rt: &ResourceType, text: &str) -> ScimResult<Wanted> {
+    let path = crate::path::parse_path(text).map_err(|e| err::invalid_filter(format!("{text}: {e}")))?;
+    let urn = resolve_urn(cfg, rt, path.attr.urn);
+    if let Some((_, attr)) = cfg.registry.attribute(rt, urn.as_deref(), &path.attr.name) {
+        if !attr.multi_valued || attr.sub_attributes.is_empty() {
+            return Err(err::invalid_filter(format!(
+                "{text}: a value filter selects elements of a multi-valued complex attribute, and {} is not one",
+                attr.name
+            )));
+        }
+        if let Some(f) = &path.filter {
+            crate::filter::matches_element(cfg, rt, attr, f, &Value::Object(Map::new()))
+                .map_err(|e| err::invalid_filter(format!("{text}: {}", e.detail)))?;
+        }
+    }
+    Ok(Wanted { urn, name: Some(path.attr.name), sub: path.sub, filter: path.filter })
+}
+
+/// The elements of a multi-valued value that `keep` accepts; a value left empty disappears.
+fn elements(value: Value, keep: impl Fn(&Value) -> bool) -> Option<Value> {
+    match value {
+        Value::Array(items) => {
+            let items: Vec<Value> = items.into_iter().filter(|v| keep(v)).collect();
+            (!items.is_empty()).then_some(Value::Array(items))
+        }
+        v => Some(v),
+    }
 }
 
 #[cfg(test)]

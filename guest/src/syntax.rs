@@ -38,6 +38,15 @@ pub struct Limits {
     pub max_depth: usize,
 }
 
+/// Departures from the grammar a parser accepts, each a tolerance of [`crate::tolerance`]; none by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lenient {
+    /// `userName eq jdoe` (`unquoted-filter-literal`).
+    pub unquoted_literals: bool,
+    /// `emails[type eq "work"].value eq "a@b"` (`element-filter-suffix`).
+    pub element_suffix: bool,
+}
+
 /// Where a parser runs: how deep, and whether inside a value path's brackets (RFC 7644 `valFilter` does not
 /// nest value paths).
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +54,7 @@ pub struct Nest {
     pub depth: usize,
     pub max_depth: usize,
     pub in_brackets: bool,
+    pub lenient: Lenient,
 }
 
 impl Nest {
@@ -120,6 +130,7 @@ pub fn ws(i: &str) -> PResult<'_, &str> {
 pub fn whole<T>(
     input: &str,
     limits: Limits,
+    lenient: Lenient,
     what: &str,
     p: impl FnOnce(&str, Nest) -> PResult<'_, T>,
 ) -> Result<T, String> {
@@ -127,7 +138,7 @@ pub fn whole<T>(
     if len > limits.max_len {
         return Err(format!("the {what} is {len} characters long; at most {} are accepted", limits.max_len));
     }
-    let nest = Nest { depth: 0, max_depth: limits.max_depth, in_brackets: false };
+    let nest = Nest { depth: 0, max_depth: limits.max_depth, in_brackets: false, lenient };
     let result = ws(input).and_then(|(i, _)| p(i, nest)).and_then(|(rest, v)| {
         let (rest, _) = ws(rest)?;
         if rest.is_empty() {

@@ -2,18 +2,21 @@
 //! path), one request's redacted bodies, and the tenant's users and groups. Plain server-rendered HTML with
 //! no external assets; every value shown is escaped.
 //!
-//! It has its own credential ([`crate::auth::admin`]). Without one, the page is off.
+//! It has its own credential ([`crate::auth::admin`]), its Basic passwords throttled per client address like
+//! the SCIM clients' ([`crate::auth::throttle`]). Without one, the page is off.
 
 use crate::app::App;
+use crate::forwarded;
 use crate::request_log::{Entry, Filter};
 use crate::tenants::Tenant;
-use axum::extract::{Path, Query as UrlQuery, State};
+use axum::extract::{ConnectInfo, Path, Query as UrlQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use scimkit_runtime::bindings::{Query, Stored};
 use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 pub fn routes() -> Router<Arc<App>> {
@@ -75,15 +78,24 @@ fn plain(status: StatusCode, text: &str) -> Response {
     resp
 }
 
-/// Checks the admin credential: the response to send instead of the page, if any.
-fn refusal(app: &App, headers: &HeaderMap) -> Option<Response> {
+/// Checks the admin credential of `client`: the response to send instead of the page, if any.
+fn refusal(app: &App, client: IpAddr, headers: &HeaderMap) -> Option<Response> {
     if !app.admin.enabled() {
         return Some(plain(
             StatusCode::NOT_FOUND,
             "the admin page is off: set a password with `scimkit admin set-password` or SCIMKIT_ADMIN_TOKEN",
         ));
     }
-    if !app.admin.accepts(headers) {
+    let accepted = match app.admin.accepts_from(client, headers) {
+        Ok(accepted) => accepted,
+        Err(wait) => {
+            let mut resp =
+                plain(StatusCode::TOO_MANY_REQUESTS, "too many failed authentications from this address; retry later");
+            resp.headers_mut().insert("retry-after", HeaderValue::from(wait.as_secs()));
+            return Some(resp);
+        }
+    };
+    if !accepted {
         let mut resp = plain(StatusCode::UNAUTHORIZED, "admin credentials required");
         resp.headers_mut()
             .insert("www-authenticate", HeaderValue::from_static("Basic realm=\"scimkit admin\", charset=\"UTF-8\""));
@@ -99,9 +111,18 @@ async fn blocking(f: impl FnOnce() -> Response + Send + 'static) -> Response {
         .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be made"))
 }
 
-async fn overview(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+/// The client's address, as the SCIM routes see it (behind trusted proxies, the forwarded one).
+fn client(app: &App, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    forwarded::client(&app.trusted_proxies, peer, headers).ip()
+}
+
+async fn overview(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     blocking(move || {
-        if let Some(r) = refusal(&app, &headers) {
+        if let Some(r) = refusal(&app, client(&app, peer, &headers), &headers) {
             return r;
         }
         let mut b = String::from("<table><tr><th>tenant</th><th>SCIM base</th><th>authentication</th><th>limits</th><th>users</th><th>groups</th><th>logged requests</th></tr>");
@@ -171,17 +192,20 @@ struct LogParams {
 
 async fn tenant_page(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(name): Path<String>,
     UrlQuery(p): UrlQuery<LogParams>,
 ) -> Response {
     blocking(move || {
-        if let Some(r) = refusal(&app, &headers) {
+        if let Some(r) = refusal(&app, client(&app, peer, &headers), &headers) {
             return r;
         }
         let Some(t) = app.tenants.by_name(&name) else { return plain(StatusCode::NOT_FOUND, "no such tenant") };
         let filter = Filter { status: p.status.clone(), method: p.method.clone(), path: p.path.clone(), after: None, limit: 100 };
-        let mut b = format!("<p>SCIM base: <code>{}</code></p><h2>Recent requests</h2>", esc(&t.base_url));
+        let mut b = format!("<p>SCIM base: <code>{}</code></p>", esc(&t.base_url));
+        deliveries(&mut b, t);
+        b.push_str("<h2>Recent requests</h2>");
         let methods = ["", "GET", "POST", "PUT", "PATCH", "DELETE"];
         let method_options: String = methods
             .iter()
@@ -233,6 +257,30 @@ async fn tenant_page(
 
 const SHOWN: u32 = 100;
 
+/// The state of each event receiver: delivered, waiting, failed attempts and the last error.
+fn deliveries(b: &mut String, t: &Tenant) {
+    use std::sync::atomic::Ordering::Relaxed;
+    if t.deliveries.is_empty() {
+        return;
+    }
+    b.push_str("<h2>Event receivers</h2><table id=\"events\"><tr><th>receiver</th><th>format</th><th>delivered</th><th>pending</th><th>failed attempts</th><th>rejected</th><th>last error</th></tr>");
+    for d in &t.deliveries {
+        let error = d.last_error.lock().unwrap().clone().unwrap_or_default();
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&d.url),
+            d.format,
+            d.delivered.load(Relaxed),
+            d.pending(),
+            d.failures.load(Relaxed),
+            d.rejected.load(Relaxed),
+            esc(&error)
+        );
+    }
+    b.push_str("</table>");
+}
+
 fn resources(b: &mut String, t: &Tenant, rtype: &str, title: &str, columns: &[&str]) {
     let (items, total) = match search(t, rtype, SHOWN) {
         Ok(r) => r,
@@ -272,11 +320,12 @@ fn resources(b: &mut String, t: &Tenant, rtype: &str, title: &str, columns: &[&s
 
 async fn request_page(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path((name, id)): Path<(String, i64)>,
 ) -> Response {
     blocking(move || {
-        if let Some(r) = refusal(&app, &headers) {
+        if let Some(r) = refusal(&app, client(&app, peer, &headers), &headers) {
             return r;
         }
         let Some(t) = app.tenants.by_name(&name) else { return plain(StatusCode::NOT_FOUND, "no such tenant") };

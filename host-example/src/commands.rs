@@ -6,7 +6,8 @@ use crate::auth::basic::hash_password;
 use crate::auth::{jwt, BearerToken};
 use crate::config::BASE_PATH;
 use crate::config::{
-    check_tenant_name, parse_duration, AuthMethod, Config, Editor, PasswordPolicy, Paths, TenantConfig,
+    bounded_duration, check_tenant_name, parse_duration, AuthMethod, Config, DigestAlgorithm, Editor, PasswordPolicy,
+    Paths, TenantConfig, MAX_TOKEN_TTL,
 };
 use crate::request_log::{format_time, Entry, Filter, Reader, FOLLOW_INTERVAL};
 use crate::sqlite::SqliteStorage;
@@ -41,6 +42,7 @@ pub struct TenantData {
     /// [config: database; default sqlite].
     #[arg(long, env = "SCIMKIT_DATABASE", hide_env_values = true)]
     pub database: Option<String>,
+    /// A tenant the configuration holds; any other name is refused.
     #[arg(long, default_value = crate::config::DEFAULT_TENANT)]
     pub tenant: String,
 }
@@ -51,6 +53,10 @@ pub enum AuthKind {
     Basic,
     Jwt,
     Oauth2,
+    /// OAuth 2 authorization code grant with PKCE.
+    #[value(name = "oauth2-code")]
+    Oauth2Code,
+    Digest,
     None,
 }
 
@@ -61,13 +67,20 @@ pub struct AddTenant {
     /// Authentication methods (repeatable); default: bearer and jwt. Secrets are generated and shown once.
     #[arg(long = "auth", value_enum)]
     pub auth: Vec<AuthKind>,
-    /// User name for `--auth basic`.
+    /// User name for `--auth basic` and `--auth digest`.
     #[arg(long, default_value = "scim")]
     pub username: String,
-    /// Client id for `--auth oauth2`; default the tenant's name.
+    /// Digest algorithms offered, in this order (repeatable); default SHA-256 then SHA-512-256. MD5 only for
+    /// old clients.
+    #[arg(long = "digest-algorithm", value_parser = ["SHA-256", "SHA-512-256", "MD5"])]
+    pub digest_algorithms: Vec<String>,
+    /// Client id for `--auth oauth2` and `--auth oauth2-code`; default the tenant's name.
     #[arg(long)]
     pub client_id: Option<String>,
-    /// Lifetime of OAuth access tokens, like 1h.
+    /// Redirect URI of the `--auth oauth2-code` client (repeatable; matched exactly).
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Lifetime of OAuth access tokens, like 1h (at most 24h).
     #[arg(long)]
     pub token_ttl: Option<String>,
     /// Serve this tenant at /scim/v2 instead of the current default.
@@ -123,7 +136,7 @@ pub fn tenant_add(paths: &Paths, a: &AddTenant, out: &mut impl Write) -> Result<
                 let id = a.client_id.clone().unwrap_or_else(|| a.name.clone());
                 let client_secret = secret();
                 if let Some(ttl) = &a.token_ttl {
-                    parse_duration(ttl).context("--token-ttl")?;
+                    bounded_duration(ttl, MAX_TOKEN_TTL, "--token-ttl")?;
                 }
                 shown.push(("oauth2 client_id", id.clone()));
                 shown.push(("oauth2 client_secret", client_secret.clone()));
@@ -133,6 +146,26 @@ pub fn tenant_add(paths: &Paths, a: &AddTenant, out: &mut impl Write) -> Result<
                     token_ttl: a.token_ttl.clone(),
                 }
             }
+            AuthKind::Oauth2Code => {
+                let id = a.client_id.clone().unwrap_or_else(|| a.name.clone());
+                let client_secret = secret();
+                if let Some(ttl) = &a.token_ttl {
+                    bounded_duration(ttl, MAX_TOKEN_TTL, "--token-ttl")?;
+                }
+                if a.redirect_uris.is_empty() {
+                    bail!("--auth oauth2-code needs the client's --redirect-uri");
+                }
+                shown.push(("oauth2-code client_id", id.clone()));
+                shown.push(("oauth2-code client_secret", client_secret.clone()));
+                AuthMethod::Oauth2Code {
+                    client_id: id,
+                    client_secret_hash: hash_password(&client_secret)?,
+                    redirect_uris: a.redirect_uris.clone(),
+                    token_ttl: a.token_ttl.clone(),
+                    refresh_token_ttl: None,
+                }
+            }
+            AuthKind::Digest => digest_method(a, &mut shown),
             AuthKind::None => AuthMethod::Open,
         });
     }
@@ -143,7 +176,7 @@ pub fn tenant_add(paths: &Paths, a: &AddTenant, out: &mut impl Write) -> Result<
     }
     crate::config::create_private_dir(&paths.tenant_dir(&a.name))?;
     SqliteStorage::open(&paths.tenant_db(&a.name)).context("creating the tenant's database")?;
-    if t.auth.iter().any(|m| matches!(m, AuthMethod::Jwt | AuthMethod::Oauth2 { .. })) {
+    if t.auth.iter().any(AuthMethod::signs_tokens) {
         jwt::Signer::open(&a.name, &paths.tenant_dir(&a.name), &paths.tenant_db(&a.name))?;
     }
     editor.save()?;
@@ -153,15 +186,48 @@ pub fn tenant_add(paths: &Paths, a: &AddTenant, out: &mut impl Write) -> Result<
     for (k, v) in &shown {
         writeln!(out, "{k}: {v}")?;
     }
-    if t.auth.iter().any(|m| matches!(m, AuthMethod::Oauth2 { .. })) {
-        let endpoint = if a.default { "/oauth/token".to_string() } else { format!("/oauth/{}/token", a.name) };
-        writeln!(out, "oauth2 token endpoint: {endpoint}")?;
+    let oauth = if a.default { "/oauth".to_string() } else { format!("/oauth/{}", a.name) };
+    if t.auth.iter().any(|m| matches!(m, AuthMethod::Oauth2 { .. } | AuthMethod::Oauth2Code { .. })) {
+        writeln!(out, "oauth2 token endpoint: {oauth}/token")?;
+    }
+    if t.auth.iter().any(|m| matches!(m, AuthMethod::Oauth2Code { .. })) {
+        writeln!(out, "oauth2 authorization endpoint: {oauth}/authorize")?;
     }
     if !shown.is_empty() {
         writeln!(out, "(secrets are shown only now; only their hashes are kept)")?;
     }
     writeln!(out, "restart the server to serve it")?;
     Ok(())
+}
+
+/// A Digest account with a generated password, kept as the RFC's hash for each algorithm offered.
+fn digest_method(a: &AddTenant, shown: &mut Vec<(&'static str, String)>) -> AuthMethod {
+    let password = secret();
+    let realm = crate::auth::realm(&a.name);
+    let algorithms: Vec<DigestAlgorithm> = if a.digest_algorithms.is_empty() {
+        vec![DigestAlgorithm::Sha256, DigestAlgorithm::Sha512_256]
+    } else {
+        a.digest_algorithms
+            .iter()
+            .map(|n| match n.as_str() {
+                "SHA-512-256" => DigestAlgorithm::Sha512_256,
+                "MD5" => DigestAlgorithm::Md5,
+                _ => DigestAlgorithm::Sha256,
+            })
+            .collect()
+    };
+    let ha1 = |alg| algorithms.contains(&alg).then(|| crate::auth::digest::ha1(alg, &a.username, &realm, &password));
+    shown.push(("digest username", a.username.clone()));
+    shown.push(("digest password", password.clone()));
+    shown.push(("digest realm", realm.clone()));
+    AuthMethod::Digest {
+        username: a.username.clone(),
+        ha1_sha256: ha1(DigestAlgorithm::Sha256),
+        ha1_sha512_256: ha1(DigestAlgorithm::Sha512_256),
+        ha1_md5: ha1(DigestAlgorithm::Md5),
+        algorithms,
+        nonce_ttl: None,
+    }
 }
 
 pub fn tenant_list(paths: &Paths, out: &mut impl Write) -> Result<()> {
@@ -180,6 +246,7 @@ pub fn tenant_list(paths: &Paths, out: &mut impl Write) -> Result<()> {
 
 /// Removes a tenant from the configuration; its data stays unless `delete_data`.
 pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut impl Write) -> Result<()> {
+    check_tenant_name(name)?;
     let config = Config::load(paths)?;
     let mut editor = Editor::open(paths)?;
     let listed = editor.remove_tenant(name)?;
@@ -209,11 +276,12 @@ pub fn tenant_remove(paths: &Paths, name: &str, delete_data: bool, out: &mut imp
 
 /// The signer of a tenant the configuration names: a misspelt or crafted name opens nothing, so it creates no
 /// directory and reaches no path outside the data directory.
-fn signer_of(paths: &Paths, tenant: &str) -> Result<jwt::Signer> {
-    check_tenant_name(tenant)?;
-    let config = Config::load(paths)?;
-    let t = config.tenants().into_iter().find(|t| t.name == tenant).with_context(|| format!("no tenant {tenant}"))?;
-    if !t.auth.contains(&AuthMethod::Jwt) {
+/// `issuing`: for `token issue` and `token list`, which need `jwt`; revocation takes any signed-token method.
+fn signer_of(paths: &Paths, tenant: &str, issuing: bool) -> Result<jwt::Signer> {
+    let t = Config::load(paths)?.configured_tenant(tenant)?;
+    let accepted =
+        if issuing { t.auth.contains(&AuthMethod::Jwt) } else { t.auth.iter().any(AuthMethod::signs_tokens) };
+    if !accepted {
         bail!("tenant {tenant} does not accept issued tokens: add an [[tenant.auth]] entry with method = \"jwt\"");
     }
     jwt::Signer::open(tenant, &paths.tenant_dir(tenant), &paths.tenant_db(tenant))
@@ -229,14 +297,22 @@ pub fn token_issue(
     info: &mut impl Write,
 ) -> Result<()> {
     let valid_for = parse_duration(valid_for).context("--valid-for")?;
-    let (token, claims) = signer_of(paths, tenant)?.issue(jwt::Kind::Token, subject, valid_for)?;
+    let (token, claims) = signer_of(paths, tenant, true)?.issue(jwt::Kind::Token, subject, valid_for)?;
     writeln!(out, "{token}")?;
     writeln!(info, "jti {} for {subject}, valid until {}", claims.jti, format_time(claims.exp as i64 * 1000))?;
     Ok(())
 }
 
+/// Revokes every token of an OAuth client (access and refresh tokens) issued until now.
+pub fn token_revoke_client(paths: &Paths, tenant: &str, client_id: &str, out: &mut impl Write) -> Result<()> {
+    let signer = signer_of(paths, tenant, false)?;
+    let refresh = signer.revoke_client(client_id)?;
+    writeln!(out, "revoked the access tokens of client {client_id} and its {refresh} refresh tokens")?;
+    Ok(())
+}
+
 pub fn token_revoke(paths: &Paths, tenant: &str, jti: &str, out: &mut impl Write) -> Result<()> {
-    let signer = signer_of(paths, tenant)?;
+    let signer = signer_of(paths, tenant, false)?;
     if signer.revoke(jti)? {
         writeln!(out, "revoked {jti}")?;
     } else {
@@ -246,7 +322,7 @@ pub fn token_revoke(paths: &Paths, tenant: &str, jti: &str, out: &mut impl Write
 }
 
 pub fn token_list(paths: &Paths, tenant: &str, out: &mut impl Write) -> Result<()> {
-    for t in signer_of(paths, tenant)?.list()? {
+    for t in signer_of(paths, tenant, true)?.list()? {
         let state = if t.revoked {
             "revoked"
         } else if t.expires_at < jwt::now() {
@@ -319,8 +395,7 @@ fn print_entry(out: &mut impl Write, tenant: &str, e: &Entry, bodies: bool) -> R
 pub fn logs(paths: &Paths, a: &LogsArgs, out: &mut impl Write) -> Result<()> {
     let config = Config::load(paths)?;
     let names: Vec<String> = match &a.tenant {
-        Some(t) if config.tenants().iter().any(|c| &c.name == t) => vec![t.clone()],
-        Some(t) => bail!("no tenant {t}"),
+        Some(t) => vec![config.configured_tenant(t)?.name],
         None => config.tenants().into_iter().map(|t| t.name).collect(),
     };
     let filter = Filter {

@@ -32,6 +32,21 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Name of the tenant served at `/scim/v2`; empty: none. Default `default`.
     pub default_tenant: Option<String>,
+    /// Time to send a request head (and the TLS handshake), in ms; 0: none. Default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT_MS`].
+    pub header_read_timeout_ms: Option<u64>,
+    /// Time to send a request body once its head is in, in ms (408 past it); 0: none. Default
+    /// [`DEFAULT_BODY_READ_TIMEOUT_MS`].
+    pub body_read_timeout_ms: Option<u64>,
+    /// Time a kept-alive connection may wait for its next request, in ms; 0: none. Default
+    /// [`DEFAULT_IDLE_TIMEOUT_MS`].
+    pub idle_timeout_ms: Option<u64>,
+    /// Connections open at once; more wait until one closes. Default [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: Option<usize>,
+    /// PEM certificate chain to serve HTTPS with, beside `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     pub engine: EngineConfig,
     pub log: LogConfig,
     pub admin: AdminConfig,
@@ -58,6 +73,22 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// The engine's wall-clock limit per request: the flag, else the configuration, else the default; 0 is none.
 pub fn request_deadline(flag: Option<u64>, config: Option<u64>) -> Option<Duration> {
     Some(flag.or(config).unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS)).filter(|ms| *ms > 0).map(Duration::from_millis)
+}
+
+/// Long enough for any client on a slow link, short enough that connections trickling a head in (or, over
+/// TLS, never finishing the handshake) are dropped before they add up.
+pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// A request body of the default 1 MiB limit arrives at 35 KiB/s within it.
+pub const DEFAULT_BODY_READ_TIMEOUT_MS: u64 = 30_000;
+/// Kept-alive connections of a provisioning client that pauses between batches are reused; idle ones do not
+/// hold a connection slot for long.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 30_000;
+/// Below the usual limit of 1,024 open files per process, leaving room for databases and logs.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// A timeout in ms as configured, else its default; 0 is none.
+pub fn timeout(config: Option<u64>, default_ms: u64) -> Option<Duration> {
+    Some(config.unwrap_or(default_ms)).filter(|ms| *ms > 0).map(Duration::from_millis)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -124,12 +155,27 @@ pub struct TenantConfig {
     /// What a successful PATCH answers.
     #[serde(default, skip_serializing_if = "PatchResponse::is_auto")]
     pub patch_response: PatchResponse,
+    /// A JSON file of Schema and ResourceType resources (RFC 7643 §6–7) served beside the built-in ones:
+    /// extensions of User and Group, and resource types of their own. Relative to the configuration file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schemas: Option<String>,
+    /// The conformance profile: `tolerant` (the default) or `strict` (`docs/profiles.md`).
+    #[serde(default, skip_serializing_if = "Profile::is_tolerant")]
+    pub profile: Profile,
+    /// The engine's tolerances (deviations from the RFCs accepted for real clients) enabled, by name; all when
+    /// absent. The engine refuses an unknown name at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerances: Option<Vec<String>>,
     /// Requests per second answered, sustained; default [`crate::limits::DEFAULT_RATE_PER_SECOND`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_per_second: Option<f64>,
     /// Requests answered at once after a quiet spell; default [`crate::limits::DEFAULT_RATE_BURST`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_burst: Option<u32>,
+    /// Most resources one search may examine when the database cannot answer its filter or sort alone
+    /// (400 `tooMany` past it); default [`DEFAULT_MAX_CANDIDATES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_candidates: Option<u64>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
     /// The roles a User may hold, served read-only at `/Roles`; empty: no `Role` resource type.
@@ -147,6 +193,9 @@ pub struct TenantConfig {
     /// A User's enterprise `manager` must name an existing User.
     #[serde(default, skip_serializing_if = "is_false")]
     pub manager_must_exist: bool,
+    /// Receivers of the tenant's change events (`[[tenant.events]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<crate::events::Receiver>,
 }
 
 /// One role or entitlement a tenant offers (what Okta discovers at `/Roles` and `/Entitlements`).
@@ -173,6 +222,41 @@ impl CatalogEntry {
             v["description"] = serde_json::json!(d);
         }
         v
+    }
+}
+
+/// A tenant's conformance profile (`docs/profiles.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// What identity providers send is accepted, through the tenant's `tolerances`.
+    #[default]
+    Tolerant,
+    /// The SCIM Interop Profile: no tolerance, unknown attributes refused, PATCH with a path.
+    Strict,
+}
+
+impl Profile {
+    fn is_tolerant(&self) -> bool {
+        *self == Profile::Tolerant
+    }
+
+    /// The engine's name for it (its `switches.profile`).
+    pub fn engine_name(self) -> &'static str {
+        match self {
+            Profile::Tolerant => "tolerant",
+            Profile::Strict => "strict",
+        }
+    }
+}
+
+/// Generous for the filters identity providers send (equalities, which the database answers), while 8 searches
+/// at once that it cannot answer stay within a few hundred megabytes (each candidate costs about 2.5 KB).
+pub const DEFAULT_MAX_CANDIDATES: u64 = 20_000;
+
+impl TenantConfig {
+    pub fn max_candidates(&self) -> u64 {
+        self.max_candidates.unwrap_or(DEFAULT_MAX_CANDIDATES)
     }
 }
 
@@ -236,18 +320,101 @@ pub enum AuthMethod {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token_ttl: Option<String>,
     },
+    /// HTTP Digest (RFC 7616, `qop=auth`): the password is kept as the RFC's `H(username:realm:password)`
+    /// for each algorithm offered, the realm being `scimkit/<tenant>`.
+    Digest {
+        username: String,
+        /// Offered in this order (old clients take the first challenge): `SHA-256`, `SHA-512-256`, and `MD5`
+        /// only when listed. Default `["SHA-256", "SHA-512-256"]`.
+        #[serde(default = "default_digest_algorithms")]
+        algorithms: Vec<DigestAlgorithm>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ha1_sha256: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ha1_sha512_256: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ha1_md5: Option<String>,
+        /// How long a server nonce is accepted; default 5m.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce_ttl: Option<String>,
+    },
+    /// OAuth 2 authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636): the administrator approves the
+    /// client on `/oauth/<tenant>/authorize`; the token endpoint trades the code for an access token and a
+    /// refresh token.
+    #[serde(rename = "oauth2-code")]
+    Oauth2Code {
+        client_id: String,
+        client_secret_hash: String,
+        /// Exact redirect URIs the client may use.
+        redirect_uris: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_ttl: Option<String>,
+        /// Lifetime of refresh tokens; default 30d.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refresh_token_ttl: Option<String>,
+    },
     /// No authentication at all: anyone who reaches the server may read and write.
     #[serde(rename = "none")]
     Open,
 }
 
+/// A hash function of HTTP Digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum DigestAlgorithm {
+    #[serde(rename = "SHA-256")]
+    Sha256,
+    #[serde(rename = "SHA-512-256")]
+    Sha512_256,
+    #[serde(rename = "MD5")]
+    Md5,
+}
+
+impl DigestAlgorithm {
+    /// Its name in challenges and in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha256 => "SHA-256",
+            DigestAlgorithm::Sha512_256 => "SHA-512-256",
+            DigestAlgorithm::Md5 => "MD5",
+        }
+    }
+}
+
+fn default_digest_algorithms() -> Vec<DigestAlgorithm> {
+    vec![DigestAlgorithm::Sha256, DigestAlgorithm::Sha512_256]
+}
+
+/// The longest `token_ttl` accepted: an access token cannot be taken back from a client that holds it
+/// except by revocation, so it should not outlive a working day.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+/// The longest `refresh_token_ttl` accepted.
+pub const MAX_REFRESH_TOKEN_TTL: Duration = Duration::from_secs(365 * 86_400);
+/// The longest `nonce_ttl` accepted.
+pub const MAX_NONCE_TTL: Duration = Duration::from_secs(3600);
+
+/// A duration key checked against its ceiling; `path` names the key in errors.
+pub fn bounded_duration(text: &str, ceiling: Duration, path: &str) -> Result<Duration> {
+    let d = parse_duration(text).with_context(|| path.to_string())?;
+    if d > ceiling {
+        bail!("{path}: {text} is above the ceiling of {}s", ceiling.as_secs());
+    }
+    Ok(d)
+}
+
 impl AuthMethod {
+    /// Whether the tenant signs tokens for it (and so keeps a signing key and token records).
+    pub fn signs_tokens(&self) -> bool {
+        matches!(self, AuthMethod::Jwt | AuthMethod::Oauth2 { .. } | AuthMethod::Oauth2Code { .. })
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             AuthMethod::Bearer { .. } => "bearer",
             AuthMethod::Basic { .. } => "basic",
             AuthMethod::Jwt => "jwt",
             AuthMethod::Oauth2 { .. } => "oauth2",
+            AuthMethod::Digest { .. } => "digest",
+            AuthMethod::Oauth2Code { .. } => "oauth2-code",
             AuthMethod::Open => "none",
         }
     }
@@ -263,14 +430,19 @@ impl TenantConfig {
             allow_networks: Vec::new(),
             passwords: PasswordPolicy::Hash,
             patch_response: PatchResponse::Auto,
+            schemas: None,
+            profile: Profile::Tolerant,
+            tolerances: None,
             rate_limit_per_second: None,
             rate_limit_burst: None,
+            max_candidates: None,
             auth: Vec::new(),
             roles: Vec::new(),
             entitlements: Vec::new(),
             nested_groups: None,
             max_group_depth: None,
             manager_must_exist: false,
+            events: Vec::new(),
         }
     }
 }
@@ -347,14 +519,21 @@ impl Config {
             if !seen.insert(t.name.as_str()) {
                 bail!("tenant {} is defined twice", t.name);
             }
-            for m in &t.auth {
-                if let AuthMethod::Oauth2 { token_ttl: Some(ttl), .. } = m {
-                    parse_duration(ttl).with_context(|| format!("tenant {}: token_ttl", t.name))?;
-                }
+            for (i, m) in t.auth.iter().enumerate() {
+                check_method(m, &format!("tenant {}: auth[{i}]", t.name))?;
+            }
+            for r in &t.events {
+                r.check().with_context(|| format!("tenant {}", t.name))?;
             }
         }
         if let Some(name) = self.default_tenant.as_deref().filter(|n| !n.is_empty()) {
             check_tenant_name(name).context("default_tenant")?;
+        }
+        if self.max_connections.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+            bail!("max_connections must be between 1 and 1000000");
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            bail!("tls_cert and tls_key go together: set both or neither");
         }
         Ok(())
     }
@@ -363,7 +542,8 @@ impl Config {
     /// open a tenant's engine beside the server.
     pub fn served_base_url(&self) -> String {
         let listen = self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        self.base_url.clone().unwrap_or_else(|| format!("http://{listen}{}", BASE_PATH))
+        let scheme = if self.tls_cert.is_some() { "https" } else { "http" };
+        self.base_url.clone().unwrap_or_else(|| format!("{scheme}://{listen}{}", BASE_PATH))
     }
 
     /// The name of the tenant served at `/scim/v2`, if any.
@@ -373,6 +553,14 @@ impl Config {
             Some("") => None,
             Some(name) => Some(name),
         }
+    }
+
+    /// The configured tenant `name`: how every command given a tenant name reaches it. A name against the
+    /// naming rule (`../../x`) or one the configuration does not hold is refused before anything is opened
+    /// or created, so no command writes outside the data directory or makes a tenant up.
+    pub fn configured_tenant(&self, name: &str) -> Result<TenantConfig> {
+        check_tenant_name(name)?;
+        self.tenants().into_iter().find(|t| t.name == name).with_context(|| format!("no tenant {name}"))
     }
 
     /// Every tenant served: the listed ones, plus the default tenant when it is not listed (it then takes the
@@ -386,6 +574,55 @@ impl Config {
         }
         all
     }
+}
+
+/// One authentication method's keys, beyond their types; `at` names it in errors.
+fn check_method(m: &AuthMethod, at: &str) -> Result<()> {
+    match m {
+        AuthMethod::Oauth2 { token_ttl, .. } => {
+            if let Some(ttl) = token_ttl {
+                bounded_duration(ttl, MAX_TOKEN_TTL, &format!("{at}.token_ttl"))?;
+            }
+        }
+        AuthMethod::Oauth2Code { token_ttl, refresh_token_ttl, redirect_uris, .. } => {
+            if let Some(ttl) = token_ttl {
+                bounded_duration(ttl, MAX_TOKEN_TTL, &format!("{at}.token_ttl"))?;
+            }
+            if let Some(ttl) = refresh_token_ttl {
+                bounded_duration(ttl, MAX_REFRESH_TOKEN_TTL, &format!("{at}.refresh_token_ttl"))?;
+            }
+            if redirect_uris.is_empty() {
+                bail!("{at}.redirect_uris: at least one redirect URI is needed");
+            }
+            for uri in redirect_uris {
+                let ok = (uri.starts_with("https://") || uri.starts_with("http://")) && !uri.contains('#');
+                if !ok {
+                    bail!("{at}.redirect_uris: {uri:?} must be an absolute http(s) URI without a fragment");
+                }
+            }
+        }
+        AuthMethod::Digest { algorithms, ha1_sha256, ha1_sha512_256, ha1_md5, nonce_ttl, .. } => {
+            if algorithms.is_empty() {
+                bail!("{at}.algorithms: at least one algorithm is needed");
+            }
+            for a in algorithms {
+                let (key, hash, len) = match a {
+                    DigestAlgorithm::Sha256 => ("ha1_sha256", ha1_sha256, 64),
+                    DigestAlgorithm::Sha512_256 => ("ha1_sha512_256", ha1_sha512_256, 64),
+                    DigestAlgorithm::Md5 => ("ha1_md5", ha1_md5, 32),
+                };
+                let ok = hash.as_deref().is_some_and(|h| h.len() == len && h.bytes().all(|b| b.is_ascii_hexdigit()));
+                if !ok {
+                    bail!("{at}.{key}: {} is offered, so its hash ({len} hex digits) is needed", a.name());
+                }
+            }
+            if let Some(ttl) = nonce_ttl {
+                bounded_duration(ttl, MAX_NONCE_TTL, &format!("{at}.nonce_ttl"))?;
+            }
+        }
+        AuthMethod::Bearer { .. } | AuthMethod::Basic { .. } | AuthMethod::Jwt | AuthMethod::Open => {}
+    }
+    Ok(())
 }
 
 /// Edits of the file that keep its comments: each loads the document, changes one part, and writes it back.
@@ -525,6 +762,18 @@ mod tests {
     }
 
     #[test]
+    fn connections_have_timeouts_unless_told_otherwise() {
+        assert_eq!(timeout(None, 10_000), Some(Duration::from_secs(10)));
+        assert_eq!(timeout(Some(250), 10_000), Some(Duration::from_millis(250)));
+        assert_eq!(timeout(Some(0), 10_000), None);
+        assert!(toml::from_str::<Config>("max_connections = 0").unwrap().check().is_err());
+        assert!(toml::from_str::<Config>("tls_cert = \"c.pem\"").unwrap().check().is_err());
+        let tls: Config = toml::from_str("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"").unwrap();
+        tls.check().unwrap();
+        assert!(tls.served_base_url().starts_with("https://"));
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("10y").unwrap(), Duration::from_secs(10 * 365 * 86_400));
         assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
@@ -532,6 +781,19 @@ mod tests {
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5w").is_err());
         assert!(parse_duration("99999999999999999999y").is_err());
+    }
+
+    #[test]
+    fn token_lifetimes_have_a_ceiling_named_by_its_key() {
+        let text = |ttl: &str| {
+            format!(
+                "[[tenant]]\nname = \"acme\"\n[[tenant.auth]]\nmethod = \"jwt\"\n[[tenant.auth]]\nmethod = \"oauth2\"\n\
+                 client_id = \"c\"\nclient_secret_hash = \"h\"\ntoken_ttl = \"{ttl}\"\n"
+            )
+        };
+        toml::from_str::<Config>(&text("24h")).unwrap().check().unwrap();
+        let err = toml::from_str::<Config>(&text("25h")).unwrap().check().unwrap_err().to_string();
+        assert!(err.contains("tenant acme: auth[1].token_ttl") && err.contains("ceiling"), "{err}");
     }
 
     #[test]

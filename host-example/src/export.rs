@@ -1,11 +1,13 @@
 //! `scimkit export`: every User and Group of a tenant, paged through the engine, as JSON lines (what
-//! `scimkit import` reads back) or CSV. Users come first, so that a file imported in order has every member
-//! before its groups. A User's computed `groups` is left out: the Groups' members say it.
+//! `scimkit import` reads back) or CSV, its cells guarded against formulas ([`crate::formula`]). Users come
+//! first, so that a file imported in order has every member before its groups. A User's computed `groups` is
+//! left out: the Groups' members say it.
 
 use crate::columns::Column;
 use crate::commands::TenantData;
 use crate::config::Config;
 use crate::database::Database;
+use crate::formula;
 use crate::import::rows::Kind;
 use crate::import::{call, schemas};
 use crate::tenants::Direct;
@@ -58,6 +60,7 @@ fn default_columns(kind: Kind) -> Vec<String> {
 pub fn run(args: ExportArgs) -> Result<()> {
     let paths = args.target.at.paths();
     let config = Config::load(&paths)?;
+    config.configured_tenant(&args.target.tenant)?;
     let database = Database::resolve(args.target.database.as_deref(), &config)?;
     let db = paths.tenant_db(&args.target.tenant);
     if database == Database::Sqlite && !db.exists() {
@@ -94,7 +97,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
     for kind in kinds {
         each_resource(&direct.provider, kind, |resource| {
             match &mut sink {
-                Sink::Csv(w, columns) => w.write_record(columns.iter().map(|c| c.get(&resource)))?,
+                Sink::Csv(w, columns) => w.write_record(columns.iter().map(|c| formula::guard(c.get(&resource))))?,
                 Sink::Json(out) => writeln!(out, "{resource}")?,
             }
             written += 1;

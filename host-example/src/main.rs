@@ -6,11 +6,16 @@ use scimkit_host::app::App;
 use scimkit_host::auth::admin::Admin;
 use scimkit_host::commands::{self, AddTenant, Location, LogsArgs};
 use scimkit_host::config::Config;
-use scimkit_host::config::BASE_PATH;
+use scimkit_host::config::{timeout, BASE_PATH};
+use scimkit_host::config::{
+    DEFAULT_BODY_READ_TIMEOUT_MS, DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS,
+};
 use scimkit_host::database::Database;
+use scimkit_host::listener::{self, Limits};
 use scimkit_host::metrics::Metrics;
 use scimkit_host::server::router;
 use scimkit_host::tenants::{Notice, Settings, Tenants};
+use scimkit_host::tls::Certificates;
 use scimkit_runtime::component::{Origin, EMBEDDED};
 use scimkit_runtime::engine::{GuestLimits, Runtime};
 use std::io::Read;
@@ -30,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve SCIM at http://<listen>/scim/v2 (the default tenant) and /scim/v2/<tenant>.
+    /// Serve SCIM at http(s)://<listen>/scim/v2 (the default tenant) and /scim/v2/<tenant>.
     Serve(ServeArgs),
     /// Provision a SCIM target from an LDIF or JSON file of principals, through a mapping.
     Provision(scimkit_host::provision::ProvisionArgs),
@@ -54,6 +59,17 @@ enum Command {
     /// Manage the admin page's credential.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Read a tenant's change journal, or send its changes again to the tenant's event receivers.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Print the journal as JSON lines: sequence number, event id, time and change.
+    List(scimkit_host::events::cli::EventsArgs),
+    /// Send every change after --since again (a running server delivers them, in order, same event ids).
+    Replay(scimkit_host::events::cli::ReplayArgs),
 }
 
 #[derive(Subcommand)]
@@ -62,7 +78,7 @@ enum TenantCommand {
         #[command(flatten)]
         at: Location,
         #[command(flatten)]
-        args: AddTenant,
+        args: Box<AddTenant>,
     },
     List {
         #[command(flatten)]
@@ -105,7 +121,12 @@ enum TokenCommand {
         /// The tenant that issued the token; required, since a token revoked at another tenant stays valid.
         #[arg(long)]
         tenant: String,
-        jti: String,
+        /// The token's id (`jti`): an issued token or an OAuth access token.
+        #[arg(required_unless_present = "client", conflicts_with = "client")]
+        jti: Option<String>,
+        /// Instead, every access and refresh token issued to this OAuth client until now.
+        #[arg(long)]
+        client: Option<String>,
     },
 }
 
@@ -132,7 +153,8 @@ struct ServeArgs {
     /// and printed once.
     #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// The public URL of /scim/v2, used in meta.location [config: base_url; default http://<listen>/scim/v2].
+    /// The public URL of /scim/v2, used in meta.location [config: base_url; default http://<listen>/scim/v2, or
+    /// https with --tls-cert].
     #[arg(long, env = "SCIMKIT_BASE_URL")]
     base_url: Option<String>,
     /// Where users and groups are kept: `sqlite` (files in the data directory), `memory` (lost on exit; for
@@ -159,6 +181,13 @@ struct ServeArgs {
     /// [config: engine.request_timeout_ms; default 30000].
     #[arg(long)]
     request_timeout_ms: Option<u64>,
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first); read again on SIGHUP
+    /// [config: tls_cert].
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert [config: tls_key].
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -187,10 +216,14 @@ fn main() -> Result<()> {
             commands::token_issue(&at.paths(), &tenant, &valid_for, &subject, out, &mut std::io::stderr())
         }
         Command::Token(TokenCommand::List { at, tenant }) => commands::token_list(&at.paths(), &tenant, out),
-        Command::Token(TokenCommand::Revoke { at, tenant, jti }) => {
-            commands::token_revoke(&at.paths(), &tenant, &jti, out)
-        }
+        Command::Token(TokenCommand::Revoke { at, tenant, jti, client }) => match (jti, client) {
+            (_, Some(client)) => commands::token_revoke_client(&at.paths(), &tenant, &client, out),
+            (Some(jti), None) => commands::token_revoke(&at.paths(), &tenant, &jti, out),
+            (None, None) => anyhow::bail!("name the token's jti or --client"),
+        },
         Command::Logs { at, args } => commands::logs(&at.paths(), &args, out),
+        Command::Events(EventsCommand::List(args)) => scimkit_host::events::cli::list(&args, out),
+        Command::Events(EventsCommand::Replay(args)) => scimkit_host::events::cli::replay(&args, out),
         Command::Admin(AdminCommand::SetPassword { at, password_stdin }) => {
             let password = if password_stdin {
                 let mut s = String::new();
@@ -218,6 +251,17 @@ fn serve(args: ServeArgs) -> Result<()> {
         fuel: args.guest_fuel.or(e.guest_fuel),
         deadline: scimkit_host::config::request_deadline(args.request_timeout_ms, e.request_timeout_ms),
     };
+    let tls = match (args.tls_cert.or(config.tls_cert.clone()), args.tls_key.or(config.tls_key.clone())) {
+        (Some(cert), Some(key)) => Some(Arc::new(Certificates::load(&cert, &key)?)),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let connections = Limits {
+        header_read: timeout(config.header_read_timeout_ms, DEFAULT_HEADER_READ_TIMEOUT_MS),
+        body_read: timeout(config.body_read_timeout_ms, DEFAULT_BODY_READ_TIMEOUT_MS),
+        idle: timeout(config.idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS),
+        max_connections: config.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+    };
     let database = Database::resolve(args.database.as_deref(), &config)?;
     match database {
         Database::Memory => tracing::warn!("storage: {}", database.describe()),
@@ -234,7 +278,10 @@ fn serve(args: ServeArgs) -> Result<()> {
     };
     tracing::info!("component {how} in {:.1} ms", runtime.load_time.as_secs_f64() * 1000.0);
     let settings = Settings {
-        base_url: args.base_url.or(config.base_url.clone()).unwrap_or_else(|| format!("http://{listen}{BASE_PATH}")),
+        base_url: args
+            .base_url
+            .or(config.base_url.clone())
+            .unwrap_or_else(|| format!("{scheme}://{listen}{BASE_PATH}")),
         pool: args.pool.or(e.pool).unwrap_or(16),
         max_body_bytes,
         log: config.log.clone(),
@@ -266,11 +313,12 @@ fn serve(args: ServeArgs) -> Result<()> {
             tracing::info!("serving SCIM tenant {s}");
         }
         if admin_on {
-            tracing::info!("admin page at http://{listen}/admin");
+            tracing::info!("admin page at {scheme}://{listen}/admin");
         }
-        axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown())
-            .await?;
+        if let Some(certs) = &tls {
+            tokio::spawn(certs.clone().reload_on_hangup());
+        }
+        listener::serve(listener, router(app), connections, tls, shutdown()).await;
         Ok(())
     })
 }

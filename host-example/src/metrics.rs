@@ -1,5 +1,6 @@
 //! Prometheus metrics, served at `GET /metrics` in the OpenMetrics text format: requests by tenant, method and
-//! status; request latency; time inside the guest and in storage; storage errors by kind; engine instances.
+//! status; request latency; time inside the guest and in storage; storage errors by kind; tolerances used, by
+//! tenant and tolerance; engine instances.
 //! Who may read them is `[metrics]` in the configuration: on or off, a bearer token, client networks.
 
 use crate::config::MetricsConfig;
@@ -37,6 +38,18 @@ struct TenantLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReceiverLabels {
+    tenant: String,
+    receiver: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToleranceLabels {
+    tenant: String,
+    tolerance: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ErrorLabels {
     tenant: String,
     kind: String,
@@ -56,9 +69,36 @@ pub struct Metrics {
     guest: Histograms<TenantLabels>,
     storage: Histograms<TenantLabels>,
     storage_errors: Family<ErrorLabels, Counter>,
+    tolerances: Family<ToleranceLabels, Counter>,
     in_flight: Gauge,
     idle_instances: Family<TenantLabels, Gauge>,
+    events: Events,
     access: Access,
+}
+
+/// Event delivery, per tenant and receiver, as the workers count it.
+struct Events {
+    delivered: Family<ReceiverLabels, Gauge>,
+    pending: Family<ReceiverLabels, Gauge>,
+    failures: Family<ReceiverLabels, Gauge>,
+    rejected: Family<ReceiverLabels, Gauge>,
+}
+
+impl Events {
+    fn register(registry: &mut Registry) -> Events {
+        let events = Events {
+            delivered: Family::default(),
+            pending: Family::default(),
+            failures: Family::default(),
+            rejected: Family::default(),
+        };
+        let e = &events;
+        registry.register("events_delivered", "Change events delivered since start", e.delivered.clone());
+        registry.register("events_pending", "Journaled changes not yet delivered", e.pending.clone());
+        registry.register("events_failed_attempts", "Failed delivery attempts since start", e.failures.clone());
+        registry.register("events_rejected", "SETs a receiver refused as invalid since start", e.rejected.clone());
+        events
+    }
 }
 
 /// Who may read the metrics.
@@ -115,6 +155,12 @@ impl Metrics {
         registry.register("storage_seconds", "Time in storage calls per request", storage.clone());
         let storage_errors = Family::<ErrorLabels, Counter>::default();
         registry.register("storage_errors", "Errors storage returned to the engine, by kind", storage_errors.clone());
+        let tolerances = Family::<ToleranceLabels, Counter>::default();
+        registry.register(
+            "tolerances",
+            "Requests that used a tolerance (a deviation from the RFCs accepted for a client), by tenant and tolerance",
+            tolerances.clone(),
+        );
         let in_flight = Gauge::default();
         registry.register("requests_in_flight", "Requests being answered now", in_flight.clone());
         let idle_instances = Family::<TenantLabels, Gauge>::default();
@@ -125,7 +171,20 @@ impl Metrics {
             config.allow_networks.clone()
         };
         let access = Access { enabled: config.enabled, token_sha256, allow_networks };
-        Ok(Metrics { registry, requests, latency, guest, storage, storage_errors, in_flight, idle_instances, access })
+        let events = Events::register(&mut registry);
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            guest,
+            storage,
+            storage_errors,
+            tolerances,
+            in_flight,
+            idle_instances,
+            events,
+            access,
+        })
     }
 
     /// Counts a request in flight until the guard is dropped.
@@ -149,6 +208,26 @@ impl Metrics {
             self.storage_errors
                 .get_or_create(&ErrorLabels { tenant: tenant.to_string(), kind: kind.to_string() })
                 .inc();
+        }
+        // The engine names only tolerances of its registry, so the labels stay a small fixed set.
+        for tolerance in &usage.tolerances {
+            self.tolerances
+                .get_or_create(&ToleranceLabels { tenant: tenant.to_string(), tolerance: tolerance.clone() })
+                .inc();
+        }
+    }
+
+    /// Takes the event receivers' delivery state as it is now, before encoding.
+    pub fn deliveries(&self, tenants: &[std::sync::Arc<crate::tenants::Tenant>]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for t in tenants {
+            for d in &t.deliveries {
+                let l = ReceiverLabels { tenant: t.name.clone(), receiver: d.url.clone() };
+                self.events.delivered.get_or_create(&l).set(d.delivered.load(Relaxed) as i64);
+                self.events.pending.get_or_create(&l).set(d.pending());
+                self.events.failures.get_or_create(&l).set(d.failures.load(Relaxed) as i64);
+                self.events.rejected.get_or_create(&l).set(d.rejected.load(Relaxed) as i64);
+            }
         }
     }
 
@@ -207,6 +286,7 @@ mod tests {
         let usage = Usage {
             guest: Duration::from_millis(2),
             storage: StorageUse { time: Duration::from_millis(1), errors: vec!["conflict"] },
+            tolerances: vec!["boolean-string".into(), "operation-name-case".into()],
         };
         m.request("acme", "POST", 409, Duration::from_millis(4), Some(&usage));
         m.request("acme", "POST", 409, Duration::from_millis(4), None);
@@ -215,6 +295,11 @@ mod tests {
         assert!(text.contains(r#"scimkit_requests_total{tenant="acme",method="POST",status="409"} 2"#), "{text}");
         assert!(text.contains(r#"scimkit_requests_total{tenant="acme",method="other",status="405"} 1"#), "{text}");
         assert!(text.contains(r#"scimkit_storage_errors_total{tenant="acme",kind="conflict"} 1"#), "{text}");
+        assert!(text.contains(r#"scimkit_tolerances_total{tenant="acme",tolerance="boolean-string"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"scimkit_tolerances_total{tenant="acme",tolerance="operation-name-case"} 1"#),
+            "{text}"
+        );
         assert!(text.contains(r#"scimkit_guest_seconds_count{tenant="acme"} 1"#), "{text}");
         assert!(text.contains(r#"scimkit_idle_instances{tenant="acme"} 3"#), "{text}");
         assert!(text.ends_with("# EOF\n"));

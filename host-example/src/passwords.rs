@@ -4,7 +4,9 @@
 
 use crate::auth::basic::hash_password;
 use crate::config::PasswordPolicy;
-use scimkit_runtime::bindings::{Ancestry, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::bindings::{
+    Ancestry, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+};
 use scimkit_runtime::storage::Storage;
 use serde_json::Value;
 
@@ -57,21 +59,46 @@ impl<S: Storage> Storage for PasswordGuard<S> {
         unique: &[UniqueKey],
         members: &[Member],
     ) -> Result<Stored, StorageError> {
-        let data = self.rewrite(data, None)?;
-        self.inner.create(rtype, &data, unique, members)
+        self.create_journaled(rtype, data, unique, members, None)
     }
 
     fn update(&self, change: &ResourceChange) -> Result<Stored, StorageError> {
-        let Some(data) = change.data.as_deref().filter(|d| d.contains("\"password\"")) else {
-            return self.inner.update(change);
-        };
-        let kept = self.stored_password(&change.resource_type, &change.id)?;
-        let change = ResourceChange { data: Some(self.rewrite(data, kept.as_deref())?), ..change.clone() };
-        self.inner.update(&change)
+        self.update_journaled(change, None)
     }
 
     fn delete(&self, rtype: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
         self.inner.delete(rtype, id, if_version)
+    }
+
+    fn create_journaled(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        event: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
+        let data = self.rewrite(data, None)?;
+        self.inner.create_journaled(rtype, &data, unique, members, event)
+    }
+
+    fn update_journaled(&self, change: &ResourceChange, event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
+        let Some(data) = change.data.as_deref().filter(|d| d.contains("\"password\"")) else {
+            return self.inner.update_journaled(change, event);
+        };
+        let kept = self.stored_password(&change.resource_type, &change.id)?;
+        let change = ResourceChange { data: Some(self.rewrite(data, kept.as_deref())?), ..change.clone() };
+        self.inner.update_journaled(&change, event)
+    }
+
+    fn delete_journaled(
+        &self,
+        rtype: &str,
+        id: &str,
+        if_version: Option<&str>,
+        event: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
+        self.inner.delete_journaled(rtype, id, if_version, event)
     }
 
     fn search(&self, query: &Query) -> Result<Page, StorageError> {

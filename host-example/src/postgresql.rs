@@ -5,12 +5,13 @@
 //! racing creates one commits, the other gets a unique violation, answered 409), and conditional writes that
 //! lock the row before comparing versions (`SELECT … FOR UPDATE`), answered 412 on a mismatch.
 
+use crate::events::journal::{self, Entry, Journal};
 use crate::sql_filter::{self, Applies, Column, Dialect, Param};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 use scimkit_runtime::bindings::{
-    Ancestry, Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+    Ancestry, Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
 };
 use scimkit_runtime::storage::{new_id, Storage};
 use std::collections::HashMap;
@@ -53,12 +54,40 @@ CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values (path, left(text_val
 CREATE INDEX IF NOT EXISTS attr_values_number ON attr_values (path, num_value);
 "#;
 
+/// The `pg_trgm` index through which `co`, `sw` and `ew` (`lower(text_value) LIKE …`) find their leaves
+/// instead of reading every leaf of the path. The extension is created once per database, in `public`, when
+/// the role may (it is a trusted extension); without it substring filters still work, only slower. Existing
+/// schemas gain the index when next opened.
+fn trigram_index(tx: &mut postgres::Transaction) -> Result<(), postgres::Error> {
+    {
+        // A savepoint: a role that may not create the extension leaves the schema's transaction intact.
+        let mut attempt = tx.transaction()?;
+        if attempt.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").is_ok() {
+            attempt.commit()?;
+        }
+    }
+    let found = tx.query(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+        &[],
+    )?;
+    let Some(row) = found.first() else {
+        tracing::warn!("PostgreSQL: the pg_trgm extension is not available; co, sw and ew filters read every value");
+        return Ok(());
+    };
+    let extension_schema = quote_identifier(row.get(0));
+    tx.batch_execute(&format!(
+        "CREATE INDEX IF NOT EXISTS attr_values_trigram ON attr_values USING gin (lower(text_value) {extension_schema}.gin_trgm_ops)"
+    ))
+}
+
 pub struct PostgresStorage {
     config: postgres::Config,
     /// `SET search_path` for the tenant's schema, run on every new connection.
     search_path: String,
     idle: Mutex<Idle>,
     freed: Condvar,
+    /// Most candidates a search that leaves work to the engine reads (see [`Self::with_max_candidates`]).
+    max_candidates: u64,
 }
 
 struct Idle {
@@ -156,6 +185,7 @@ impl PostgresStorage {
             search_path: format!("SET search_path TO {schema}"),
             idle: Mutex::new(Idle { conns: Vec::new(), open: 0 }),
             freed: Condvar::new(),
+            max_candidates: u64::MAX,
         };
         let at = describe(&storage.config);
         let mut client = storage
@@ -166,8 +196,10 @@ impl PostgresStorage {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
             tx.batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA}"
+                "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}; {SCHEMA} {}",
+                journal::POSTGRES_SCHEMA
             ))?;
+            trigram_index(&mut tx)?;
             tx.commit()
         };
         create(&mut client).map_err(|e| anyhow::anyhow!("creating schema {schema} at {at}: {}", message(&e)))?;
@@ -175,6 +207,13 @@ impl PostgresStorage {
         client.batch_execute(&storage.search_path)?;
         *storage.idle.lock().unwrap() = Idle { conns: vec![Conn { client, statements: HashMap::new() }], open: 1 };
         Ok(storage)
+    }
+
+    /// A search whose filter or sort the engine finishes reads at most `max + 1` candidates: the engine
+    /// answers 400 `tooMany` past its `maxCandidates`, so reading further would only cost memory.
+    pub fn with_max_candidates(mut self, max: u64) -> PostgresStorage {
+        self.max_candidates = max;
+        self
     }
 
     fn connect(&self) -> Result<Conn, StorageError> {
@@ -371,6 +410,64 @@ fn check_version(conn: &mut Conn, rtype: &str, id: &str, if_version: Option<&str
     Ok(version)
 }
 
+/// Writes `change` (when the engine staged one) in the caller's transaction.
+fn append(c: &mut Conn, change: Option<&ChangeEvent>, id: &str, version: &str) -> Result<(), StorageError> {
+    let Some(change) = change else { return Ok(()) };
+    let body = journal::body(change, id, version).to_string();
+    c.execute(
+        "INSERT INTO events (event_id, at, body) VALUES ($1, $2, $3)",
+        &[&new_id(), &journal::now_seconds(), &body],
+    )?;
+    Ok(())
+}
+
+impl Journal for PostgresStorage {
+    fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<Entry>> {
+        let rows = self
+            .read(|c| {
+                c.query(
+                    "SELECT seq, event_id, at, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    &[&seq, &(limit as i64)],
+                )
+            })
+            .map_err(journal::failed)?;
+        Ok(rows
+            .iter()
+            .map(|r| Entry {
+                seq: r.get(0),
+                event_id: r.get(1),
+                at: r.get(2),
+                body: serde_json::from_str(r.get::<_, &str>(3)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    fn cursor(&self, receiver: &str) -> anyhow::Result<i64> {
+        let rows = self
+            .read(|c| c.query("SELECT seq FROM event_cursors WHERE receiver = $1", &[&receiver]))
+            .map_err(journal::failed)?;
+        Ok(rows.first().map(|r| r.get(0)).unwrap_or(0))
+    }
+
+    fn advance(&self, receiver: &str, from: i64, to: i64) -> anyhow::Result<bool> {
+        let sql = "INSERT INTO event_cursors (receiver, seq) VALUES ($1, $3)
+                   ON CONFLICT (receiver) DO UPDATE SET seq = $3 WHERE event_cursors.seq = $2";
+        Ok(self.write(|c| c.execute(sql, &[&receiver, &from, &to])).map_err(journal::failed)? == 1)
+    }
+
+    fn rewind(&self, receiver: &str, to: i64) -> anyhow::Result<()> {
+        let sql = "INSERT INTO event_cursors (receiver, seq) VALUES ($1, $2)
+                   ON CONFLICT (receiver) DO UPDATE SET seq = $2";
+        self.write(|c| c.execute(sql, &[&receiver, &to])).map_err(journal::failed)?;
+        Ok(())
+    }
+
+    fn last(&self) -> anyhow::Result<i64> {
+        let rows = self.read(|c| c.query("SELECT coalesce(max(seq), 0) FROM events", &[])).map_err(journal::failed)?;
+        Ok(rows.first().map(|r| r.get(0)).unwrap_or(0))
+    }
+}
+
 impl Storage for PostgresStorage {
     fn get(&self, rtype: &str, id: &str, with_members: bool) -> Result<Option<Stored>, StorageError> {
         if impossible_id(id) {
@@ -386,6 +483,17 @@ impl Storage for PostgresStorage {
         unique: &[UniqueKey],
         members: &[Member],
     ) -> Result<Stored, StorageError> {
+        self.create_journaled(rtype, data, unique, members, None)
+    }
+
+    fn create_journaled(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
         let id = new_id();
         self.write(|c| {
             c.execute(
@@ -394,12 +502,17 @@ impl Storage for PostgresStorage {
             )?;
             put_unique(c, rtype, &id, unique)?;
             put_values(c, &id, data)?;
-            add_members(c, &id, members)
+            add_members(c, &id, members)?;
+            append(c, change, &id, "1")
         })?;
         Ok(Stored { id, version: "1".into(), data: data.to_string(), members: None })
     }
 
     fn update(&self, ch: &ResourceChange) -> Result<Stored, StorageError> {
+        self.update_journaled(ch, None)
+    }
+
+    fn update_journaled(&self, ch: &ResourceChange, event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
         if impossible_id(&ch.id) {
             return Err(StorageError::NotFound);
         }
@@ -423,11 +536,22 @@ impl Storage for PostgresStorage {
                 &[&version, &ch.data, &ch.id],
             )?;
             let data: String = rows.first().ok_or(StorageError::NotFound)?.get(0);
+            append(c, event, &ch.id, &version.to_string())?;
             Ok(Stored { id: ch.id.clone(), version: version.to_string(), data, members: None })
         })
     }
 
     fn delete(&self, rtype: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
+        self.delete_journaled(rtype, id, if_version, None)
+    }
+
+    fn delete_journaled(
+        &self,
+        rtype: &str,
+        id: &str,
+        if_version: Option<&str>,
+        change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
         if impossible_id(id) {
             return Err(StorageError::NotFound);
         }
@@ -444,12 +568,12 @@ impl Storage for PostgresStorage {
             ] {
                 c.execute(sql, &[&id])?;
             }
-            Ok(())
+            append(c, change, id, "")
         })
     }
 
     fn search(&self, q: &Query) -> Result<Page, StorageError> {
-        self.read(|c| search(c, q))
+        self.read(|c| search(c, q, self.max_candidates))
     }
 
     fn members(&self, rtype: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
@@ -574,7 +698,7 @@ fn order_by(q: &Query) -> Option<Order> {
     Some(Order { join, by: format!("(k.n IS NULL AND k.t IS NULL) {dir}, k.n {dir}, k.t {dir}, r.seq") })
 }
 
-fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
+fn search(conn: &mut Conn, q: &Query, max_candidates: u64) -> Result<Page, StorageError> {
     // The resource type is $1; the filter's parameters follow it.
     let translated = match &q.filter {
         None => {
@@ -614,7 +738,10 @@ fn search(conn: &mut Conn, q: &Query) -> Result<Page, StorageError> {
         let sql = format!("SELECT r.id, r.version, r.data FROM resources r {join} {condition} ORDER BY {by} LIMIT ${limit} OFFSET ${offset}");
         (sql, Applied::Everything(total as u64))
     } else {
-        (format!("SELECT r.id, r.version, r.data FROM resources r {condition} ORDER BY r.seq"), applied.without_total())
+        let limit = values.len() + 1;
+        values.push(Box::new(i64::try_from(max_candidates.saturating_add(1)).unwrap_or(i64::MAX)));
+        let sql = format!("SELECT r.id, r.version, r.data FROM resources r {condition} ORDER BY r.seq LIMIT ${limit}");
+        (sql, applied.without_total())
     };
     let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
     let mut items: Vec<Stored> = conn
@@ -732,6 +859,24 @@ mod tests {
             &[],
         )
         .unwrap();
+    }
+
+    /// `pr` matches a path's sub-attributes with LIKE: `_` and `%` in the path are literal there.
+    #[test]
+    fn present_takes_underscores_in_a_path_literally() {
+        let Some(s) = storage() else { return };
+        s.create("User", r#"{"userName":"sibling","costXcenter":{"code":"1"},"costly":{"x":"2"}}"#, &key("s"), &[])
+            .unwrap();
+        let with = s.create("User", r#"{"userName":"with","cost_center":{"code":"3"}}"#, &key("w"), &[]).unwrap();
+        let present = |path: &str| {
+            let q = Query {
+                filter: Some(Filter { nodes: vec![FilterNode::Present(path.into())], root: 0 }),
+                ..eq("x", "y")
+            };
+            s.search(&q).unwrap().items.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        };
+        assert_eq!(present("cost_center"), vec![with.id]);
+        assert_eq!(present("cost%"), Vec::<String>::new());
     }
 
     #[test]

@@ -3,17 +3,17 @@
 
 use crate::admin;
 use crate::app::App;
-use crate::auth::{oauth, throttle};
+use crate::auth::{self, oauth, throttle};
 use crate::config::BASE_PATH;
 use crate::forwarded;
 use crate::metrics::{self, Refusal};
-use crate::redact;
-use crate::request_log::{now_ms, Entry};
+use crate::request_log::{self, now_ms};
 use crate::tenants::Tenant;
 use crate::terminal::Escaped;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, Extension, Path, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -31,6 +31,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(&format!("{BASE_PATH}/{{*rest}}"), any(scim))
         .route("/oauth/token", post(token_default))
         .route("/oauth/{tenant}/token", post(token_named))
+        .merge(crate::oauth_code::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(scrape))
         .merge(admin::routes())
@@ -85,6 +86,7 @@ async fn scrape(
     match app.metrics.check(peer.ip(), header(&headers, "authorization").as_deref()) {
         Ok(()) => {
             let idle = app.tenants.list.iter().map(|t| (t.name.clone(), t.provider.idle_instances()));
+            app.metrics.deliveries(&app.tenants.list);
             (StatusCode::OK, [("content-type", metrics::CONTENT_TYPE)], app.metrics.encode(idle)).into_response()
         }
         Err(Refusal::Disabled) => plain(StatusCode::NOT_FOUND, "metrics are disabled\n"),
@@ -131,8 +133,8 @@ async fn scim(
     let _in_flight = app.metrics.in_flight();
     let (parts, body) = req.into_parts();
     let peer = forwarded::client(&app.trusted_proxies, peer, &parts.headers);
-    let rest = parts.uri.path().strip_prefix(BASE_PATH).unwrap_or("").to_string();
-    let Some((tenant, path)) = app.tenants.resolve(&rest).map(|(t, p)| (t.clone(), p)) else {
+    let rest = parts.uri.path().strip_prefix(BASE_PATH).unwrap_or("");
+    let Some((tenant, path)) = app.tenants.resolve(rest).map(|(t, p)| (t.clone(), p)) else {
         app.metrics.request(NO_TENANT, parts.method.as_str(), 404, started.elapsed(), None);
         return to_http(error_response(404, "no SCIM service at this path"), &[]);
     };
@@ -143,37 +145,35 @@ async fn scim(
         over.headers.push(("Retry-After".into(), wait.as_secs().to_string()));
         return to_http(over, &[]);
     }
-    let body = match read_body(&parts.headers, Body::new(body), app.max_body_bytes).await {
-        Some(b) => b,
-        None => {
-            app.metrics.request(&tenant.name, parts.method.as_str(), 413, started.elapsed(), None);
-            return too_large(to_http(
-                error_response(413, &format!("the body exceeds the limit of {} bytes", app.max_body_bytes)),
-                &[],
-            ));
-        }
-    };
-    let request = HttpRequest {
-        method: parts.method.as_str().to_string(),
-        path,
-        query: parts.uri.query().unwrap_or("").to_string(),
-        headers: parts
-            .headers
-            .iter()
-            .filter(|(k, _)| *k != "authorization")
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect(),
-        body: (!body.is_empty()).then(|| body.to_vec()),
-    };
+    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let target = format!("{}{path}{query}", tenant.base_path);
     let authorization = header(&parts.headers, "authorization");
-    let t = tenant.clone();
-    let span = tracing::Span::current();
-    let outcome =
-        tokio::task::spawn_blocking(move || span.in_scope(|| serve(&t, peer, authorization.as_deref(), request))).await;
-    let outcome = outcome.unwrap_or_else(|e| {
-        tracing::error!("request task failed: {e}");
-        refused(error_response(500, "the request could not be completed"))
-    });
+    let (outcome, body) = match admit(&tenant, peer, parts.method.as_str(), target, authorization).await {
+        Err(refusal) => (*refusal, Bytes::new()),
+        Ok(principal) => match read_body(&parts.headers, Body::new(body), app.max_body_bytes).await {
+            None => {
+                let detail = format!("the body exceeds the limit of {} bytes", app.max_body_bytes);
+                app.metrics.request(&tenant.name, parts.method.as_str(), 413, started.elapsed(), None);
+                let outcome = Outcome { principal: Some(principal), ..refused(error_response(413, &detail)) };
+                return too_large(finish(&tenant, peer, rid, parts, Bytes::new(), outcome, started));
+            }
+            Some(body) => {
+                let request = HttpRequest {
+                    method: parts.method.as_str().to_string(),
+                    path,
+                    query: parts.uri.query().unwrap_or("").to_string(),
+                    headers: parts
+                        .headers
+                        .iter()
+                        .filter(|(k, _)| *k != "authorization")
+                        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+                        .collect(),
+                    body: (!body.is_empty()).then(|| body.to_vec()),
+                };
+                (engine(&tenant, principal, request).await, body)
+            }
+        },
+    };
     app.metrics.request(
         &tenant.name,
         parts.method.as_str(),
@@ -181,56 +181,82 @@ async fn scim(
         started.elapsed(),
         outcome.usage.as_ref(),
     );
-    record(
-        &tenant,
-        peer,
-        &rid,
-        &parts.headers,
-        &parts.method,
-        parts.uri.path(),
-        parts.uri.query(),
-        &body,
-        &outcome,
-        started,
-    );
-    to_http(outcome.response, &outcome.challenges)
+    finish(&tenant, peer, rid, parts, body, outcome, started)
 }
 
-/// Limits, then credentials, then the engine. Runs on a blocking thread: password hashes and token
-/// records cost real work.
-fn serve(t: &Tenant, peer: SocketAddr, authorization: Option<&str>, request: HttpRequest) -> Outcome {
+/// The client's network, then its credentials: before the body is read, so that a client without valid
+/// credentials cannot make the server take in (and hold) a body. Basic credentials cost a password hash, which
+/// runs on the blocking pool, never on an async worker; bearer tokens are cheap to check where they are.
+/// `target` is the request URI as the client sent it, which Digest credentials sign.
+async fn admit(
+    t: &Arc<Tenant>,
+    peer: SocketAddr,
+    method: &str,
+    target: String,
+    authorization: Option<String>,
+) -> Result<String, Box<Outcome>> {
     if !t.limits.allows_peer(peer.ip()) {
-        return refused(error_response(403, "this client network is not allowed"));
+        return Err(Box::new(refused(error_response(403, "this client network is not allowed"))));
     }
-    // Basic credentials cost a password hash: only while the client address has attempts left.
-    let costly =
-        authorization.is_some_and(|a| a.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("basic ")));
-    let attempt = match costly.then(|| throttle::attempt(peer.ip())).transpose() {
-        Ok(attempt) => attempt,
-        Err(wait) => return refused(too_many_failures(wait)),
-    };
-    let principal = t.auth.check(authorization);
-    if let (Some(_), Some(attempt)) = (&principal, attempt) {
-        attempt.succeeded();
+    let authorization = authorization.as_deref();
+    if !auth::is_password(authorization) {
+        return t.auth.check(authorization, method, &target).map_err(|why| unauthenticated(t, authorization, why));
     }
-    let Some(principal) = principal else {
-        let presented_bearer = authorization.is_some_and(|a| a.trim().to_ascii_lowercase().starts_with("bearer "));
-        return Outcome {
-            response: error_response(401, "authentication required or not accepted"),
-            principal: None,
-            challenges: t.auth.challenges(presented_bearer),
-            usage: None,
-        };
-    };
+    let (tenant, method, authorization) = (t.clone(), method.to_string(), authorization.map(str::to_string));
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        span.in_scope(|| check_password(&tenant, peer, authorization.as_deref(), &method, &target))
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!("authentication task failed: {e}");
+        Err(Box::new(refused(error_response(500, "the request could not be completed"))))
+    })
+}
+
+/// Passwords (Basic, Digest), checked only while the client address has attempts left.
+fn check_password(
+    t: &Tenant,
+    peer: SocketAddr,
+    authorization: Option<&str>,
+    method: &str,
+    target: &str,
+) -> Result<String, Box<Outcome>> {
+    let attempt = throttle::attempt(peer.ip()).map_err(|wait| Box::new(refused(too_many_failures(wait))))?;
+    let principal =
+        t.auth.check(authorization, method, target).map_err(|why| unauthenticated(t, authorization, why))?;
+    attempt.succeeded();
+    Ok(principal)
+}
+
+fn unauthenticated(t: &Tenant, authorization: Option<&str>, why: auth::Refused) -> Box<Outcome> {
+    let presented_bearer = authorization.is_some_and(|a| a.trim().to_ascii_lowercase().starts_with("bearer "));
+    Box::new(Outcome {
+        challenges: t.auth.challenges(presented_bearer, why.stale),
+        ..refused(error_response(401, "authentication required or not accepted"))
+    })
+}
+
+/// The tenant's limits on what may be done, then its engine. A read runs on the async worker that took the
+/// request: handing it to another thread (the blocking pool, `block_in_place`) cost more CPU than the read
+/// itself (BENCHMARKS.md, "The request path"). A write waits for its transaction's disk sync, which must not
+/// hold an async worker: it runs on the blocking pool, where the writers of one group commit wait together.
+/// On PostgreSQL every call runs there: its client cannot run on an async worker.
+async fn engine(t: &Arc<Tenant>, principal: String, request: HttpRequest) -> Outcome {
     if let Some(why) = t.limits.refusal(&request.method, &request.path) {
-        return Outcome {
-            response: error_response(403, &why),
-            principal: Some(principal),
-            challenges: Vec::new(),
-            usage: None,
-        };
+        return Outcome { principal: Some(principal), ..refused(error_response(403, &why)) };
     }
-    let (response, usage) = t.provider.handle_measured(None, request);
+    let (response, usage) = if request.method == "GET" && t.reads_on_worker {
+        t.provider.handle_measured(None, request)
+    } else {
+        let t = t.clone();
+        let span = tracing::Span::current();
+        let call = move || span.in_scope(|| t.provider.handle_measured(None, request));
+        tokio::task::spawn_blocking(call).await.unwrap_or_else(|e| {
+            tracing::error!("request task failed: {e}");
+            (error_response(500, "the request could not be completed"), Usage::default())
+        })
+    };
     Outcome { response, principal: Some(principal), challenges: Vec::new(), usage: Some(usage) }
 }
 
@@ -267,40 +293,46 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
+/// The answer to the client, and the request handed to the tenant's request log as it came: the log's writer
+/// redacts it, off the request path. Bodies are shared, not copied, and kept only for authenticated requests:
+/// anyone can send the others, as many as they like.
 #[allow(clippy::too_many_arguments)]
-fn record(
+fn finish(
     tenant: &Tenant,
     peer: SocketAddr,
-    request_id: &RequestId,
-    headers: &HeaderMap,
-    method: &axum::http::Method,
-    path: &str,
-    query: Option<&str>,
-    body: &[u8],
-    outcome: &Outcome,
+    request_id: RequestId,
+    parts: Parts,
+    request_body: Bytes,
+    outcome: Outcome,
     started: Instant,
-) {
-    let request_headers = redact::headers(headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))));
-    // Bodies of requests no one was authenticated for are not kept: anyone can send them, as many as they like.
-    let keep_bodies = outcome.principal.is_some();
-    let response_type =
-        outcome.response.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
-    tenant.log.record(Entry {
-        id: 0,
+) -> Response {
+    let Outcome { response: HttpResponse { status, headers, body }, principal, challenges, .. } = outcome;
+    let body = Bytes::from(body);
+    let keep = principal.is_some();
+    // A successful read answers what the database already holds: keeping its body would make every list cost a
+    // copy, a redaction and a write of up to a page of resources, for nothing an audit needs.
+    let read = parts.method == Method::GET || parts.uri.path().ends_with("/.search");
+    let keep_response = keep && !(read && status < 400);
+    let response_type = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.clone())
+        .filter(|_| keep_response);
+    tenant.log.record(request_log::Request {
         at_ms: now_ms(),
-        client: peer.ip().to_canonical().to_string(),
-        principal: outcome.principal.clone(),
-        method: method.as_str().to_string(),
-        path: redact::path_and_query(path, query),
-        status: outcome.response.status,
+        client: peer.ip(),
+        principal,
+        method: parts.method,
+        uri: parts.uri,
+        status,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        request_headers: serde_json::to_string(&request_headers).unwrap_or_default(),
-        request_body: keep_bodies
-            .then(|| redact::body(headers.get("content-type").and_then(|v| v.to_str().ok()), body))
-            .flatten(),
-        response_body: keep_bodies.then(|| redact::body(response_type, &outcome.response.body)).flatten(),
-        request_id: Some(request_id.0.clone()),
+        headers: parts.headers,
+        request_body: if keep { request_body } else { Bytes::new() },
+        response_type,
+        response_body: if keep_response { body.clone() } else { Bytes::new() },
+        request_id: request_id.0,
     });
+    http_response(status, headers, body, &challenges)
 }
 
 async fn token_default(
@@ -343,15 +375,13 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
                 status: 403,
                 body: serde_json::json!({"error": "access_denied"}),
                 challenge_basic: false,
+                retry_after: None,
             };
         }
         // A client secret costs a password hash: only while the client address has attempts left.
-        let Ok(attempt) = throttle::attempt(peer.ip()) else {
-            return oauth::Reply {
-                status: 429,
-                body: serde_json::json!({"error": "slow_down"}),
-                challenge_basic: false,
-            };
+        let attempt = match throttle::attempt(peer.ip()) {
+            Ok(attempt) => attempt,
+            Err(wait) => return oauth::throttled(wait),
         };
         let reply = oauth::token(&t.auth, authorization.as_deref(), &form);
         if reply.status == 200 {
@@ -364,29 +394,21 @@ async fn token(app: Arc<App>, name: Option<String>, peer: SocketAddr, rid: Reque
         status: 500,
         body: serde_json::json!({"error": "server_error"}),
         challenge_basic: false,
+        retry_after: None,
     });
     let challenges = if reply.status == 401 && reply.challenge_basic {
         vec![format!("Basic realm=\"scimkit/{}\"", tenant.name)]
     } else {
         vec![]
     };
-    let response = oauth_response(reply.status, reply.body);
+    let mut response = oauth_response(reply.status, reply.body);
+    if let Some(wait) = reply.retry_after {
+        response.headers.push(("Retry-After".into(), wait.as_secs().to_string()));
+    }
     let principal = (reply.status == 200).then(|| "oauth2-client".to_string());
     let outcome = Outcome { response, principal, challenges, usage: None };
     app.metrics.request(&tenant.name, parts.method.as_str(), outcome.response.status, started.elapsed(), None);
-    record(
-        &tenant,
-        peer,
-        &rid,
-        &parts.headers,
-        &parts.method,
-        parts.uri.path(),
-        parts.uri.query(),
-        &body,
-        &outcome,
-        started,
-    );
-    to_http(outcome.response, &outcome.challenges)
+    finish(&tenant, peer, rid, parts, body, outcome, started)
 }
 
 /// Token endpoint answers are never cached (RFC 6749 §5.1).
@@ -399,9 +421,13 @@ fn oauth_response(status: u16, body: serde_json::Value) -> HttpResponse {
 }
 
 fn to_http(resp: HttpResponse, challenges: &[String]) -> Response {
-    let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut out = (status, resp.body).into_response();
-    for (k, v) in resp.headers {
+    http_response(resp.status, resp.headers, Bytes::from(resp.body), challenges)
+}
+
+fn http_response(status: u16, headers: Vec<(String, String)>, body: Bytes, challenges: &[String]) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut out = (status, body).into_response();
+    for (k, v) in headers {
         if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
             out.headers_mut().insert(k, v);
         }

@@ -36,7 +36,23 @@ pub trait Dialect {
     fn like(&self, column: Column, pattern: &str) -> String;
     /// The leaf `a` holds a value: a number, or text that is not empty.
     fn has_value(&self) -> &'static str;
+    /// `a.path`, written so that a test of one resource's leaves (`a.id = r.id`) reads them by id, not every
+    /// leaf of the path, where the planner has no statistics to tell.
+    fn path_of_own_leaves(&self) -> &'static str {
+        "a.path"
+    }
+    /// A trigram index that finds the leaves whose text holds a substring, when the dialect needs one named:
+    /// the parameter that probes it for `needle` (ASCII case ignored) and the `FROM … WHERE` that reads the
+    /// matching leaves `a` through it, around that parameter's placeholder. None: `like` reaches the index
+    /// itself (PostgreSQL's `pg_trgm`), or there is none.
+    fn substring_index(&self, needle: &str) -> Option<(Param, ReadThrough)> {
+        let _ = needle;
+        None
+    }
 }
+
+/// Writes the `FROM … WHERE` that reads leaves through an index, around its probe's placeholder.
+pub type ReadThrough = fn(&str) -> String;
 
 /// A condition that always holds, in both dialects.
 pub const TRUE: &str = "1 = 1";
@@ -75,7 +91,7 @@ pub struct Translated {
 /// already has. None: nothing useful is expressible here.
 pub fn translate(dialect: &dyn Dialect, nodes: &[FilterNode], index: u32, bound: usize) -> Option<Translated> {
     let mut b = Binder { dialect, bound, params: Vec::new() };
-    let (sql, exact, keyed) = node(nodes, index, &mut b, None, 0)?;
+    let (sql, exact, keyed) = node(nodes, index, &mut b, At::TOP, 0)?;
     Some(Translated { sql, params: b.params, exact, keyed })
 }
 
@@ -101,45 +117,55 @@ impl Binder<'_> {
 
 const MAX_DEPTH: usize = 64;
 
-/// `element` is the multi-valued attribute whose element a sub-filter is about (`emails` in
-/// `emails[type eq "work"]`); its paths are relative to it.
+/// Where a condition is written. `element` is the multi-valued attribute whose element a sub-filter is about
+/// (`emails` in `emails[type eq "work"]`); its paths are relative to it. `correlated`: the condition tests the
+/// row `r` at hand (`EXISTS … WHERE a.id = r.id`) instead of naming a set of ids to look up, because another
+/// part of an `and` already finds the rows; a set that is not the one looked up would be built whole first.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    element: Option<&'a str>,
+    correlated: bool,
+}
+
+impl<'a> At<'a> {
+    const TOP: At<'static> = At { element: None, correlated: false };
+
+    fn path(&self, p: &str) -> String {
+        match self.element {
+            Some(e) => format!("{e}.{p}"),
+            None => p.to_string(),
+        }
+    }
+}
+
 /// Returns the SQL, whether it is exact, and whether it is keyed (see [`Translated`]).
-fn node(
-    nodes: &[FilterNode],
-    index: u32,
-    b: &mut Binder,
-    element: Option<&str>,
-    depth: usize,
-) -> Option<(String, bool, bool)> {
+fn node(nodes: &[FilterNode], index: u32, b: &mut Binder, at: At, depth: usize) -> Option<(String, bool, bool)> {
     if depth > MAX_DEPTH {
         return None;
     }
-    let full = |p: &str| match element {
-        Some(e) => format!("{e}.{p}"),
-        None => p.to_string(),
-    };
     match nodes.get(index as usize)? {
-        FilterNode::AllOf(children) => all_of(nodes, children, b, element, depth),
-        FilterNode::AnyOf(children) => any_of(nodes, children, b, element, depth),
+        FilterNode::AllOf(children) => all_of(nodes, children, b, at, depth),
+        FilterNode::AnyOf(children) => any_of(nodes, children, b, at, depth),
         // A negated candidate set is not a candidate set; inside an element, "no element matches" is not
         // "some element does not match".
-        FilterNode::Negate(child) if element.is_none() => match node(nodes, *child, b, None, depth + 1)? {
+        FilterNode::Negate(child) if at.element.is_none() => match node(nodes, *child, b, at, depth + 1)? {
             (sql, true, _) => Some((format!("NOT ({sql})"), true, false)),
             _ => None,
         },
         FilterNode::Negate(_) => None,
-        FilterNode::Present(path) => present(&full(path), b).map(|s| {
+        FilterNode::Present(path) => present(&at.path(path), b).map(|s| {
             let keyed = s != TRUE;
             (s, true, keyed)
         }),
         FilterNode::Compare(c) => {
-            let c = Comparison { path: full(&c.path), ..c.clone() };
-            compare(&c, b).map(|s| (s, true, true))
+            let c = Comparison { path: at.path(&c.path), ..c.clone() };
+            compare(&c, b, at.correlated).map(|(s, exact)| (s, exact, !at.correlated))
         }
         // Each condition on its own holds for some element; whether one element holds them all is left to
         // the engine, unless there is only one condition.
-        FilterNode::ElementMatch((path, child)) if element.is_none() => {
-            let (sql, exact, keyed) = node(nodes, *child, b, Some(path), depth + 1)?;
+        FilterNode::ElementMatch((path, child)) if at.element.is_none() => {
+            let inner = At { element: Some(path), ..at };
+            let (sql, exact, keyed) = node(nodes, *child, b, inner, depth + 1)?;
             let single = matches!(nodes.get(*child as usize), Some(FilterNode::Compare(_) | FilterNode::Present(_)));
             Some((sql, exact && single, keyed))
         }
@@ -147,25 +173,80 @@ fn node(
     }
 }
 
-/// `a and b`: the parts that translate narrow the candidates even when others do not.
+/// How few rows a condition is expected to find, without statistics: 0 for an equality on text (a name, an
+/// address), then substrings, then other comparisons, then equalities that split resources into a few large
+/// sets (booleans, a `type` or `primary`), then presence and the rest. The best part of an `and` finds the
+/// rows; the others are tested on them.
+fn selectivity(nodes: &[FilterNode], index: u32, element: Option<&str>, depth: usize) -> u8 {
+    const WORST: u8 = 5;
+    if depth > MAX_DEPTH {
+        return WORST;
+    }
+    match nodes.get(index as usize) {
+        Some(FilterNode::Compare(c)) => {
+            let path = At { element, correlated: false }.path(&c.path);
+            if !pushable(c, &path) {
+                return WORST;
+            }
+            let coarse = path.ends_with(".type") || path.ends_with(".primary") || path == "type";
+            match (&c.op, &c.value) {
+                (CompareOp::Eq, Literal::Text(_)) if !coarse => 0,
+                (CompareOp::Co | CompareOp::Sw | CompareOp::Ew, Literal::Text(s)) if s.chars().count() >= 3 => 1,
+                (CompareOp::Eq, Literal::Boolean(_)) => 3,
+                (CompareOp::Eq, _) if coarse => 3,
+                _ => 2,
+            }
+        }
+        Some(FilterNode::AllOf(children)) => {
+            children.iter().map(|c| selectivity(nodes, *c, element, depth + 1)).min().unwrap_or(WORST)
+        }
+        Some(FilterNode::AnyOf(children)) => {
+            children.iter().map(|c| selectivity(nodes, *c, element, depth + 1)).max().unwrap_or(WORST)
+        }
+        Some(FilterNode::ElementMatch((path, child))) if element.is_none() => {
+            selectivity(nodes, *child, Some(path), depth + 1)
+        }
+        Some(FilterNode::Present(_)) => 4,
+        _ => WORST,
+    }
+}
+
+/// Whether [`compare`] translates `c` (on the full `path`) at all.
+fn pushable(c: &Comparison, path: &str) -> bool {
+    let value_ok = match &c.value {
+        Literal::Text(s) => c.case_exact || s.is_ascii(),
+        Literal::Integer(_) | Literal::Decimal(_) => !path.starts_with("members."),
+        Literal::Boolean(_) => matches!(c.op, CompareOp::Eq) && !path.starts_with("members."),
+        Literal::Null | Literal::DateTime(_) => false,
+    };
+    let path_ok =
+        path == "id" || !(outside_body(path) || (path.starts_with("members.") && member_column(path).is_none()));
+    value_ok && path_ok && !matches!(c.op, CompareOp::Ne)
+}
+
+/// `a and b`: the parts that translate narrow the candidates even when others do not. The most selective
+/// part finds the rows (uncorrelated, unless this `and` is itself tested row by row); the others are tested
+/// on each of them.
 fn all_of(
     nodes: &[FilterNode],
     children: &[u32],
     b: &mut Binder,
-    element: Option<&str>,
+    at: At,
     depth: usize,
 ) -> Option<(String, bool, bool)> {
+    let driver = children.iter().copied().min_by_key(|c| selectivity(nodes, *c, at.element, depth + 1));
     let mut parts = Vec::new();
     let mut exact = true;
     // One keyed part is enough: its rows are looked up, the other parts checked on them.
     let mut keyed = false;
     for c in children {
         let mark = b.params.len();
-        match node(nodes, *c, b, element, depth + 1) {
+        let part_at = At { correlated: at.correlated || Some(*c) != driver, ..at };
+        match node(nodes, *c, b, part_at, depth + 1) {
             Some((sql, e, k)) => {
                 parts.push(format!("({sql})"));
                 exact &= e;
-                keyed |= k;
+                keyed |= k && !part_at.correlated;
             }
             None => {
                 b.params.truncate(mark);
@@ -181,21 +262,21 @@ fn any_of(
     nodes: &[FilterNode],
     children: &[u32],
     b: &mut Binder,
-    element: Option<&str>,
+    at: At,
     depth: usize,
 ) -> Option<(String, bool, bool)> {
     if children.is_empty() {
         return None;
     }
-    if let Some(sql) = equalities_on_one_path(nodes, children, b, element) {
-        return Some((sql, true, true));
+    if let Some(sql) = equalities_on_one_path(nodes, children, b, at) {
+        return Some((sql, true, !at.correlated));
     }
     let mut parts = Vec::new();
     let mut exact = true;
     // Every part must be keyed: one unkeyed alternative means walking all rows anyway.
-    let mut keyed = true;
+    let mut keyed = !at.correlated;
     for c in children {
-        let (sql, e, k) = node(nodes, *c, b, element, depth + 1)?;
+        let (sql, e, k) = node(nodes, *c, b, at, depth + 1)?;
         parts.push(format!("({sql})"));
         exact &= e;
         keyed &= k;
@@ -206,12 +287,7 @@ fn any_of(
 /// `p eq "a" or p eq "b" or …` on one path: one `IN` list, which SQLite answers with an index probe per value.
 /// As an `OR` of subqueries it pays an ephemeral table and a row set per term: 420 µs against 19 µs for the
 /// 50 `members.value` terms with which the engine finds the groups of a page of users.
-fn equalities_on_one_path(
-    nodes: &[FilterNode],
-    children: &[u32],
-    b: &mut Binder,
-    element: Option<&str>,
-) -> Option<String> {
+fn equalities_on_one_path(nodes: &[FilterNode], children: &[u32], b: &mut Binder, at: At) -> Option<String> {
     let mut first: Option<&Comparison> = None;
     let mut values = Vec::with_capacity(children.len());
     for child in children {
@@ -228,10 +304,7 @@ fn equalities_on_one_path(
         values.push(value);
     }
     let first = first.filter(|_| values.len() > 1)?;
-    let path = match element {
-        Some(e) => format!("{e}.{}", first.path),
-        None => first.path.clone(),
-    };
+    let path = at.path(&first.path);
     if path == "id" {
         let marks: Vec<String> = values.iter().map(|v| b.bind(Param::Text(v.to_string()))).collect();
         return Some(format!("r.id IN ({})", marks.join(", ")));
@@ -239,17 +312,45 @@ fn equalities_on_one_path(
     if outside_body(&path) || path.starts_with("groups.") {
         return None;
     }
-    let (column, scope) = match member_column(&path) {
-        Some(col) => (Column::Member(col), "m.group_id FROM members m WHERE".to_string()),
+    let scope = match member_column(&path) {
+        Some(col) => Scope::Member(col),
         None if path.starts_with("members.") => return None,
-        None => {
-            let p = b.bind(Param::Text(path));
-            (Column::Leaf, format!("a.id FROM attr_values a WHERE a.path = {p} AND"))
-        }
+        None => Scope::Leaf(b.bind(Param::Text(path))),
     };
     let marks: Vec<String> = values.iter().map(|v| b.bind(Param::Text(v.to_string()))).collect();
-    let cond = b.dialect.in_list(column, &marks, first.case_exact);
-    Some(format!("r.id IN (SELECT {scope} {cond})"))
+    let cond = b.dialect.in_list(scope.column(), &marks, first.case_exact);
+    Some(scope.holding(b.dialect, &cond, at.correlated))
+}
+
+/// The rows a comparison reads: leaves of `attr_values` on one path (the placeholder holding it), or members.
+enum Scope {
+    Leaf(String),
+    Member(&'static str),
+}
+
+impl Scope {
+    fn column(&self) -> Column {
+        match self {
+            Scope::Leaf(_) => Column::Leaf,
+            Scope::Member(col) => Column::Member(col),
+        }
+    }
+
+    /// The resources with a row of this scope meeting `cond`: as the set of their ids, which the database
+    /// answers from the index once, or (`correlated`) as a test of the row `r` through its own rows.
+    fn holding(&self, dialect: &dyn Dialect, cond: &str, correlated: bool) -> String {
+        match (self, correlated) {
+            (Scope::Leaf(p), false) => {
+                format!("r.id IN (SELECT a.id FROM attr_values a WHERE a.path = {p} AND {cond})")
+            }
+            (Scope::Leaf(p), true) => {
+                let path = dialect.path_of_own_leaves();
+                format!("EXISTS (SELECT 1 FROM attr_values a WHERE a.id = r.id AND {path} = {p} AND {cond})")
+            }
+            (Scope::Member(_), false) => format!("r.id IN (SELECT m.group_id FROM members m WHERE {cond})"),
+            (Scope::Member(_), true) => format!("EXISTS (SELECT 1 FROM members m WHERE m.group_id = r.id AND {cond})"),
+        }
+    }
 }
 
 /// The reserved path of "member of this group, directly or through nested groups" (WIT `query-types.path`).
@@ -293,12 +394,16 @@ fn present(path: &str, b: &mut Binder) -> Option<String> {
         return None;
     }
     let p = b.bind(Param::Text(path.to_string()));
-    let q = b.bind(Param::Text(format!("{path}.%")));
+    // Escaped: `_` in a path (`cost_center`) would match any character (`costXcenter.code`).
+    let q = b.bind(Param::Text(format!("{}.%", escape_like(path))));
     let has_value = b.dialect.has_value();
-    Some(format!("r.id IN (SELECT a.id FROM attr_values a WHERE (a.path = {p} OR a.path LIKE {q}) AND {has_value})"))
+    Some(format!(
+        "r.id IN (SELECT a.id FROM attr_values a WHERE (a.path = {p} OR a.path LIKE {q} ESCAPE '\\') AND {has_value})"
+    ))
 }
 
-fn compare(c: &Comparison, b: &mut Binder) -> Option<String> {
+/// A comparison as SQL, and whether it is exact (false: it holds for every match and possibly more).
+fn compare(c: &Comparison, b: &mut Binder, correlated: bool) -> Option<(String, bool)> {
     let value = match &c.value {
         Literal::Text(s) => Param::Text(s.clone()),
         Literal::Integer(i) => Param::Integer(*i),
@@ -311,11 +416,11 @@ fn compare(c: &Comparison, b: &mut Binder) -> Option<String> {
     let text = matches!(value, Param::Text(_));
     if c.path == "id" && text && matches!(c.op, CompareOp::Eq) {
         let p = b.bind(value);
-        return Some(format!("r.id = {p}"));
+        return Some((format!("r.id = {p}"), true));
     }
     if c.path == GROUPS_PATH && text && matches!(c.op, CompareOp::Eq) {
         let p = b.bind(value);
-        return Some(within_group(&p));
+        return Some((within_group(&p), true));
     }
     // The rest of the computed `groups` is the engine's to check.
     if c.path.starts_with("groups.") {
@@ -328,15 +433,12 @@ fn compare(c: &Comparison, b: &mut Binder) -> Option<String> {
     if matches!(&value, Param::Text(s) if !c.case_exact && !s.is_ascii()) {
         return None;
     }
-    let (column, scope) = match member_column(&c.path) {
+    let scope = match member_column(&c.path) {
         // Member columns hold text only.
         Some(_) if !text => return None,
-        Some(col) => (Column::Member(col), "m.group_id FROM members m WHERE".to_string()),
+        Some(col) => Scope::Member(col),
         None if c.path.starts_with("members.") => return None,
-        None => {
-            let p = b.bind(Param::Text(c.path.clone()));
-            (Column::Leaf, format!("a.id FROM attr_values a WHERE a.path = {p} AND"))
-        }
+        None => Scope::Leaf(b.bind(Param::Text(c.path.clone()))),
     };
     let op = match c.op {
         CompareOp::Eq => "=",
@@ -344,24 +446,37 @@ fn compare(c: &Comparison, b: &mut Binder) -> Option<String> {
         CompareOp::Ge => ">=",
         CompareOp::Lt => "<",
         CompareOp::Le => "<=",
-        // LIKE ignores ASCII case; a case-exact comparison is left to the engine.
-        CompareOp::Co | CompareOp::Sw | CompareOp::Ew if text && !c.case_exact => {
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew if text => {
             let Param::Text(s) = value else { unreachable!("checked text") };
-            let pattern = match c.op {
-                CompareOp::Co => format!("%{}%", escape_like(&s)),
-                CompareOp::Sw => format!("{}%", escape_like(&s)),
-                _ => format!("%{}", escape_like(&s)),
-            };
-            let p = b.bind(Param::Text(pattern));
-            let cond = b.dialect.like(column, &p);
-            return Some(format!("r.id IN (SELECT {scope} {cond})"));
+            return substring(c, &s, scope, b, correlated);
         }
         _ => return None,
     };
     let p = b.bind(value);
-    let cond = b.dialect.compare(column, op, &p, text, c.case_exact);
+    let cond = b.dialect.compare(scope.column(), op, &p, text, c.case_exact);
     // An uncorrelated IN lets the database answer from the index once, instead of probing per resource.
-    Some(format!("r.id IN (SELECT {scope} {cond})"))
+    Some((scope.holding(b.dialect, &cond, correlated), true))
+}
+
+/// `co`, `sw`, `ew` as a `LIKE`, which ignores ASCII case; found through the dialect's trigram index when it
+/// names one. A case-exact comparison gives candidates: the engine compares them exactly.
+fn substring(c: &Comparison, s: &str, scope: Scope, b: &mut Binder, correlated: bool) -> Option<(String, bool)> {
+    let pattern = match c.op {
+        CompareOp::Co => format!("%{}%", escape_like(s)),
+        CompareOp::Sw => format!("{}%", escape_like(s)),
+        _ => format!("%{}", escape_like(s)),
+    };
+    let p = b.bind(Param::Text(pattern));
+    let cond = b.dialect.like(scope.column(), &p);
+    let exact = !c.case_exact;
+    let indexed = match (&scope, correlated) {
+        (Scope::Leaf(path), false) if s.chars().count() >= 3 => b.dialect.substring_index(s).map(|(probe, from)| {
+            let q = b.bind(probe);
+            format!("r.id IN (SELECT a.id {} AND a.path = {path} AND {cond})", from(&q))
+        }),
+        _ => None,
+    };
+    Some((indexed.unwrap_or_else(|| scope.holding(b.dialect, &cond, correlated)), exact))
 }
 
 fn escape_like(s: &str) -> String {
@@ -521,6 +636,40 @@ mod tests {
         assert!(mixed.sql.contains(" OR "), "{}", mixed.sql);
         let ids = tr(&[eq("id", "a", true), eq("id", "b", true), FilterNode::AnyOf(vec![0, 1])], 2).unwrap();
         assert_eq!(ids.sql, "r.id IN (?1, ?2)");
+    }
+
+    #[test]
+    fn the_most_selective_part_of_an_and_finds_the_rows_and_the_others_test_them() {
+        let cmp = |p: &str, op: CompareOp, value: Literal| {
+            FilterNode::Compare(Comparison { path: p.into(), op, value, case_exact: false })
+        };
+        let text = |s: &str| Literal::Text(s.into());
+        // emails[type eq "work" and value co "user5@"] and active eq true
+        let nodes = vec![
+            cmp("type", CompareOp::Eq, text("work")),
+            cmp("value", CompareOp::Co, text("user5@")),
+            FilterNode::AllOf(vec![0, 1]),
+            FilterNode::ElementMatch(("emails".into(), 2)),
+            cmp("active", CompareOp::Eq, Literal::Boolean(true)),
+            FilterNode::AllOf(vec![3, 4]),
+        ];
+        let t = tr(&nodes, 5).unwrap();
+        assert_eq!((t.sql.matches("r.id IN").count(), t.sql.matches("EXISTS").count()), (1, 2), "{}", t.sql);
+        assert!(
+            t.sql.contains("r.id IN (SELECT a.id FROM attr_values a WHERE a.path = ?3 AND v LIKE ?4)"),
+            "{}",
+            t.sql
+        );
+        assert!(t.keyed && !t.exact);
+        assert_eq!(t.params.len(), 6);
+        // A part that cannot be translated never drives: the translatable one does.
+        let nodes = vec![
+            cmp("meta.location", CompareOp::Eq, text("x")),
+            cmp("active", CompareOp::Eq, Literal::Boolean(true)),
+            FilterNode::AllOf(vec![0, 1]),
+        ];
+        let t = tr(&nodes, 2).unwrap();
+        assert!(t.sql.starts_with("(r.id IN") && t.keyed && !t.exact, "{}", t.sql);
     }
 
     #[test]

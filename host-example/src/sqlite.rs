@@ -4,17 +4,22 @@
 //! enforced by a primary key), `members` (group membership, one row per member, so that membership changes
 //! cost the size of the change) and `attr_values` (every scalar leaf, for filter push-down).
 //!
-//! Writes are durable (`synchronous=FULL`, one transaction each), except in the bulk-load mode of
-//! [`SqliteStorage::open_bulk`], meant only for filling a new database before it serves.
+//! Writes are durable (`synchronous=FULL`) and committed as a group: writers that arrive while a transaction is
+//! being filled or committed join the next one, each in a savepoint of its own (a failed write rolls back to its
+//! savepoint only), and each is answered only once its transaction is committed, with one sync for all of them.
+//! The exception is the bulk-load mode of [`SqliteStorage::open_bulk`], meant only for filling a new database
+//! before it serves.
 
+use crate::events::journal::{self, Entry, Journal};
 use crate::sql_filter::{self, Applies, Column, Dialect, Param};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use scimkit_runtime::bindings::{
-    Ancestry, Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+    Ancestry, Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
 };
 use scimkit_runtime::storage::{new_id, Storage};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 const SCHEMA: &str = "
@@ -37,11 +42,80 @@ CREATE TABLE IF NOT EXISTS members (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS members_by_member ON members(member_id);
 CREATE INDEX IF NOT EXISTS members_in_order ON members(group_id, seq);
-CREATE TABLE IF NOT EXISTS attr_values (id TEXT NOT NULL, path TEXT NOT NULL, value);
+CREATE TABLE IF NOT EXISTS attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL, value);
 CREATE INDEX IF NOT EXISTS attr_values_by_id ON attr_values(id);
 CREATE INDEX IF NOT EXISTS attr_values_nocase ON attr_values(path, value COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values(path, value);
 ";
+
+/// The schema version this code writes, kept in `PRAGMA user_version`. 1: `attr_values.rid` and the trigram
+/// index `attr_text`. An older database is brought up to it when opened.
+const VERSION: i64 = 1;
+
+/// The trigram index of every leaf's text (FTS5 over `attr_values`, ASCII and Unicode case folded), through
+/// which `co`, `sw` and `ew` of three characters or more find their few leaves instead of reading every leaf
+/// of the path; kept up to date by triggers. Its rowid is `attr_values.rid`, an explicit key (VACUUM keeps it).
+const TRIGRAM: &str = "
+CREATE VIRTUAL TABLE IF NOT EXISTS attr_text USING fts5(
+    value, content = 'attr_values', content_rowid = 'rid', tokenize = 'trigram case_sensitive 0'
+);
+CREATE TRIGGER IF NOT EXISTS attr_text_insert AFTER INSERT ON attr_values BEGIN
+    INSERT INTO attr_text (rowid, value) VALUES (new.rid, new.value);
+END;
+CREATE TRIGGER IF NOT EXISTS attr_text_delete AFTER DELETE ON attr_values BEGIN
+    INSERT INTO attr_text (attr_text, rowid, value) VALUES ('delete', old.rid, old.value);
+END;
+CREATE TRIGGER IF NOT EXISTS attr_text_update AFTER UPDATE ON attr_values BEGIN
+    INSERT INTO attr_text (attr_text, rowid, value) VALUES ('delete', old.rid, old.value);
+    INSERT INTO attr_text (rowid, value) VALUES (new.rid, new.value);
+END;
+";
+
+/// Triggers of [`TRIGRAM`], dropped while a bulk load fills an empty database (the index is built once at
+/// the end, far cheaper than row by row).
+const TRIGRAM_TRIGGERS: &[&str] = &["attr_text_insert", "attr_text_delete", "attr_text_update"];
+
+/// Brings the database to [`VERSION`], in one transaction that other processes wait for.
+/// 0 → 1: `attr_values` gains its explicit key `rid` (rebuilt when it has none), and the trigram index is
+/// created and filled.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    if user_version(conn)? >= VERSION {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match migrate_locked(conn) {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// The steps of [`migrate`], inside its transaction; another process may have done them meanwhile.
+fn migrate_locked(conn: &Connection) -> rusqlite::Result<()> {
+    if user_version(conn)? >= VERSION {
+        return Ok(());
+    }
+    let keyed: bool =
+        conn.query_row("SELECT count(*) FROM pragma_table_info('attr_values') WHERE name = 'rid'", [], |r| r.get(0))?;
+    if !keyed {
+        conn.execute_batch(
+            "ALTER TABLE attr_values RENAME TO attr_values_old;
+             CREATE TABLE attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL, value);
+             INSERT INTO attr_values (id, path, value) SELECT id, path, value FROM attr_values_old ORDER BY rowid;
+             DROP TABLE attr_values_old;",
+        )?;
+        conn.execute_batch(SCHEMA)?;
+    }
+    conn.execute_batch(TRIGRAM)?;
+    conn.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('rebuild');")?;
+    conn.pragma_update(None, "user_version", VERSION)
+}
 
 /// Indexes of [`SCHEMA`] that only searches read, not the checks a write makes.
 const DEFERRED_INDEXES: &[&str] = &["attr_values_nocase", "attr_values_exact", "members_by_member"];
@@ -50,12 +124,48 @@ pub struct SqliteStorage {
     path: PathBuf,
     writer: Mutex<Writer>,
     readers: Mutex<Vec<Connection>>,
+    /// Writers that want the writer connection or hold it: the last of them to finish its write commits.
+    arriving: AtomicUsize,
+    /// Transactions committed (or failed to commit) in normal mode.
+    commits: AtomicU64,
+    /// Most candidates a search that leaves work to the engine reads (see [`Self::with_max_candidates`]).
+    max_candidates: u64,
 }
 
 struct Writer {
     conn: Connection,
     /// Bulk-load mode: writes accumulate in one open transaction, committed every `batch` writes.
     bulk: Option<Batch>,
+    /// The transaction being filled by a group of writers, and how many have joined it.
+    group: Option<Arc<Commit>>,
+    joined: usize,
+}
+
+/// Writers in one transaction at most: past it, the transaction is committed even while more arrive.
+const MAX_GROUP: usize = 64;
+
+/// The outcome of one group's transaction, which its writers wait for.
+#[derive(Default)]
+struct Commit {
+    outcome: Mutex<Option<Result<(), StorageError>>>,
+    done: Condvar,
+}
+
+impl Commit {
+    fn finish(&self, outcome: Result<(), StorageError>) {
+        *self.outcome.lock().unwrap() = Some(outcome);
+        self.done.notify_all();
+    }
+
+    fn wait(&self) -> Result<(), StorageError> {
+        let mut outcome = self.outcome.lock().unwrap();
+        loop {
+            if let Some(o) = &*outcome {
+                return o.clone();
+            }
+            outcome = self.done.wait(outcome).unwrap();
+        }
+    }
 }
 
 struct Batch {
@@ -114,8 +224,24 @@ impl SqliteStorage {
     pub fn open(path: &Path) -> anyhow::Result<SqliteStorage> {
         let conn = open_connection(path)?;
         conn.execute_batch(SCHEMA)?;
-        let writer = Writer { conn, bulk: None };
-        Ok(SqliteStorage { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        migrate(&conn)?;
+        conn.execute_batch(journal::SQLITE_SCHEMA)?;
+        let writer = Writer { conn, bulk: None, group: None, joined: 0 };
+        Ok(SqliteStorage {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            arriving: AtomicUsize::new(0),
+            commits: AtomicU64::new(0),
+            max_candidates: u64::MAX,
+        })
+    }
+
+    /// A search whose filter or sort the engine finishes reads at most `max + 1` candidates: the engine
+    /// answers 400 `tooMany` past its `maxCandidates`, so reading further would only cost memory.
+    pub fn with_max_candidates(mut self, max: u64) -> SqliteStorage {
+        self.max_candidates = max;
+        self
     }
 
     /// Opens for loading data fast (generators, imports), with no durability until [`Self::finish_bulk`]:
@@ -134,9 +260,13 @@ impl SqliteStorage {
                 .execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;")?;
             let empty: bool = w.conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM resources)", [], |r| r.get(0))?;
             if empty {
-                w.conn.execute_batch(
-                    DEFERRED_INDEXES.iter().map(|i| format!("DROP INDEX IF EXISTS {i};")).collect::<String>().as_str(),
-                )?;
+                let indexes = DEFERRED_INDEXES.iter().map(|i| format!("DROP INDEX IF EXISTS {i};"));
+                let triggers = TRIGRAM_TRIGGERS.iter().map(|t| format!("DROP TRIGGER IF EXISTS {t};"));
+                // Version 0 until the end: a load that stops early has the next open build the trigram index.
+                w.conn.execute_batch(&format!(
+                    "{} PRAGMA user_version = 0;",
+                    indexes.chain(triggers).collect::<String>()
+                ))?;
             }
             w.bulk = Some(Batch { size: batch.max(1), pending: 0 });
         }
@@ -162,6 +292,7 @@ impl SqliteStorage {
         let mut w = self.writer.lock().unwrap();
         w.bulk = None;
         w.conn.execute_batch(SCHEMA)?;
+        migrate(&w.conn)?;
         w.conn.execute_batch("PRAGMA synchronous = FULL; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
@@ -170,37 +301,97 @@ impl SqliteStorage {
         let conn = self.readers.lock().unwrap().pop();
         let conn = match conn {
             Some(c) => c,
-            None => open_connection(&self.path).map_err(db_error)?,
+            None => reader(&self.path).map_err(db_error)?,
         };
         let result = f(&conn);
         self.readers.lock().unwrap().push(conn);
         result
     }
 
+    /// Transactions committed in normal mode so far: fewer than the writes when writers were grouped.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::SeqCst)
+    }
+
+    /// One write, in a savepoint of the group's transaction; answered once that transaction is committed.
     fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        self.arriving.fetch_add(1, Ordering::SeqCst);
         let mut w = self.writer.lock().unwrap();
-        let Writer { conn, bulk } = &mut *w;
-        let Some(batch) = bulk else {
-            // IMMEDIATE: take the write lock first, so that check-then-write is atomic across processes too.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(db_error)?;
-            return Ok(value);
-        };
-        if conn.is_autocommit() {
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+        if let Writer { conn, bulk: Some(batch), .. } = &mut *w {
+            self.arriving.fetch_sub(1, Ordering::SeqCst);
+            return bulk_write(conn, batch, f);
         }
-        // A failed write rolls back to its savepoint only (dropping it uncommitted), not the whole batch.
-        let sp = conn.savepoint().map_err(db_error)?;
-        let value = f(&sp)?;
-        sp.commit().map_err(db_error)?;
-        batch.pending += 1;
-        if batch.pending >= batch.size {
-            conn.execute_batch("COMMIT").map_err(db_error)?;
-            batch.pending = 0;
+        let written = join(&mut w, f);
+        w.joined += 1;
+        // No writer is waiting to join: nothing is gained by holding the transaction open longer.
+        let last = self.arriving.fetch_sub(1, Ordering::SeqCst) == 1;
+        if (last || w.joined >= MAX_GROUP) && !w.conn.is_autocommit() {
+            let group = w.group.take();
+            w.joined = 0;
+            let outcome = w.conn.execute_batch("COMMIT").map_err(db_error);
+            if outcome.is_err() && !w.conn.is_autocommit() {
+                let _ = w.conn.execute_batch("ROLLBACK");
+            }
+            self.commits.fetch_add(1, Ordering::SeqCst);
+            drop(w);
+            if let Some(group) = group {
+                group.finish(outcome);
+            }
+        } else {
+            drop(w);
         }
+        let (value, group) = written?;
+        group.wait()?;
         Ok(value)
     }
+}
+
+/// Runs `f` in a savepoint of the group's transaction (beginning one when none is open). A failed write leaves
+/// nothing behind and is answered at once.
+fn join<T>(
+    w: &mut Writer,
+    f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+) -> Result<(T, Arc<Commit>), StorageError> {
+    if w.conn.is_autocommit() {
+        // IMMEDIATE: take the write lock first, so that check-then-write is atomic across processes too.
+        w.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+        w.group = Some(Arc::default());
+    }
+    let group = w.group.clone().unwrap_or_default();
+    let sp = w.conn.savepoint().map_err(db_error)?;
+    let value = f(&sp)?;
+    sp.commit().map_err(db_error)?;
+    Ok((value, group))
+}
+
+fn bulk_write<T>(
+    conn: &mut Connection,
+    batch: &mut Batch,
+    f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    if conn.is_autocommit() {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+    }
+    // A failed write rolls back to its savepoint only (dropping it uncommitted), not the whole batch.
+    let sp = conn.savepoint().map_err(db_error)?;
+    let value = f(&sp)?;
+    sp.commit().map_err(db_error)?;
+    batch.pending += 1;
+    if batch.pending >= batch.size {
+        conn.execute_batch("COMMIT").map_err(db_error)?;
+        batch.pending = 0;
+    }
+    Ok(value)
+}
+
+/// Searches read many pages, and every write (the request log's too) empties each connection's page cache:
+/// reading the file through a memory map spares copying the pages in again for each search.
+const READ_MAP_BYTES: i64 = 1 << 30;
+
+fn reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = open_connection(path)?;
+    conn.pragma_update(None, "mmap_size", READ_MAP_BYTES)?;
+    Ok(conn)
 }
 
 fn load_members(conn: &Connection, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
@@ -311,6 +502,17 @@ impl Storage for SqliteStorage {
         unique: &[UniqueKey],
         members: &[Member],
     ) -> Result<Stored, StorageError> {
+        self.create_journaled(rtype, data, unique, members, None)
+    }
+
+    fn create_journaled(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
         let id = new_id();
         let leaves = leaves(data)?;
         self.write(|tx| {
@@ -321,12 +523,16 @@ impl Storage for SqliteStorage {
             put_unique(tx, rtype, &id, unique)?;
             put_values(tx, &id, &leaves)?;
             add_members(tx, &id, members)?;
-            Ok(())
+            journal::append_sqlite(tx, change, &id, "1")
         })?;
         Ok(Stored { id, version: "1".into(), data: data.to_string(), members: None })
     }
 
     fn update(&self, c: &ResourceChange) -> Result<Stored, StorageError> {
+        self.update_journaled(c, None)
+    }
+
+    fn update_journaled(&self, c: &ResourceChange, event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
         let leaves = c.data.as_deref().map(leaves).transpose()?;
         self.write(|tx| {
             let version = check_version(tx, &c.resource_type, &c.id, c.if_version.as_deref())? + 1;
@@ -358,11 +564,22 @@ impl Storage for SqliteStorage {
                 .map_err(db_error)?
                 .query_row([&c.id], |r| r.get(0))
                 .map_err(db_error)?;
+            journal::append_sqlite(tx, event, &c.id, &version.to_string())?;
             Ok(Stored { id: c.id.clone(), version: version.to_string(), data, members: None })
         })
     }
 
     fn delete(&self, rtype: &str, id: &str, if_version: Option<&str>) -> Result<(), StorageError> {
+        self.delete_journaled(rtype, id, if_version, None)
+    }
+
+    fn delete_journaled(
+        &self,
+        rtype: &str,
+        id: &str,
+        if_version: Option<&str>,
+        change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
         self.write(|tx| {
             check_version(tx, rtype, id, if_version)?;
             // The resource leaves every group it was in; those groups change version.
@@ -380,12 +597,12 @@ impl Storage for SqliteStorage {
             ] {
                 tx.prepare_cached(sql).map_err(db_error)?.execute([id]).map_err(db_error)?;
             }
-            Ok(())
+            journal::append_sqlite(tx, change, id, "")
         })
     }
 
     fn search(&self, q: &Query) -> Result<Page, StorageError> {
-        self.read(|conn| search(conn, q))
+        self.read(|conn| search(conn, q, self.max_candidates))
     }
 
     fn members(&self, rtype: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
@@ -430,6 +647,47 @@ const ANCESTORS_TAIL: &str = "UNION SELECT up.member, m.group_id, up.depth + 1 F
     SELECT up.member, up.grp, min(up.depth) AS d FROM up JOIN resources r ON r.id = up.grp
     GROUP BY up.member, up.grp ORDER BY d, min(r.seq)";
 
+impl Journal for SqliteStorage {
+    fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<Entry>> {
+        self.read(|c| journal::sqlite_after(c, seq, limit).map_err(db_error)).map_err(journal::failed)
+    }
+
+    fn cursor(&self, receiver: &str) -> anyhow::Result<i64> {
+        let seq = self
+            .read(|c| {
+                c.query_row("SELECT seq FROM event_cursors WHERE receiver = ?1", [receiver], |r| r.get(0))
+                    .optional()
+                    .map_err(db_error)
+            })
+            .map_err(journal::failed)?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    fn advance(&self, receiver: &str, from: i64, to: i64) -> anyhow::Result<bool> {
+        self.write(|tx| {
+            let sql = "INSERT INTO event_cursors (receiver, seq) VALUES (?1, ?3)
+                       ON CONFLICT (receiver) DO UPDATE SET seq = ?3 WHERE event_cursors.seq = ?2";
+            tx.execute(sql, params![receiver, from, to]).map(|n| n == 1).map_err(db_error)
+        })
+        .map_err(journal::failed)
+    }
+
+    fn rewind(&self, receiver: &str, to: i64) -> anyhow::Result<()> {
+        self.write(|tx| {
+            let sql = "INSERT INTO event_cursors (receiver, seq) VALUES (?1, ?2)
+                       ON CONFLICT (receiver) DO UPDATE SET seq = ?2";
+            tx.execute(sql, params![receiver, to]).map_err(db_error)
+        })
+        .map_err(journal::failed)?;
+        Ok(())
+    }
+
+    fn last(&self) -> anyhow::Result<i64> {
+        self.read(|c| c.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0)).map_err(db_error))
+            .map_err(journal::failed)
+    }
+}
+
 /// SQLite's spelling of the shared filter translation: one dynamically typed `value` column, `NOCASE`.
 struct Sqlite;
 
@@ -454,6 +712,21 @@ impl Dialect for Sqlite {
 
     fn has_value(&self) -> &'static str {
         "a.value IS NOT NULL AND a.value <> ''"
+    }
+
+    /// The unary `+` keeps SQLite off the (path, value) indexes, which it would otherwise walk for every resource.
+    fn path_of_own_leaves(&self) -> &'static str {
+        "+a.path"
+    }
+
+    /// The needle as one FTS5 phrase: its trigrams in a row, which is the substring.
+    fn substring_index(&self, needle: &str) -> Option<(Param, sql_filter::ReadThrough)> {
+        let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+        // CROSS JOIN: the index finds the leaves; reading every leaf of the path instead is what it avoids.
+        let from = |probe: &str| {
+            format!("FROM attr_text CROSS JOIN attr_values a ON a.rid = attr_text.rowid WHERE attr_text MATCH {probe}")
+        };
+        Some((Param::Text(phrase), from))
     }
 }
 
@@ -485,7 +758,7 @@ fn order_by(q: &Query) -> Option<String> {
     Some(format!("({expr} IS NULL) {dir}, {expr}{collate} {dir}, r.seq"))
 }
 
-fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
+fn search(conn: &Connection, q: &Query, max_candidates: u64) -> Result<Page, StorageError> {
     use rusqlite::types::Value as SqlValue;
     // The resource type is ?1; the filter's parameters follow it.
     let translated = match &q.filter {
@@ -513,21 +786,17 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
         None => (sql_filter::TRUE.to_string(), Applies::Nothing),
     };
     let base = format!("FROM resources r WHERE {rtype} = ?1 AND ({condition})");
-    let (sql, applied) = if applied == Applies::Everything {
-        let total: i64 = conn
-            .prepare_cached(&format!("SELECT count(*) {base}"))
-            .map_err(db_error)?
-            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
-            .map_err(db_error)?;
+    let paged = applied == Applies::Everything;
+    let sql = if paged {
         let order = order_by(q).expect("checked above");
-        let sql = format!(
+        format!(
             "SELECT r.id, r.version, r.data {base} ORDER BY {order} LIMIT {} OFFSET {}",
             q.count,
             q.start_index.saturating_sub(1)
-        );
-        (sql, Applied::Everything(total as u64))
+        )
     } else {
-        (format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq"), applied.without_total())
+        let limit = i64::try_from(max_candidates.saturating_add(1)).unwrap_or(-1);
+        format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq LIMIT {limit}")
     };
     let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
     let rows = stmt
@@ -536,6 +805,25 @@ fn search(conn: &Connection, q: &Query) -> Result<Page, StorageError> {
         })
         .map_err(db_error)?;
     let mut items: Vec<Stored> = rows.collect::<Result<_, _>>().map_err(db_error)?;
+    let applied = if paged {
+        // A page that is not full holds the last matches: the total is known without running the filter again
+        // to count (unless the page is empty past the first, which says nothing of how many came before).
+        let skipped = u64::from(q.start_index.saturating_sub(1));
+        let short = (items.len() as u64) < u64::from(q.count);
+        let total = if short && (!items.is_empty() || skipped == 0) {
+            skipped + items.len() as u64
+        } else {
+            let counted: i64 = conn
+                .prepare_cached(&format!("SELECT count(*) {base}"))
+                .map_err(db_error)?
+                .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
+                .map_err(db_error)?;
+            counted as u64
+        };
+        Applied::Everything(total)
+    } else {
+        applied.without_total()
+    };
     if !q.without_members {
         for item in &mut items {
             item.members = Some(load_members(conn, &item.id, 1, u32::MAX)?);
@@ -596,6 +884,106 @@ mod tests {
         }
     }
 
+    fn compare(path: &str, op: CompareOp, v: &str, case_exact: bool) -> Query {
+        let mut q = eq(path, v);
+        if let Some(FilterNode::Compare(c)) = q.filter.as_mut().map(|f| &mut f.nodes[0]) {
+            c.op = op;
+            c.case_exact = case_exact;
+        }
+        q
+    }
+
+    fn ids(page: &Page) -> Vec<&str> {
+        page.items.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    fn indexed(s: &SqliteStorage, phrase: &str) -> i64 {
+        s.read(|c| {
+            c.query_row("SELECT count(*) FROM attr_text WHERE attr_text MATCH ?1", [phrase], |r| r.get(0))
+                .map_err(db_error)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn substrings_are_found_through_the_trigram_index() {
+        let (_d, s) = storage();
+        let alice = r#"{"userName":"alice","emails":[{"value":"Alice@Wonder.land"}]}"#;
+        let a = s.create("User", alice, &key("alice"), &[]).unwrap();
+        let b =
+            s.create("User", r#"{"userName":"bob","emails":[{"value":"bob@w_nder.land"}]}"#, &key("bob"), &[]).unwrap();
+        assert_eq!(indexed(&s, "\"wonder\""), 1);
+        for (op, needle) in [(CompareOp::Co, "WONDER"), (CompareOp::Sw, "alice@"), (CompareOp::Ew, "WONDER.LAND")] {
+            let page = s.search(&compare("emails.value", op, needle, false)).unwrap();
+            assert_eq!((ids(&page), page.total()), (vec![a.id.as_str()], Some(1)), "{op:?} {needle}");
+        }
+        // `_` is a character, not a wildcard; two characters are below a trigram and still found.
+        assert_eq!(ids(&s.search(&compare("emails.value", CompareOp::Co, "w_nd", false)).unwrap()), vec![&b.id]);
+        assert_eq!(s.search(&compare("emails.value", CompareOp::Co, "@w", false)).unwrap().items.len(), 2);
+        // Case-exact: candidates that the engine compares exactly.
+        let exact = s.search(&compare("emails.value", CompareOp::Co, "wonder", true)).unwrap();
+        assert_eq!((ids(&exact), exact.applied), (vec![a.id.as_str()], Applied::Nothing));
+        // Writes keep the index: an update replaces the leaves, a delete removes them.
+        let change = ResourceChange {
+            resource_type: "User".into(),
+            id: a.id.clone(),
+            data: Some(r#"{"userName":"alice","emails":[{"value":"alice@looking.glass"}]}"#.into()),
+            unique: key("alice"),
+            clear_members: false,
+            remove_members: vec![],
+            add_members: vec![],
+            if_version: None,
+        };
+        s.update(&change).unwrap();
+        assert_eq!((indexed(&s, "\"wonder\""), indexed(&s, "\"looking\"")), (0, 1));
+        s.delete("User", &b.id, None).unwrap();
+        assert_eq!(indexed(&s, "\"w_nder\""), 0);
+    }
+
+    #[test]
+    fn a_database_without_a_version_is_migrated_when_opened() {
+        let dir = tempdir::Dir::new();
+        let path = dir.path.join("db.sqlite");
+        {
+            // The schema and rows as the previous version wrote them.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(&SCHEMA.replace("rid INTEGER PRIMARY KEY, ", "")).unwrap();
+            c.execute_batch(
+                r#"INSERT INTO resources (rtype, id, version, data)
+                     VALUES ('User', 'u1', 1, '{"userName":"alice","emails":[{"value":"alice@wonder.land"}]}');
+                   INSERT INTO unique_keys VALUES ('User', 'userName', 'alice', 'u1');
+                   INSERT INTO attr_values (id, path, value)
+                     VALUES ('u1', 'userName', 'alice'), ('u1', 'emails.value', 'alice@wonder.land');"#,
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(&path).unwrap();
+        let version: i64 = s.read(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_error)).unwrap();
+        assert_eq!(version, VERSION);
+        assert_eq!(ids(&s.search(&compare("emails.value", CompareOp::Co, "wonder", false)).unwrap()), vec!["u1"]);
+        assert_eq!(ids(&s.search(&eq("userName", "ALICE")).unwrap()), vec!["u1"]);
+        let b = s.create("User", r#"{"userName":"bob","emails":[{"value":"bob@wonder.land"}]}"#, &key("bob"), &[]);
+        assert_eq!(s.search(&compare("emails.value", CompareOp::Ew, "wonder.land", false)).unwrap().total(), Some(2));
+        s.delete("User", &b.unwrap().id, None).unwrap();
+        assert_eq!(indexed(&s, "\"wonder\""), 1);
+        drop(s);
+        // Opening again finds the current version and changes nothing.
+        let s = SqliteStorage::open(&path).unwrap();
+        assert_eq!(s.search(&compare("emails.value", CompareOp::Co, "wonder", false)).unwrap().total(), Some(1));
+    }
+
+    #[test]
+    fn candidates_stop_just_past_the_ceiling() {
+        let dir = tempdir::Dir::new();
+        let s = SqliteStorage::open(&dir.path.join("db.sqlite")).unwrap().with_max_candidates(3);
+        for i in 0..6 {
+            s.create("User", &format!(r#"{{"userName":"u{i}"}}"#), &key(&format!("u{i}")), &[]).unwrap();
+        }
+        let ne = s.search(&compare("userName", CompareOp::Ne, "x", false)).unwrap();
+        assert_eq!((ne.items.len(), ne.applied), (4, Applied::Nothing), "the ceiling plus one, for the engine to see");
+        assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(6), "paged in SQL");
+    }
+
     #[test]
     fn uniqueness_is_enforced() {
         let (_d, s) = storage();
@@ -623,6 +1011,24 @@ mod tests {
         assert!(matches!(page.applied, Applied::Everything(_)));
         assert_eq!(page.items.len(), 1);
         assert_eq!(s.search(&eq("userName", "BJENSEN")).unwrap().total(), Some(1));
+    }
+
+    /// `pr` matches a path's sub-attributes with LIKE: `_` and `%` in the path are literal there.
+    #[test]
+    fn present_takes_underscores_in_a_path_literally() {
+        let (_d, s) = storage();
+        s.create("User", r#"{"userName":"sibling","costXcenter":{"code":"1"},"costly":{"x":"2"}}"#, &key("s"), &[])
+            .unwrap();
+        let with = s.create("User", r#"{"userName":"with","cost_center":{"code":"3"}}"#, &key("w"), &[]).unwrap();
+        let present = |path: &str| {
+            let q = Query {
+                filter: Some(Filter { nodes: vec![FilterNode::Present(path.into())], root: 0 }),
+                ..eq("x", "y")
+            };
+            s.search(&q).unwrap().items.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        };
+        assert_eq!(present("cost_center"), vec![with.id]);
+        assert_eq!(present("cost%"), Vec::<String>::new());
     }
 
     #[test]
@@ -714,5 +1120,34 @@ mod tests {
         assert_eq!(found.total(), Some(2));
         let by_name = s.search(&any("displayName", false, &["A", "c", "zz"])).unwrap();
         assert_eq!(by_name.total(), Some(2));
+    }
+
+    /// Writers that arrive together share transactions (one sync for several), each answered only once its write
+    /// is committed (a reader on another connection sees it then); a writer that fails, here on a userName
+    /// another took, leaves nothing behind and fails no one else in its transaction.
+    #[test]
+    fn concurrent_writers_share_commits_and_fail_alone() {
+        let (_d, s) = storage();
+        let (threads, each) = (8usize, 25usize);
+        let barrier = std::sync::Barrier::new(threads);
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (s, barrier) = (&s, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    for i in 0..each {
+                        // Every fifth userName is taken by all threads at once: one of them wins it.
+                        let name = if i % 5 == 0 { format!("shared{i}") } else { format!("u{t}-{i}") };
+                        match s.create("User", &format!(r#"{{"userName":"{name}"}}"#), &key(&name), &[]) {
+                            Ok(stored) => assert!(s.get("User", &stored.id, false).unwrap().is_some(), "{name}"),
+                            Err(e) => assert_eq!(e, StorageError::Conflict("userName".into()), "{name}"),
+                        }
+                    }
+                });
+            }
+        });
+        let created = threads * (each - each / 5) + each / 5;
+        assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(created as u64));
+        assert!(s.commits() < created as u64, "{} commits for {created} writes", s.commits());
     }
 }

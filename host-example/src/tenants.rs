@@ -5,6 +5,8 @@ use crate::auth::{jwt, Authenticator, BearerToken, Method};
 use crate::config::BASE_PATH;
 use crate::config::{AuthMethod, Config, LogConfig, PasswordPolicy, Paths, TenantConfig};
 use crate::database::Database;
+use crate::events::deliver;
+use crate::events::journal::Journal;
 use crate::limits::Limits;
 use crate::passwords::PasswordGuard;
 use crate::postgresql::PostgresStorage;
@@ -42,6 +44,11 @@ pub struct Tenant {
     pub auth: Authenticator,
     pub limits: Limits,
     pub log: RequestLog,
+    /// Delivery state of each `[[tenant.events]]` receiver.
+    pub deliveries: Vec<Arc<deliver::State>>,
+    /// Whether a read may run on an async worker: SQLite and memory answer in place, while the PostgreSQL client
+    /// drives a runtime of its own, which cannot start on a thread that already drives one.
+    pub reads_on_worker: bool,
 }
 
 pub struct Tenants {
@@ -117,22 +124,36 @@ fn open_tenant(
         (format!("{BASE_PATH}/{name}"), format!("{}/{name}", settings.base_url.trim_end_matches('/')))
     };
     let base_url = t.base_url.clone().unwrap_or(default_url);
-    let storage = match &settings.database {
-        Database::Sqlite => guarded(
-            SqliteStorage::open(&db).with_context(|| format!("tenant {name}: opening {}", db.display()))?,
-            t.passwords,
-        ),
-        Database::Memory => guarded(MemoryStorage::new(), t.passwords),
-        Database::Postgres(url) => guarded(
-            PostgresStorage::open(url, &name).with_context(|| format!("tenant {name}: opening its schema"))?,
-            t.passwords,
-        ),
+    let max = t.max_candidates();
+    let (storage, journal): (Arc<dyn Storage>, Option<Arc<dyn Journal>>) = match &settings.database {
+        Database::Sqlite => {
+            let sqlite = SqliteStorage::open(&db)
+                .with_context(|| format!("tenant {name}: opening {}", db.display()))?
+                .with_max_candidates(max);
+            let sqlite = Arc::new(sqlite);
+            (guarded(sqlite.clone(), t.passwords), Some(sqlite))
+        }
+        Database::Memory => (guarded(MemoryStorage::new(), t.passwords), None),
+        Database::Postgres(url) => {
+            let pg = PostgresStorage::open(url, &name)
+                .with_context(|| format!("tenant {name}: opening its schema"))?
+                .with_max_candidates(max);
+            let pg = Arc::new(pg);
+            (guarded(pg.clone(), t.passwords), Some(pg))
+        }
     };
     // A bulk request is a body like any other: the host's limit is also the advertised maxPayloadSize.
     let limits =
         serde_json::json!({ "maxBodyBytes": settings.max_body_bytes, "bulkMaxPayloadBytes": settings.max_body_bytes });
-    let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage.clone(), settings.pool)
-        .with_context(|| format!("tenant {name}"))?;
+    let wake = Arc::new(deliver::Wake::default());
+    let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
+    let provider = Provider::with_hooks(runtime.clone(), config, storage.clone(), wake.clone(), settings.pool)
+        .with_context(|| configured_from(paths, &t))?;
+    let deliveries = match journal {
+        Some(journal) => deliver::start(&name, &base_url, &t.events, journal, wake),
+        None if !t.events.is_empty() => bail!("tenant {name}: events need a database that keeps a journal"),
+        None => Vec::new(),
+    };
     let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
     if auth.is_open() {
         notices.push(Notice::Open { tenant: name.clone() });
@@ -148,6 +169,8 @@ fn open_tenant(
         storage,
         auth,
         log,
+        deliveries,
+        reads_on_worker: !matches!(settings.database, Database::Postgres(_)),
     })
 }
 
@@ -156,7 +179,14 @@ fn guarded<S: Storage + 'static>(storage: S, policy: PasswordPolicy) -> Arc<dyn 
 }
 
 /// The configuration a tenant's engine instances are configured with.
-fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) -> String {
+fn engine_config(
+    paths: &Paths,
+    t: &TenantConfig,
+    base_url: &str,
+    mut limits: serde_json::Value,
+    auth: &Authenticator,
+) -> Result<String> {
+    limits["maxCandidates"] = serde_json::json!(t.max_candidates());
     let mut config = serde_json::json!({
         "baseUrl": base_url,
         "limits": limits,
@@ -164,8 +194,15 @@ fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) ->
             "patchResponse": t.patch_response.engine_name(),
             "nestedGroups": t.nested_groups.unwrap_or(true),
             "managerMustExist": t.manager_must_exist,
+            "profile": t.profile.engine_name(),
+            "reportTolerances": true,
         },
     });
+    // `/ServiceProviderConfig` lists exactly the methods this tenant accepts: none for an open tenant.
+    config["authenticationSchemes"] = serde_json::json!(auth.schemes());
+    if let Some(names) = &t.tolerances {
+        config["switches"]["tolerances"] = serde_json::json!(names);
+    }
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
     }
@@ -178,7 +215,23 @@ fn engine_config(t: &TenantConfig, base_url: &str, limits: serde_json::Value) ->
     if !t.entitlements.is_empty() {
         config["entitlements"] = t.entitlements.iter().map(|e| e.engine_json()).collect();
     }
-    config.to_string()
+    if let Some(named) = &t.schemas {
+        let file = crate::schemas_file::locate(&paths.config, named);
+        for (key, value) in crate::schemas_file::engine_part(&file)? {
+            config[key] = value;
+        }
+    }
+    Ok(config.to_string())
+}
+
+/// What a tenant's engine was configured from, for the message when it refuses: its schemas file, if any.
+fn configured_from(paths: &Paths, t: &TenantConfig) -> String {
+    match &t.schemas {
+        Some(named) => {
+            format!("tenant {} (schemas {})", t.name, crate::schemas_file::locate(&paths.config, named).display())
+        }
+        None => format!("tenant {}", t.name),
+    }
 }
 
 /// One tenant's engine over its database, without credentials or request log: what `scimkit import` and
@@ -203,7 +256,7 @@ impl Direct {
         bulk: Option<usize>,
         pool: usize,
     ) -> Result<Direct> {
-        let t = config.tenants().into_iter().find(|t| t.name == name).with_context(|| format!("no tenant {name}"))?;
+        let t = config.configured_tenant(name)?;
         let dir = paths.tenant_dir(name);
         crate::config::create_private_dir(&dir)?;
         let (storage, bulk) = match database {
@@ -232,9 +285,21 @@ impl Direct {
             (None, true) => config.served_base_url(),
             (None, false) => format!("{}/{name}", config.served_base_url().trim_end_matches('/')),
         };
-        let provider = Provider::new(runtime.clone(), engine_config(&t, &base_url, limits), storage, pool)
-            .with_context(|| format!("tenant {name}"))?;
+        let methods = t.auth.iter().map(Method::from_config).collect::<Result<_>>()?;
+        let auth = Authenticator::new(name, methods, None);
+        let config = engine_config(paths, &t, &base_url, limits, &auth).with_context(|| format!("tenant {name}"))?;
+        let provider =
+            Provider::new(runtime.clone(), config, storage, pool).with_context(|| configured_from(paths, &t))?;
         Ok(Direct { provider, bulk })
+    }
+
+    /// Commits the pending writes of a bulk load, so that the engine's reads see them (a group's members are
+    /// looked up). Nothing to do otherwise.
+    pub fn flush(&self) -> Result<()> {
+        match &self.bulk {
+            Some(sqlite) => sqlite.flush(),
+            None => Ok(()),
+        }
     }
 
     /// Ends a bulk load: from then on every write is durable. Nothing to do otherwise.
@@ -272,7 +337,7 @@ fn authenticator(
     if methods.is_empty() {
         bail!("no method configured: add an [[tenant.auth]] entry (method = \"none\" to accept anyone)");
     }
-    let signs = t.auth.iter().any(|m| matches!(m, AuthMethod::Jwt | AuthMethod::Oauth2 { .. }));
+    let signs = t.auth.iter().any(AuthMethod::signs_tokens);
     let signer = if signs { Some(jwt::Signer::open(&t.name, dir, db)?) } else { None };
     Ok(Authenticator::new(&t.name, methods, signer))
 }

@@ -150,6 +150,17 @@ const FILTERS: &[&str] = &[
     "displayName eq \"babs jensen\"",
     "nickName pr and not (active eq true)",
     "userType eq \"Employee\"",
+    "externalId co \"JS\"",
+    "externalId sw \"js\"",
+    "externalId ew \"-ext\"",
+    "externalId co \"s-1\"",
+    "emails[type eq \"work\" and value co \"example\"] and active eq true",
+    "emails[value co \"EXAMPLE.com\" and type eq \"work\"]",
+    "active eq true and emails.type eq \"work\" and name.familyName co \"jen\"",
+    "userName co \"ens\" and not (active eq false)",
+    "emails.value co \"@example.\" or userName sw \"car\"",
+    "emails.value ew \"e.com\" and (userName co \"_\" or userName eq \"bjensen\")",
+    "name.familyName co \"ZDE\"",
 ];
 
 fn service(storage: Arc<dyn Storage>, runtime: &Arc<Runtime>) -> Provider {
@@ -239,6 +250,52 @@ fn sql_push_down_and_engine_filtering_agree() {
             assert_eq!(a.2, vec!["Tour".to_string()], "{name}: {q}");
         }
         assert!(checked >= 200, "{checked}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A filter the database cannot answer reads at most `maxCandidates` + 1 resources and answers 400 `tooMany`
+/// past the ceiling; a filter it answers is paged in SQL whatever the ceiling.
+#[test]
+fn past_max_candidates_a_search_is_too_many() {
+    let dir = std::env::temp_dir().join(format!("scimkit-ceiling-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let runtime = Arc::new(Runtime::new(EMBEDDED, None, GuestLimits::default()).unwrap());
+    let mut stores: Vec<(&str, Arc<dyn Storage>)> =
+        vec![("SQLite", Arc::new(SqliteStorage::open(&dir.join("db.sqlite3")).unwrap().with_max_candidates(3)))];
+    if let Ok(url) = std::env::var("SCIMKIT_TEST_POSTGRES").map(|u| u.trim().to_string()) {
+        if !url.is_empty() {
+            let schema = format!("ceiling_{}", scimkit_runtime::storage::new_id());
+            stores.push(("PostgreSQL", Arc::new(PostgresStorage::open(&url, &schema).unwrap().with_max_candidates(3))));
+        }
+    }
+    let config = json!({"baseUrl": "https://example.com/scim/v2", "limits": {"maxCandidates": 3}}).to_string();
+    for (name, storage) in stores {
+        let p = Provider::new(runtime.clone(), config.clone(), storage, 2).unwrap();
+        for u in users() {
+            assert_eq!(p.handle(None, request("POST", "/Users", "", Some(&u))).status, 201);
+        }
+        let get = |q: &str| {
+            let q = q.replace(' ', "%20").replace('"', "%22");
+            p.handle(None, request("GET", "/Users", &q, None))
+        };
+        for q in
+            ["filter=userName ne \"x\"&count=1", "sortBy=name.givenName", "filter=userName ne \"x\"&sortBy=userName"]
+        {
+            let r = get(q);
+            let body = json_of(&r);
+            assert_eq!((r.status, body["scimType"].as_str()), (400, Some("tooMany")), "{name}: {q}: {body}");
+            assert!(body["detail"].as_str().unwrap().contains("more than 3"), "{name}: {body}");
+        }
+        for (q, total) in [
+            ("filter=userName co \"e\"", 3),
+            ("count=2", 6),
+            ("filter=userName sw \"b\" and userName ne \"bjensen\"", 1),
+            ("filter=userName eq \"bjensen\"&sortBy=name.givenName", 1),
+        ] {
+            let r = get(q);
+            assert_eq!((r.status, json_of(&r)["totalResults"].as_u64()), (200, Some(total)), "{name}: {q}");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,7 @@
 //! The host side of the WIT world `engine`: generated bindings, implemented once by [`HostState`], which
 //! forwards storage calls to a plain [`Storage`](crate::storage::Storage).
 
+use crate::events::{Hooks, NoHooks};
 use crate::storage::Storage;
 use crate::transport::Transport;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ wasmtime::component::bindgen!({ path: "../wit", world: "engine", additional_deri
 pub use exports::scimkit::scim::provider::Caller;
 pub use exports::scimkit::scim::provisioner::{Action, Outcome, Report, Step};
 pub use scimkit::scim::configuration::ConfigError;
+pub use scimkit::scim::events::{ChangeEvent, Operation as EventOperation, Refusal, Verdict};
 pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};
 pub use scimkit::scim::query_types::{CompareOp, Comparison, Filter, FilterNode, Literal, Query, SortKey};
 pub use scimkit::scim::storage::{Ancestry, Applied, Member, Page, ResourceChange, StorageError, Stored, UniqueKey};
@@ -25,6 +27,9 @@ pub struct HostState {
     pub transport: Option<Box<dyn Transport>>,
     /// What the current call spent in storage, so that the guest's own time can be told apart.
     pub storage_use: StorageUse,
+    pub hooks: Arc<dyn Hooks>,
+    /// The change the next storage write carries (`events.stage`); taken by that write whatever its outcome.
+    pub staged: Option<ChangeEvent>,
 }
 
 /// Time spent in storage calls and the errors they returned, during one call into the guest.
@@ -61,7 +66,14 @@ impl Page {
 
 impl HostState {
     pub fn new(storage: Arc<dyn Storage>, limits: StoreLimits) -> HostState {
-        HostState { storage, limits, transport: None, storage_use: StorageUse::default() }
+        HostState {
+            storage,
+            limits,
+            transport: None,
+            storage_use: StorageUse::default(),
+            hooks: Arc::new(NoHooks),
+            staged: None,
+        }
     }
 
     fn measure<T>(&mut self, f: impl FnOnce(&dyn Storage) -> Result<T, StorageError>) -> Result<T, StorageError> {
@@ -87,15 +99,18 @@ impl scimkit::scim::storage::Host for HostState {
         unique: Vec<UniqueKey>,
         members: Vec<Member>,
     ) -> Result<Stored, StorageError> {
-        self.measure(|s| s.create(&resource_type, &data, &unique, &members))
+        let staged = self.staged.take();
+        self.measure(|s| s.create_journaled(&resource_type, &data, &unique, &members, staged.as_ref()))
     }
 
     fn update(&mut self, change: ResourceChange) -> Result<Stored, StorageError> {
-        self.measure(|s| s.update(&change))
+        let staged = self.staged.take();
+        self.measure(|s| s.update_journaled(&change, staged.as_ref()))
     }
 
     fn delete(&mut self, resource_type: String, id: String, if_version: Option<String>) -> Result<(), StorageError> {
-        self.measure(|s| s.delete(&resource_type, &id, if_version.as_deref()))
+        let staged = self.staged.take();
+        self.measure(|s| s.delete_journaled(&resource_type, &id, if_version.as_deref(), staged.as_ref()))
     }
 
     fn search(&mut self, q: Query) -> Result<Page, StorageError> {
@@ -139,6 +154,20 @@ impl scimkit::scim::transport::Host for HostState {
             Some(t) => t.send(req),
             None => Err(TransportError::Unreachable("this instance has no provisioning transport".into())),
         }
+    }
+}
+
+impl scimkit::scim::events::Host for HostState {
+    fn check(&mut self, change: ChangeEvent) -> Verdict {
+        self.hooks.check(&change)
+    }
+
+    fn stage(&mut self, change: ChangeEvent) {
+        self.staged = Some(change);
+    }
+
+    fn changed(&mut self, change: ChangeEvent, version: String) {
+        self.hooks.changed(&change, &version)
     }
 }
 

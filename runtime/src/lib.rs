@@ -9,6 +9,7 @@ pub mod bindings;
 pub mod component;
 pub mod deadline;
 pub mod engine;
+pub mod events;
 pub mod ldif;
 pub mod memory;
 pub mod provider;

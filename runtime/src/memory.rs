@@ -1,7 +1,9 @@
 //! An in-memory storage for tests and demos. It applies no query (`Applied::Nothing`): the engine does all
 //! filtering, sorting and paging, which makes it the reference the SQL push-down is compared against.
 
-use crate::bindings::{Ancestry, Applied, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::bindings::{
+    Ancestry, Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+};
 use crate::storage::{new_id, Storage};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -18,11 +20,23 @@ struct Row {
 #[derive(Default)]
 pub struct MemoryStorage {
     rows: Mutex<(u64, BTreeMap<String, Row>)>,
+    journal: Mutex<Vec<ChangeEvent>>,
 }
 
 impl MemoryStorage {
     pub fn new() -> MemoryStorage {
         MemoryStorage::default()
+    }
+
+    /// The changes written, in order, each with its resource's id.
+    pub fn journal(&self) -> Vec<ChangeEvent> {
+        self.journal.lock().unwrap().clone()
+    }
+
+    fn record(&self, change: Option<&ChangeEvent>, id: &str) {
+        if let Some(c) = change {
+            self.journal.lock().unwrap().push(ChangeEvent { id: id.to_string(), ..c.clone() });
+        }
     }
 }
 
@@ -124,6 +138,37 @@ impl Storage for MemoryStorage {
                 r.version += 1;
             }
         }
+        Ok(())
+    }
+
+    fn create_journaled(
+        &self,
+        rtype: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
+        let stored = self.create(rtype, data, unique, members)?;
+        self.record(change, &stored.id);
+        Ok(stored)
+    }
+
+    fn update_journaled(&self, c: &ResourceChange, event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
+        let stored = self.update(c)?;
+        self.record(event, &c.id);
+        Ok(stored)
+    }
+
+    fn delete_journaled(
+        &self,
+        rtype: &str,
+        id: &str,
+        if_version: Option<&str>,
+        change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
+        self.delete(rtype, id, if_version)?;
+        self.record(change, id);
         Ok(())
     }
 

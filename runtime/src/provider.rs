@@ -4,6 +4,7 @@
 
 use crate::bindings::{Caller, ConfigError, Engine as Bindings, HostState, HttpRequest, HttpResponse, StorageUse};
 use crate::engine::Runtime;
+use crate::events::{Hooks, NoHooks};
 use crate::storage::Storage;
 use anyhow::{anyhow, Context, Result};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,25 @@ pub struct Usage {
     /// Time in the guest's own code, storage calls excluded.
     pub guest: Duration,
     pub storage: StorageUse,
+    /// The tolerances the request used, by name, when the configuration's `switches.reportTolerances` asks the
+    /// engine to report them.
+    pub tolerances: Vec<String>,
+}
+
+/// The response header in which the engine reports the tolerances a request used; taken out of the response.
+const TOLERANCES_HEADER: &str = "scimkit-tolerances";
+
+/// Takes the engine's tolerance report out of a response.
+fn take_tolerances(resp: &mut HttpResponse) -> Vec<String> {
+    let mut names = Vec::new();
+    resp.headers.retain(|(name, value)| {
+        let report = name.eq_ignore_ascii_case(TOLERANCES_HEADER);
+        if report {
+            names.extend(value.split(',').filter(|n| !n.is_empty()).map(str::to_string));
+        }
+        !report
+    });
+    names
 }
 
 /// One instance and the configured service inside it.
@@ -31,6 +51,7 @@ pub struct Provider {
     runtime: Arc<Runtime>,
     config: String,
     storage: Arc<dyn Storage>,
+    hooks: Arc<dyn Hooks>,
     idle: Mutex<Vec<Slot>>,
     max_idle: usize,
 }
@@ -38,14 +59,27 @@ pub struct Provider {
 impl Provider {
     /// Checks the configuration by making a first instance, which is kept for the first request.
     pub fn new(runtime: Arc<Runtime>, config: String, storage: Arc<dyn Storage>, max_idle: usize) -> Result<Provider> {
-        let provider = Provider { runtime, config, storage, idle: Mutex::new(Vec::new()), max_idle: max_idle.max(1) };
+        Provider::with_hooks(runtime, config, storage, Arc::new(NoHooks), max_idle)
+    }
+
+    /// [`Provider::new`] whose engine tells `hooks` of every write and asks them first.
+    pub fn with_hooks(
+        runtime: Arc<Runtime>,
+        config: String,
+        storage: Arc<dyn Storage>,
+        hooks: Arc<dyn Hooks>,
+        max_idle: usize,
+    ) -> Result<Provider> {
+        let idle = Mutex::new(Vec::new());
+        let provider = Provider { runtime, config, storage, hooks, idle, max_idle: max_idle.max(1) };
         let slot = provider.instantiate()?;
         provider.idle.lock().unwrap().push(slot);
         Ok(provider)
     }
 
     fn instantiate(&self) -> Result<Slot> {
-        let state = HostState::new(self.storage.clone(), self.runtime.store_limits());
+        let mut state = HostState::new(self.storage.clone(), self.runtime.store_limits());
+        state.hooks = self.hooks.clone();
         let (mut store, bindings) = self.runtime.instantiate(state)?;
         let service = bindings
             .scimkit_scim_provider()
@@ -76,6 +110,7 @@ impl Provider {
         self.runtime.arm(&mut slot.store);
         let who = Caller { principal };
         slot.store.data_mut().storage_use = StorageUse::default();
+        slot.store.data_mut().staged = None;
         let started = Instant::now();
         let result = slot.bindings.scimkit_scim_provider().service_provider().call_handle(
             &mut slot.store,
@@ -85,9 +120,10 @@ impl Provider {
         );
         let elapsed = started.elapsed();
         let storage = std::mem::take(&mut slot.store.data_mut().storage_use);
-        let usage = Usage { guest: elapsed.saturating_sub(storage.time), storage };
+        let mut usage = Usage { guest: elapsed.saturating_sub(storage.time), storage, tolerances: Vec::new() };
         let response = match result {
-            Ok(resp) => {
+            Ok(mut resp) => {
+                usage.tolerances = take_tolerances(&mut resp);
                 let mut idle = self.idle.lock().unwrap();
                 if idle.len() < self.max_idle {
                     idle.push(slot);

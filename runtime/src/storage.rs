@@ -1,6 +1,6 @@
 //! The storage a host gives the engine: a plain Rust trait over the WIT types, implemented by each backend.
 
-use crate::bindings::{Ancestry, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::bindings::{Ancestry, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
 
 /// Backends implement this; the contract of each method is documented on the WIT `storage` interface.
 /// Methods take `&self`: one storage serves many component instances at once.
@@ -25,6 +25,36 @@ pub trait Storage: Send + Sync {
     /// Nested groups (see the WIT `ancestors`): a host without a recursive query leaves the walk to the engine.
     fn ancestors(&self, _resource_type: &str, _ids: &[String], _max_depth: u32) -> Result<Vec<Ancestry>, StorageError> {
         Err(StorageError::Unsupported)
+    }
+
+    /// [`Storage::create`] carrying the change the engine staged for it (WIT `events.stage`), with an empty
+    /// id: a storage keeping a journal writes it, with the id it assigns, in the same transaction. The
+    /// default ignores it.
+    fn create_journaled(
+        &self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        _change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
+        self.create(resource_type, data, unique, members)
+    }
+
+    /// [`Storage::update`] carrying its staged change; see [`Storage::create_journaled`].
+    fn update_journaled(&self, change: &ResourceChange, _event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
+        self.update(change)
+    }
+
+    /// [`Storage::delete`] carrying its staged change; see [`Storage::create_journaled`].
+    fn delete_journaled(
+        &self,
+        resource_type: &str,
+        id: &str,
+        if_version: Option<&str>,
+        _change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
+        self.delete(resource_type, id, if_version)
     }
 }
 
@@ -66,6 +96,28 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     }
     fn ancestors(&self, resource_type: &str, ids: &[String], max_depth: u32) -> Result<Vec<Ancestry>, StorageError> {
         (**self).ancestors(resource_type, ids, max_depth)
+    }
+    fn create_journaled(
+        &self,
+        resource_type: &str,
+        data: &str,
+        unique: &[UniqueKey],
+        members: &[Member],
+        change: Option<&ChangeEvent>,
+    ) -> Result<Stored, StorageError> {
+        (**self).create_journaled(resource_type, data, unique, members, change)
+    }
+    fn update_journaled(&self, change: &ResourceChange, event: Option<&ChangeEvent>) -> Result<Stored, StorageError> {
+        (**self).update_journaled(change, event)
+    }
+    fn delete_journaled(
+        &self,
+        resource_type: &str,
+        id: &str,
+        if_version: Option<&str>,
+        change: Option<&ChangeEvent>,
+    ) -> Result<(), StorageError> {
+        (**self).delete_journaled(resource_type, id, if_version, change)
     }
 }
 

@@ -82,3 +82,44 @@ fn the_provisioner_reports_a_transport_failure_with_the_steps_done() {
     let resources = m.to_resources(&vec![("uid".into(), vec!["jdoe".into()])]).unwrap().unwrap();
     assert_eq!(serde_json::from_str::<Value>(&resources[0]).unwrap()["userName"], json!("jdoe"));
 }
+
+/// Refuses a `userName` of `root`; records what it is told.
+#[derive(Default)]
+struct Veto(std::sync::Mutex<Vec<(Vec<&'static str>, String)>>);
+
+impl scimkit_runtime::events::Hooks for Veto {
+    fn check(&self, change: &scimkit_runtime::events::ChangeEvent) -> scimkit_runtime::events::Verdict {
+        use scimkit_runtime::events::{Refusal, Verdict};
+        match change.after.as_deref().is_some_and(|a| a.contains("\"root\"")) {
+            true => Verdict::Refuse(Refusal { status: 403, scim_type: None, detail: "root is reserved".into() }),
+            false => Verdict::Allow,
+        }
+    }
+
+    fn changed(&self, change: &scimkit_runtime::events::ChangeEvent, version: &str) {
+        let ops = change.operations.iter().map(|o| o.name()).collect();
+        self.0.lock().unwrap().push((ops, version.to_string()));
+    }
+}
+
+#[test]
+fn hooks_veto_and_hear_writes_and_the_memory_store_journals_them_with_their_ids() {
+    let config = json!({"baseUrl": "https://app.example.com/scim/v2"}).to_string();
+    let (store, hooks) = (Arc::new(MemoryStorage::default()), Arc::new(Veto::default()));
+    let provider = Provider::with_hooks(runtime(), config, store.clone(), hooks.clone(), 2).unwrap();
+    let refused = provider.handle(None, request("POST", "/Users", Some(json!({"userName": "root"}))));
+    assert_eq!((refused.status, json_of(&refused)["detail"].clone()), (403, json!("root is reserved")));
+    let created = provider.handle(None, request("POST", "/Users", Some(json!({"userName": "ann", "password": "pw"}))));
+    let id = json_of(&created)["id"].as_str().unwrap().to_string();
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    assert_eq!(provider.handle(None, request("PATCH", &format!("/Users/{id}"), Some(patch))).status, 200);
+    assert_eq!(provider.handle(None, request("DELETE", &format!("/Users/{id}"), None)).status, 204);
+    let heard = hooks.0.lock().unwrap().clone();
+    let expected = [(vec!["create"], "1"), (vec!["patch", "deactivated"], "2"), (vec!["delete"], "")];
+    assert_eq!(heard, expected.map(|(o, v)| (o, v.to_string())));
+    let journal = store.journal();
+    assert_eq!(journal.len(), 3, "the refused create is not journaled");
+    assert!(journal.iter().all(|c| c.id == id), "{journal:?}");
+    assert!(journal.iter().all(|c| !c.after.as_deref().unwrap_or_default().contains("pw")));
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{raw, Server, TempDir, TOKEN};
+use common::{cli, raw, Server, TempDir, TOKEN};
 use serde_json::{json, Value};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -348,4 +348,134 @@ fn what_a_patch_answers_follows_the_tenant_setting() {
 
     let (_dir, s, uid, _) = start(Some("no-content"));
     assert_eq!(s.patch(&format!("/Users/{uid}"), &rename).status, 204);
+}
+
+/// Per tenant: under `tolerant` (the default) each tolerance a client needs is counted in /metrics and the
+/// engine's report never reaches the client; `tolerances` keeps only those listed; `strict` refuses what only
+/// a tolerance accepts and advertises the interop profile.
+#[test]
+fn profiles_and_tolerances_per_tenant() {
+    let start = |toml: &str| {
+        let dir = TempDir::new("profile");
+        std::fs::write(dir.0.join("scimkit.toml"), format!("[[tenant]]\nname = \"default\"\n{toml}")).unwrap();
+        let s = Server::start(&dir.0, &[]);
+        (dir, s)
+    };
+    let entra_user = json!({"userName": "jdoe", "active": "True"});
+    let replace = json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+
+    let (_dir, s) = start("");
+    let created = s.post("/Users", &entra_user);
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert!(created.header("scimkit-tolerances").is_none(), "the engine's report is the host's");
+    let uid = created.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.patch(&format!("/Users/{uid}"), &replace).status, 200);
+    assert_eq!(s.get(&format!("/Users?filter={}", q("userName eq jdoe"))).json()["totalResults"], 1);
+    assert!(s.get("/ServiceProviderConfig").json().get("interopProfileConformant").is_none());
+    let metrics = raw("GET", &format!("{}/metrics", s.root()), &[], None).text;
+    for (tolerance, times) in [("boolean-string", 2), ("operation-name-case", 1), ("unquoted-filter-literal", 1)] {
+        let line = format!("scimkit_tolerances_total{{tenant=\"default\",tolerance=\"{tolerance}\"}} {times}");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
+
+    let (_dir, s) = start("tolerances = [\"boolean-string\"]\n");
+    let created = s.post("/Users", &entra_user);
+    assert_eq!(created.status, 201, "{}", created.text);
+    let uid = created.json()["id"].as_str().unwrap().to_string();
+    s.patch(&format!("/Users/{uid}"), &replace).assert_error(400, Some("invalidSyntax"));
+
+    let (_dir, s) = start("profile = \"strict\"\n");
+    assert_eq!(s.get("/ServiceProviderConfig").json()["interopProfileConformant"], true);
+    s.post("/Users", &entra_user).assert_error(400, Some("invalidValue"));
+    s.post("/Users", &json!({"userName": "jdoe", "favouriteColour": "blue"})).assert_error(400, Some("invalidSyntax"));
+    let uid = s.post("/Users", &json!({"userName": "jdoe"})).json()["id"].as_str().unwrap().to_string();
+    let no_path = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"displayName": "J"}}]});
+    s.patch(&format!("/Users/{uid}"), &no_path).assert_error(400, Some("invalidPath"));
+    s.get(&format!("/Users?filter={}", q("userName eq jdoe"))).assert_error(400, Some("invalidFilter"));
+}
+
+/// Group members are resolved against the database: added without `type` they come back with `type` and
+/// `$ref`; an id that names nothing is refused and nothing is written.
+#[test]
+fn group_members_are_resolved_against_the_database() {
+    let dir = TempDir::new("members");
+    let s = Server::start(&dir.0, &[]);
+    let uid = s.post("/Users", &json!({"userName": "member"})).json()["id"].as_str().unwrap().to_string();
+    let sub = s.post("/Groups", &json!({"displayName": "sub"})).json()["id"].as_str().unwrap().to_string();
+    let g = s.post("/Groups", &json!({"displayName": "all", "members": [{"value": uid}, {"value": sub}]}));
+    assert_eq!(g.status, 201, "{}", g.text);
+    let members = g.json()["members"].clone();
+    assert_eq!(members[0]["type"], "User", "{members}");
+    assert_eq!(members[0]["$ref"], s.url(&format!("/Users/{uid}")), "{members}");
+    assert_eq!(members[1]["type"], "Group", "{members}");
+    s.post("/Groups", &json!({"displayName": "dangling", "members": [{"value": "no-such-id"}]}))
+        .assert_error(400, Some("invalidValue"));
+    assert_eq!(s.get(&format!("/Groups?filter={}", q("displayName eq \"dangling\""))).json()["totalResults"], 0);
+    let gid = g.json()["id"].as_str().unwrap().to_string();
+    let add = json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": "no-such-id"}]}]});
+    s.patch(&format!("/Groups/{gid}"), &add).assert_error(400, Some("invalidValue"));
+    assert_eq!(member_ids(&s.get(&format!("/Groups/{gid}")).json()).len(), 2);
+    let schemas = s.get("/Schemas").json();
+    assert_eq!(schemas["totalResults"], 6, "{schemas}");
+}
+
+/// A tenant's `schemas` file: an Entra custom extension on User and a resource type of its own, each served by
+/// discovery, validated by its characteristics, stored and filtered; an invalid file stops the start, naming it.
+#[test]
+fn a_tenant_serves_the_schemas_of_its_file() {
+    const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+    const RT: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+    const EXT: &str = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User";
+    const DEVICE: &str = "urn:example:scim:schemas:Device";
+    let file = json!([
+        {"schemas": [SCHEMA], "id": EXT, "name": "CustomExtension", "attributes": [{"name": "costCenter"}]},
+        {"schemas": [SCHEMA], "id": DEVICE, "name": "Device", "attributes": [
+            {"name": "serial", "required": true, "caseExact": true, "mutability": "immutable", "uniqueness": "server"},
+            {"name": "weight", "type": "decimal"}, {"name": "ports", "type": "integer"},
+            {"name": "firmware", "type": "binary"}, {"name": "owner", "type": "reference", "referenceTypes": ["User"]},
+            {"name": "bought", "type": "dateTime"}, {"name": "active", "type": "boolean"},
+            {"name": "secret", "mutability": "writeOnly", "returned": "never"},
+            {"name": "place", "type": "complex", "subAttributes": [{"name": "building"}, {"name": "floor", "type": "integer"}]}]},
+        {"schemas": [RT], "id": "Device", "name": "Device", "endpoint": "/Devices", "schema": DEVICE},
+        {"schemas": [RT], "id": "User", "name": "User", "endpoint": "/Users", "schema": "urn:ietf:params:scim:schemas:core:2.0:User",
+         "schemaExtensions": [{"schema": ENT, "required": false}, {"schema": EXT, "required": false}]}
+    ]);
+    let dir = TempDir::new("schemas-file");
+    std::fs::write(dir.0.join("schemas.json"), file.to_string()).unwrap();
+    std::fs::write(dir.0.join("scimkit.toml"), "[[tenant]]\nname = \"default\"\nschemas = \"schemas.json\"\n").unwrap();
+    let s = Server::start(&dir.0, &[]);
+    let ids: Vec<Value> =
+        s.get("/Schemas").json()["Resources"].as_array().unwrap().iter().map(|r| r["id"].clone()).collect();
+    assert!(ids.contains(&json!(EXT)) && ids.contains(&json!(DEVICE)), "{ids:?}");
+    assert_eq!(s.get("/ResourceTypes/Device").json()["endpoint"], "/Devices");
+
+    let user = s.post("/Users", &json!({"userName": "u", EXT: {"costCenter": "42"}}));
+    assert_eq!((user.status, user.json()[EXT]["costCenter"].as_str()), (201, Some("42")), "{}", user.text);
+    let found = s.get(&format!("/Users?filter={}", q(&format!("{EXT}:costCenter eq \"42\""))));
+    assert_eq!(found.json()["totalResults"], 1, "{}", found.text);
+
+    let device = json!({"serial": "SN-1", "weight": 1.5, "ports": 4, "firmware": "aGVsbG8=", "owner": "https://x.example/Users/1",
+        "bought": "2024-01-02T03:04:05Z", "active": true, "secret": "s", "place": {"building": "B", "floor": 2}});
+    let made = s.post("/Devices", &device);
+    assert_eq!(made.status, 201, "{}", made.text);
+    let shown = made.json();
+    assert_eq!((shown["place"]["floor"].clone(), shown.get("secret")), (json!(2), None), "{shown}");
+    s.post("/Devices", &device).assert_error(409, Some("uniqueness"));
+    s.post("/Devices", &json!({"serial": "SN-2", "ports": 4.5})).assert_error(400, Some("invalidValue"));
+    s.post("/Devices", &json!({"serial": "SN-2", "firmware": "not base64!"})).assert_error(400, Some("invalidValue"));
+    s.post("/Devices", &json!({"weight": 2})).assert_error(400, Some("invalidValue"));
+    let count = |filter: &str| s.get(&format!("/Devices?filter={}", q(filter))).json()["totalResults"].clone();
+    assert_eq!(count("serial eq \"SN-1\""), 1);
+    assert_eq!(count("serial eq \"sn-1\""), 0, "caseExact");
+    assert_eq!(count("weight gt 1 and place.floor eq 2"), 1);
+    let id = shown["id"].as_str().unwrap();
+    s.put(&format!("/Devices/{id}"), &json!({"serial": "SN-9"})).assert_error(400, Some("mutability"));
+
+    let bad = TempDir::new("schemas-file-bad");
+    std::fs::write(bad.0.join("broken.json"), "[{\"schemas\": [\"urn:x\"]}]").unwrap();
+    std::fs::write(bad.0.join("scimkit.toml"), "[[tenant]]\nname = \"default\"\nschemas = \"broken.json\"\n").unwrap();
+    let rows = bad.0.join("users.jsonl");
+    std::fs::write(&rows, "{\"userName\": \"u\"}\n").unwrap();
+    let (ok, _, stderr) = cli(&bad.0, &["import", rows.to_str().unwrap()], None);
+    assert!(!ok && stderr.contains("broken.json"), "{stderr}");
 }

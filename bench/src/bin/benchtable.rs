@@ -1,6 +1,7 @@
 //! `benchtable`: the comparison's table from the load driver's JSON lines. Per phase: each server's
 //! median throughput over the runs, and the reference server's throughput divided by each other server's,
-//! computed within each run (same machine state) and then the median over runs taken.
+//! computed within each run (same machine state) and then the median over runs taken; and each server's median
+//! CPU time per request (the server process's user and system time over the phase, divided by its requests).
 
 use anyhow::{bail, Result};
 use clap::Parser;
@@ -63,8 +64,10 @@ fn main() -> Result<()> {
     for o in &others {
         header.push_str(&format!(" {} ÷ {o} |", args.reference));
     }
+    let all: Vec<&str> = std::iter::once(args.reference.as_str()).chain(others.iter().copied()).collect();
+    header.push_str(&format!(" server CPU µs per request ({}) |", all.join(" / ")));
     println!("{header}");
-    println!("|{}", " --- |".repeat(2 + 2 * others.len() + 1));
+    println!("|{}", " --- |".repeat(2 + 2 * others.len() + 2));
     for phase in &phases {
         let mine = find(&args.reference, phase);
         let cell = |rs: &[&Record]| -> String {
@@ -97,6 +100,9 @@ fn main() -> Result<()> {
             });
             row.push_str(&format!(" {} |", fmt(median(ratios), 2)));
         }
+        let cpu: Vec<String> =
+            all.iter().map(|s| fmt(median(find(s, phase).iter().map(|r| r.server_cpu_us)), 0)).collect();
+        row.push_str(&format!(" {} |", cpu.join(" / ")));
         println!("{row}");
     }
     let growth: Vec<(&str, Vec<&Record>)> =

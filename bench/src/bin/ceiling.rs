@@ -1,15 +1,22 @@
-//! `ceiling`: a bare HTTP/1.1 server that answers every request with a fixed SCIM body, doing no SCIM work.
-//! Driven by the same load driver as a real server, it gives the ceiling of the machine, the client and
-//! the loopback network: no server can be faster through the same path.
+//! `ceiling`: the server's own HTTP stack with no SCIM work. hyper on tokio, configured as `scimkit serve`'s
+//! (a multi-threaded tokio runtime with its default workers, hyper-util's connection builder with upgrades,
+//! keep-alive), answering every request with a fixed SCIM body. Driven by the same load driver as a real
+//! server, it gives the ceiling of the machine, the client, the loopback network and the HTTP layer: a SCIM
+//! server on this stack cannot be faster.
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Parser)]
-#[command(about = "A fixed-answer HTTP server: the ceiling for the SCIM load driver")]
+#[command(about = "A fixed-answer HTTP server on the server's HTTP stack: the ceiling for the SCIM load driver")]
 struct Args {
     /// Address to listen on; loopback only.
     #[arg(long, default_value = "127.0.0.1:8090")]
@@ -22,70 +29,26 @@ struct Args {
 /// A user as a SCIM server returns it, so that the bytes on the wire are close to a real answer.
 const USER: &str = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"2819c223-7f76-453a-919d-413861904646","userName":"user1","name":{"givenName":"Given1","familyName":"Family1"},"emails":[{"value":"user1@example.com","type":"work","primary":true}],"active":false,"meta":{"resourceType":"User","created":"2024-01-01T00:00:00.000Z","lastModified":"2024-01-01T00:00:00.000Z","location":"http://127.0.0.1/scim/v2/Users/2819c223-7f76-453a-919d-413861904646","version":"W/\"1\""}}"#;
 
-/// The answer to a request: what the driver checks is the status, an `id` on creation, and
-/// `totalResults` on lists (one match, as for `userName eq`).
-fn answer(method: &str) -> (u16, &'static str, String) {
-    match method {
-        "POST" => (201, "Created", USER.to_string()),
-        "DELETE" => (204, "No Content", String::new()),
+/// The answer to a request: what the driver checks is the status, an `id` on creation, and `totalResults` on
+/// lists (one match, as for `userName eq`). The request's body is read in full first, as a server does.
+async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = req.method().clone();
+    let _ = req.into_body().collect().await;
+    let (status, body) = match method.as_str() {
+        "POST" => (StatusCode::CREATED, USER.to_string()),
+        "DELETE" => (StatusCode::NO_CONTENT, String::new()),
         "GET" => (
-            200,
-            "OK",
+            StatusCode::OK,
             format!(
                 r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{USER}]}}"#
             ),
         ),
-        _ => (200, "OK", USER.to_string()),
-    }
-}
-
-/// Serves one keep-alive connection until the client closes it.
-fn serve(stream: TcpStream) -> Result<()> {
-    stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut out = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    let mut body = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let method = line.split(' ').next().unwrap_or("").to_string();
-        let mut length = 0usize;
-        let mut close = false;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                return Ok(());
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap_or((header, ""));
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().context("content-length")?;
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                bail!("chunked bodies are not supported");
-            } else if name.eq_ignore_ascii_case("connection") && value.trim().eq_ignore_ascii_case("close") {
-                close = true;
-            }
-        }
-        body.resize(length, 0);
-        reader.read_exact(&mut body)?;
-        let (status, reason, text) = answer(&method);
-        write!(
-            out,
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{text}",
-            text.len()
-        )?;
-        out.flush()?;
-        if close {
-            return Ok(());
-        }
-    }
+        _ => (StatusCode::OK, USER.to_string()),
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/scim+json"));
+    Ok(resp)
 }
 
 fn main() -> Result<()> {
@@ -93,15 +56,26 @@ fn main() -> Result<()> {
     if !args.listen.ip().is_loopback() {
         bail!("the ceiling server listens on loopback only");
     }
-    let listener = TcpListener::bind(args.listen).with_context(|| format!("listening on {}", args.listen))?;
-    println!("ceiling serving on http://{}", listener.local_addr()?);
-    let end = Instant::now() + Duration::from_secs(args.lifetime);
-    std::thread::spawn(move || {
-        std::thread::sleep(end.saturating_duration_since(Instant::now()));
-        std::process::exit(0);
-    });
-    for stream in listener.incoming().flatten() {
-        std::thread::spawn(move || serve(stream));
-    }
-    Ok(())
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        println!("ceiling serving on http://{}", listener.local_addr()?);
+        let serve = async {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(answer);
+                    let builder = Builder::new(TokioExecutor::new());
+                    let _ = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await;
+                });
+            }
+        };
+        tokio::select! {
+            _ = serve => {}
+            _ = tokio::time::sleep(Duration::from_secs(args.lifetime)) => {}
+        }
+        Ok(())
+    })
 }

@@ -49,7 +49,7 @@ struct Args {
     /// Members per PATCH when the entra phase fills its large group.
     #[arg(long, default_value_t = 1000)]
     chunk: usize,
-    /// The server's process id, to report its resident memory (Linux).
+    /// The server's process id, to report its CPU time per request and its resident memory (Linux).
     #[arg(long)]
     pid: Option<u32>,
 }
@@ -346,9 +346,26 @@ fn entra(args: &Args) -> Result<Vec<(String, Stats, Value)>> {
     Ok(out)
 }
 
-fn report(args: &Args, phase: &str, stats: &Stats, extra: Value) -> Result<()> {
+/// The server's CPU time so far, user and system, all threads, in seconds (Linux `/proc/<pid>/stat`).
+fn server_cpu(pid: Option<u32>) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| ticks / per_second as f64)
+}
+
+/// Microseconds of server CPU per request (failed ones included) between two readings of [`server_cpu`].
+fn cpu_per_request(before: Option<f64>, after: Option<f64>, stats: &Stats) -> Option<f64> {
+    let requests = stats.latencies.len() as u64 + stats.errors;
+    Some((after? - before?) * 1e6 / requests.max(1) as f64)
+}
+
+fn report(args: &Args, phase: &str, stats: &Stats, cpu_us: Option<f64>, extra: Value) -> Result<()> {
     println!(
-        "{:<12} {:<15} {:>8} {:>10.0} {:>9.2} {:>9.2} {:>7} {}",
+        "{:<12} {:<15} {:>8} {:>10.0} {:>9.2} {:>9.2} {:>7} {:>9} {}",
         args.label,
         phase,
         stats.latencies.len(),
@@ -356,12 +373,13 @@ fn report(args: &Args, phase: &str, stats: &Stats, extra: Value) -> Result<()> {
         stats.quantile_ms(0.5),
         stats.quantile_ms(0.99),
         stats.errors,
+        cpu_us.map_or("-".to_string(), |c| format!("{c:.0}")),
         if extra.is_null() { String::new() } else { extra.to_string() }
     );
     if let Some(path) = &args.json {
         let line = json!({"server": args.label, "run": args.run, "phase": phase, "requests": stats.latencies.len(),
             "throughput": stats.throughput(), "p50_ms": stats.quantile_ms(0.5), "p99_ms": stats.quantile_ms(0.99),
-            "errors": stats.errors, "extra": extra});
+            "errors": stats.errors, "server_cpu_us": cpu_us, "extra": extra});
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
         writeln!(f, "{line}")?;
     }
@@ -371,13 +389,14 @@ fn report(args: &Args, phase: &str, stats: &Stats, extra: Value) -> Result<()> {
 fn main() -> Result<()> {
     let args = Args::parse();
     println!(
-        "{:<12} {:<15} {:>8} {:>10} {:>9} {:>9} {:>7}",
-        "server", "phase", "requests", "req/s", "p50 ms", "p99 ms", "errors"
+        "{:<12} {:<15} {:>8} {:>10} {:>9} {:>9} {:>7} {:>9}",
+        "server", "phase", "requests", "req/s", "p50 ms", "p99 ms", "errors", "cpu µs/r"
     );
     let mut seeded: Option<Seeded> = None;
     for phase in &args.phases {
         let ids = || seeded.as_ref().map(|s| s.ids.clone()).unwrap_or_default();
         let n = args.users.max(1);
+        let cpu_before = server_cpu(args.pid);
         let stats = match phase.as_str() {
             "seed" => {
                 let (stats, s) = seed(&args)?;
@@ -392,6 +411,11 @@ fn main() -> Result<()> {
             }
             "filter" => timed(&args, |c, r| {
                 let f = encode(&format!("userName eq \"user{}\"", r.below(n)));
+                let reply = c.send("GET", &format!("/Users?filter={f}"), None)?;
+                Ok(reply.status == 200 && reply.json()["totalResults"] == 1)
+            }),
+            "substring" => timed(&args, |c, r| {
+                let f = encode(&format!("emails.value co \"user{}@\"", r.below(n)));
                 let reply = c.send("GET", &format!("/Users?filter={f}"), None)?;
                 Ok(reply.status == 200 && reply.json()["totalResults"] == 1)
             }),
@@ -427,24 +451,24 @@ fn main() -> Result<()> {
             "group" => {
                 let s = seeded.as_ref().map(|s| Seeded { ids: s.ids.clone() }).unwrap_or(Seeded { ids: vec![] });
                 let (stats, extra) = group_growth(&args, &s)?;
-                report(&args, phase, &stats, extra)?;
+                report(&args, phase, &stats, cpu_per_request(cpu_before, server_cpu(args.pid), &stats), extra)?;
                 continue;
             }
             "memberadd" => {
                 for (name, stats) in member_add(&args)? {
-                    report(&args, &name, &stats, Value::Null)?;
+                    report(&args, &name, &stats, None, Value::Null)?;
                 }
                 continue;
             }
             "entra" => {
                 for (name, stats, extra) in entra(&args)? {
-                    report(&args, &name, &stats, extra)?;
+                    report(&args, &name, &stats, None, extra)?;
                 }
                 continue;
             }
             other => bail!("unknown phase {other}"),
         };
-        report(&args, phase, &stats, Value::Null)?;
+        report(&args, phase, &stats, cpu_per_request(cpu_before, server_cpu(args.pid), &stats), Value::Null)?;
     }
     Ok(())
 }

@@ -35,6 +35,15 @@
  *                                                   {"items":[RESOURCE…],"total":n|null,"applied":APPLIED}
  *   "members"          {"resourceType","id","startIndex","count"}                   [MEMBER…]
  *   "resolve-principal"{"principal"}                                  null | ["User", ID] | {"error":"unsupported"}
+ *   "event-check"      CHANGE, before every write                 null (allow) | {"adjust": RESOURCE_JSON}
+ *                                     | {"refuse": {"status":400..599,"scimType":t|null,"detail":text}}
+ *   "event-changed"    CHANGE with "version" (empty after a delete), after every write     null
+ * CHANGE = {"resourceType","id" ("" before a create is stored),"operations":["create"|"replace"|"patch"|
+ *   "delete"|"members-added"|"members-removed"|"activated"|"deactivated"…],"paths":[PATH…],
+ *   "before":SCIM_RESOURCE|null,"after":SCIM_RESOURCE|null,"membersAdded":[ID…],"membersRemoved":[ID…],
+ *   "membersCleared":bool}: the SCIM form (not rows), never with a password; see `events` in wit/scim.wit.
+ *   A callback answering {"error":"unsupported"} to them (as to any unknown op) allows every write; another
+ *   error refuses the write with 500. An "adjust" resource is validated as a PUT body.
  *
  * FILTER is a tree whose paths are column names under a mapping (else SCIM paths such as name.familyName):
  *   {"op":"and"|"or","args":[FILTER…]}  {"op":"not","arg":FILTER}  {"op":"pr","path":p}

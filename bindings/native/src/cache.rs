@@ -3,7 +3,7 @@
 //! Scripting hosts (PHP) create an engine on every request; finding the pool again here is what makes
 //! instances outlive the request, so a request costs one `handle`, not a compile and an instantiation.
 
-use crate::storage::CallbackStorage;
+use crate::storage::{CallbackHooks, CallbackStorage};
 use anyhow::{Context, Result};
 use scimkit_runtime::component::EMBEDDED;
 use scimkit_runtime::engine::{GuestLimits, Runtime};
@@ -72,7 +72,8 @@ pub fn provider(component: Option<&Path>, cache_dir: Option<&Path>, config: &str
     if let Some((_, _, p)) = lock(&PROVIDERS).iter().find(|(s, c, _)| s == &src && c == config) {
         return Ok(p.clone());
     }
-    let provider = Arc::new(Provider::new(runtime(&src)?, config.to_string(), Arc::new(CallbackStorage), MAX_IDLE)?);
+    let (storage, hooks) = (Arc::new(CallbackStorage), Arc::new(CallbackHooks));
+    let provider = Arc::new(Provider::with_hooks(runtime(&src)?, config.to_string(), storage, hooks, MAX_IDLE)?);
     let mut all = lock(&PROVIDERS);
     all.retain(|(s, c, _)| !(s == &src && c == config));
     if all.len() >= MAX_PROVIDERS {

@@ -150,7 +150,8 @@ pub unsafe extern "C" fn scimkit_handle(
             body: (!body.is_null()).then(|| std::slice::from_raw_parts(body, body_len).to_vec()),
         };
         let who = opt_str(principal)?.map(str::to_string);
-        Ok(storage::with_callback(engine.callback, || engine.provider.handle(who, req)))
+        Ok(storage::with_callback(engine.callback, || engine.provider.handle(who, req))
+            .unwrap_or_else(|p| p.response()))
     }));
     let resp = match answered {
         Ok(Ok(r)) => r,

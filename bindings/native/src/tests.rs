@@ -19,6 +19,11 @@ unsafe extern "C" fn callback(user: *mut c_void, op: *const c_char, args: *const
     let answer = match (rows.mode, op.as_str()) {
         ("fail", _) => return 7,
         ("silent", _) => return 0,
+        ("veto", "event-check") if args["after"]["userName"] == "root" => {
+            json!({"refuse": {"status": 403, "scimType": null, "detail": "root is reserved"}})
+        }
+        ("veto", "event-check") => Value::Null,
+        (_, "event-check" | "event-changed") => json!({"error": "unsupported"}),
         (_, "create") => {
             let id = (rows.rows.len() + 1).to_string();
             rows.rows.push((id.clone(), args["data"].clone()));
@@ -75,8 +80,9 @@ fn requests_round_trip_through_the_callback_in_host_columns() {
     let e = engine(&mut rows);
     let created = send(e, "POST", "/Users", "", Some(r#"{"userName":"bjensen","active":true}"#));
     assert_eq!(created["status"], 201, "{created}");
-    assert_eq!(rows.ops[0].1["data"], json!({"username": "bjensen", "active": 1}));
-    assert_eq!(rows.ops[0].1["unique"], json!([{"attribute": "username", "value": "bjensen"}]));
+    let create = &rows.ops.iter().find(|(op, _)| op == "create").unwrap().1;
+    assert_eq!(create["data"], json!({"username": "bjensen", "active": 1}));
+    assert_eq!(create["unique"], json!([{"attribute": "username", "value": "bjensen"}]));
     let got = send(e, "GET", "/Users/1", "", None);
     assert_eq!((got["status"].as_u64(), body(&got)["active"].as_bool()), (Some(200), Some(true)));
     let list = send(e, "GET", "/Users", "filter=userName%20eq%20%22bjensen%22", None);
@@ -90,6 +96,20 @@ fn requests_round_trip_through_the_callback_in_host_columns() {
 }
 
 #[test]
+fn the_callback_vetoes_a_write_and_hears_the_changes_in_scim_form() {
+    let mut rows = Rows { mode: "veto", ..Default::default() };
+    let e = engine(&mut rows);
+    let refused = send(e, "POST", "/Users", "", Some(r#"{"userName":"root"}"#));
+    assert_eq!((refused["status"].as_u64(), body(&refused)["detail"].as_str()), (Some(403), Some("root is reserved")));
+    assert!(rows.rows.is_empty(), "nothing written");
+    assert_eq!(send(e, "POST", "/Users", "", Some(r#"{"userName":"ann","active":true}"#))["status"], 201);
+    let changed = &rows.ops.iter().find(|(op, _)| op == "event-changed").unwrap().1;
+    assert_eq!((changed["id"].as_str(), changed["version"].as_str()), (Some("1"), Some("1")));
+    assert_eq!((&changed["operations"], &changed["after"]["userName"]), (&json!(["create"]), &json!("ann")));
+    unsafe { scimkit_engine_free(e) };
+}
+
+#[test]
 fn a_failing_or_silent_callback_is_a_scim_500() {
     for mode in ["fail", "silent"] {
         let mut rows = Rows { mode, ..Default::default() };
@@ -98,6 +118,42 @@ fn a_failing_or_silent_callback_is_a_scim_500() {
         assert_eq!(r["status"], 500, "{mode}: {r}");
         assert_eq!(body(&r)["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
         unsafe { scimkit_engine_free(e) };
+    }
+}
+
+/// A storage that calls another engine while answering, as an application looking something up may.
+struct Nesting {
+    rows: Rows,
+    inner: *const ScimkitEngine,
+    inner_statuses: Vec<u64>,
+}
+
+unsafe extern "C" fn nesting(user: *mut c_void, op: *const c_char, args: *const c_char, reply: *mut c_void) -> i32 {
+    let n = &mut *user.cast::<Nesting>();
+    let inner = send(n.inner, "GET", "/ServiceProviderConfig", "", None);
+    n.inner_statuses.push(inner["status"].as_u64().unwrap());
+    callback((&mut n.rows as *mut Rows).cast(), op, args, reply)
+}
+
+#[test]
+fn a_storage_may_call_an_engine_while_answering() {
+    let mut inner_rows = Rows::default();
+    let inner = engine(&mut inner_rows);
+    let mut n = Nesting { rows: Rows::default(), inner, inner_statuses: Vec::new() };
+    let config = CString::new(CONFIG).unwrap();
+    let mut error = std::ptr::null_mut();
+    let user = (&mut n as *mut Nesting).cast();
+    let outer = unsafe {
+        scimkit_engine_new(std::ptr::null(), std::ptr::null(), config.as_ptr(), Some(nesting), user, &mut error)
+    };
+    assert!(!outer.is_null());
+    let created = send(outer, "POST", "/Users", "", Some(r#"{"userName":"nested"}"#));
+    assert_eq!(created["status"], 201, "{created}");
+    assert!(!n.inner_statuses.is_empty() && n.inner_statuses.iter().all(|s| *s == 200), "{:?}", n.inner_statuses);
+    assert_eq!(send(outer, "GET", "/Users/1", "", None)["status"], 200, "the thread still serves");
+    unsafe {
+        scimkit_engine_free(outer);
+        scimkit_engine_free(inner);
     }
 }
 

@@ -43,6 +43,8 @@ function kebab(name) {
 const imports = {
   ...wasi,
   'scimkit:scim/clock': { now },
+  // Change events: this binding has no hooks yet, so every write is allowed and nothing is journaled.
+  'scimkit:scim/events': { check: () => ({ tag: 'allow' }), stage: () => {}, changed: () => {} },
   'scimkit:scim/storage': storageImports(host),
   'scimkit:scim/transport': transportImports(host),
 };

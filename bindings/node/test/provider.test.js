@@ -223,7 +223,7 @@ test('the expected storage failures are their SCIM errors', () => {
   assert.ok(!r.body.includes('exploded'), 'internals are not shown to clients');
   assert.equal(p.handle('GET', '/Users/gone').status, 404);
   assert.equal(p.handle('POST', '/Users', '', JSON_HEADERS, '{"userName":"x"}').status, 503);
-  assert.equal(p.handle('DELETE', '/Users/1').status, 404);
+  assert.equal(p.handle('DELETE', '/Users/gone').status, 404);
   assert.equal(p.handle('GET', '/Users').json().totalResults, 0);
   assert.equal(p.handle('GET', '/Me', '', [], null, 'bjensen').status, 501, '/Me without resolvePrincipal');
 });

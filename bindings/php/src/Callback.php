@@ -19,7 +19,7 @@ final class Callback
     /** @var \WeakMap<FFI, FFI\CData>|null the C function of each FFI instance */
     private static ?\WeakMap $functions = null;
 
-    public function __construct(private readonly FFI $ffi, private readonly Storage $storage)
+    public function __construct(private readonly FFI $ffi, private readonly Storage $storage, private readonly Hooks $hooks)
     {
     }
 
@@ -31,7 +31,15 @@ final class Callback
             // Assigned to a struct field, the closure becomes a C function once; reading the field back
             // gives that function's pointer, which FFI then passes as it is.
             $holder = $ffi->new('struct { scimkit_storage_cb f; }');
-            $holder->f = static fn ($user, $op, $args, $reply): int => self::$current?->answer($op, $args, $reply) ?? 1;
+            $holder->f = static function ($user, $op, $args, $reply): int {
+                // Nothing may leave a callback: PHP turns what does into a fatal error, whose bailout jumps
+                // over the native frames. 1 is a storage failure, which the engine answers as a SCIM 500.
+                try {
+                    return self::$current?->answer($op, $args, $reply) ?? 1;
+                } catch (\Throwable) {
+                    return 1;
+                }
+            };
             self::$functions[$ffi] = $holder->f;
         }
         return self::$functions[$ffi];
@@ -49,7 +57,10 @@ final class Callback
         }
     }
 
-    /** One storage call. Never throws: an exception here would be a fatal error inside FFI. */
+    /**
+     * One storage call. Whatever the Storage throws (a StorageError, any other Exception, an Error such as a
+     * TypeError) becomes a storage error the engine answers as a SCIM error.
+     */
     private function answer(mixed $op, mixed $args, mixed $reply): int
     {
         try {
@@ -59,7 +70,7 @@ final class Callback
         } catch (StorageError $e) {
             $result = $e->toReply();
         } catch (\Throwable $e) {
-            error_log('scimkit storage: ' . $e::class . ': ' . $e->getMessage());
+            self::log('scimkit storage: ' . $e::class . ': ' . $e->getMessage());
             $result = ['error' => 'other', 'detail' => $e::class . ': ' . $e->getMessage()];
         }
         try {
@@ -67,8 +78,17 @@ final class Callback
             $this->ffi->scimkit_reply($reply, $json);
             return 0;
         } catch (\Throwable $e) {
-            error_log('scimkit storage reply: ' . $e->getMessage());
+            self::log('scimkit storage reply: ' . $e::class . ': ' . $e->getMessage());
             return 1;
+        }
+    }
+
+    /** error_log, which an application's error handler may turn into an exception: not from here. */
+    private static function log(string $message): void
+    {
+        try {
+            error_log($message);
+        } catch (\Throwable) {
         }
     }
 
@@ -82,6 +102,8 @@ final class Callback
             'delete' => $s->delete($a['resourceType'], $a['id'], $a['ifVersion']),
             'search' => self::page($s->search($a)),
             'members' => $s->members($a['resourceType'], $a['id'], $a['startIndex'], $a['count']),
+            'event-check' => self::verdict($this->hooks->check($a)),
+            'event-changed' => $this->hooks->changed($a, (string) $a['version']),
             default => throw StorageError::unsupported(),
         };
     }
@@ -93,6 +115,15 @@ final class Callback
             $r['data'] = (object) $r['data'];
         }
         return $r;
+    }
+
+    /** An adjusted resource must reach the engine as a JSON object. */
+    private static function verdict(?array $v): ?array
+    {
+        if (isset($v['adjust'])) {
+            $v['adjust'] = (object) $v['adjust'];
+        }
+        return $v;
     }
 
     private static function page(array $p): array

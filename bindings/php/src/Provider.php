@@ -20,6 +20,7 @@ final class Provider
      * @param string|null $library the native library; null: the one this package holds (Native::defaultLibrary)
      * @param string|null $component the component file; null: the one built into the library
      * @param array $config the engine configuration (baseUrl, mapping, …), as in wit/scim.wit
+     * @param Hooks|null $hooks what the application hears of every change and its say before it; null: none
      */
     public function __construct(
         ?string $library,
@@ -28,9 +29,10 @@ final class Provider
         Storage $storage,
         ?string $cacheDir = null,
         ?string $header = null,
+        ?Hooks $hooks = null,
     ) {
         $this->ffi = Native::load($library ?? Native::defaultLibrary(), $header);
-        $this->callback = new Callback($this->ffi, $storage);
+        $this->callback = new Callback($this->ffi, $storage, $hooks ?? new Hooks());
         $json = json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
         $error = $this->ffi->new('char*');
         $engine = $this->ffi->scimkit_engine_new($component, $cacheDir, $json, Callback::function($this->ffi), null, FFI::addr($error));

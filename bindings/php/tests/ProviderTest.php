@@ -7,6 +7,7 @@ namespace Scimkit\Tests;
 use PDO;
 use PHPUnit\Framework\TestCase;
 use Scimkit\Example\AppStorage;
+use Scimkit\Hooks;
 use Scimkit\Native as Ffi;
 use Scimkit\Provider;
 use Scimkit\SqlFilter;
@@ -18,14 +19,54 @@ final class ProviderTest extends TestCase
 {
     private const JSON = ['Content-Type' => 'application/scim+json'];
 
-    private static function provider(?Storage $storage = null, ?PDO $db = null): Provider
+    private static function provider(?Storage $storage = null, ?PDO $db = null, ?Hooks $hooks = null): Provider
     {
         if ($storage === null) {
             $storage = new AppStorage($db ?? new PDO('sqlite::memory:'));
             $storage->install();
         }
         $config = (require dirname(__DIR__) . '/example/config.php')('https://app.example/scim/v2');
-        return new Provider(Native::library(), Native::component(), $config, $storage);
+        return new Provider(Native::library(), Native::component(), $config, $storage, hooks: $hooks);
+    }
+
+    public function testHooksVetoACreateAndSeeThePatchBeforeAndAfter(): void
+    {
+        $hooks = new class extends Hooks {
+            public array $changed = [];
+
+            public function check(array $change): ?array
+            {
+                if (($change['after']['userName'] ?? '') === 'admin') {
+                    return self::refuse(400, 'the userName admin is reserved', 'invalidValue');
+                }
+                return null;
+            }
+
+            public function changed(array $change, string $version): void
+            {
+                $this->changed[] = [$change, $version];
+            }
+        };
+        $p = self::provider(hooks: $hooks);
+        $r = $p->handle('POST', '/Users', '', self::JSON, '{"userName":"admin"}');
+        self::assertSame(400, $r->status, $r->body);
+        self::assertSame(['invalidValue', 'the userName admin is reserved'], [self::json($r)['scimType'], self::json($r)['detail']]);
+        self::assertSame(0, self::json($p->handle('GET', '/Users', '', [], null))['totalResults']);
+        self::assertSame([], $hooks->changed);
+
+        $r = $p->handle('POST', '/Users', '', self::JSON, '{"userName":"bjensen","password":"Pw-123456","name":{"givenName":"Barbara"}}');
+        self::assertSame(201, $r->status, $r->body);
+        $id = self::json($r)['id'];
+        $patch = ['schemas' => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            'Operations' => [['op' => 'replace', 'path' => 'name.givenName', 'value' => 'Babs']]];
+        self::assertSame(200, $p->handle('PATCH', "/Users/$id", '', self::JSON, json_encode($patch))->status);
+        [$created, [$patched, $version]] = [$hooks->changed[0][0], $hooks->changed[1]];
+        self::assertSame([(string) $id, ['create']], [$created['id'], $created['operations']]);
+        self::assertSame(['patch'], $patched['operations']);
+        self::assertSame(['name.givenName'], $patched['paths']);
+        self::assertSame(['Barbara', 'Babs'], [$patched['before']['name']['givenName'], $patched['after']['name']['givenName']]);
+        self::assertArrayNotHasKey('password', $patched['before']);
+        self::assertNotSame('', $version);
     }
 
     private static function json(\Scimkit\Response $r): array
@@ -228,13 +269,14 @@ final class ProviderTest extends TestCase
         $recording = new class ($app) implements Storage {
             /** @var list<array> every change the engine sent */
             public array $updates = [];
-            public int $gets = 0;
+            /** @var list<string> the ids read */
+            public array $gets = [];
             public function __construct(private readonly AppStorage $app)
             {
             }
             public function get(string $type, string $id, bool $withMembers): ?array
             {
-                $this->gets++;
+                $this->gets[] = $id;
                 return $this->app->get($type, $id, $withMembers);
             }
             public function create(string $type, array $row, array $unique, array $members): array
@@ -263,7 +305,7 @@ final class ProviderTest extends TestCase
         $a = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"a"}'))['id'];
         $b = self::json($p->handle('POST', '/Users', '', self::JSON, '{"userName":"b"}'))['id'];
         $gid = self::json($p->handle('POST', '/Groups', '', self::JSON, '{"displayName":"Staff"}'))['id'];
-        $recording->gets = 0;
+        $recording->gets = [];
         // What Entra ID sends, then Okta's remove-by-filter plus add.
         $entra = ['schemas' => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
             'Operations' => [['op' => 'Add', 'path' => 'members', 'value' => [['$ref' => null, 'value' => $a]]]]];
@@ -273,7 +315,8 @@ final class ProviderTest extends TestCase
             ['op' => 'remove', 'path' => "members[value eq \"$a\"]"],
             ['op' => 'add', 'path' => 'members', 'value' => [['value' => $b]]]]];
         self::assertSame(204, $p->handle('PATCH', "/Groups/$gid", '', self::JSON, json_encode($okta))->status);
-        self::assertSame(0, $recording->gets, 'nothing is read');
+        // The group is never read; each added member is looked up once, to give it its type.
+        self::assertSame([(string) $a, (string) $b], $recording->gets, 'only the added members are read');
         $sent = array_map(fn ($c) => [$c['data'], $c['ifVersion'], $c['removeMembers'], array_column($c['addMembers'], 'value')], $recording->updates);
         self::assertSame([[null, null, [], [(string) $a]], [null, null, [(string) $a], [(string) $b]]], $sent);
         $read = self::json($p->handle('GET', "/Groups/$gid", '', [], null));

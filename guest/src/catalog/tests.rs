@@ -105,6 +105,39 @@ fn a_bare_manager_id_is_the_enterprise_manager() {
     assert_eq!(patched[ENTERPRISE]["manager"], json!({"value": other}));
 }
 
+/// Each reply of an engine that reports its tolerances, with the names it reported.
+fn reported(h: &mut Harness, method: &str, path: &str, body: &Value) -> (u16, Value, String) {
+    let reply = h.send(method, path, Some(body), &[]);
+    let names = reply.header(crate::tolerance::REPORT_HEADER).unwrap_or_default().to_string();
+    (reply.status, reply.body, names)
+}
+
+#[test]
+fn the_unqualified_manager_is_a_named_tolerance_reported_switchable_and_off_when_strict() {
+    let config = |switches: Value| json!({"baseUrl": BASE_URL, "switches": switches}).to_string();
+    let mut h = Harness::with_config(&config(json!({"reportTolerances": true})));
+    let boss = h.user("boss");
+    let (status, body, names) = reported(&mut h, "POST", "/Users", &json!({"userName": "a", "manager": boss}));
+    assert_eq!((status, body[ENTERPRISE]["manager"].clone()), (201, json!({"value": boss})));
+    assert!(names.contains("unqualified-manager") && names.contains("bare-complex-value"), "{names}");
+    // Qualified, the manager uses no tolerance of this kind.
+    let qualified = json!({"userName": "b", ENTERPRISE: {"manager": {"value": boss}}});
+    let (status, _, names) = reported(&mut h, "POST", "/Users", &qualified);
+    assert_eq!(status, 201);
+    assert!(!names.contains("unqualified-manager"), "{names}");
+
+    // Switched off (the other tolerances kept), `manager` is an unknown attribute: ignored by default, never
+    // taken for the enterprise manager.
+    let mut off = Harness::with_config(&config(json!({"tolerances": ["bare-complex-value"]})));
+    let boss = off.user("boss");
+    let created = off.post("/Users", &json!({"userName": "a", "manager": boss})).expect(201);
+    assert!(created.get(ENTERPRISE).is_none(), "{created}");
+    // Under `strict`, the unknown attribute is refused.
+    let mut strict = Harness::with_config(&config(json!({"profile": "strict"})));
+    let boss = strict.user("boss");
+    strict.post("/Users", &json!({"userName": "a", "manager": boss})).expect_error(400, Some("invalidSyntax"));
+}
+
 #[test]
 fn the_manager_must_exist_when_switched_on() {
     let config = json!({"baseUrl": BASE_URL, "switches": {"managerMustExist": true}});

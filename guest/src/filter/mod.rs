@@ -20,7 +20,8 @@ use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::schema::{Attribute, ResourceType};
 use crate::store::FlatFilter;
-use crate::syntax::Limits;
+use crate::syntax::{Lenient, Limits};
+use crate::tolerance::Tolerance;
 use serde_json::Value;
 use typed::Scope;
 
@@ -35,9 +36,26 @@ pub fn parse_filter(input: &str) -> ScimResult<Filter> {
     parse_filter_with(input, DEFAULT_MAX_LENGTH, DEFAULT_MAX_DEPTH)
 }
 
-/// Parses a filter of at most `max_len` characters and `max_depth` levels of nesting.
+/// Parses a filter of at most `max_len` characters and `max_depth` levels of nesting, reading Entra's element
+/// suffix (`element-filter-suffix`) but not unquoted literals.
 pub fn parse_filter_with(input: &str, max_len: usize, max_depth: usize) -> ScimResult<Filter> {
-    parse::filter_text(input, Limits { max_len, max_depth })
+    let lenient = Lenient { unquoted_literals: false, element_suffix: true };
+    parse_lenient(input, Limits { max_len, max_depth }, lenient)
+}
+
+/// Parses a filter sent to this engine: its limits, and the filter tolerances it has enabled.
+pub fn parse_filter_for(cfg: &Config, input: &str) -> ScimResult<Filter> {
+    let on = |t| cfg.switches.tolerances.enabled(t);
+    let lenient = Lenient {
+        unquoted_literals: on(Tolerance::UnquotedFilterLiteral),
+        element_suffix: on(Tolerance::ElementFilterSuffix),
+    };
+    let limits = Limits { max_len: cfg.limits.max_filter_length, max_depth: cfg.limits.max_filter_depth };
+    parse_lenient(input, limits, lenient)
+}
+
+fn parse_lenient(input: &str, limits: Limits, lenient: Lenient) -> ScimResult<Filter> {
+    parse::filter_text(input, limits, lenient)
         .map_err(|detail| err::invalid_filter(format!("invalid filter: {detail}")))
 }
 

@@ -5,7 +5,8 @@ use super::ast::{CompValue, Filter};
 use crate::path::parse::{attr_path, brackets, sub_attr};
 use crate::path::AttrPath;
 use crate::store::CompareOp;
-use crate::syntax::{consumed, expect, fail, is_name_char, no_match, whole, word, ws, Limits, Nest, PResult};
+use crate::syntax::{consumed, expect, fail, is_name_char, no_match, whole, word, ws, Lenient, Limits, Nest, PResult};
+use crate::tolerance::{self, Tolerance};
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
 use nom::character::complete::{char, digit0, digit1, one_of};
@@ -66,7 +67,7 @@ fn term(i: &str, nest: Nest) -> PResult<'_, Filter> {
     if rest.starts_with('[') {
         return value_path(rest, path, nest);
     }
-    attr_exp(rest, path)
+    attr_exp(rest, path, nest)
 }
 
 /// `"(" FILTER ")"`, or `"(" valFilter ")"` inside brackets.
@@ -81,13 +82,15 @@ fn group(i: &str, nest: Nest) -> PResult<'_, Filter> {
 
 /// `valuePath = attrPath "[" valFilter "]"`, `i` at the `[`.
 ///
-/// Quirk: `emails[type eq "work"].value eq "a@b"` is not in the RFC grammar, but Entra ID sends
-/// `filter=emails[type eq "work"].value eq "a@b"`. It is read as
-/// `emails[type eq "work" and value eq "a@b"]`: the same element must satisfy both.
+/// The tolerance `element-filter-suffix`: `emails[type eq "work"].value eq "a@b"` is not in the RFC grammar,
+/// but Entra ID sends it. It is read as `emails[type eq "work" and value eq "a@b"]`: the same element must
+/// satisfy both.
 fn value_path(i: &str, path: AttrPath, nest: Nest) -> PResult<'_, Filter> {
     let (i, inner) = brackets(i, &path, nest)?;
-    let Ok((rest, sub)) = sub_attr(i) else { return Ok((i, Filter::ValuePath(path, Box::new(inner)))) };
-    let (rest, cond) = attr_exp(rest, AttrPath { urn: None, name: sub, sub: None })?;
+    let suffix = if nest.lenient.element_suffix { sub_attr(i).ok() } else { None };
+    let Some((rest, sub)) = suffix else { return Ok((i, Filter::ValuePath(path, Box::new(inner)))) };
+    tolerance::record(Tolerance::ElementFilterSuffix);
+    let (rest, cond) = attr_exp(rest, AttrPath { urn: None, name: sub, sub: None }, nest)?;
     let terms = match inner {
         Filter::And(mut terms) => {
             terms.push(cond);
@@ -99,7 +102,7 @@ fn value_path(i: &str, path: AttrPath, nest: Nest) -> PResult<'_, Filter> {
 }
 
 /// `attrExp = (attrPath SP "pr") / (attrPath SP compareOp SP compValue)`, after the path.
-fn attr_exp(i: &str, path: AttrPath) -> PResult<'_, Filter> {
+fn attr_exp(i: &str, path: AttrPath, nest: Nest) -> PResult<'_, Filter> {
     let (i, _) = ws(i)?;
     if let Ok((rest, _)) = word("pr").parse(i) {
         return Ok((rest, Filter::Present(path)));
@@ -116,7 +119,7 @@ fn attr_exp(i: &str, path: AttrPath) -> PResult<'_, Filter> {
         other => other?,
     };
     let (i, _) = ws(i)?;
-    let (i, value) = comp_value(i)?;
+    let (i, value) = if nest.lenient.unquoted_literals { lenient_value(i)? } else { comp_value(i)? };
     Ok((i, Filter::Compare(path, op, value)))
 }
 
@@ -144,6 +147,23 @@ fn comp_value(i: &str) -> PResult<'_, CompValue> {
         )
         .parse(i),
     }
+}
+
+/// `compValue`, or an unquoted word taken as a string (`unquoted-filter-literal`): `userName eq jdoe`,
+/// `meta.created gt 2015-10-10T14:38:21.8617979-07:00`. A word that is a JSON literal or number stays one.
+fn lenient_value(i: &str) -> PResult<'_, CompValue> {
+    if i.starts_with('"') {
+        return comp_value(i);
+    }
+    let word: PResult<'_, &str> = take_while1(|c: char| !c.is_whitespace() && !"()[]\"".contains(c)).parse(i);
+    let Ok((rest, w)) = word else {
+        return comp_value(i);
+    };
+    if let Ok(("", v)) = comp_value(w) {
+        return Ok((rest, v));
+    }
+    tolerance::record(Tolerance::UnquotedFilterLiteral);
+    Ok((rest, CompValue::Str(w.to_string())))
 }
 
 /// `number = [ minus ] int [ frac ] [ exp ]` (RFC 8259 §6).
@@ -245,8 +265,8 @@ fn hex_escape(i: &str) -> PResult<'_, u32> {
 }
 
 /// A whole filter.
-pub fn filter_text(input: &str, limits: Limits) -> Result<Filter, String> {
-    whole(input, limits, "filter", filter)
+pub fn filter_text(input: &str, limits: Limits, lenient: Lenient) -> Result<Filter, String> {
+    whole(input, limits, lenient, "filter", filter)
 }
 
 #[cfg(test)]

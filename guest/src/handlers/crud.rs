@@ -3,6 +3,7 @@
 use crate::conditional;
 use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
 use crate::error::{self as err, ScimError, ScimResult};
+use crate::events::{self, MemberChange, Operation};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag, location};
 use crate::schema::ResourceType;
@@ -13,19 +14,28 @@ pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimRes
     let body = json_body(req)?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, None)?;
     crate::references::check(ctx, rt, &prepared.data)?;
-    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
+    if let Some(members) = prepared.members.as_mut() {
+        resource::resolve_added(ctx.cfg, ctx.store, rt, members)?;
+        crate::nesting::check_added(ctx.cfg, ctx.store, rt, None, members)?;
+    }
+    let projection = projection_of(ctx.cfg, rt, req)?;
     stamp_meta(&mut prepared.data, None, &ctx.now_text());
+    let members = prepared.members.clone().unwrap_or_default();
+    let delta = MemberChange::of(&members, &[], false);
+    let mut change = events::review(ctx, rt, Operation::Create, "", None, &mut prepared, delta)?;
+    let projection = projection.with_sent(ctx.cfg, rt, &prepared.data);
     let data = Value::Object(prepared.data).to_string();
-    let members = prepared.members.unwrap_or_default();
-    crate::nesting::check_added(ctx.cfg, ctx.store, rt, None, &members)?;
+    ctx.hooks.stage(&change);
     let mut stored = ctx.store.create(&rt.name, &data, &prepared.unique, &members)?;
+    events::created(ctx.cfg, rt, &mut change, &stored)?;
+    ctx.hooks.changed(&change, &stored.version);
     stored.members = Some(members);
     let resp = single(ctx, rt, 201, &stored, &projection)?;
     Ok(resp.with_header("Location", location(ctx.cfg, rt, &stored.id)))
 }
 
 pub(crate) fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
-    let projection = projection_of(ctx.cfg, rt, req);
+    let projection = projection_of(ctx.cfg, rt, req)?;
     // Members, when shown, are read a page at a time by `single`.
     let stored = fetch(ctx, rt, id, false)?;
     if conditional::none_match(req, &stored.version) {
@@ -41,11 +51,18 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
         .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
     crate::references::check(ctx, rt, &prepared.data)?;
-    let projection = projection_of(ctx.cfg, rt, req).with_sent(ctx.cfg, rt, &prepared.data);
+    if let Some(members) = prepared.members.as_mut() {
+        resource::resolve_added(ctx.cfg, ctx.store, rt, members)?;
+        crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), members)?;
+    }
+    let projection = projection_of(ctx.cfg, rt, req)?;
     let created = old.remove("meta").and_then(|m| m.get("created").cloned());
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
+    let before = events::image(ctx.cfg, rt, id, &current.data)?;
+    let delta = MemberChange::of(prepared.members.as_deref().unwrap_or_default(), &[], prepared.members.is_some());
+    let event = events::review(ctx, rt, Operation::Replace, id, Some(&before), &mut prepared, delta)?;
+    let projection = projection.with_sent(ctx.cfg, rt, &prepared.data);
     let members = prepared.members;
-    crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), members.as_deref().unwrap_or_default())?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),
@@ -58,20 +75,28 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
         // never silently overwritten.
         if_version: Some(conditional::expected_version(req, &current.version)?),
     };
+    ctx.hooks.stage(&event);
     let mut stored = ctx.store.update(&change)?;
+    ctx.hooks.changed(&event, &stored.version);
     // The members sent are shown as they are; kept ones, when shown, are read a page at a time by `single`.
     stored.members = members;
     single(ctx, rt, 200, &stored, &projection)
 }
 
 pub(crate) fn delete(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    let current = fetch(ctx, rt, id, false)?;
     let if_version = match req.header("if-match") {
-        Some(_) => Some(conditional::expected_version(req, &fetch(ctx, rt, id, false)?.version)?),
+        Some(_) => Some(conditional::expected_version(req, &current.version)?),
         None => None,
     };
+    let before = events::image(ctx.cfg, rt, id, &current.data)?;
+    let change = events::describe(rt, Operation::Delete, id, Some(&before), None, MemberChange::default());
+    events::review_plain(ctx, &change)?;
+    ctx.hooks.stage(&change);
     ctx.store.delete(&rt.name, id, if_version.as_deref()).map_err(|e| match e {
         crate::store::StoreError::NotFound => err::not_found(format!("{} {id} not found", rt.name)),
         other => ScimError::from(other),
     })?;
+    ctx.hooks.changed(&change, "");
     Ok(Response::empty(204))
 }

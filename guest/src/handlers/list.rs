@@ -10,7 +10,7 @@ use crate::membership;
 use crate::projection::Projection;
 use crate::resource::render;
 use crate::schema::{discovery, ResourceType};
-use crate::store::{Applied, Query};
+use crate::store::{Applied, Query, Stored};
 use serde_json::{json, Value};
 
 /// The parameters of a list or search (RFC 7644 §3.4.2).
@@ -78,7 +78,7 @@ impl ListParams {
 
 /// A filter within the configured length and nesting limits.
 fn parse_filter(cfg: &Config, text: &str) -> ScimResult<Filter> {
-    filter::parse_filter_with(text, cfg.limits.max_filter_length, cfg.limits.max_filter_depth)
+    filter::parse_filter_for(cfg, text)
 }
 
 fn sort_order(v: &str) -> ScimResult<bool> {
@@ -148,7 +148,7 @@ fn query_type(
     count: u32,
 ) -> ScimResult<(Vec<Value>, u64)> {
     let cfg = ctx.cfg;
-    let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded);
+    let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded)?;
     let flat = p.filter.as_ref().map(|f| filter::flatten(cfg, rt, f)).transpose()?;
     let sort_spec = p.sort_by.as_deref().map(|s| filter::SortSpec::resolve(cfg, rt, s)).transpose()?;
     let sort = sort_spec.as_ref().map(|s| s.key(p.descending));
@@ -168,35 +168,22 @@ fn query_type(
             (rendered, total)
         }
         applied => {
+            let check = match applied {
+                Applied::Nothing => p.filter.as_ref(),
+                _ => None,
+            };
             // A filter on the computed `groups` the host did not apply is checked on computed groups.
-            let groups = match (&query.filter, applied) {
-                (Some(f), Applied::Nothing) if names_groups(f) && membership::computes_groups(cfg, rt) => {
+            let groups = match (check, &query.filter) {
+                (Some(_), Some(f)) if names_groups(f) && membership::computes_groups(cfg, rt) => {
+                    bounded(cfg, page.items.len())?;
                     let ids: Vec<&str> = page.items.iter().map(|s| s.id.as_str()).collect();
                     Some(membership::groups_of_each(cfg, ctx.store, &ids)?)
                 }
                 _ => None,
             };
-            let mut rendered = Vec::with_capacity(page.items.len());
-            for (i, s) in page.items.iter().enumerate() {
-                let mut r = render(cfg, rt, s)?;
-                if let Some(gs) = groups.as_ref().map(|g| &g[i]).filter(|g| !g.is_empty()) {
-                    r["groups"] = Value::Array(gs.clone());
-                }
-                let keep = match (&p.filter, applied) {
-                    (Some(f), Applied::Nothing) => filter::matches(cfg, rt, f, &r)?,
-                    _ => true,
-                };
-                if keep {
-                    rendered.push(r);
-                }
-            }
-            if let Some(spec) = &sort_spec {
-                sort_values(&mut rendered, spec, p.descending);
-            }
-            let total = rendered.len() as u64;
-            let skip = (start_index - 1) as usize;
-            let page: Vec<Value> = rendered.into_iter().skip(skip).take(count as usize).collect();
-            (page, total)
+            let window = Window { skip: (start_index - 1) as usize, count: count as usize };
+            let sort = sort_spec.as_ref().map(|s| (s, p.descending));
+            finish(cfg, rt, page.items, groups, check, sort, window)?
         }
     };
     Ok((shown_all(ctx, rt, items, &projection)?, total))
@@ -212,12 +199,79 @@ fn names_groups(f: &crate::store::FlatFilter) -> bool {
     })
 }
 
-/// Orders rendered resources by `sortBy` (RFC 7644 §3.4.2.3), keeping creation order among equals; resources
-/// without the attribute come last ascending, first descending.
-fn sort_values(items: &mut [Value], spec: &filter::SortSpec, descending: bool) {
-    if descending {
-        items.sort_by_cached_key(|v| std::cmp::Reverse(spec.value(v)));
-    } else {
-        items.sort_by_cached_key(|v| spec.value(v));
+/// The part of the matches a page shows.
+#[derive(Clone, Copy)]
+struct Window {
+    skip: usize,
+    count: usize,
+}
+
+impl Window {
+    fn holds(&self, index: usize) -> bool {
+        index >= self.skip && index - self.skip < self.count
     }
+}
+
+/// Filters, sorts and pages the candidates storage left to the engine. Each candidate is rendered and
+/// checked one at a time and only what the page shows is kept rendered (with `sortBy`, each match's sort
+/// key), so that memory follows the page, not the candidates. More candidates than `maxCandidates` is 400
+/// `tooMany` (RFC 7644 §3.4.2.2), before any is examined. `groups`, when given, are the candidates' computed
+/// `groups` (same order), for a filter that names them.
+fn finish(
+    cfg: &Config,
+    rt: &ResourceType,
+    candidates: Vec<Stored>,
+    mut groups: Option<Vec<Vec<Value>>>,
+    check: Option<&Filter>,
+    sort: Option<(&filter::SortSpec, bool)>,
+    window: Window,
+) -> ScimResult<(Vec<Value>, u64)> {
+    bounded(cfg, candidates.len())?;
+    let mut total = 0usize;
+    let mut page = Vec::new();
+    let mut keyed = Vec::new();
+    for (i, stored) in candidates.into_iter().enumerate() {
+        let mut resource = render(cfg, rt, &stored)?;
+        if let Some(gs) = groups.as_mut().map(|g| std::mem::take(&mut g[i])).filter(|g| !g.is_empty()) {
+            resource["groups"] = Value::Array(gs);
+        }
+        if let Some(f) = check {
+            if !filter::matches(cfg, rt, f, &resource)? {
+                continue;
+            }
+        }
+        match sort {
+            Some((spec, _)) => keyed.push((spec.value(&resource), stored)),
+            None if window.holds(total) => page.push(resource),
+            None => {}
+        }
+        total += 1;
+    }
+    if let Some((_, descending)) = sort {
+        // Stable: equal keys keep creation order.
+        if descending {
+            keyed.sort_by(|a, b| b.0.cmp(&a.0));
+        } else {
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        page = keyed
+            .iter()
+            .skip(window.skip)
+            .take(window.count)
+            .map(|(_, stored)| render(cfg, rt, stored))
+            .collect::<ScimResult<_>>()?;
+    }
+    Ok((page, total as u64))
+}
+
+/// 400 `tooMany` when a search hands the engine more candidates than it may examine.
+pub(crate) fn bounded(cfg: &Config, candidates: usize) -> ScimResult<()> {
+    let max = cfg.limits.max_candidates;
+    if candidates as u64 > max {
+        return Err(err::too_many(format!(
+            "the filter or sortBy would have the server examine more than {max} resources; narrow the filter \
+             (an eq, sw or co on an indexed attribute) or drop sortBy on a sub-attribute"
+        )));
+    }
+    Ok(())
 }

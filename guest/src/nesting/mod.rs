@@ -86,7 +86,12 @@ fn walk(
 }
 
 /// The resources of type `rt` among `ids`, looked up in batches.
-pub fn load(store: &mut dyn Store, rt: &ResourceType, ids: &[String]) -> ScimResult<BTreeMap<String, Stored>> {
+pub fn load(
+    cfg: &Config,
+    store: &mut dyn Store,
+    rt: &ResourceType,
+    ids: &[String],
+) -> ScimResult<BTreeMap<String, Stored>> {
     let mut out = BTreeMap::new();
     for chunk in ids.chunks(BATCH) {
         let mut nodes: Vec<FilterNode> = chunk.iter().map(|id| compare("id", id)).collect();
@@ -102,7 +107,7 @@ pub fn load(store: &mut dyn Store, rt: &ResourceType, ids: &[String]) -> ScimRes
             count: u32::MAX,
             without_members: true,
         };
-        let page = store.search(&q)?;
+        let page = crate::membership::checked(cfg, store.search(&q)?)?;
         out.extend(page.items.into_iter().filter(|s| chunk.contains(&s.id)).map(|s| (s.id.clone(), s)));
     }
     Ok(out)
@@ -117,7 +122,7 @@ fn compare(path: &str, value: &str) -> FilterNode {
     })
 }
 
-/// Checks the members about to be added to group `id` of type `rt` (none: a group being created).
+/// Checks the resolved members about to be added to group `id` of type `rt` (none: a group being created).
 pub fn check_added(
     cfg: &Config,
     store: &mut dyn Store,
@@ -128,7 +133,7 @@ pub fn check_added(
     if added.is_empty() || !has_members(cfg, rt) {
         return Ok(());
     }
-    let groups = groups_among(cfg, store, rt, added)?;
+    let groups = groups_among(rt, added);
     if groups.is_empty() {
         return Ok(());
     }
@@ -167,23 +172,12 @@ pub fn check_added(
     Ok(())
 }
 
-/// The members that are groups of type `rt`: typed so, or untyped and found as one. A host whose users and
-/// groups share ids (rows numbered per table) makes an untyped id ambiguous: one that is also a User's is
-/// taken as the User's.
-fn groups_among(cfg: &Config, store: &mut dyn Store, rt: &ResourceType, added: &[Member]) -> ScimResult<Vec<String>> {
-    let typed = |m: &Member, name: &str| m.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(name));
-    let mut groups: Vec<String> = added.iter().filter(|m| typed(m, &rt.name)).map(|m| m.value.clone()).collect();
-    let untyped: Vec<String> = added.iter().filter(|m| m.kind.is_none()).map(|m| m.value.clone()).collect();
-    let found: Vec<String> = load(store, rt, &untyped)?.into_keys().collect();
-    if found.is_empty() {
-        return Ok(groups);
-    }
-    let users = match cfg.registry.resource_types.iter().find(|t| crate::membership::computes_groups(cfg, t)) {
-        Some(user_type) => load(store, user_type, &found)?,
-        None => BTreeMap::new(),
-    };
-    groups.extend(found.into_iter().filter(|g| !users.contains_key(g)));
-    Ok(groups)
+/// The members that are groups of type `rt`. Members are resolved before this (`resource::resolve_added`: one
+/// read per member, an untyped id looked up as a User first), so a member's type says it: an id that hosts
+/// numbering users and groups per table give to both is the User's, and no second lookup is made here.
+fn groups_among(rt: &ResourceType, added: &[Member]) -> Vec<String> {
+    let typed = |m: &Member| m.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(&rt.name));
+    added.iter().filter(|m| typed(m)).map(|m| m.value.clone()).collect()
 }
 
 /// For each of `groups`, the length of the longest chain of groups from it down (itself counted), within the
@@ -223,7 +217,7 @@ fn nested_in(cfg: &Config, store: &mut dyn Store, rt: &ResourceType, groups: &[S
         count: u32::MAX,
         without_members: true,
     };
-    let page = store.search(&q)?;
+    let page = crate::membership::checked(cfg, store.search(&q)?)?;
     let ids: Vec<String> = page.items.into_iter().map(|s| s.id).collect();
     if page.applied != Applied::Nothing {
         return Ok(ids);

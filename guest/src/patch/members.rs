@@ -47,6 +47,16 @@ impl Delta {
         *self = Delta { clear: true, ..Delta::default() };
     }
 
+    /// Resolves the added members against storage (`resource::resolve_added`): one read per added member;
+    /// then checks the groups among them for nesting into group `id` (`nesting::check_added`).
+    pub fn resolve(&mut self, cfg: &Config, store: &mut dyn Store, rt: &ResourceType, id: &str) -> ScimResult<()> {
+        let mut added: Vec<Member> = std::mem::take(&mut self.add).into_values().collect();
+        crate::resource::resolve_added(cfg, store, rt, &mut added)?;
+        crate::nesting::check_added(cfg, store, rt, Some(id), &added)?;
+        self.add = added.into_iter().map(|m| (m.value.clone(), m)).collect();
+        Ok(())
+    }
+
     /// The members as they stand after this delta, given the stored ones.
     fn view(&self, stored: &[Member]) -> Vec<Member> {
         let base = if self.clear { &[][..] } else { stored };
@@ -109,7 +119,7 @@ pub fn apply(
                 state.delta.add(m);
             }
         }
-        (Op::Remove, None) => match quirks::removal_list(value.as_ref()) {
+        (Op::Remove, None) => match quirks::removal_list(cfg, &t.text, value.as_ref())? {
             Some(list) => {
                 for m in listed(cfg, t, Some(list.clone()))? {
                     state.delta.remove(m.value);
@@ -134,7 +144,10 @@ pub fn by_id(t: &Target) -> bool {
 
 /// The members given in a value: one object or a list of them; nulls are nothing.
 fn listed(cfg: &Config, t: &Target, value: Option<Value>) -> ScimResult<Vec<Member>> {
-    let items = value.map(single_as_list).unwrap_or_default();
+    let items = match value {
+        Some(Value::Null) | None => Vec::new(),
+        Some(v) => single_as_list(cfg, &t.text, v)?,
+    };
     items
         .into_iter()
         .filter(|v| !v.is_null())

@@ -35,6 +35,7 @@ use crate::conditional::Tags;
 use crate::config::{Config, PatchResponse};
 use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
+use crate::events::{self, MemberChange};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag};
 use crate::schema::{Mutability, ResourceType, Schema};
@@ -46,8 +47,10 @@ use serde_json::{Map, Value};
 const ATTEMPTS: usize = 4;
 
 pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
+    // A projection the answer cannot apply is refused before anything is written.
+    projection_of(ctx.cfg, rt, req)?;
     // An unknown id is 404 whatever the body; the existence check costs a read only when the body is bad.
-    let operations = match json_body(req).and_then(request::parse) {
+    let operations = match json_body(req).and_then(|body| request::parse(ctx.cfg, body)) {
         Ok(ops) => ops,
         Err(e) => {
             fetch(ctx, rt, id, false)?;
@@ -119,9 +122,8 @@ fn membership_only(
 
 /// Writes a membership delta as it is: the body is left alone and no version is expected, since a change of
 /// membership by id commutes with any other.
-fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, delta: members::Delta) -> ScimResult<Stored> {
-    let added: Vec<_> = delta.add.values().cloned().collect();
-    crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), &added)?;
+fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, mut delta: members::Delta) -> ScimResult<Stored> {
+    delta.resolve(ctx.cfg, ctx.store, rt, id)?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),
@@ -132,10 +134,16 @@ fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, delta: members::Delta
         add_members: delta.add.into_values().collect(),
         if_version: None,
     };
-    ctx.store.update(&change).map_err(|e| match e {
+    let members = MemberChange::of(&change.add_members, &change.remove_members, change.clear_members);
+    let event = events::describe(rt, events::Operation::Patch, id, None, None, members);
+    events::review_plain(ctx, &event)?;
+    ctx.hooks.stage(&event);
+    let stored = ctx.store.update(&change).map_err(|e| match e {
         StoreError::NotFound => err::not_found(format!("{} {id} not found", rt.name)),
         e => e.into(),
-    })
+    })?;
+    ctx.hooks.changed(&event, &stored.version);
+    Ok(stored)
 }
 
 /// One read-apply-write round. `Ok(None)`: another writer got in between.
@@ -170,21 +178,29 @@ fn attempt(
         return Ok(Some(current));
     }
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
-    let delta = membership.delta;
-    let added: Vec<_> = delta.add.values().cloned().collect();
-    crate::nesting::check_added(cfg, ctx.store, rt, Some(id), &added)?;
+    let mut delta = membership.delta;
+    delta.resolve(cfg, ctx.store, rt, id)?;
+    let remove_members: Vec<String> = delta.remove.into_iter().collect();
+    let add_members: Vec<_> = delta.add.into_values().collect();
+    let image = events::image(cfg, rt, id, &current.data)?;
+    let members = MemberChange::of(&add_members, &remove_members, delta.clear);
+    let event = events::review(ctx, rt, events::Operation::Patch, id, Some(&image), &mut prepared, members)?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),
         data: Some(Value::Object(prepared.data).to_string()),
         unique: prepared.unique,
         clear_members: delta.clear,
-        remove_members: delta.remove.into_iter().collect(),
-        add_members: delta.add.into_values().collect(),
+        remove_members,
+        add_members,
         if_version: Some(current.version),
     };
+    ctx.hooks.stage(&event);
     match ctx.store.update(&change) {
-        Ok(stored) => Ok(Some(stored)),
+        Ok(stored) => {
+            ctx.hooks.changed(&event, &stored.version);
+            Ok(Some(stored))
+        }
         Err(StoreError::PreconditionFailed) => Ok(None),
         Err(StoreError::NotFound) => Err(err::not_found(format!("{} {id} not found", rt.name))),
         Err(e) => Err(e.into()),
@@ -198,7 +214,7 @@ fn respond(ctx: &mut Ctx, rt: &ResourceType, stored: Stored, req: &Request) -> S
     if answers_no_content(cfg, rt, req) {
         return Ok(Response::empty(204).with_header("ETag", etag(&stored.version)));
     }
-    let projection = projection_of(cfg, rt, req);
+    let projection = projection_of(cfg, rt, req)?;
     let stored = Stored { members: None, ..stored };
     single(ctx, rt, 200, &stored, &projection)
 }
@@ -333,7 +349,7 @@ impl Run<'_, '_> {
                 Err(e) => return Err(err::invalid_value(e.detail)),
             };
             if t.read_only() {
-                if t.ext.is_none() && t.sub.is_none() && quirks::echoed_read_only(&t.attr.name, &v, self.id) {
+                if t.ext.is_none() && t.sub.is_none() && quirks::echoed_read_only(cfg, &t.attr.name, &v, self.id) {
                     continue;
                 }
                 return Err(err::mutability(format!("{path} is read-only")));

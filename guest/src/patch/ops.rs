@@ -150,8 +150,18 @@ fn write_filtered(
     let mut items = take_list(c, name);
     let mut touched = matching(cfg, rt, t, filter, &items)?;
     if touched.is_empty() {
-        let mut element = quirks::element_from_filter(filter)
-            .ok_or_else(|| err::no_target(format!("{}: no value matches the filter", t.text)))?;
+        let no_target = || err::no_target(format!("{}: no value matches the filter", t.text));
+        let mut element = quirks::element_from_filter(cfg, filter).ok_or_else(no_target)?;
+        // A filter that describes no valid element (`type eq "nonexistent"`) selects nothing and creates nothing.
+        let describable = element.iter().all(|(k, v)| {
+            t.attr
+                .sub(k)
+                .is_some_and(|sub| v.as_str().is_none_or(|s| resource::canonical_value(sub, k, s.into()).is_ok()))
+        });
+        if !describable {
+            return Err(no_target());
+        }
+        crate::tolerance::record(crate::tolerance::Tolerance::CreateOnFilteredPath);
         match (t.sub, new) {
             (Some(sub), v) => {
                 element.insert(sub.name.clone(), v);
@@ -189,7 +199,7 @@ fn remove(
 ) -> ScimResult<()> {
     let name = &t.attr.name;
     match (&t.filter, t.sub) {
-        (None, None) => match quirks::removal_list(listed).filter(|_| t.attr.multi_valued) {
+        (None, None) => match quirks::removal_list(cfg, &t.text, listed.filter(|_| t.attr.multi_valued))? {
             Some(list) => {
                 let listed = match resource::ingest_attribute(cfg, t.attr, &t.text, list.clone())? {
                     Some(Value::Array(listed)) => listed,

@@ -823,6 +823,10 @@ fn big_group(config: &str) -> (Api<Counting>, String) {
     let data = json!({"displayName": "everyone", "meta": {"created": "2023-01-01T00:00:00.000Z"}}).to_string();
     let unique = [UniqueKey { attribute: "displayName".into(), value: "everyone".into() }];
     let stored = api.store.inner.create("Group", &data, &unique, &members).expect("created");
+    // The members the tests add exist.
+    for id in ["newcomer", "m6"] {
+        api.store.inner.insert("User", id, r#"{"userName":"member"}"#);
+    }
     (api, stored.id)
 }
 
@@ -839,7 +843,7 @@ fn a_group_of_100000_members_is_patched_with_the_delta_only() {
     let body = json_of(&resp);
     assert!(body.get("members").is_none());
     assert_eq!(body["displayName"], "all of us");
-    assert_eq!(api.store.gets, vec![false], "the member list is never loaded");
+    assert_eq!(api.store.gets, vec![false, false], "the group, then the added member; never the member list");
     assert_eq!(api.store.member_pages, 0);
     let [update] = api.store.updates.as_slice() else { panic!("one write, got {}", api.store.updates.len()) };
     assert!(!update.clear_members);
@@ -853,16 +857,20 @@ fn a_group_of_100000_members_is_patched_with_the_delta_only() {
     let (mut api, id) = big_group(config);
     let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
     assert_eq!(resp.status, 204);
-    assert_eq!(api.store.gets, vec![false], "204 reads nothing back");
+    assert_eq!(api.store.gets, vec![false, false], "204 reads nothing back");
     let (mut api, id) = big_group(BASE);
     let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
-    assert_eq!((resp.status, api.store.gets.as_slice()), (204, &[false][..]), "204 by default for a group");
+    assert_eq!((resp.status, api.store.gets.as_slice()), (204, &[false, false][..]), "204 by default for a group");
 
     let config = r#"{"baseUrl":"https://example.com/scim/v2","switches":{"patchResponse":"resource"}}"#;
     let (mut api, id) = big_group(config);
     let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(&ops), &[]);
     assert_eq!(json_of(&resp)["members"].as_array().map(Vec::len), Some(99_999));
-    assert_eq!(api.store.gets, vec![false, false], "the group before the write, its version after the member pages");
+    assert_eq!(
+        api.store.gets,
+        vec![false, false, false],
+        "the group and the added member before the write, its version after the member pages"
+    );
     assert_eq!(api.store.member_pages, 10, "members are read back a page at a time to show them");
 }
 
@@ -898,7 +906,8 @@ fn member_adds_and_removes_by_id_are_one_unconditional_delta_without_a_read() {
         let resp = api.call("PATCH", &format!("/Groups/{id}"), Some(ops), &[]);
         assert_eq!((resp.status, resp.body.len()), (204, 0), "{ops}");
         assert_eq!(resp.header("ETag"), Some("W/\"2\""));
-        assert!(api.store.gets.is_empty() && api.store.member_pages == 0, "nothing is read: {ops}");
+        // One read per added member, to resolve it; the group itself is not read.
+        assert!(api.store.gets == [false] && api.store.member_pages == 0, "{ops}: {:?}", api.store.gets);
         let [update] = api.store.updates.as_slice() else { panic!("one write") };
         assert_eq!((update.data.as_deref(), update.if_version.as_deref()), (None, None), "{ops}");
     }
@@ -908,7 +917,7 @@ fn member_adds_and_removes_by_id_are_one_unconditional_delta_without_a_read() {
     let resp = api.call("PATCH", &format!("/Groups/{id}?attributes=displayName"), Some(&entra), &[]);
     assert_eq!((resp.status, json_of(&resp)["displayName"].as_str()), (200, Some("everyone")));
     assert!(json_of(&resp).get("members").is_none());
-    assert!(api.store.gets.is_empty());
+    assert_eq!(api.store.gets, [false]);
 
     // If-Match is honoured; `*` only asks that the group exist.
     let (mut api, id) = big_group(BASE);
@@ -931,18 +940,19 @@ fn member_adds_and_removes_by_id_are_one_unconditional_delta_without_a_read() {
 fn a_membership_delta_never_loses_a_race_and_a_body_change_stays_conditional() {
     let mut api = Api::with(BASE, Racing { inner: MemoryStore::new(), times: 0 });
     let group = api.create("/Groups", json!({"displayName": "crowd"}));
+    let (u1, u2) = (api.create("/Users", json!({"userName": "u1"})), api.create("/Users", json!({"userName": "u2"})));
     let path = format!("/Groups/{group}");
     api.store.times = 10;
-    let (status, _) = api.patch(&path, json!([{"op":"add","path":"members","value":[{"value":"u1"}]}]));
+    let (status, _) = api.patch(&path, json!([{"op":"add","path":"members","value":[{"value":u1}]}]));
     assert_eq!(status, 204, "another writer in between changes nothing for a delta");
     api.store.times = 10;
     let (status, _) = api.patch(
         &path,
         json!([
-        {"op":"add","path":"members","value":[{"value":"u2"}]},
+        {"op":"add","path":"members","value":[{"value":u2}]},
         {"op":"replace","path":"displayName","value":"renamed"}]),
     );
     assert_eq!(status, 409, "a body change is read-modify-write");
     api.store.times = 0;
-    assert_eq!(member_ids(&api.get(&path)), vec!["u1".to_string()]);
+    assert_eq!(member_ids(&api.get(&path)), vec![u1]);
 }

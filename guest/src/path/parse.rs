@@ -4,7 +4,7 @@
 use super::ast::{AttrPath, Path};
 use crate::filter::parse::filter;
 use crate::filter::Filter;
-use crate::syntax::{consumed, expect, fail, is_name_char, whole, ws, Limits, Nest, PResult};
+use crate::syntax::{consumed, expect, fail, is_name_char, whole, ws, Lenient, Limits, Nest, PResult};
 use nom::bytes::complete::{take_while, take_while1};
 use nom::character::complete::{char, satisfy};
 use nom::combinator::opt;
@@ -88,10 +88,10 @@ fn path(i: &str, nest: Nest) -> PResult<'_, Path> {
 
 /// A whole `PATH`.
 pub fn path_text(input: &str, limits: Limits) -> Result<Path, String> {
-    whole(input, limits, "path", path)
+    whole(input, limits, Lenient::default(), "path", path)
 }
 
 /// A whole `attrPath`.
 pub fn attr_path_text(input: &str, limits: Limits) -> Result<AttrPath, String> {
-    whole(input, limits, "attribute path", |i, _| attr_path(i))
+    whole(input, limits, Lenient::default(), "attribute path", |i, _| attr_path(i))
 }

@@ -15,7 +15,7 @@ fn project(attrs: &[&str], excluded: &[&str]) -> Value {
     let cfg = Config::test();
     let rt = cfg.registry.resource_type("User").unwrap();
     let s = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    Projection::new(&cfg, rt, &s(attrs), &s(excluded)).apply(&cfg, rt, user())
+    Projection::new(&cfg, rt, &s(attrs), &s(excluded)).unwrap().apply(&cfg, rt, user())
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn members_loading_follows_the_projection() {
     let cfg = Config::test();
     let rt = cfg.registry.resource_type("Group").unwrap();
     let p = |a: &str, e: &str| {
-        Projection::from_params(&cfg, rt, Some(a).filter(|s| !s.is_empty()), Some(e).filter(|s| !s.is_empty()))
+        Projection::from_params(&cfg, rt, Some(a).filter(|s| !s.is_empty()), Some(e).filter(|s| !s.is_empty())).unwrap()
     };
     assert!(!p("", "").excludes_members());
     assert!(p("displayName", "").excludes_members());
@@ -133,9 +133,39 @@ fn returned_request_and_write_only() {
     let plain = Projection::default().apply(&cfg, rt, res.clone());
     assert_eq!(plain["urn:example:x"], json!({"code":{"v":"a"}}));
     let asked = Projection::new(&cfg, rt, &s(&["urn:example:x:token", "urn:example:x:pin", "urn:example:x:code"]), &[])
+        .unwrap()
         .apply(&cfg, rt, res.clone());
     assert_eq!(asked["urn:example:x"], json!({"token":"t","code":{"v":"a","hint":"h"}}));
     let data = res.as_object().unwrap().clone();
     let sent = Projection::default().with_sent(&cfg, rt, &data).apply(&cfg, rt, res);
     assert_eq!(sent["urn:example:x"], json!({"token":"t","code":{"v":"a"}}));
+}
+
+#[test]
+fn a_value_filter_in_attributes_selects_elements() {
+    assert_eq!(
+        project(&[r#"emails[type eq "work"]"#], &[])["emails"],
+        json!([{"value":"b@x","type":"work","primary":true}])
+    );
+    assert_eq!(project(&[r#"emails[type eq "work"].value"#], &[])["emails"], json!([{"value":"b@x"}]));
+    assert_eq!(project(&[r#"EMAILS[TYPE EQ "HOME"]"#], &[])["emails"], json!([{"value":"c@x","type":"home"}]));
+    assert!(project(&[r#"emails[type eq "other"]"#], &[]).get("emails").is_none());
+    // Asked whole as well: every element.
+    assert_eq!(project(&["emails", r#"emails[type eq "work"]"#], &[])["emails"].as_array().unwrap().len(), 2);
+    assert_eq!(project(&[], &[r#"emails[type eq "work"]"#])["emails"], json!([{"value":"c@x","type":"home"}]));
+    assert_eq!(
+        project(&[], &[r#"emails[type eq "work"].primary"#])["emails"],
+        json!([{"value":"b@x","type":"work"},{"value":"c@x","type":"home"}])
+    );
+}
+
+#[test]
+fn a_value_filter_that_cannot_select_is_400() {
+    let cfg = Config::test();
+    let rt = cfg.registry.resource_type("User").unwrap();
+    for bad in [r#"emails[type eq "work""#, r#"emails[primary gt "x"]"#, r#"userName[value eq "a"]"#] {
+        let e = Projection::new(&cfg, rt, &[bad.to_string()], &[]).unwrap_err();
+        assert_eq!((e.status(), e.kind.scim_type()), (400, Some("invalidFilter")), "{bad}: {}", e.detail);
+        assert!(Projection::new(&cfg, rt, &[], &[bad.to_string()]).is_err(), "{bad}");
+    }
 }

@@ -7,8 +7,9 @@ use super::value::{canonical_value, check_count};
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::quirks;
-use crate::schema::Attribute;
-use crate::store::Member;
+use crate::schema::{Attribute, ResourceType};
+use crate::store::{Member, Store, StoreError};
+use crate::tolerance::Tolerance;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -18,7 +19,7 @@ pub fn ingest_members(cfg: &Config, attr: &Attribute, value: Value) -> ScimResul
     check_count(cfg, "members", &value)?;
     let mut out: Vec<Member> = Vec::new();
     let mut seen = BTreeSet::new();
-    for item in quirks::single_as_list(value) {
+    for item in quirks::single_as_list(cfg, "members", value)? {
         if item.is_null() {
             continue;
         }
@@ -31,7 +32,7 @@ pub fn ingest_members(cfg: &Config, attr: &Attribute, value: Value) -> ScimResul
 }
 
 /// One member object. The id comes from `value`, or from a `$ref` that holds the bare id or a resource URL
-/// (some clients send `{"$ref": "2819c223"}` alone).
+/// (the tolerance `member-ref-without-value`).
 pub fn member_from_json(cfg: &Config, attr: &Attribute, item: Value) -> ScimResult<Member> {
     let Value::Object(obj) = item else {
         return Err(err::invalid_value("members: each member must be an object with a value"));
@@ -45,8 +46,13 @@ pub fn member_from_json(cfg: &Config, attr: &Attribute, item: Value) -> ScimResu
         }
     };
     let reference = text("$ref")?;
+    let from_ref = || {
+        let r = reference.as_deref()?;
+        cfg.tolerates(Tolerance::MemberRefWithoutValue).then(|| r.rsplit('/').next().unwrap_or(r).to_string())
+    };
     let value = text("value")?
-        .or_else(|| reference.as_deref().map(|r| r.rsplit('/').next().unwrap_or(r).to_string()))
+        .filter(|v| !v.is_empty())
+        .or_else(from_ref)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| err::invalid_value("members.value is required: each member needs the member's id"))?;
     let kind = match (text("type")?, attr.sub("type")) {
@@ -55,6 +61,67 @@ pub fn member_from_json(cfg: &Config, attr: &Attribute, item: Value) -> ScimResu
         (None, _) => reference.as_deref().and_then(|r| ref_kind(cfg, r)),
     };
     Ok(Member { value, kind, display: text("display")? })
+}
+
+/// Resolves added members against storage, one read per member and candidate type: a member without `type`
+/// gets the type of the resource its id names (so that `type` and `$ref` are returned, RFC 7643 §4.2), and an
+/// id that no candidate type holds is 400 `invalidValue` rather than a dangling member. The candidates are the
+/// member's `type` when given, else the `referenceTypes` of `members.$ref` that are served, in that order.
+/// Storage that cannot read a type (`unsupported`) leaves the member as given.
+pub fn resolve_members(
+    cfg: &Config,
+    store: &mut dyn Store,
+    attr: &Attribute,
+    members: &mut [Member],
+) -> ScimResult<()> {
+    let reg = &cfg.registry;
+    let referable = attr.sub("$ref").map(|r| r.reference_types.as_slice()).unwrap_or_default();
+    let served: Vec<&str> = referable.iter().filter_map(|k| reg.resource_type(k)).map(|rt| rt.name.as_str()).collect();
+    for m in members {
+        let candidates = match m.kind.as_deref() {
+            None => served.clone(),
+            Some(kind) => match reg.resource_type(kind) {
+                Some(rt) => vec![rt.name.as_str()],
+                // A type this engine does not serve cannot be looked up.
+                None => continue,
+            },
+        };
+        let mut found = None;
+        for kind in &candidates {
+            match store.get(kind, &m.value, false) {
+                Ok(Some(_)) => {
+                    found = Some(kind.to_string());
+                    break;
+                }
+                Ok(None) | Err(StoreError::NotFound) => {}
+                Err(StoreError::Unsupported) => {
+                    found = m.kind.clone();
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match found {
+            Some(kind) => m.kind = Some(kind),
+            None if m.kind.is_none() && candidates.is_empty() => {}
+            None => {
+                return Err(err::invalid_value(format!(
+                    "members: no {} has the id {:?}",
+                    candidates.join(" or "),
+                    m.value
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`resolve_members`] for the `members` attribute of a resource type.
+pub fn resolve_added(cfg: &Config, store: &mut dyn Store, rt: &ResourceType, members: &mut [Member]) -> ScimResult<()> {
+    match cfg.registry.core_schema(rt).attribute("members") {
+        Some(attr) if !members.is_empty() => resolve_members(cfg, store, attr, members),
+        _ => Ok(()),
+    }
 }
 
 /// The resource type a `$ref` URL points into: `.../Groups/x` → `Group`.

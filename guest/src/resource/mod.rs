@@ -12,15 +12,16 @@ pub mod paged;
 mod replace;
 mod value;
 
-pub use members::{member_from_json, member_json};
+pub use members::{member_from_json, member_json, resolve_added};
 
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::schema::{Attribute, Mutability, Registry, ResourceType, Schema, Uniqueness};
 use crate::store::{Member, Stored, UniqueKey};
+use crate::tolerance::Tolerance;
 use replace::Path;
 use serde_json::{json, Map, Value};
-pub use value::{ingest_attribute, unknown};
+pub use value::{canonical_value, ingest_attribute, unknown};
 
 /// What a validated body becomes: the stored JSON, its uniqueness keys, and the members kept apart.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +82,7 @@ pub fn ingest(
     };
     let reg = &cfg.registry;
     let core = reg.core_schema(rt);
+    let input = core_schema_object(cfg, &core.id, input)?;
     let mut data = Map::new();
     let mut members = None;
     for (key, value) in input {
@@ -144,6 +146,29 @@ pub fn ingest(
     }
     let unique = unique_keys(cfg, rt, &data);
     Ok(Prepared { data, unique, members })
+}
+
+/// Core attributes nested under the core schema's URN, as extension attributes are (`core-schema-object`), are
+/// lifted to the top level; an attribute also given at the top level keeps the top-level value.
+fn core_schema_object(cfg: &Config, core: &str, mut input: Map<String, Value>) -> ScimResult<Map<String, Value>> {
+    let Some(key) = input.keys().find(|k| k.eq_ignore_ascii_case(core)).cloned() else {
+        return Ok(input);
+    };
+    if !cfg.tolerates(Tolerance::CoreSchemaObject) {
+        return Ok(input);
+    }
+    match input.remove(&key) {
+        Some(Value::Object(nested)) => {
+            for (name, v) in nested {
+                if !input.keys().any(|k| k.eq_ignore_ascii_case(&name)) {
+                    input.insert(name, v);
+                }
+            }
+            Ok(input)
+        }
+        Some(Value::Null) | None => Ok(input),
+        Some(_) => Err(err::invalid_value(format!("{core}: expected a JSON object of core attributes"))),
+    }
 }
 
 /// `schemas` must be a list of URIs when present; what it lists is not binding (see the module notes).

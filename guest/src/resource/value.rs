@@ -5,13 +5,19 @@ use crate::config::{Config, UnknownAttributes};
 use crate::error::{self as err, ScimResult};
 use crate::quirks;
 use crate::schema::{AttrType, Attribute, Mutability};
+use crate::tolerance::Tolerance;
 use serde_json::{Map, Number, Value};
+use std::collections::btree_map::{BTreeMap, Entry};
 
 /// What to do with a name the schema does not define: the `unknownAttributes` switch, applied the same way
 /// at every level. `path` is the full name shown to the client.
 pub fn unknown(cfg: &Config, path: &str) -> ScimResult<()> {
     match cfg.switches.unknown_attributes {
         UnknownAttributes::Ignore => Ok(()),
+        // The interop profile asks for invalidSyntax: the body does not conform to the schema.
+        UnknownAttributes::Reject if cfg.strict() => {
+            Err(err::invalid_syntax(format!("{path}: no such attribute in the schema")))
+        }
         UnknownAttributes::Reject => Err(err::invalid_value(format!("{path}: no such attribute in the schema"))),
     }
 }
@@ -40,13 +46,27 @@ pub fn ingest_attribute(cfg: &Config, attr: &Attribute, path: &str, value: Value
         return ingest_single(cfg, attr, path, value);
     }
     check_count(cfg, path, &value)?;
-    let mut items = Vec::new();
-    for item in quirks::single_as_list(value) {
+    let mut items: Vec<Value> = Vec::new();
+    // RFC 7643 §2.4: the same (`type`, `value`) is not kept twice; the first stays, primary if either was. (A
+    // BTreeMap: a HashMap needs a random seed, which the component is not given.)
+    let mut seen = BTreeMap::new();
+    for item in quirks::single_as_list(cfg, path, value)? {
         if item.is_array() {
             return Err(err::invalid_value(format!("{path}: a list cannot hold lists")));
         }
-        if let Some(v) = ingest_single(cfg, attr, path, item)? {
-            items.push(v);
+        let Some(v) = ingest_single(cfg, attr, path, item)? else { continue };
+        match seen.entry(identity(attr, &v)) {
+            Entry::Occupied(first) => {
+                if v.get("primary") == Some(&Value::Bool(true)) {
+                    if let Some(kept) = items.get_mut(*first.get()).and_then(Value::as_object_mut) {
+                        kept.insert("primary".into(), Value::Bool(true));
+                    }
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(items.len());
+                items.push(v);
+            }
         }
     }
     let primaries = items.iter().filter(|v| v.get("primary") == Some(&Value::Bool(true))).count();
@@ -54,6 +74,23 @@ pub fn ingest_attribute(cfg: &Config, attr: &Attribute, path: &str, value: Value
         return Err(err::invalid_value(format!("{path}: at most one value may have primary set to true")));
     }
     Ok((!items.is_empty()).then_some(Value::Array(items)))
+}
+
+/// What makes two values of a multi-valued attribute the same: `type` and `value` for a complex value (the
+/// whole value when it has no `value`), the value itself for a simple one; text compared under `caseExact`.
+fn identity(attr: &Attribute, v: &Value) -> (String, String) {
+    let text = |a: Option<&Attribute>, v: Option<&Value>| match v {
+        Some(Value::String(s)) if !a.is_some_and(|a| a.case_exact) => s.to_lowercase(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
+    match v {
+        Value::Object(obj) if obj.contains_key("value") => {
+            (text(attr.sub("type"), obj.get("type")), text(attr.sub("value"), obj.get("value")))
+        }
+        Value::Object(_) => (String::new(), v.to_string()),
+        v => (String::new(), text(Some(attr), Some(v))),
+    }
 }
 
 fn ingest_single(cfg: &Config, attr: &Attribute, path: &str, value: Value) -> ScimResult<Option<Value>> {
@@ -66,16 +103,17 @@ fn ingest_single(cfg: &Config, attr: &Attribute, path: &str, value: Value) -> Sc
         (AttrType::Binary, Value::String(s)) if is_base64(&s) => Value::String(s),
         (AttrType::Binary, _) => return Err(wrong("base64-encoded binary data as a string")),
         (AttrType::Boolean, Value::Bool(b)) => Value::Bool(b),
-        (AttrType::Boolean, other) => {
-            Value::Bool(quirks::boolean_from_string(&other).ok_or_else(|| wrong("a boolean"))?)
-        }
+        (AttrType::Boolean, other) => match quirks::boolean_from_string(&other) {
+            Some(b) if cfg.tolerates(Tolerance::BooleanString) => Value::Bool(b),
+            _ => return Err(wrong("a boolean")),
+        },
         (AttrType::Integer, Value::Number(n)) => Value::Number(integer(&n).ok_or_else(|| wrong("an integer"))?),
         (AttrType::Integer, _) => return Err(wrong("an integer")),
         (AttrType::Decimal, Value::Number(n)) => Value::Number(n),
         (AttrType::Decimal, _) => return Err(wrong("a decimal number")),
         (AttrType::DateTime, Value::String(s)) if is_date_time(&s) => Value::String(s),
         (AttrType::DateTime, _) => return Err(wrong("an xsd:dateTime such as 2011-05-13T04:42:34Z")),
-        (AttrType::Complex, value) => match quirks::bare_value_as_complex(value) {
+        (AttrType::Complex, value) => match quirks::bare_value_as_complex(cfg, value) {
             Value::Object(obj) => return ingest_complex(cfg, attr, path, obj),
             _ => return Err(wrong("a JSON object")),
         },

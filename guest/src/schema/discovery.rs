@@ -3,7 +3,9 @@
 
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
+use crate::schema::Schema;
 use serde_json::{json, Value};
+use std::sync::OnceLock;
 
 const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 const RT_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -23,7 +25,7 @@ pub struct Features {
 pub const FEATURES: Features = Features { patch: true, bulk: true, sort: true, etag: true, change_password: true };
 
 pub fn service_provider_config(cfg: &Config) -> Value {
-    json!({
+    let mut spc = json!({
         "schemas": [SPC_SCHEMA],
         "documentationUri": "https://github.com/scimkit/scimkit",
         "patch": {"supported": FEATURES.patch},
@@ -41,7 +43,11 @@ pub fn service_provider_config(cfg: &Config) -> Value {
             "resourceType": "ServiceProviderConfig",
             "location": format!("{}/ServiceProviderConfig", cfg.base_url),
         },
-    })
+    });
+    if cfg.strict() {
+        spc["interopProfileConformant"] = json!(true);
+    }
+    spc
 }
 
 fn resource_type_json(cfg: &Config, rt: &crate::schema::ResourceType) -> Value {
@@ -57,22 +63,35 @@ fn resource_type_json(cfg: &Config, rt: &crate::schema::ResourceType) -> Value {
     })
 }
 
-fn schema_json(cfg: &Config, s: &crate::schema::Schema) -> Value {
+fn schema_json(cfg: &Config, s: &Schema) -> Value {
     let mut v = serde_json::to_value(s).expect("schemas serialise");
     v["schemas"] = json!([SCHEMA_SCHEMA]);
     v["meta"] = json!({"resourceType": "Schema", "location": format!("{}/Schemas/{}", cfg.base_url, s.id)});
     v
 }
 
-/// Schemas in use by at least one served resource type.
-fn served_schemas(cfg: &Config) -> impl Iterator<Item = &crate::schema::Schema> {
+/// The schemas of discovery's own resources (RFC 7643 §5–7), which clients read to learn what
+/// `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` answer.
+fn discovery_schemas() -> &'static [Schema] {
+    static SCHEMAS: OnceLock<Vec<Schema>> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        [include_str!("service_provider_config.json"), include_str!("resource_type.json"), include_str!("schema.json")]
+            .iter()
+            .map(|text| serde_json::from_str(text).expect("discovery schema files are valid"))
+            .collect()
+    })
+}
+
+/// Schemas in use by at least one served resource type, then discovery's own.
+fn served_schemas(cfg: &Config) -> impl Iterator<Item = &Schema> {
     let reg = &cfg.registry;
-    reg.schemas.iter().filter(move |s| {
+    let in_use = reg.schemas.iter().filter(move |s| {
         reg.resource_types.iter().any(|rt| {
             rt.schema.eq_ignore_ascii_case(&s.id)
                 || rt.schema_extensions.iter().any(|e| e.schema.eq_ignore_ascii_case(&s.id))
         })
-    })
+    });
+    in_use.chain(discovery_schemas())
 }
 
 fn list(items: Vec<Value>) -> Value {
@@ -119,7 +138,30 @@ mod tests {
         for key in ["type", "multiValued", "required", "caseExact", "mutability", "returned", "uniqueness"] {
             assert!(un.get(key).is_some(), "{key} missing");
         }
-        assert_eq!(schemas(&cfg, None).unwrap()["totalResults"], 3);
+        assert_eq!(schemas(&cfg, None).unwrap()["totalResults"], 6);
+    }
+
+    #[test]
+    fn discovery_resources_have_their_schemas() {
+        let cfg = Config::test();
+        for (urn, first) in [(SPC_SCHEMA, "documentationUri"), (RT_SCHEMA, "id"), (SCHEMA_SCHEMA, "id")] {
+            let s = schemas(&cfg, Some(urn)).unwrap();
+            assert_eq!(s["id"], urn);
+            assert_eq!(s["schemas"], json!([SCHEMA_SCHEMA]));
+            assert_eq!(s["attributes"][0]["name"], first);
+            assert_eq!(s["meta"]["location"], format!("https://example.com/scim/v2/Schemas/{urn}"));
+        }
+        let schema = schemas(&cfg, Some(SCHEMA_SCHEMA)).unwrap();
+        let attributes = &schema["attributes"][3];
+        assert_eq!(attributes["name"], "attributes");
+        let nested = attributes["subAttributes"].as_array().unwrap().last().unwrap();
+        assert_eq!(nested["name"], "subAttributes");
+        // Every attribute discovery prints is described by these schemas.
+        let spc = service_provider_config(&cfg);
+        let spc_schema = schemas(&cfg, Some(SPC_SCHEMA)).unwrap();
+        for key in spc.as_object().unwrap().keys().filter(|k| !["schemas", "meta"].contains(&k.as_str())) {
+            assert!(spc_schema["attributes"].as_array().unwrap().iter().any(|a| a["name"] == *key), "{key}");
+        }
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn extension_uniqueness() {
 fn discovery_lists_the_extension() {
     let mut h = Harness::with_config(&config());
     let schemas = h.get("/Schemas").expect(200);
-    assert_eq!(schemas["totalResults"], 4);
+    assert_eq!(schemas["totalResults"], 7);
     let app = h.get(&format!("/Schemas/{APP}")).expect(200);
     assert_eq!(app["name"], "AppUser");
     let seat = &app["attributes"][9];

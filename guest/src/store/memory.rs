@@ -35,6 +35,19 @@ impl MemoryStore {
             .map(|k| k.attribute.clone())
     }
 
+    /// Stores a resource under an id of the test's choosing (members of fixtures name their ids).
+    #[cfg(test)]
+    pub fn insert(&mut self, resource_type: &str, id: &str, data: &str) {
+        let row = Row {
+            resource_type: resource_type.to_string(),
+            version: 1,
+            data: data.to_string(),
+            unique: Vec::new(),
+            members: Vec::new(),
+        };
+        self.rows.insert(id.to_string(), row);
+    }
+
     fn stored(id: &str, row: &Row, with_members: bool) -> Stored {
         Stored {
             id: id.to_string(),

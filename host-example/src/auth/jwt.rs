@@ -2,8 +2,11 @@
 //!
 //! Long-lived tokens (`scimkit token issue`) are recorded in the tenant's database so that they can be listed
 //! and revoked by `jti`; the short-lived ones of the OAuth token endpoint are not recorded, but are revocable
-//! the same way. A token is accepted only with the right signature, algorithm, issuer, audience (the tenant)
-//! and an unexpired `exp`.
+//! the same way, or all of a client's at once. A token is accepted only with the right signature, algorithm,
+//! issuer, audience (the tenant) and an unexpired `exp`.
+//!
+//! The refresh tokens of the authorization code grant are kept here too, as their SHA-256, each in a family
+//! that one approval started.
 
 use anyhow::{Context, Result};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -24,6 +27,19 @@ CREATE TABLE IF NOT EXISTS host_tokens (
     issued_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS host_refresh_tokens (
+    hash TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    revoked_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS host_refresh_tokens_family ON host_refresh_tokens (family);
+CREATE TABLE IF NOT EXISTS host_client_revocations (
+    client_id TEXT PRIMARY KEY,
+    revoked_at INTEGER NOT NULL
 );
 ";
 
@@ -129,7 +145,7 @@ impl Signer {
             // Long-lived tokens must be on record, and not revoked.
             (Kind::Token, Some(revoked)) => revoked.is_none(),
             (Kind::Token, None) => false,
-            (Kind::Oauth2, row) => row.is_none(),
+            (Kind::Oauth2, row) => row.is_none() && !self.client_revoked(&claims.sub, claims.iat)?,
         };
         valid.then_some(claims)
     }
@@ -156,6 +172,87 @@ impl Signer {
         Ok(true)
     }
 
+    /// Whether the OAuth client's tokens issued at `iat` were revoked together (`token revoke --client`).
+    fn client_revoked(&self, client_id: &str, iat: u64) -> Option<bool> {
+        let at: Option<i64> = self
+            .db
+            .lock()
+            .unwrap()
+            .prepare_cached("SELECT revoked_at FROM host_client_revocations WHERE client_id = ?1")
+            .and_then(|mut s| s.query_row([client_id], |r| r.get(0)).optional())
+            .map_err(|e| tracing::error!("reading token records: {e}"))
+            .ok()?;
+        Some(at.is_some_and(|at| iat as i64 <= at))
+    }
+
+    /// Revokes every access token issued to an OAuth client until now, and its refresh tokens.
+    pub fn revoke_client(&self, client_id: &str) -> Result<usize> {
+        let db = self.db.lock().unwrap();
+        let now = now() as i64;
+        db.execute(
+            "INSERT INTO host_client_revocations (client_id, revoked_at) VALUES (?1, ?2)
+             ON CONFLICT (client_id) DO UPDATE SET revoked_at = excluded.revoked_at",
+            params![client_id, now],
+        )?;
+        Ok(db.execute(
+            "UPDATE host_refresh_tokens SET revoked_at = ?2 WHERE client_id = ?1 AND revoked_at IS NULL AND used_at IS NULL",
+            params![client_id, now],
+        )?)
+    }
+
+    /// A new refresh token of `family` (a new family when none), kept as its SHA-256: (token, family).
+    pub fn issue_refresh(
+        &self,
+        client_id: &str,
+        family: Option<&str>,
+        valid_for: Duration,
+    ) -> Result<(String, String)> {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let family = family.map_or_else(scimkit_runtime::storage::new_id, str::to_string);
+        self.db.lock().unwrap().execute(
+            "INSERT INTO host_refresh_tokens (hash, family, client_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![refresh_hash(&token), family, client_id, now().saturating_add(valid_for.as_secs()) as i64],
+        )?;
+        Ok((token, family))
+    }
+
+    /// Spends a refresh token of `client_id`: its family when it was valid. A token presented a second time
+    /// revokes its whole family: either its holder or a thief has the newer one.
+    pub fn use_refresh(&self, client_id: &str, token: &str) -> Result<Option<String>> {
+        let db = self.db.lock().unwrap();
+        let row: Option<RefreshRow> = db
+            .query_row(
+                "SELECT family, client_id, expires_at, used_at, revoked_at FROM host_refresh_tokens WHERE hash = ?1",
+                [refresh_hash(token)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((family, owner, expires_at, used_at, revoked_at)) = row else { return Ok(None) };
+        let now = now() as i64;
+        if used_at.is_some() {
+            tracing::warn!(client = %client_id, "a refresh token was presented twice; its family is revoked");
+            db.execute(
+                "UPDATE host_refresh_tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
+                params![family, now],
+            )?;
+            return Ok(None);
+        }
+        if owner != client_id || revoked_at.is_some() || expires_at <= now {
+            return Ok(None);
+        }
+        db.execute("UPDATE host_refresh_tokens SET used_at = ?2 WHERE hash = ?1", params![refresh_hash(token), now])?;
+        Ok(Some(family))
+    }
+
+    /// Revokes a family of refresh tokens; false when none was valid.
+    pub fn revoke_family(&self, family: &str) -> Result<bool> {
+        Ok(self.db.lock().unwrap().execute(
+            "UPDATE host_refresh_tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
+            params![family, now() as i64],
+        )? > 0)
+    }
+
     pub fn list(&self) -> Result<Vec<Issued>> {
         let db = self.db.lock().unwrap();
         let mut stmt = db.prepare("SELECT jti, subject, issued_at, expires_at, revoked_at IS NOT NULL FROM host_tokens WHERE kind = 'token' ORDER BY issued_at")?;
@@ -170,6 +267,14 @@ impl Signer {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// A refresh token's family, client, expiry, and when it was used and revoked.
+type RefreshRow = (String, String, i64, Option<i64>, Option<i64>);
+
+fn refresh_hash(token: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
 /// 32 random bytes, hex in `jwt.key` (mode 0600).
@@ -239,6 +344,16 @@ mod tests {
         assert!(a.verify(&short).is_some());
         a.revoke(&c.jti).unwrap();
         assert!(a.verify(&short).is_none());
+        let (by_client, _) = a.issue(Kind::Oauth2, "client", Duration::from_secs(60)).unwrap();
+        let (refresh, family) = a.issue_refresh("client", None, Duration::from_secs(60)).unwrap();
+        assert!(a.verify(&by_client).is_some());
+        a.revoke_client("client").unwrap();
+        assert!(a.verify(&by_client).is_none(), "revoked with its client");
+        assert_eq!(a.use_refresh("client", &refresh).unwrap(), None, "refresh tokens too");
+        let (refresh, _) = a.issue_refresh("other", Some(&family), Duration::from_secs(60)).unwrap();
+        assert_eq!(a.use_refresh("client", &refresh).unwrap(), None, "another client's");
+        assert_eq!(a.use_refresh("other", &refresh).unwrap(), Some(family.clone()));
+        assert_eq!(a.use_refresh("other", &refresh).unwrap(), None, "spent");
         assert_eq!(a.list().unwrap().len(), 2);
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -68,6 +68,8 @@ fn limits() -> Value {
 pub fn run(args: ImportArgs) -> Result<()> {
     let paths = args.target.at.paths();
     let config = Config::load(&paths)?;
+    // Before anything is written, even the lock: a crafted or unknown name reaches nothing.
+    config.configured_tenant(&args.target.tenant)?;
     let format = match &args.format {
         Some(f) => f.clone(),
         None => format_of(&args.file)?,
@@ -100,8 +102,8 @@ pub fn run(args: ImportArgs) -> Result<()> {
         }
     };
     let started = Instant::now();
-    let importer = Importer::new(&direct.provider, &args.match_by, jobs);
-    let report = importer.run(rows);
+    let importer = Importer::new(&direct, &args.match_by, jobs);
+    let report = importer.run(rows)?;
     direct.finish().context("finishing the bulk load")?;
     let seconds = started.elapsed().as_secs_f64();
     report.print(&args, seconds, bulk);
@@ -222,7 +224,7 @@ struct Prepared {
 }
 
 struct Importer<'a> {
-    provider: &'a Provider,
+    direct: &'a Direct,
     match_by: &'a str,
     jobs: usize,
     bar: indicatif::ProgressBar,
@@ -245,14 +247,14 @@ struct Report {
 }
 
 impl<'a> Importer<'a> {
-    fn new(provider: &'a Provider, match_by: &'a str, jobs: usize) -> Importer<'a> {
+    fn new(direct: &'a Direct, match_by: &'a str, jobs: usize) -> Importer<'a> {
         // Drawn on stderr, and only when it is a terminal.
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}")
                 .expect("a valid template"),
         );
-        Importer { provider, match_by, jobs, bar, guest_ns: AtomicU64::new(0), storage_ns: AtomicU64::new(0) }
+        Importer { direct, match_by, jobs, bar, guest_ns: AtomicU64::new(0), storage_ns: AtomicU64::new(0) }
     }
 
     /// The attribute a row of this kind is matched by.
@@ -264,7 +266,7 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn run(&self, input: Rows) -> Report {
+    fn run(&self, input: Rows) -> Result<Report> {
         let Rows { rows, refused } = input;
         self.bar.set_length((rows.len() + refused.len()) as u64);
         self.bar.inc(refused.len() as u64);
@@ -284,7 +286,9 @@ impl<'a> Importer<'a> {
             let p = &prepared[i];
             let _ = outcomes[i].set(self.apply(&p.row.body, p, lookup_users));
         });
-        // Groups in waves: one naming another group of the file waits until that one is written.
+        // Groups in waves: one naming another group of the file waits until that one is written. The engine
+        // looks a group's members up, so each wave starts once what came before is committed.
+        self.direct.flush().context("committing the users")?;
         let mut pending: Vec<usize> = (0..prepared.len()).filter(|&i| prepared[i].row.kind == Kind::Group).collect();
         while !pending.is_empty() {
             let waits_for = |i: usize| {
@@ -310,6 +314,7 @@ impl<'a> Importer<'a> {
                 };
                 let _ = outcomes[i].set(outcome);
             });
+            self.direct.flush().context("committing the groups")?;
             pending = waiting;
         }
         self.bar.finish_and_clear();
@@ -327,7 +332,7 @@ impl<'a> Importer<'a> {
         report.rejected = rejected;
         report.guest_seconds = self.guest_ns.load(Ordering::Relaxed) as f64 / 1e9;
         report.storage_seconds = self.storage_ns.load(Ordering::Relaxed) as f64 / 1e9;
-        report
+        Ok(report)
     }
 
     /// Takes `id` and `meta` out of each body, and refuses a row whose match key or id repeats an earlier row's:
@@ -366,7 +371,7 @@ impl<'a> Importer<'a> {
     }
 
     fn call(&self, method: &str, path: &str, query: &str, body: Option<&Value>) -> (u16, Value) {
-        let (status, answer, usage) = call_measured(self.provider, method, path, query, body);
+        let (status, answer, usage) = call_measured(&self.direct.provider, method, path, query, body);
         self.guest_ns.fetch_add(usage.guest.as_nanos() as u64, Ordering::Relaxed);
         self.storage_ns.fetch_add(usage.storage.time.as_nanos() as u64, Ordering::Relaxed);
         (status, answer)
@@ -445,7 +450,7 @@ impl<'a> Importer<'a> {
 }
 
 /// A resource as compared for "unchanged": without what the server sets (`id`, `meta`, computed `groups`, a
-/// member's `$ref`).
+/// member's `$ref`, and its `type`, which the engine resolves from the id).
 fn comparable(resource: &Value) -> Value {
     let mut r = resource.clone();
     if let Some(obj) = r.as_object_mut() {
@@ -455,6 +460,7 @@ fn comparable(resource: &Value) -> Value {
         if let Some(Value::Array(members)) = obj.get_mut("members") {
             for m in members.iter_mut().filter_map(Value::as_object_mut) {
                 m.remove("$ref");
+                m.remove("type");
             }
         }
     }

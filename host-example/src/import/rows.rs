@@ -3,6 +3,7 @@
 //! through a mapping (each entry a User, plus the Groups the mapping derives, holding it).
 
 use crate::columns::{Column, Schemas};
+use crate::formula;
 use scimkit_runtime::provisioning::Mapper;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -120,7 +121,7 @@ pub fn csv(text: &str, kind: Kind, schemas: &Schemas) -> Result<Rows, String> {
             if cell.is_empty() {
                 continue;
             }
-            match column.typed(cell) {
+            match column.typed(formula::unguard(cell)) {
                 Ok(v) => column.set(&mut body, v),
                 Err(e) => {
                     failed = Some(e);

@@ -129,6 +129,14 @@ impl Server {
     /// With `SCIMKIT_E2E_ON_POSTGRES=1`, the server keeps its data in [`database_for`] the data directory,
     /// unless `env` names a `SCIMKIT_DATABASE`.
     pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let server = Server::spawn(data, extra, env);
+        server.wait_ready();
+        server
+    }
+
+    /// `start_with_env` without waiting for `/healthz` to answer plain HTTP: for a server that serves HTTPS,
+    /// or one that should not start.
+    pub fn spawn(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = data.with_extension(format!("{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
@@ -147,9 +155,12 @@ impl Server {
             .stdin(Stdio::null())
             .spawn()
             .expect("starting scimkit");
-        let server = Server { child, base: format!("http://127.0.0.1:{port}/scim/v2"), port, log };
-        server.wait_ready();
-        server
+        Server { child, base: format!("http://127.0.0.1:{port}/scim/v2"), port, log }
+    }
+
+    /// The server's process id, to signal it.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     fn wait_ready(&self) {

@@ -68,6 +68,30 @@ fn a_body_over_the_limit_is_answered_413_once_sent() {
     still_serves(&mut s, "after-drained");
 }
 
+/// Credentials are checked before the body is read: a client without them that declares a large body gets its
+/// 401 at once, without sending a byte of it (the server neither waits for nor holds a body from anyone).
+#[test]
+fn a_request_without_credentials_is_401_before_its_body_is_read() {
+    use std::io::{Read, Write};
+    let dir = TempDir::new("auth-first");
+    let mut s = Server::start(&dir.0, &[]);
+    for authorization in ["", "Authorization: Bearer not-the-token\r\n", "Authorization: Basic eDp5\r\n"] {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        conn.set_read_timeout(Some(QUICK)).unwrap();
+        let head = format!(
+            "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n{authorization}Content-Type: application/scim+json\r\nContent-Length: 900000\r\n\r\n"
+        );
+        conn.write_all(head.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let read = conn.read_to_string(&mut answer);
+        assert!(read.is_ok(), "no answer before the body ({authorization:?}): {read:?} {answer}");
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        assert!(answer.to_ascii_lowercase().contains("www-authenticate: bearer"), "{answer}");
+        assert!(answer.contains("\"status\":\"401\""), "{answer}");
+    }
+    still_serves(&mut s, "after-auth-first");
+}
+
 #[test]
 fn a_filter_of_10000_or_terms_is_invalid_filter() {
     let dir = TempDir::new("or-filter");

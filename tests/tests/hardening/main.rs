@@ -1,13 +1,16 @@
-//! Hardening, end to end against the real server: hostile bodies and limits, races, crashes, secrets and
-//! guest traps. Every loop is bounded in count and time; every server listens on loopback only.
+//! Hardening, end to end against the real server: hostile bodies and limits, slow connections, HTTPS, races,
+//! crashes, secrets and guest traps. Every loop is bounded in count and time; every server listens on loopback
+//! only.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod connections;
 mod crash;
 mod limits;
 mod races;
 mod secrets;
+mod tls;
 mod traps;
 mod wire;
 

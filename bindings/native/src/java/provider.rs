@@ -109,7 +109,7 @@ pub extern "system" fn Java_org_scimkit_Native_providerHandle(
         let principal = optional(env, &principal)?;
         let target = JavaStorage { vm: env.get_java_vm()?, bridge: env.new_global_ref(&bridge)? };
         let cb = Callback { cb: answer, user: (&target as *const JavaStorage).cast_mut().cast() };
-        let resp = storage::with_callback(cb, || provider.handle(principal, req));
+        let resp = storage::with_callback(cb, || provider.handle(principal, req)).unwrap_or_else(|p| p.response());
         let mut flat = vec![resp.status.to_string(), String::from_utf8_lossy(&resp.body).into_owned()];
         for (k, v) in resp.headers {
             flat.extend([k, v]);

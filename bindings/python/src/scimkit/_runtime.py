@@ -140,6 +140,12 @@ class Runtime:
                     _define(storage, name, _routed(name.replace("-", "_")))
             with root.add_instance(WIT.format("clock")) as clock:
                 _define(clock, "now", _now)
+            # Change events: this binding has no hooks yet, so every write is allowed and nothing is journaled.
+            with root.add_instance(WIT.format("events")) as events:
+                # `verdict`'s cases differ by type, so wasmtime-py writes the payload-less `allow` as None.
+                _define(events, "check", lambda _change: None)
+                _define(events, "stage", lambda _change: None)
+                _define(events, "changed", lambda _change, _version: None)
             with root.add_instance(WIT.format("transport")) as transport:
                 _define(transport, "send", _routed("send"))
 

@@ -33,8 +33,18 @@ public final class ScimProvider implements AutoCloseable {
      * @throws ScimException naming the offending key when the configuration is refused
      */
     public ScimProvider(Path component, Path cacheDir, String configJson, Storage storage) {
+        this(component, cacheDir, configJson, storage, new Hooks() {});
+    }
+
+    /** With {@code hooks}: what the application hears of every change, and its say before each write. */
+    public ScimProvider(String configJson, Storage storage, Hooks hooks) {
+        this(null, null, configJson, storage, hooks);
+    }
+
+    /** See {@link #ScimProvider(Path, Path, String, Storage)} and {@link Hooks}. */
+    public ScimProvider(Path component, Path cacheDir, String configJson, Storage storage, Hooks hooks) {
         Objects.requireNonNull(configJson, "configJson");
-        this.bridge = new StorageBridge(Objects.requireNonNull(storage, "storage"));
+        this.bridge = new StorageBridge(Objects.requireNonNull(storage, "storage"), Objects.requireNonNull(hooks, "hooks"));
         this.handle = Native.providerNew(component == null ? null : component.toString(),
                 cacheDir == null ? null : cacheDir.toString(), configJson);
     }

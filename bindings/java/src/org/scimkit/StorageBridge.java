@@ -21,9 +21,11 @@ final class StorageBridge {
     private static final System.Logger LOG = System.getLogger("org.scimkit");
 
     private final Storage storage;
+    private final Hooks hooks;
 
-    StorageBridge(Storage storage) {
+    StorageBridge(Storage storage, Hooks hooks) {
         this.storage = storage;
+        this.hooks = hooks;
     }
 
     String answer(String op, String args) {
@@ -62,6 +64,14 @@ final class StorageBridge {
             case "resolve-principal" -> {
                 Principal p = storage.resolvePrincipal(text(a.get("principal")));
                 yield p == null ? null : List.of(p.resourceType(), p.id());
+            }
+            case "event-check" -> {
+                Hooks.Verdict v = hooks.check(a);
+                yield v == null ? null : v.reply;
+            }
+            case "event-changed" -> {
+                hooks.changed(a, text(a.get("version")));
+                yield null;
             }
             default -> throw StorageException.unsupported();
         };

@@ -12,6 +12,7 @@ const SECRET_NAMES: &[&str] = &[
     "client_secret",
     "access_token",
     "refresh_token",
+    "code_verifier",
     "id_token",
     "token",
     "secret",
