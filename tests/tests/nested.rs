@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{postgres, postgres_database, skip_part, Server, TempDir};
+use common::{postgres, postgres_database, raw, skip_part, Server, TempDir};
 use serde_json::{json, Value};
 
 /// The default tenant with groups nested at most three deep, roles and an entitlement.
@@ -181,4 +181,8 @@ fn roles_and_entitlements_from_the_configuration() {
     );
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!(patched.json()[enterprise]["manager"], json!({"value": id}));
+    // Each is the tolerance unqualified-manager, counted for the tenant.
+    let metrics = raw("GET", &format!("{}/metrics", s.root()), &[], None).text;
+    let line = "scimkit_tolerances_total{tenant=\"default\",tolerance=\"unqualified-manager\"} 2";
+    assert!(metrics.contains(line), "{line} in {metrics}");
 }
