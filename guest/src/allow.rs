@@ -9,6 +9,12 @@ pub fn allowed(cfg: &Config, path: &str) -> Option<&'static str> {
         ["ServiceProviderConfig"] | ["ResourceTypes", ..] | ["Schemas", ..] => "GET",
         [".search"] | ["Bulk"] => "POST",
         ["Me", ..] => "GET, PUT, PATCH, DELETE",
+        [endpoint, ..] if cfg.registry.by_endpoint(endpoint).is_some_and(|rt| cfg.catalog.serves(rt)) => {
+            match segments[1..] {
+                [".search"] => "POST",
+                _ => "GET",
+            }
+        }
         [endpoint] if cfg.registry.by_endpoint(endpoint).is_some() => "GET, POST",
         [endpoint, ".search"] if cfg.registry.by_endpoint(endpoint).is_some() => "POST",
         [endpoint, _] if cfg.registry.by_endpoint(endpoint).is_some() => "GET, PUT, PATCH, DELETE",

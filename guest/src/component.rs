@@ -261,6 +261,11 @@ impl s::Store for HostStore {
     fn resolve_principal(&mut self, principal: &str) -> s::StoreResult<Option<(String, String)>> {
         w::resolve_principal(principal).map_err(error)
     }
+
+    fn ancestors(&mut self, resource_type: &str, ids: &[String], max_depth: u32) -> s::StoreResult<Vec<s::Ancestry>> {
+        let found = w::ancestors(resource_type, ids, max_depth).map_err(error)?;
+        Ok(found.into_iter().map(|a| s::Ancestry { member: a.member, group: a.group, depth: a.depth }).collect())
+    }
 }
 
 fn error(e: w::StorageError) -> s::StoreError {

@@ -49,6 +49,9 @@ pub struct Limits {
     pub max_multi_values: usize,
     pub bulk_max_operations: u32,
     pub bulk_max_payload_bytes: usize,
+    /// Longest chain of nested groups (a group in a group in a group is 3): writes that would make a longer
+    /// one are refused, and a resource's `groups` are looked for that many levels up, no more.
+    pub max_group_depth: u32,
     /// Most resources one search may have the engine examine when storage leaves filtering or sorting to it
     /// (RFC 7644 §3.4.2.2: 400 `tooMany` past it); a host may stop reading after this many plus one.
     pub max_candidates: u64,
@@ -64,6 +67,7 @@ impl Default for Limits {
             max_multi_values: 10_000,
             bulk_max_operations: 1000,
             bulk_max_payload_bytes: 1 << 20,
+            max_group_depth: 8,
             max_candidates: DEFAULT_MAX_CANDIDATES,
         }
     }
@@ -90,6 +94,10 @@ pub struct Switches {
     /// Group `displayName` unique among groups, case-insensitively (Entra and Okta assume it).
     pub unique_group_display_name: bool,
     pub patch_response: PatchResponse,
+    /// A Group may hold Groups (RFC 7643 §4.2); off, a group member is refused (400 `invalidValue`).
+    pub nested_groups: bool,
+    /// A User's enterprise `manager.value` must be the id of an existing User (400 `invalidValue` otherwise).
+    pub manager_must_exist: bool,
     /// The tolerances applied (see [`crate::tolerance`]), by name; all when absent.
     pub tolerances: Tolerances,
     /// Name the tolerances a request used in the response header [`crate::tolerance::REPORT_HEADER`], for the
@@ -104,6 +112,8 @@ impl Default for Switches {
             unknown_attributes: UnknownAttributes::Ignore,
             unique_group_display_name: true,
             patch_response: PatchResponse::Auto,
+            nested_groups: true,
+            manager_must_exist: false,
             tolerances: Tolerances::default(),
             report_tolerances: false,
         }
@@ -201,6 +211,11 @@ struct RawConfig {
     /// Host column names per resource type (see [`crate::rows`]); hosts send it as `mapping`.
     #[serde(default)]
     mapping: Option<serde_json::Value>,
+    /// The roles a User may hold (see [`crate::catalog`]): a list of values, or `"storage"`.
+    #[serde(default)]
+    roles: Option<crate::catalog::Source>,
+    #[serde(default)]
+    entitlements: Option<crate::catalog::Source>,
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +229,8 @@ pub struct Config {
     pub authentication_schemes: Vec<AuthScheme>,
     /// The host's own columns, when it keeps rows rather than SCIM JSON.
     pub rows: Option<crate::rows::RowMapping>,
+    /// Roles and entitlements served, when configured.
+    pub catalog: crate::catalog::Catalog,
 }
 
 impl Config {
@@ -240,6 +257,8 @@ impl Config {
             types.retain(|t| enabled.iter().any(|n| n.eq_ignore_ascii_case(&t.name)));
         }
         types.extend(raw.custom_resource_types);
+        let catalog = crate::catalog::Catalog { roles: raw.roles, entitlements: raw.entitlements };
+        catalog.register(&mut schemas, &mut types)?;
         for (type_name, exts) in raw.extensions {
             let rt = types
                 .iter_mut()
@@ -273,13 +292,26 @@ impl Config {
             switches.tolerances = Tolerances::none();
             switches.unknown_attributes = UnknownAttributes::Reject;
         }
-        let registry = Registry::new(schemas, types);
+        if raw.limits.max_group_depth == 0 {
+            return Err("configuration: limits.maxGroupDepth: must be at least 1".into());
+        }
+        let mut registry = Registry::new(schemas, types);
+        registry.unqualified_manager = switches.tolerances.enabled(Tolerance::UnqualifiedManager);
         let rows = raw.mapping.map(|m| crate::rows::RowMapping::from_json(&registry, m)).transpose()?;
         if raw.pagination.default_pagination_method == PaginationMethod::Cursor && raw.pagination.cursor_key.is_none() {
             return Err("configuration: pagination.defaultPaginationMethod: cursor needs pagination.cursorKey".into());
         }
         let pagination = raw.pagination;
-        Ok(Config { base_url, registry, limits: raw.limits, switches, pagination, authentication_schemes, rows })
+        Ok(Config {
+            base_url,
+            registry,
+            limits: raw.limits,
+            switches,
+            pagination,
+            authentication_schemes,
+            rows,
+            catalog,
+        })
     }
 
     /// Whether the tolerance `t` applies; when it does, the request records that it fired (see

@@ -5,6 +5,7 @@
 
 pub mod allow;
 pub mod bulk;
+pub mod catalog;
 pub mod conditional;
 pub mod config;
 pub mod context;
@@ -18,11 +19,13 @@ pub mod me;
 pub mod media;
 pub mod membership;
 pub mod names;
+pub mod nesting;
 pub mod patch;
 pub mod path;
 pub mod projection;
 pub mod provisioner;
 pub mod quirks;
+pub mod references;
 pub mod resource;
 pub mod router;
 pub mod rows;
@@ -77,6 +80,8 @@ impl Engine {
             }
             None => store,
         };
+        let mut catalog = catalog::CatalogStore::new(&self.config.catalog, store);
+        let store: &mut dyn store::Store = &mut catalog;
         tolerance::reset();
         let mut ctx = context::Ctx { cfg: &self.config, store, hooks, now, principal };
         let resp = router::handle(&mut ctx, req);

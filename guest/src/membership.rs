@@ -23,32 +23,63 @@ pub fn computes_groups(cfg: &Config, rt: &ResourceType) -> bool {
         .is_some_and(|a| a.attr_type == AttrType::Complex && a.multi_valued && a.mutability == Mutability::ReadOnly)
 }
 
-/// The direct groups of each of `member_ids` (same order), as `groups` values in creation order of their
-/// resource types, then in storage order.
+/// The groups of each of `member_ids` (same order), as `groups` values: for each group-like resource type,
+/// the direct ones, then the indirect ones (see [`crate::nesting`]), each in storage order.
 pub fn groups_of_each(cfg: &Config, store: &mut dyn Store, member_ids: &[&str]) -> ScimResult<Vec<Vec<Value>>> {
     let mut out = vec![Vec::new(); member_ids.len()];
     if member_ids.is_empty() {
         return Ok(out);
     }
+    let ids: Vec<String> = member_ids.iter().map(|s| s.to_string()).collect();
     for rt in cfg.registry.resource_types.iter().filter(|rt| has_members(cfg, rt)) {
-        let page = checked(cfg, store.search(&containing_any(cfg, rt, member_ids, true))?)?;
-        if page.applied == Applied::Nothing {
-            // The host returned every group: load them with members to check membership here, once for all.
-            let groups = checked(cfg, store.search(&containing_any(cfg, rt, member_ids, false))?)?.items;
-            for (id, found) in member_ids.iter().zip(out.iter_mut()) {
-                let mine =
-                    groups.iter().filter(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == *id)));
-                found.extend(mine.map(|g| group_value(cfg, rt, g)));
+        let (mut found, mut groups) = crate::nesting::ancestors(cfg, store, rt, &ids)?;
+        if found.is_empty() {
+            continue;
+        }
+        let missing: Vec<String> = found.iter().map(|a| a.group.clone()).filter(|g| !groups.contains_key(g)).collect();
+        if !missing.is_empty() {
+            groups.extend(crate::nesting::load(cfg, store, rt, &missing)?);
+        }
+        found.sort_by_key(|a| a.depth > 1);
+        for (id, values) in member_ids.iter().zip(out.iter_mut()) {
+            for a in found.iter().filter(|a| a.member == *id) {
+                if let Some(g) = groups.get(&a.group) {
+                    values.push(group_value(cfg, rt, g, a.depth == 1));
+                }
             }
-        } else if page.items.is_empty() {
-            // No member of this page is in a group of this type.
-        } else if let [_] = member_ids {
-            out[0].extend(page.items.iter().map(|g| group_value(cfg, rt, g)));
-        } else {
-            for (id, found) in member_ids.iter().zip(out.iter_mut()) {
-                let groups = direct_groups(cfg, store, rt, id)?;
-                found.extend(groups.iter().map(|g| group_value(cfg, rt, g)));
-            }
+        }
+    }
+    Ok(out)
+}
+
+/// The groups of type `rt` directly holding each of `member_ids` (same order), in storage order. A page
+/// asks once for all; when that finds none, or the page holds one id, the answer is complete; otherwise
+/// each id is asked for alone.
+pub fn parents_of_each(
+    cfg: &Config,
+    store: &mut dyn Store,
+    rt: &ResourceType,
+    member_ids: &[&str],
+) -> ScimResult<Vec<Vec<Stored>>> {
+    let mut out = vec![Vec::new(); member_ids.len()];
+    if member_ids.is_empty() {
+        return Ok(out);
+    }
+    let page = checked(cfg, store.search(&containing_any(cfg, rt, member_ids, true))?)?;
+    if page.applied == Applied::Nothing {
+        // The host returned every group: load them with members to check membership here, once for all.
+        let groups = checked(cfg, store.search(&containing_any(cfg, rt, member_ids, false))?)?.items;
+        for (id, found) in member_ids.iter().zip(out.iter_mut()) {
+            let mine = groups.iter().filter(|g| g.members.as_ref().is_some_and(|ms| ms.iter().any(|m| m.value == *id)));
+            found.extend(mine.map(|g| Stored { members: None, ..g.clone() }));
+        }
+    } else if page.items.is_empty() {
+        // None of them is in a group of this type.
+    } else if let [_] = member_ids {
+        out[0] = page.items;
+    } else {
+        for (id, found) in member_ids.iter().zip(out.iter_mut()) {
+            *found = direct_groups(cfg, store, rt, id)?;
         }
     }
     Ok(out)
@@ -66,7 +97,7 @@ fn direct_groups(cfg: &Config, store: &mut dyn Store, rt: &ResourceType, member_
 }
 
 /// A page storage did not page itself holds at most `maxCandidates` groups (a host may cut it just past that).
-fn checked(cfg: &Config, page: Page) -> ScimResult<Page> {
+pub(crate) fn checked(cfg: &Config, page: Page) -> ScimResult<Page> {
     if page.applied != Applied::Everything {
         crate::handlers::list::bounded(cfg, page.items.len())?;
     }
@@ -101,12 +132,12 @@ fn containing_any(cfg: &Config, rt: &ResourceType, member_ids: &[&str], without_
     }
 }
 
-fn group_value(cfg: &Config, rt: &ResourceType, group: &Stored) -> Value {
+fn group_value(cfg: &Config, rt: &ResourceType, group: &Stored, direct: bool) -> Value {
     let display = serde_json::from_str::<Value>(&group.data).ok().and_then(|d| d.get("displayName").cloned());
     let mut value = json!({
         "value": group.id,
         "$ref": location(cfg, rt, &group.id),
-        "type": "direct",
+        "type": if direct { "direct" } else { "indirect" },
     });
     if let Some(d) = display {
         value["display"] = d;

@@ -62,6 +62,9 @@ fn route(ctx: &mut Ctx, req: &Request) -> ScimResult<Response> {
         [endpoint, rest @ ..] if rest.len() <= 1 => {
             let rt =
                 cfg.registry.by_endpoint(endpoint).ok_or_else(|| err::not_found(format!("no endpoint /{endpoint}")))?;
+            if rest.first() != Some(&".search") {
+                crate::catalog::refuse_write(ctx, rt, &method)?;
+            }
             match (rest.first().copied(), method.as_str()) {
                 (None, "GET") => list::list(ctx, rt, list::ListParams::from_query(cfg, req)?),
                 (None, "POST") => crud::create(ctx, rt, req),

@@ -140,6 +140,14 @@ pub struct Update {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// One group a resource is in, directly (depth 1) or through nested groups, as in the WIT `ancestry`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ancestry {
+    pub member: String,
+    pub group: String,
+    pub depth: u32,
+}
+
 /// What the engine needs from a host. Mirrors the WIT `storage` interface one to one.
 pub trait Store {
     fn get(&mut self, resource_type: &str, id: &str, with_members: bool) -> StoreResult<Option<Stored>>;
@@ -155,6 +163,10 @@ pub trait Store {
     fn search(&mut self, query: &Query) -> StoreResult<Page>;
     fn members(&mut self, resource_type: &str, id: &str, start_index: u32, count: u32) -> StoreResult<Vec<Member>>;
     fn resolve_principal(&mut self, principal: &str) -> StoreResult<Option<(String, String)>>;
+    /// Optional: `Unsupported` makes the engine walk up with `search` (see [`crate::nesting`]).
+    fn ancestors(&mut self, _resource_type: &str, _ids: &[String], _max_depth: u32) -> StoreResult<Vec<Ancestry>> {
+        Err(StoreError::Unsupported)
+    }
 }
 
 impl From<StoreError> for crate::error::ScimError {

@@ -57,10 +57,16 @@ pub enum Tolerance {
     /// `{"displayName":"students","members":[{"$ref":"2819c223"}]}`, and others a resource URL there; RFC 7643
     /// §4.2 names a member by `value`. The id is read from the `$ref` (its last path segment).
     MemberRefWithoutValue,
+    /// The enterprise `manager` named without its schema URN. Entra ID sends `"manager": "26118915"` in a User
+    /// body and `{"op":"replace","path":"manager","value":"26118915"}` in a PATCH; RFC 7643 §3.3 puts an
+    /// extension's attributes under its URN, so both name
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager` (the bare id is then
+    /// `bare-complex-value`). Only for a resource type with that extension and no `manager` of its own.
+    UnqualifiedManager,
 }
 
 impl Tolerance {
-    pub const ALL: [Tolerance; 12] = [
+    pub const ALL: [Tolerance; 13] = [
         Tolerance::BooleanString,
         Tolerance::SingleValueAsList,
         Tolerance::BareComplexValue,
@@ -73,6 +79,7 @@ impl Tolerance {
         Tolerance::PatchWithoutSchemas,
         Tolerance::CoreSchemaObject,
         Tolerance::MemberRefWithoutValue,
+        Tolerance::UnqualifiedManager,
     ];
 
     /// The name used in configuration and metrics.
@@ -90,6 +97,7 @@ impl Tolerance {
             Tolerance::PatchWithoutSchemas => "patch-without-schemas",
             Tolerance::CoreSchemaObject => "core-schema-object",
             Tolerance::MemberRefWithoutValue => "member-ref-without-value",
+            Tolerance::UnqualifiedManager => "unqualified-manager",
         }
     }
 }

@@ -178,6 +178,21 @@ pub struct TenantConfig {
     pub max_candidates: Option<u64>,
     #[serde(default)]
     pub auth: Vec<AuthMethod>,
+    /// The roles a User may hold, served read-only at `/Roles`; empty: no `Role` resource type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<CatalogEntry>,
+    /// The entitlements a User may hold, served read-only at `/Entitlements`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entitlements: Vec<CatalogEntry>,
+    /// Whether a Group may hold Groups; default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_groups: Option<bool>,
+    /// Longest chain of nested groups; default 8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_group_depth: Option<u32>,
+    /// A User's enterprise `manager` must name an existing User.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub manager_must_exist: bool,
     /// Receivers of the tenant's change events (`[[tenant.events]]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<crate::events::Receiver>,
@@ -187,6 +202,33 @@ pub struct TenantConfig {
     /// Most changes the journal keeps once every receiver has them; default no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events_max_rows: Option<u64>,
+}
+
+/// One role or entitlement a tenant offers (what Okta discovers at `/Roles` and `/Entitlements`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogEntry {
+    /// The value a User's `roles[].value` (or `entitlements[].value`) names it by.
+    pub id: String,
+    pub display_name: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl CatalogEntry {
+    /// The engine's form of it.
+    pub fn engine_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "id": self.id, "displayName": self.display_name });
+        if let Some(k) = &self.kind {
+            v["type"] = serde_json::json!(k);
+        }
+        if let Some(d) = &self.description {
+            v["description"] = serde_json::json!(d);
+        }
+        v
+    }
 }
 
 /// A tenant's conformance profile (`docs/profiles.md`).
@@ -401,6 +443,11 @@ impl TenantConfig {
             rate_limit_burst: None,
             max_candidates: None,
             auth: Vec::new(),
+            roles: Vec::new(),
+            entitlements: Vec::new(),
+            nested_groups: None,
+            max_group_depth: None,
+            manager_must_exist: false,
             events: Vec::new(),
             events_retention_days: None,
             events_max_rows: None,

@@ -4,7 +4,9 @@
 
 use crate::auth::basic::hash_password;
 use crate::config::PasswordPolicy;
-use scimkit_runtime::bindings::{ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use scimkit_runtime::bindings::{
+    Ancestry, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+};
 use scimkit_runtime::storage::Storage;
 use serde_json::Value;
 
@@ -105,6 +107,10 @@ impl<S: Storage> Storage for PasswordGuard<S> {
 
     fn members(&self, rtype: &str, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
         self.inner.members(rtype, id, start_index, count)
+    }
+
+    fn ancestors(&self, rtype: &str, ids: &[String], max_depth: u32) -> Result<Vec<Ancestry>, StorageError> {
+        self.inner.ancestors(rtype, ids, max_depth)
     }
 
     fn resolve_principal(&self, principal: &str) -> Result<Option<(String, String)>, StorageError> {

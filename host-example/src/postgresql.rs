@@ -11,7 +11,7 @@ use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 use scimkit_runtime::bindings::{
-    Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+    Ancestry, Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
 };
 use scimkit_runtime::storage::{new_id, Storage};
 use std::collections::HashMap;
@@ -620,6 +620,29 @@ impl Storage for PostgresStorage {
                 return Err(StorageError::NotFound);
             }
             members_of(c, id, start_index, count)
+        })
+    }
+
+    fn ancestors(&self, rtype: &str, ids: &[String], max_depth: u32) -> Result<Vec<Ancestry>, StorageError> {
+        let ids: Vec<String> = ids.iter().cloned().map(storable).collect();
+        let depth = i32::try_from(max_depth).unwrap_or(i32::MAX);
+        self.read(|c| {
+            // Each pair once at its smallest depth, nearest first, then in creation order.
+            let rows = c.query(
+                "WITH RECURSIVE up(member, grp, depth) AS (
+                    SELECT m.member_id, m.group_id, 1 FROM members m
+                      JOIN resources r ON r.id = m.group_id AND r.rtype = $1 WHERE m.member_id = ANY($3)
+                    UNION SELECT up.member, m.group_id, up.depth + 1 FROM up
+                      JOIN members m ON m.member_id = up.grp JOIN resources r ON r.id = m.group_id AND r.rtype = $1
+                      WHERE up.depth < $2)
+                 SELECT up.member::text, up.grp::text, min(up.depth) AS d FROM up JOIN resources r ON r.id = up.grp
+                 GROUP BY up.member, up.grp ORDER BY d, min(r.seq)",
+                &[&rtype, &depth, &ids],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| Ancestry { member: r.get(0), group: r.get(1), depth: r.get::<_, i32>(2) as u32 })
+                .collect())
         })
     }
 }

@@ -309,7 +309,7 @@ fn equalities_on_one_path(nodes: &[FilterNode], children: &[u32], b: &mut Binder
         let marks: Vec<String> = values.iter().map(|v| b.bind(Param::Text(v.to_string()))).collect();
         return Some(format!("r.id IN ({})", marks.join(", ")));
     }
-    if outside_body(&path) {
+    if outside_body(&path) || path.starts_with("groups.") {
         return None;
     }
     let scope = match member_column(&path) {
@@ -353,6 +353,18 @@ impl Scope {
     }
 }
 
+/// The reserved path of "member of this group, directly or through nested groups" (WIT `query-types.path`).
+pub const GROUPS_PATH: &str = "groups.value";
+
+/// The resources in group `group` (a placeholder) or in groups nested in it, at any depth: `UNION` drops
+/// repeated rows, so the recursion ends even on a cycle.
+fn within_group(group: &str) -> String {
+    format!(
+        "r.id IN (WITH RECURSIVE within(id) AS (SELECT m.member_id FROM members m WHERE m.group_id = {group} \
+         UNION SELECT m.member_id FROM members m JOIN within w ON m.group_id = w.id) SELECT id FROM within)"
+    )
+}
+
 /// Members live in their own table, not in the resource body.
 fn member_column(path: &str) -> Option<&'static str> {
     match path {
@@ -378,7 +390,7 @@ fn present(path: &str, b: &mut Binder) -> Option<String> {
     if path == "members" || member_column(path).is_some() {
         return Some("r.id IN (SELECT m.group_id FROM members m)".into());
     }
-    if path.starts_with("members.") {
+    if path.starts_with("members.") || path == "groups" || path.starts_with("groups.") {
         return None;
     }
     let p = b.bind(Param::Text(path.to_string()));
@@ -405,6 +417,14 @@ fn compare(c: &Comparison, b: &mut Binder, correlated: bool) -> Option<(String, 
     if c.path == "id" && text && matches!(c.op, CompareOp::Eq) {
         let p = b.bind(value);
         return Some((format!("r.id = {p}"), true));
+    }
+    if c.path == GROUPS_PATH && text && matches!(c.op, CompareOp::Eq) {
+        let p = b.bind(value);
+        return Some((within_group(&p), true));
+    }
+    // The rest of the computed `groups` is the engine's to check.
+    if c.path.starts_with("groups.") {
+        return None;
     }
     if outside_body(&c.path) {
         return None;

@@ -14,7 +14,7 @@ use crate::events::journal::{self, Entry, Journal};
 use crate::sql_filter::{self, Applies, Column, Dialect, Param};
 use rusqlite::{params, Connection, OptionalExtension};
 use scimkit_runtime::bindings::{
-    Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+    Ancestry, Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
 };
 use scimkit_runtime::storage::{new_id, Storage};
 use std::path::{Path, PathBuf};
@@ -625,7 +625,39 @@ impl Storage for SqliteStorage {
             load_members(conn, id, start_index, count)
         })
     }
+
+    fn ancestors(&self, rtype: &str, ids: &[String], max_depth: u32) -> Result<Vec<Ancestry>, StorageError> {
+        self.read(|conn| {
+            let mut found = Vec::new();
+            // Bounded statements: SQLite takes at most 32,766 parameters.
+            for chunk in ids.chunks(1000) {
+                let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
+                let sql = format!("{ANCESTORS_HEAD} WHERE m.member_id IN ({}) {ANCESTORS_TAIL}", marks.join(", "));
+                let mut params: Vec<rusqlite::types::Value> =
+                    vec![rtype.to_string().into(), i64::from(max_depth).into()];
+                params.extend(chunk.iter().map(|id| id.clone().into()));
+                let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                        Ok(Ancestry { member: r.get(0)?, group: r.get(1)?, depth: r.get::<_, i64>(2)? as u32 })
+                    })
+                    .map_err(db_error)?;
+                found.extend(rows.collect::<Result<Vec<_>, _>>().map_err(db_error)?);
+            }
+            Ok(found)
+        })
+    }
 }
+
+/// The groups of type ?1 holding the members named after the head, directly or through groups of that type,
+/// at most ?2 levels up; each pair once at its smallest depth, nearest first, then in creation order.
+const ANCESTORS_HEAD: &str = "WITH RECURSIVE up(member, grp, depth) AS (
+    SELECT m.member_id, m.group_id, 1 FROM members m JOIN resources r ON r.id = m.group_id AND r.rtype = ?1";
+const ANCESTORS_TAIL: &str = "UNION SELECT up.member, m.group_id, up.depth + 1 FROM up
+        JOIN members m ON m.member_id = up.grp JOIN resources r ON r.id = m.group_id AND r.rtype = ?1
+        WHERE up.depth < ?2)
+    SELECT up.member, up.grp, min(up.depth) AS d FROM up JOIN resources r ON r.id = up.grp
+    GROUP BY up.member, up.grp ORDER BY d, min(r.seq)";
 
 impl Journal for SqliteStorage {
     fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<Entry>> {

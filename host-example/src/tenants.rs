@@ -204,6 +204,8 @@ fn engine_config(
         "limits": limits,
         "switches": {
             "patchResponse": t.patch_response.engine_name(),
+            "nestedGroups": t.nested_groups.unwrap_or(true),
+            "managerMustExist": t.manager_must_exist,
             "profile": t.profile.engine_name(),
             "reportTolerances": true,
         },
@@ -217,6 +219,15 @@ fn engine_config(
     }
     if let Some(types) = &t.resource_types {
         config["resourceTypes"] = serde_json::json!(types);
+    }
+    if let Some(depth) = t.max_group_depth {
+        config["limits"]["maxGroupDepth"] = serde_json::json!(depth);
+    }
+    if !t.roles.is_empty() {
+        config["roles"] = t.roles.iter().map(|e| e.engine_json()).collect();
+    }
+    if !t.entitlements.is_empty() {
+        config["entitlements"] = t.entitlements.iter().map(|e| e.engine_json()).collect();
     }
     if let Some(named) = &t.schemas {
         let file = crate::schemas_file::locate(&paths.config, named);

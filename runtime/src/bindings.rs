@@ -19,7 +19,7 @@ pub use scimkit::scim::http_types::{HttpRequest, HttpResponse};
 pub use scimkit::scim::query_types::{
     CompareOp, Comparison, Filter, FilterNode, Keyset, Literal, Position, Query, SortKey,
 };
-pub use scimkit::scim::storage::{Applied, Member, Page, ResourceChange, StorageError, Stored, UniqueKey};
+pub use scimkit::scim::storage::{Ancestry, Applied, Member, Page, ResourceChange, StorageError, Stored, UniqueKey};
 pub use scimkit::scim::transport::TransportError;
 
 /// What one component instance's store holds.
@@ -132,6 +132,15 @@ impl scimkit::scim::storage::Host for HostState {
 
     fn resolve_principal(&mut self, principal: String) -> Result<Option<(String, String)>, StorageError> {
         self.measure(|s| s.resolve_principal(&principal))
+    }
+
+    fn ancestors(
+        &mut self,
+        resource_type: String,
+        ids: Vec<String>,
+        max_depth: u32,
+    ) -> Result<Vec<Ancestry>, StorageError> {
+        self.measure(|s| s.ancestors(&resource_type, &ids, max_depth))
     }
 }
 

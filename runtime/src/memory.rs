@@ -1,7 +1,9 @@
 //! An in-memory storage for tests and demos. It applies no query (`Applied::Nothing`): the engine does all
 //! filtering, sorting and paging, which makes it the reference the SQL push-down is compared against.
 
-use crate::bindings::{Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::bindings::{
+    Ancestry, Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
+};
 use crate::storage::{new_id, Storage};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -182,5 +184,36 @@ impl Storage for MemoryStorage {
         let g = self.rows.lock().unwrap();
         let row = g.1.get(id).filter(|r| r.rtype == rtype).ok_or(StorageError::NotFound)?;
         Ok(row.members.iter().skip(start_index.saturating_sub(1) as usize).take(count as usize).cloned().collect())
+    }
+
+    /// A transitive walk up, level by level, from an index of member → groups of the type.
+    fn ancestors(&self, rtype: &str, ids: &[String], max_depth: u32) -> Result<Vec<Ancestry>, StorageError> {
+        let g = self.rows.lock().unwrap();
+        let mut groups: Vec<(&String, &Row)> = g.1.iter().filter(|(_, r)| r.rtype == rtype).collect();
+        groups.sort_by_key(|(_, r)| r.seq);
+        let mut parents: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+        for (id, r) in &groups {
+            for m in &r.members {
+                parents.entry(m.value.as_str()).or_default().push(id);
+            }
+        }
+        let mut found = Vec::new();
+        for member in ids {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut level = vec![member.as_str()];
+            for depth in 1..=max_depth {
+                let mut next = Vec::new();
+                for node in level {
+                    for p in parents.get(node).into_iter().flatten() {
+                        if seen.insert(p.as_str()) {
+                            found.push(Ancestry { member: member.clone(), group: p.to_string(), depth });
+                            next.push(p.as_str());
+                        }
+                    }
+                }
+                level = next;
+            }
+        }
+        Ok(found)
     }
 }

@@ -1,6 +1,6 @@
 //! The storage a host gives the engine: a plain Rust trait over the WIT types, implemented by each backend.
 
-use crate::bindings::{ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
+use crate::bindings::{Ancestry, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey};
 
 /// Backends implement this; the contract of each method is documented on the WIT `storage` interface.
 /// Methods take `&self`: one storage serves many component instances at once.
@@ -20,6 +20,10 @@ pub trait Storage: Send + Sync {
         -> Result<Vec<Member>, StorageError>;
     /// `/Me`: most hosts have no mapping from a token to a user.
     fn resolve_principal(&self, _principal: &str) -> Result<Option<(String, String)>, StorageError> {
+        Err(StorageError::Unsupported)
+    }
+    /// Nested groups (see the WIT `ancestors`): a host without a recursive query leaves the walk to the engine.
+    fn ancestors(&self, _resource_type: &str, _ids: &[String], _max_depth: u32) -> Result<Vec<Ancestry>, StorageError> {
         Err(StorageError::Unsupported)
     }
 
@@ -89,6 +93,9 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     }
     fn resolve_principal(&self, principal: &str) -> Result<Option<(String, String)>, StorageError> {
         (**self).resolve_principal(principal)
+    }
+    fn ancestors(&self, resource_type: &str, ids: &[String], max_depth: u32) -> Result<Vec<Ancestry>, StorageError> {
+        (**self).ancestors(resource_type, ids, max_depth)
     }
     fn create_journaled(
         &self,

@@ -131,3 +131,33 @@ fn the_php_example_serves_scim_from_its_own_tables() {
     s.send("GET", &format!("/Users/{id}"), None, &[]).assert_error(404, None);
     s.send("GET", "/Nope", None, &[]).assert_error(404, None);
 }
+
+#[test]
+fn the_php_example_refuses_a_group_as_a_member() {
+    if !php_available() {
+        return;
+    }
+    let dir = TempDir::new("php_nested");
+    let s = Php::start(&dir.0.join("app.sqlite"));
+    let create = |path: &str, body: Value| -> String {
+        let r = s.send("POST", path, Some(body), &[]);
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json()["id"].as_str().unwrap().to_string()
+    };
+    let alice = create("/Users", user("alice"));
+    let staff = create("/Groups", json!({"displayName": "Staff"}));
+    let inner = create("/Groups", json!({"displayName": "Inner"}));
+    let add = |member: &str| {
+        let ops = json!([{"op": "add", "path": "members", "value": [{"value": member}]}]);
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+        s.send("PATCH", &format!("/Groups/{staff}"), Some(body), &[])
+    };
+    // Its tables number users and groups apart, so an id that is both a user's and a group's is the user's.
+    assert_eq!(alice, staff, "the first user and the first group share an id");
+    assert!(add(&alice).status < 300);
+    let refused = add(&inner);
+    refused.assert_error(400, Some("invalidValue"));
+    assert!(refused.text.contains("nested"), "{}", refused.text);
+    let members = &s.send("GET", &format!("/Groups/{staff}"), None, &[]).json()["members"];
+    assert_eq!(members.as_array().map(Vec::len), Some(1), "{members}");
+}

@@ -4,6 +4,9 @@
 // (`rest`) the column that keeps every attribute without a column of its own.
 return static fn (string $baseUrl): array => [
     'baseUrl' => $baseUrl,
+    // Users and groups are numbered per table, so an id alone cannot say which one a member is, and the
+    // membership table holds users only: a group as a member is refused.
+    'switches' => ['nestedGroups' => false],
     'mapping' => [
         'User' => [
             'id' => 'id',

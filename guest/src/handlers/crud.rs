@@ -13,8 +13,10 @@ use serde_json::{Map, Value};
 pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimResult<Response> {
     let body = json_body(req)?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, None)?;
+    crate::references::check(ctx, rt, &prepared.data)?;
     if let Some(members) = prepared.members.as_mut() {
         resource::resolve_added(ctx.cfg, ctx.store, rt, members)?;
+        crate::nesting::check_added(ctx.cfg, ctx.store, rt, None, members)?;
     }
     let projection = projection_of(ctx.cfg, rt, req)?;
     stamp_meta(&mut prepared.data, None, &ctx.now_text());
@@ -48,8 +50,10 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
     let mut old: Map<String, Value> = serde_json::from_str(&current.data)
         .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
     let mut prepared = resource::ingest(ctx.cfg, rt, body, Some(&old))?;
+    crate::references::check(ctx, rt, &prepared.data)?;
     if let Some(members) = prepared.members.as_mut() {
         resource::resolve_added(ctx.cfg, ctx.store, rt, members)?;
+        crate::nesting::check_added(ctx.cfg, ctx.store, rt, Some(id), members)?;
     }
     let projection = projection_of(ctx.cfg, rt, req)?;
     let created = old.remove("meta").and_then(|m| m.get("created").cloned());

@@ -6,6 +6,7 @@ use crate::context::{json_body, shown_all, shows_members, Ctx};
 use crate::error::{self as err, ScimResult};
 use crate::filter::{self, Filter};
 use crate::http::{Request, Response};
+use crate::membership;
 use crate::projection::Projection;
 use crate::resource::render;
 use crate::schema::{discovery, ResourceType};
@@ -207,11 +208,31 @@ fn query_type(
                 Applied::Nothing => p.filter.as_ref(),
                 _ => None,
             };
+            // A filter on the computed `groups` the host did not apply is checked on computed groups.
+            let groups = match (check, &query.filter) {
+                (Some(_), Some(f)) if names_groups(f) && membership::computes_groups(cfg, rt) => {
+                    bounded(cfg, page.items.len())?;
+                    let ids: Vec<&str> = page.items.iter().map(|s| s.id.as_str()).collect();
+                    Some(membership::groups_of_each(cfg, ctx.store, &ids)?)
+                }
+                _ => None,
+            };
             let window = Window { skip: (start_index - 1) as usize, count: count as usize };
-            finish(cfg, rt, page.items, check, sort_spec.as_ref().map(|s| (s, p.descending)), window)?
+            let sort = sort_spec.as_ref().map(|s| (s, p.descending));
+            finish(cfg, rt, page.items, groups, check, sort, window)?
         }
     };
     Ok((shown_all(ctx, rt, items, &projection)?, total))
+}
+
+/// Whether a flat filter names the computed `groups`.
+fn names_groups(f: &crate::store::FlatFilter) -> bool {
+    use crate::store::FilterNode;
+    f.nodes.iter().any(|n| match n {
+        FilterNode::Present(p) | FilterNode::ElementMatch(p, _) => p == "groups" || p.starts_with("groups."),
+        FilterNode::Compare(c) => c.path.starts_with("groups."),
+        _ => false,
+    })
 }
 
 /// The part of the matches a page shows.
@@ -230,11 +251,13 @@ impl Window {
 /// Filters, sorts and pages the candidates storage left to the engine. Each candidate is rendered and
 /// checked one at a time and only what the page shows is kept rendered (with `sortBy`, each match's sort
 /// key), so that memory follows the page, not the candidates. More candidates than `maxCandidates` is 400
-/// `tooMany` (RFC 7644 §3.4.2.2), before any is examined.
+/// `tooMany` (RFC 7644 §3.4.2.2), before any is examined. `groups`, when given, are the candidates' computed
+/// `groups` (same order), for a filter that names them.
 fn finish(
     cfg: &Config,
     rt: &ResourceType,
     candidates: Vec<Stored>,
+    mut groups: Option<Vec<Vec<Value>>>,
     check: Option<&Filter>,
     sort: Option<(&filter::SortSpec, bool)>,
     window: Window,
@@ -243,8 +266,11 @@ fn finish(
     let mut total = 0usize;
     let mut page = Vec::new();
     let mut keyed = Vec::new();
-    for stored in candidates {
-        let resource = render(cfg, rt, &stored)?;
+    for (i, stored) in candidates.into_iter().enumerate() {
+        let mut resource = render(cfg, rt, &stored)?;
+        if let Some(gs) = groups.as_mut().map(|g| std::mem::take(&mut g[i])).filter(|g| !g.is_empty()) {
+            resource["groups"] = Value::Array(gs);
+        }
         if let Some(f) = check {
             if !filter::matches(cfg, rt, f, &resource)? {
                 continue;

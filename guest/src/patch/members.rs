@@ -47,10 +47,12 @@ impl Delta {
         *self = Delta { clear: true, ..Delta::default() };
     }
 
-    /// Resolves the added members against storage (`resource::resolve_added`): one read per added member.
-    pub fn resolve(&mut self, cfg: &Config, store: &mut dyn Store, rt: &ResourceType) -> ScimResult<()> {
+    /// Resolves the added members against storage (`resource::resolve_added`): one read per added member;
+    /// then checks the groups among them for nesting into group `id` (`nesting::check_added`).
+    pub fn resolve(&mut self, cfg: &Config, store: &mut dyn Store, rt: &ResourceType, id: &str) -> ScimResult<()> {
         let mut added: Vec<Member> = std::mem::take(&mut self.add).into_values().collect();
         crate::resource::resolve_added(cfg, store, rt, &mut added)?;
+        crate::nesting::check_added(cfg, store, rt, Some(id), &added)?;
         self.add = added.into_iter().map(|m| (m.value.clone(), m)).collect();
         Ok(())
     }

@@ -123,7 +123,7 @@ fn membership_only(
 /// Writes a membership delta as it is: the body is left alone and no version is expected, since a change of
 /// membership by id commutes with any other.
 fn write_delta(ctx: &mut Ctx, rt: &ResourceType, id: &str, mut delta: members::Delta) -> ScimResult<Stored> {
-    delta.resolve(ctx.cfg, ctx.store, rt)?;
+    delta.resolve(ctx.cfg, ctx.store, rt, id)?;
     let change = Update {
         resource_type: rt.name.clone(),
         id: id.to_string(),
@@ -169,6 +169,7 @@ fn attempt(
     }
     check_required(cfg, rt, &old, &doc)?;
     let mut prepared = resource::ingest(cfg, rt, Value::Object(doc.clone()), Some(&old))?;
+    crate::references::check(ctx, rt, &prepared.data)?;
     forget_removed_write_only(cfg.registry.core_schema(rt), &doc, &mut prepared.data);
     let mut before = old;
     let created = before.remove("meta").and_then(|m| m.get("created").cloned());
@@ -178,7 +179,7 @@ fn attempt(
     }
     stamp_meta(&mut prepared.data, created, &ctx.now_text());
     let mut delta = membership.delta;
-    delta.resolve(cfg, ctx.store, rt)?;
+    delta.resolve(cfg, ctx.store, rt, id)?;
     let remove_members: Vec<String> = delta.remove.into_iter().collect();
     let add_members: Vec<_> = delta.add.into_values().collect();
     let image = events::image(cfg, rt, id, &current.data)?;

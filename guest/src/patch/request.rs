@@ -62,11 +62,12 @@ fn operation(cfg: &Config, v: &Value) -> ScimResult<Operation> {
     };
     let value = member(obj, "value").cloned();
     match (op, &path, &value) {
-        // Interop Profile §6.5.1.1: an operation without a path is refused as invalidSyntax.
+        // RFC 7644 §3.5.2.2 names the error of a remove without a path; under both profiles it is noTarget.
+        (Op::Remove, None, _) => Err(err::no_target("remove needs a path")),
+        // Interop Profile §6.5.1.1: an add or replace without a path is refused as invalidSyntax.
         (_, None, _) if cfg.strict() => {
             Err(err::invalid_syntax("the interop profile requires a path in every operation"))
         }
-        (Op::Remove, None, _) => Err(err::no_target("remove needs a path")),
         (Op::Add | Op::Replace, _, None) => Err(err::invalid_syntax("add and replace need a value")),
         _ => Ok(Operation { op, path, value }),
     }

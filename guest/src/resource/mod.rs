@@ -52,8 +52,10 @@ fn locate<'a>(reg: &'a Registry, rt: &'a ResourceType, key: &str) -> Key<'a> {
     if let Some(ext) = reg.extension(rt, key) {
         return Key::Extension(ext);
     }
-    if let Some((None, attr)) = reg.attribute(rt, None, key) {
-        return Key::Core(attr);
+    match reg.attribute(rt, None, key) {
+        Some((None, attr)) => return Key::Core(attr),
+        Some((Some(urn), attr)) => return reg.extension(rt, urn).map_or(Key::Unknown, |ext| Key::Flat(ext, attr)),
+        None => {}
     }
     let Some((urn, name)) =
         key.rsplit_once(':').filter(|_| key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")))

@@ -2,7 +2,7 @@
 //! and the host only ever sees its own rows and columns.
 
 use super::{query, RowMapping, Table};
-use crate::store::{Applied, Member, Page, Query, Store, StoreError, StoreResult, Stored, UniqueKey, Update};
+use crate::store::{Ancestry, Applied, Member, Page, Query, Store, StoreError, StoreResult, Stored, UniqueKey, Update};
 use serde_json::{Map, Value};
 
 pub struct RowStore<'a> {
@@ -107,5 +107,9 @@ impl Store for RowStore<'_> {
 
     fn resolve_principal(&mut self, principal: &str) -> StoreResult<Option<(String, String)>> {
         self.inner.resolve_principal(principal)
+    }
+
+    fn ancestors(&mut self, resource_type: &str, ids: &[String], max_depth: u32) -> StoreResult<Vec<Ancestry>> {
+        self.inner.ancestors(resource_type, ids, max_depth)
     }
 }

@@ -176,11 +176,13 @@ pub struct Registry {
     pub common: Schema,
     pub schemas: Vec<Schema>,
     pub resource_types: Vec<ResourceType>,
+    /// Whether the tolerance `unqualified-manager` is enabled (set from the switches by the configuration).
+    pub unqualified_manager: bool,
 }
 
 impl Registry {
     pub fn new(schemas: Vec<Schema>, resource_types: Vec<ResourceType>) -> Self {
-        Registry { common: common_schema(), schemas, resource_types }
+        Registry { common: common_schema(), schemas, resource_types, unqualified_manager: false }
     }
 
     pub fn builtin() -> Self {
@@ -220,7 +222,10 @@ impl Registry {
     ) -> Option<(Option<&'a str>, &'a Attribute)> {
         let core = self.core_schema(rt);
         match urn {
-            None => core.attribute(name).or_else(|| self.common.attribute(name)).map(|a| (None, a)),
+            None => match core.attribute(name).or_else(|| self.common.attribute(name)) {
+                Some(a) => Some((None, a)),
+                None => self.unqualified_manager(rt, name),
+            },
             Some(urn) if urn.eq_ignore_ascii_case(&core.id) => {
                 core.attribute(name).or_else(|| self.common.attribute(name)).map(|a| (None, a))
             }
@@ -229,6 +234,16 @@ impl Registry {
                 .find(|(_, s)| s.id.eq_ignore_ascii_case(urn))
                 .and_then(|(_, s)| s.attribute(name).map(|a| (Some(s.id.as_str()), a))),
         }
+    }
+
+    /// The tolerance `unqualified-manager`: `manager` alone names the enterprise extension's, when enabled.
+    fn unqualified_manager<'a>(&'a self, rt: &'a ResourceType, name: &str) -> Option<(Option<&'a str>, &'a Attribute)> {
+        if !self.unqualified_manager || !name.eq_ignore_ascii_case("manager") {
+            return None;
+        }
+        let found = self.attribute(rt, Some(ENTERPRISE_USER), name)?;
+        crate::tolerance::record(crate::tolerance::Tolerance::UnqualifiedManager);
+        Some(found)
     }
 
     /// The extension schema with this URN, when the resource type has it.

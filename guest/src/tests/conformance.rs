@@ -370,7 +370,8 @@ fn the_strict_profile_follows_the_interop_profile() {
     let path = format!("/Users/{id}");
     patch(&mut h, &path, json!([{"op": "replace", "value": {"displayName": "A"}}]))
         .expect_error(400, Some("invalidSyntax"));
-    patch(&mut h, &path, json!([{"op": "remove"}])).expect_error(400, Some("invalidSyntax"));
+    // A remove without a path keeps the error RFC 7644 §3.5.2.2 names for it.
+    patch(&mut h, &path, json!([{"op": "remove"}])).expect_error(400, Some("noTarget"));
     patch(&mut h, &path, json!([{"op": "replace", "path": "displayName", "value": "A"}])).expect(200);
     // An extension's object may name its own schema, as libraries that model it as a resource write it; any
     // other `schemas` there is an unknown attribute.

@@ -14,6 +14,9 @@ _TIMES = {
 def config(base_url: str) -> Dict[str, Any]:
     return {
         "baseUrl": base_url,
+        # Users and groups are numbered per table, so an id alone cannot say which one a member is, and the
+        # membership table holds users only: a group as a member is refused.
+        "switches": {"nestedGroups": False},
         "mapping": {
             "User": {
                 "id": "id",
