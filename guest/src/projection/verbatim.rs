@@ -14,10 +14,11 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// A top-level attribute: as stored, or built.
+/// A top-level attribute: as stored, or built, or written already (and shown whole).
 enum Piece<'a> {
     Stored(&'a RawValue),
     Built(Value),
+    Written(String),
 }
 
 /// Writes `stored` as `render` and then the default projection show it, with its computed `groups` when
@@ -41,16 +42,31 @@ pub(crate) fn write(
             schemas.push(Value::String(ext.id.clone()));
         }
     }
-    entries.insert("schemas", Piece::Built(Value::Array(schemas)));
-    entries.insert("id", Piece::Built(Value::String(stored.id.clone())));
-    let mut meta = match entries.remove("meta") {
-        Some(Piece::Stored(raw)) => serde_json::from_str::<Map<String, Value>>(raw.get()).unwrap_or_default(),
-        _ => Map::new(),
+    let text = |v: &Value| v.to_string();
+    entries.insert("schemas", Piece::Written(text(&Value::Array(schemas))));
+    let id = Value::String(stored.id.clone());
+    let id = if unchanged(cfg, rt, "id", RawValue::NULL) { Piece::Written(text(&id)) } else { Piece::Built(id) };
+    entries.insert("id", id);
+    let stored_meta = match entries.remove("meta") {
+        Some(Piece::Stored(raw)) => Some(raw),
+        _ => None,
     };
-    meta.insert("resourceType".into(), json!(rt.name));
-    meta.insert("location".into(), json!(location(cfg, rt, &stored.id)));
-    meta.insert("version".into(), json!(etag(&stored.version)));
-    entries.insert("meta", Piece::Built(Value::Object(meta)));
+    let added = [
+        ("location", json!(location(cfg, rt, &stored.id))),
+        ("resourceType", json!(rt.name)),
+        ("version", json!(etag(&stored.version))),
+    ];
+    let meta = match meta_written(cfg, rt, stored_meta, &added) {
+        Some(written) => Piece::Written(written),
+        None => {
+            let mut meta = stored_meta
+                .and_then(|raw| serde_json::from_str::<Map<String, Value>>(raw.get()).ok())
+                .unwrap_or_default();
+            meta.extend(added.into_iter().map(|(k, v)| (k.to_string(), v)));
+            Piece::Built(Value::Object(meta))
+        }
+    };
+    entries.insert("meta", meta);
     if let Some(members) = &stored.members {
         if has_members(cfg, rt) {
             let members = members.iter().map(|m| member_json(cfg, m)).collect();
@@ -66,19 +82,14 @@ pub(crate) fn write(
     out.push(b'{');
     let mut first = true;
     for (key, piece) in entries {
+        let shown = |value: Value| projection.entry(cfg, rt, key, value).map(Piece::Built);
         let value = match piece {
-            Piece::Stored(raw) if unchanged(cfg, rt, key, raw) => Piece::Stored(raw),
-            piece => {
-                let value = match piece {
-                    Piece::Stored(raw) => serde_json::from_str(raw.get()).map_err(bad)?,
-                    Piece::Built(value) => value,
-                };
-                match projection.entry(cfg, rt, key, value) {
-                    Some(value) => Piece::Built(value),
-                    None => continue,
-                }
-            }
+            Piece::Stored(raw) if unchanged(cfg, rt, key, raw) => Some(Piece::Stored(raw)),
+            Piece::Stored(raw) => shown(serde_json::from_str(raw.get()).map_err(bad)?),
+            Piece::Built(value) => shown(value),
+            written => Some(written),
         };
+        let Some(value) = value else { continue };
         if !first {
             out.push(b',');
         }
@@ -88,10 +99,34 @@ pub(crate) fn write(
         match value {
             Piece::Stored(raw) => out.extend_from_slice(raw.get().as_bytes()),
             Piece::Built(value) => serde_json::to_writer(&mut *out, &value).map_err(bad)?,
+            Piece::Written(text) => out.extend_from_slice(text.as_bytes()),
         }
     }
     out.push(b'}');
     Ok(Some(()))
+}
+
+/// `meta` written whole: the stored sub-attributes and those `render` adds (which replace stored ones of the
+/// same name), when the default projection shows every one of them; none otherwise.
+fn meta_written(cfg: &Config, rt: &ResourceType, stored: Option<&RawValue>, added: &[(&str, Value)]) -> Option<String> {
+    let (_, attr) = cfg.registry.attribute(rt, None, "meta")?;
+    if hidden(attr) || attr.returned == Returned::Request {
+        return None;
+    }
+    let mut parts: BTreeMap<&str, String> = match stored {
+        Some(raw) => serde_json::from_str::<BTreeMap<&str, &RawValue>>(raw.get())
+            .ok()?
+            .into_iter()
+            .map(|(k, v)| (k, v.get().to_string()))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    parts.extend(added.iter().map(|(k, v)| (*k, v.to_string())));
+    if !parts.keys().all(|k| attr.sub(k).is_some_and(|s| !hidden(s) && s.returned != Returned::Request)) {
+        return None;
+    }
+    let fields: Vec<String> = parts.iter().map(|(k, v)| format!("{}:{v}", Value::String(k.to_string()))).collect();
+    Some(format!("{{{}}}", fields.join(",")))
 }
 
 /// True when the default projection shows this stored core attribute exactly as it is: it is shown by default,
