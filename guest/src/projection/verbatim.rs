@@ -1,7 +1,8 @@
-//! A page of resources under the default projection (no `attributes`, no `excludedAttributes`), written from
-//! the stored text. Parsing every stored body into a tree and printing it again was most of a list's cost; here
-//! each top-level attribute that the projection would show unchanged is copied as it is stored, and only the
-//! others (`meta`, extensions, hidden or `returned: request` attributes, sub-attributes the schema lacks, the
+//! A page of resources under the default projection (no `attributes`, no `excludedAttributes`), written as
+//! text. Parsing every stored body into a tree, projecting it and printing it again was most of a list's cost;
+//! here each top-level attribute that the projection would show unchanged is copied as it is stored, what the
+//! engine adds (`schemas`, `id`, `meta`) is written directly when it is shown whole, and only the others
+//! (extensions, hidden or `returned: request` attributes, sub-attributes the schema lacks, empty values, the
 //! computed `groups`) go through [`Projection::entry`] as a tree. What a client sees is the same JSON.
 
 use super::{hidden, Projection};
