@@ -169,6 +169,6 @@ done
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
 
-"$BIN/benchtable" "$JSONL" --reference scimkit | tee "$OUT/table.md"
+"$BIN/benchtable" "$JSONL" --reference scimkit --machine "$OUT/machine.txt" | tee "$OUT/table.md"
 "$BIN/plot" "$JSONL" --out "$OUT"
 [ "$QUICK" = 1 ] && echo "(quick mode: results are not kept)" || echo "results in $OUT"

@@ -96,6 +96,7 @@ fn per_request(c: &mut Criterion) {
         ("get-projected", "GET", "/Users/{id}".to_string(), "attributes=userName,emails".to_string()),
         ("filter-eq", "GET", "/Users".to_string(), "filter=userName%20eq%20%22user100%22".to_string()),
         ("discovery", "GET", "/ServiceProviderConfig".to_string(), "".to_string()),
+        ("list-50", "GET", "/Users".to_string(), "startIndex=1&count=50".to_string()),
     ];
     let mut group = c.benchmark_group("request");
     for (name, method, path, query) in &cases {

@@ -49,6 +49,12 @@ impl Tags {
 
 /// The version a write must still find in storage, given the version just read: 412 at once when `If-Match`
 /// names other versions. Storage checks it again atomically, so a concurrent change is never overwritten.
+/// Read-check-write rounds before a PUT or PATCH without `If-Match` gives up on a resource that keeps changing
+/// (409). A round lost to another writer is retried from a fresh read; storage answers the loser once the
+/// winner is readable, so a few writers on one resource each get through within as many rounds as there are
+/// writers.
+pub const ATTEMPTS: usize = 16;
+
 pub fn expected_version(req: &Request, current: &str) -> ScimResult<String> {
     match req.header("if-match").map(Tags::parse) {
         Some(tags) if !tags.matches(current) => {

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::{self as err, ScimResult};
 use crate::http::{Request, Response};
 use crate::membership;
-use crate::projection::Projection;
+use crate::projection::{verbatim, Projection};
 use crate::resource::{self, etag, paged, render};
 use crate::schema::ResourceType;
 use crate::store::{Store, Stored};
@@ -92,10 +92,8 @@ pub(crate) fn shown_all(
     mut resources: Vec<Value>,
     projection: &Projection,
 ) -> ScimResult<Vec<Value>> {
-    if membership::computes_groups(ctx.cfg, rt) && projection.may_show_core("groups") {
-        let ids: Vec<&str> =
-            resources.iter().map(|r| r.get("id").and_then(Value::as_str).unwrap_or_default()).collect();
-        let groups = membership::groups_of_each(ctx.cfg, ctx.store, &ids)?;
+    let ids: Vec<&str> = resources.iter().map(|r| r.get("id").and_then(Value::as_str).unwrap_or_default()).collect();
+    if let Some(groups) = groups_shown(ctx, rt, &ids, projection)? {
         for (resource, groups) in resources.iter_mut().zip(groups) {
             if !groups.is_empty() {
                 resource["groups"] = Value::Array(groups);
@@ -103,6 +101,53 @@ pub(crate) fn shown_all(
         }
     }
     Ok(resources.into_iter().map(|r| projection.apply(ctx.cfg, rt, r)).collect())
+}
+
+/// A page of stored resources as the client sees them, each as JSON text: under the default projection
+/// written from the stored text (`projection::verbatim`), otherwise rendered and projected.
+pub(crate) fn shown_page(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    items: &[Stored],
+    projection: &Projection,
+) -> ScimResult<Vec<Vec<u8>>> {
+    let cfg = ctx.cfg;
+    if projection.is_default() {
+        let ids: Vec<&str> = items.iter().map(|s| s.id.as_str()).collect();
+        let groups = groups_shown(ctx, rt, &ids, projection)?.unwrap_or_else(|| vec![Vec::new(); items.len()]);
+        let mut page = Vec::with_capacity(items.len());
+        for (stored, groups) in items.iter().zip(groups) {
+            let mut text = Vec::with_capacity(stored.data.len() + 256);
+            if verbatim::write(cfg, rt, projection, stored, &groups, &mut text)?.is_none() {
+                let mut resource = render(cfg, rt, stored)?;
+                if !groups.is_empty() {
+                    resource["groups"] = Value::Array(groups);
+                }
+                text = to_json(&projection.apply(cfg, rt, resource));
+            }
+            page.push(text);
+        }
+        return Ok(page);
+    }
+    let rendered = items.iter().map(|s| render(cfg, rt, s)).collect::<ScimResult<Vec<_>>>()?;
+    Ok(shown_all(ctx, rt, rendered, projection)?.iter().map(to_json).collect())
+}
+
+pub(crate) fn to_json(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).expect("a JSON value always serialises")
+}
+
+/// The computed `groups` of each of `ids`, when the type has them and the projection may show them.
+fn groups_shown(
+    ctx: &mut Ctx,
+    rt: &ResourceType,
+    ids: &[&str],
+    projection: &Projection,
+) -> ScimResult<Option<Vec<Vec<Value>>>> {
+    if !(membership::computes_groups(ctx.cfg, rt) && projection.may_show_core("groups")) {
+        return Ok(None);
+    }
+    membership::groups_of_each(ctx.cfg, ctx.store, ids).map(Some)
 }
 
 /// True when the response shows `members`: only then storage is asked to load them (a User has none, and

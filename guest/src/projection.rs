@@ -93,33 +93,42 @@ impl Projection {
         !self.excluded.iter().any(|w| (named(w) && w.sub.is_none()) || w.whole_schema(None))
     }
 
+    /// True when nothing is asked or was sent: each attribute shows as its schema's `returned` says.
+    pub fn is_default(&self) -> bool {
+        self.attributes.is_empty() && self.excluded.is_empty() && self.sent.is_empty()
+    }
+
     /// Applies the projection to a rendered resource. Keys the schema does not define are dropped.
     pub fn apply(&self, cfg: &Config, rt: &ResourceType, resource: Value) -> Value {
         let Value::Object(obj) = resource else { return resource };
-        let reg = &cfg.registry;
         let mut out = Map::new();
         for (key, value) in obj {
-            if key == "schemas" {
-                out.insert(key, value);
-            } else if let Some(ext) = reg.extension(rt, &key) {
-                let Value::Object(inner) = value else { continue };
-                let kept: Map<String, Value> = inner
-                    .into_iter()
-                    .filter_map(|(name, v)| {
-                        let attr = ext.attribute(&name)?;
-                        self.keep(cfg, rt, attr, Some(&ext.id), v).map(|v| (name, v))
-                    })
-                    .collect();
-                if !kept.is_empty() {
-                    out.insert(key, Value::Object(kept));
-                }
-            } else if let Some((_, attr)) = reg.attribute(rt, None, &key) {
-                if let Some(v) = self.keep(cfg, rt, attr, None, value) {
-                    out.insert(key, v);
-                }
+            if let Some(v) = self.entry(cfg, rt, &key, value) {
+                out.insert(key, v);
             }
         }
         Value::Object(out)
+    }
+
+    /// One top-level key of a rendered resource and its value as shown, or none.
+    fn entry(&self, cfg: &Config, rt: &ResourceType, key: &str, value: Value) -> Option<Value> {
+        let reg = &cfg.registry;
+        if key == "schemas" {
+            Some(value)
+        } else if let Some(ext) = reg.extension(rt, key) {
+            let Value::Object(inner) = value else { return None };
+            let kept: Map<String, Value> = inner
+                .into_iter()
+                .filter_map(|(name, v)| {
+                    let attr = ext.attribute(&name)?;
+                    self.keep(cfg, rt, attr, Some(&ext.id), v).map(|v| (name, v))
+                })
+                .collect();
+            (!kept.is_empty()).then_some(Value::Object(kept))
+        } else {
+            let (_, attr) = reg.attribute(rt, None, key)?;
+            self.keep(cfg, rt, attr, None, value)
+        }
     }
 
     /// One top-level attribute's value as shown, or none.
@@ -285,3 +294,4 @@ fn elements(value: Value, keep: impl Fn(&Value) -> bool) -> Option<Value> {
 
 #[cfg(test)]
 mod tests;
+pub(crate) mod verbatim;

@@ -6,7 +6,8 @@
 //!
 //! Writes are durable (`synchronous=FULL`) and committed as a group: writers that arrive while a transaction is
 //! being filled or committed join the next one, each in a savepoint of its own (a failed write rolls back to its
-//! savepoint only), and each is answered only once its transaction is committed, with one sync for all of them.
+//! savepoint only), and each, failed or not, is answered only once its transaction is committed, with one sync
+//! for all of them.
 //! The exception is the bulk-load mode of [`SqliteStorage::open_bulk`], meant only for filling a new database
 //! before it serves.
 
@@ -353,17 +354,24 @@ impl SqliteStorage {
             drop(w);
         }
         let (value, group) = written?;
-        group.wait()?;
-        Ok(value)
+        match value {
+            Ok(value) => group.wait().map(|()| value),
+            // A write that lost to another of its transaction (a version or a unique value taken) is answered
+            // once that one is committed, so that a retry reads what beat it rather than losing again.
+            Err(e) => {
+                let _ = group.wait();
+                Err(e)
+            }
+        }
     }
 }
 
+/// A write's own outcome and the group it joined; the outer error is the transaction's.
+type Joined<T> = Result<(Result<T, StorageError>, Arc<Commit>), StorageError>;
+
 /// Runs `f` in a savepoint of the group's transaction (beginning one when none is open). A failed write leaves
-/// nothing behind and is answered at once.
-fn join<T>(
-    w: &mut Writer,
-    f: impl FnOnce(&Connection) -> Result<T, StorageError>,
-) -> Result<(T, Arc<Commit>), StorageError> {
+/// nothing behind; its error comes back with the group, whose commit is still to be waited for.
+fn join<T>(w: &mut Writer, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Joined<T> {
     if w.conn.is_autocommit() {
         // IMMEDIATE: take the write lock first, so that check-then-write is atomic across processes too.
         w.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
@@ -371,9 +379,12 @@ fn join<T>(
     }
     let group = w.group.clone().unwrap_or_default();
     let sp = w.conn.savepoint().map_err(db_error)?;
-    let value = f(&sp)?;
+    let value = match f(&sp) {
+        Ok(value) => value,
+        Err(e) => return Ok((Err(e), group)),
+    };
     sp.commit().map_err(db_error)?;
-    Ok((value, group))
+    Ok((Ok(value), group))
 }
 
 fn bulk_write<T>(
@@ -1235,5 +1246,48 @@ mod tests {
         let created = threads * (each - each / 5) + each / 5;
         assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(created as u64));
         assert!(s.commits() < created as u64, "{} commits for {created} writes", s.commits());
+    }
+
+    /// A conditional write that loses to another write of its own transaction is answered once that one is
+    /// committed: a retry then reads the version that beat it instead of the one it already lost with.
+    #[test]
+    fn a_write_that_lost_is_answered_after_the_winner_is_committed() {
+        let (_d, s) = storage();
+        let user = s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap();
+        let change = |name: &str| ResourceChange {
+            resource_type: "User".into(),
+            id: user.id.clone(),
+            data: Some(format!(r#"{{"userName":"{name}"}}"#)),
+            unique: vec![],
+            clear_members: false,
+            remove_members: vec![],
+            add_members: vec![],
+            if_version: Some(user.version.clone()),
+        };
+        let joined = |n: usize| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while s.writer.lock().unwrap().joined < n {
+                assert!(std::time::Instant::now() < deadline, "the writer never joined the transaction");
+                std::thread::yield_now();
+            }
+        };
+        // A writer on its way keeps the transaction open, so that both writes below fall into it.
+        s.arriving.fetch_add(1, Ordering::SeqCst);
+        std::thread::scope(|scope| {
+            let winner = scope.spawn(|| s.update(&change("winner")));
+            joined(1);
+            let loser = scope.spawn(|| {
+                let lost = s.update(&change("loser"));
+                (lost, s.get("User", &user.id, false).unwrap().unwrap().version)
+            });
+            joined(2);
+            s.arriving.fetch_sub(1, Ordering::SeqCst);
+            // The last writer in line commits the transaction.
+            s.create("User", r#"{"userName":"b"}"#, &key("b"), &[]).unwrap();
+            let won = winner.join().unwrap().unwrap();
+            let (lost, seen) = loser.join().unwrap();
+            assert_eq!(lost.unwrap_err(), StorageError::PreconditionFailed);
+            assert_eq!(seen, won.version, "the loser, once answered, reads the winner's version");
+        });
     }
 }

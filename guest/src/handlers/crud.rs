@@ -1,8 +1,8 @@
 //! The endpoints of one resource (RFC 7644 §3.3, §3.4.1, §3.5.1, §3.6): create, read, replace and delete.
 
-use crate::conditional;
+use crate::conditional::{self, Tags};
 use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
-use crate::error::{self as err, ScimError, ScimResult};
+use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::events::{self, MemberChange, Operation};
 use crate::http::{Request, Response};
 use crate::resource::{self, etag, location};
@@ -44,8 +44,24 @@ pub(crate) fn get(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> 
     single(ctx, rt, 200, &stored, &projection)
 }
 
+/// PUT. With `If-Match` (other than `*`) the write is conditional on the version named: a change in between is
+/// 412. Without it, the write is still conditional on the version read, so that what the body is checked
+/// against (immutable and write-only attributes, `meta.created`) is what it replaces; a change in between is
+/// retried from the read, so that the last PUT wins, and only a resource that never stops changing is 409.
 pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
     let body = json_body(req)?;
+    let strict = req.header("if-match").map(Tags::parse).is_some_and(|t| t != Tags::Any);
+    for _ in 0..conditional::ATTEMPTS {
+        match replace_once(ctx, rt, id, req, body.clone()) {
+            Err(e) if !strict && e.kind == ErrorKind::PreconditionFailed => continue,
+            done => return done,
+        }
+    }
+    Err(ScimError::new(ErrorKind::Conflict, "the resource kept changing during the PUT; retry it"))
+}
+
+/// One read-check-write round of a PUT; 412 when the version read is no longer the current one.
+fn replace_once(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request, body: Value) -> ScimResult<Response> {
     let current = fetch(ctx, rt, id, false)?;
     let mut old: Map<String, Value> = serde_json::from_str(&current.data)
         .map_err(|_| err::internal(format!("stored {} {id} is not a JSON object", rt.name)))?;
@@ -71,8 +87,6 @@ pub(crate) fn replace(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request)
         clear_members: members.is_some(),
         remove_members: vec![],
         add_members: members.clone().unwrap_or_default(),
-        // Without If-Match the write is still conditional on the version read, so a concurrent change is
-        // never silently overwritten.
         if_version: Some(conditional::expected_version(req, &current.version)?),
     };
     ctx.hooks.stage(&event);

@@ -2,7 +2,7 @@
 //! of all of them.
 
 use crate::config::{Config, PaginationMethod};
-use crate::context::{json_body, shown_all, shows_members, Ctx};
+use crate::context::{json_body, shown_all, shown_page, shows_members, to_json, Ctx};
 use crate::error::{self as err, ScimResult};
 use crate::filter::{self, Filter};
 use crate::http::{Request, Response};
@@ -130,15 +130,23 @@ fn count(v: &str) -> ScimResult<u32> {
     Ok(n.clamp(0, u32::MAX as i64) as u32)
 }
 
-fn list_response(start_index: u32, total: u64, resources: Vec<Value>) -> Response {
-    let body = json!({
-        "schemas": [discovery::LIST_RESPONSE],
-        "totalResults": total,
-        "startIndex": start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    });
-    Response::json(200, &body)
+/// The ListResponse (RFC 7644 §3.4.2), written around the page's resources, each already JSON text.
+fn list_response(start_index: u32, total: u64, resources: Vec<Vec<u8>>) -> Response {
+    let mut body = Vec::with_capacity(resources.iter().map(|r| r.len() + 1).sum::<usize>() + 160);
+    body.extend_from_slice(b"{\"schemas\":");
+    body.extend_from_slice(&to_json(&json!([discovery::LIST_RESPONSE])));
+    let counts =
+        format!(",\"totalResults\":{total},\"startIndex\":{start_index},\"itemsPerPage\":{},", resources.len());
+    body.extend_from_slice(counts.as_bytes());
+    body.extend_from_slice(b"\"Resources\":[");
+    for (i, resource) in resources.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(resource);
+    }
+    body.extend_from_slice(b"]}");
+    Response::json_bytes(200, body)
 }
 
 pub(crate) fn page_size(cfg: &Config, p: &ListParams) -> u32 {
@@ -181,7 +189,7 @@ fn query_type(
     p: &ListParams,
     start_index: u32,
     count: u32,
-) -> ScimResult<(Vec<Value>, u64)> {
+) -> ScimResult<(Vec<Vec<u8>>, u64)> {
     let cfg = ctx.cfg;
     let projection = Projection::new(cfg, rt, &p.attributes, &p.excluded)?;
     let flat = p.filter.as_ref().map(|f| filter::flatten(cfg, rt, f)).transpose()?;
@@ -197,32 +205,34 @@ fn query_type(
         keyset: None,
     };
     let page = ctx.store.search(&query)?;
-    let (items, total) = match page.applied {
-        Applied::Everything => {
-            let total = page.total.unwrap_or(page.items.len() as u64);
-            let rendered = page.items.iter().map(|s| render(cfg, rt, s)).collect::<ScimResult<Vec<_>>>()?;
-            (rendered, total)
-        }
-        applied => {
-            let check = match applied {
-                Applied::Nothing => p.filter.as_ref(),
-                _ => None,
-            };
-            // A filter on the computed `groups` the host did not apply is checked on computed groups.
-            let groups = match (check, &query.filter) {
-                (Some(_), Some(f)) if names_groups(f) && membership::computes_groups(cfg, rt) => {
-                    bounded(cfg, page.items.len())?;
-                    let ids: Vec<&str> = page.items.iter().map(|s| s.id.as_str()).collect();
-                    Some(membership::groups_of_each(cfg, ctx.store, &ids)?)
-                }
-                _ => None,
-            };
-            let window = Window { skip: (start_index - 1) as usize, count: count as usize };
-            let sort = sort_spec.as_ref().map(|s| (s, p.descending));
-            finish(cfg, rt, page.items, groups, check, sort, window)?
-        }
+    let check = match page.applied {
+        Applied::Nothing => p.filter.as_ref(),
+        _ => None,
     };
-    Ok((shown_all(ctx, rt, items, &projection)?, total))
+    let window = Window { skip: (start_index - 1) as usize, count: count as usize };
+    if page.applied == Applied::Everything {
+        let total = page.total.unwrap_or(page.items.len() as u64);
+        return Ok((shown_page(ctx, rt, &page.items, &projection)?, total));
+    }
+    if check.is_none() && sort_spec.is_none() {
+        // Nothing left to test or order: the page is a window of the candidates, none rendered in vain.
+        bounded(cfg, page.items.len())?;
+        let total = page.items.len() as u64;
+        let items: Vec<Stored> = page.items.into_iter().skip(window.skip).take(window.count).collect();
+        return Ok((shown_page(ctx, rt, &items, &projection)?, total));
+    }
+    // A filter on the computed `groups` the host did not apply is checked on computed groups.
+    let groups = match (check, &query.filter) {
+        (Some(_), Some(f)) if names_groups(f) && membership::computes_groups(cfg, rt) => {
+            bounded(cfg, page.items.len())?;
+            let ids: Vec<&str> = page.items.iter().map(|s| s.id.as_str()).collect();
+            Some(membership::groups_of_each(cfg, ctx.store, &ids)?)
+        }
+        _ => None,
+    };
+    let sort = sort_spec.as_ref().map(|s| (s, p.descending));
+    let (items, total) = finish(cfg, rt, page.items, groups, check, sort, window)?;
+    Ok((shown_all(ctx, rt, items, &projection)?.iter().map(to_json).collect(), total))
 }
 
 /// Whether a flat filter names the computed `groups`.

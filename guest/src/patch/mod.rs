@@ -43,9 +43,6 @@ use crate::store::{StoreError, Stored, Update};
 use request::{Op, Operation};
 use serde_json::{Map, Value};
 
-/// Read-apply-write rounds before a PATCH without `If-Match` gives up on a resource that keeps changing.
-const ATTEMPTS: usize = 4;
-
 pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimResult<Response> {
     // A projection the answer cannot apply is refused before anything is written.
     projection_of(ctx.cfg, rt, req)?;
@@ -72,7 +69,7 @@ pub fn patch(ctx: &mut Ctx, rt: &ResourceType, id: &str, req: &Request) -> ScimR
             return respond(ctx, rt, stored, req);
         }
     }
-    for _ in 0..ATTEMPTS {
+    for _ in 0..crate::conditional::ATTEMPTS {
         if let Some(stored) = attempt(ctx, rt, id, &operations, expected.as_ref())? {
             return respond(ctx, rt, stored, req);
         }

@@ -1,6 +1,8 @@
 //! PATCH through `Engine::handle`, against the in-memory store: every operation and path form, the bodies real
-//! clients send, errors, atomicity, preconditions and membership at scale.
+//! clients send, errors, atomicity, preconditions and membership at scale; and PUT's retry of a lost race, which
+//! shares PATCH's.
 
+use crate::conditional::ATTEMPTS;
 use crate::http::{Request, Response};
 use crate::store::memory::MemoryStore;
 use crate::store::{Member, Page, Query, Store, StoreResult, Stored, UniqueKey, Update};
@@ -625,7 +627,11 @@ fn concurrent_change_is_retried_never_lost() {
     assert_eq!(body["title"], "mine");
     assert_eq!(body["nickName"], "other writer 0", "the other writer's change survives");
 
-    api.store.times = 10;
+    api.store.times = ATTEMPTS - 1;
+    let (status, body) = api.patch(&path, json!([{"op":"replace","path":"title","value":"busy"}]));
+    assert_eq!((status, &body["title"]), (200, &json!("busy")), "a writer in between each round but the last: {body}");
+
+    api.store.times = ATTEMPTS;
     let (status, _) = api.patch(&path, json!([{"op":"replace","path":"title","value":"again"}]));
     assert_eq!(status, 409, "a resource that keeps changing is a conflict");
 
@@ -634,6 +640,38 @@ fn concurrent_change_is_retried_never_lost() {
     let body = patch_body(json!([{"op":"replace","path":"title","value":"x"}]));
     let resp = api.call("PATCH", &path, Some(&body), &[("If-Match", &version)]);
     assert_eq!(resp.status, 412, "with If-Match, a change in between is not retried");
+}
+
+/// PUT shares the retry: without If-Match a change in between is retried and this PUT is the last write; with
+/// If-Match it is 412 (RFC 7644 §3.14).
+#[test]
+fn a_put_without_if_match_is_retried_and_wins_with_if_match_it_is_412() {
+    let mut api = Api::with(BASE, Racing { inner: MemoryStore::new(), times: 0 });
+    let id = api.create("/Users", barbara());
+    let path = format!("/Users/{id}");
+    let body =
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bjensen", "title": "put"});
+    api.store.times = ATTEMPTS - 1;
+    let resp = api.call("PUT", &path, Some(&body), &[]);
+    let answer = json_of(&resp);
+    assert_eq!(resp.status, 200, "{answer}");
+    let stored = api.get(&path);
+    assert_eq!((&stored["title"], &stored["nickName"]), (&json!("put"), &Value::Null), "the PUT wrote last: {stored}");
+    assert_eq!(stored["meta"]["version"], answer["meta"]["version"]);
+
+    api.store.times = 1;
+    let resp = api.call("PUT", &path, Some(&body), &[("If-Match", "*")]);
+    assert_eq!(resp.status, 200, "If-Match: * only asks that the resource exist");
+
+    api.store.times = 1;
+    let version = api.get(&path)["meta"]["version"].as_str().unwrap_or_default().to_string();
+    let resp = api.call("PUT", &path, Some(&body), &[("If-Match", &version)]);
+    assert_eq!(resp.status, 412, "with If-Match, a change in between is not retried");
+    assert_eq!(api.get(&path)["nickName"], "other writer 0", "the other writer's change stays");
+
+    api.store.times = ATTEMPTS;
+    let resp = api.call("PUT", &path, Some(&body), &[]);
+    assert_eq!((resp.status, json_of(&resp)["status"].as_str()), (409, Some("409")), "a resource that never settles");
 }
 
 #[test]
@@ -945,7 +983,7 @@ fn a_membership_delta_never_loses_a_race_and_a_body_change_stays_conditional() {
     api.store.times = 10;
     let (status, _) = api.patch(&path, json!([{"op":"add","path":"members","value":[{"value":u1}]}]));
     assert_eq!(status, 204, "another writer in between changes nothing for a delta");
-    api.store.times = 10;
+    api.store.times = ATTEMPTS;
     let (status, _) = api.patch(
         &path,
         json!([

@@ -239,3 +239,53 @@ fn me_is_the_principal_s_own_resource() {
     s.principal = Some("stranger".into());
     s.get("/Me").assert_error(404);
 }
+
+/// A list under the default projection is written from the stored text; every resource in it is the same JSON
+/// a GET of that resource answers: hidden and `returned: request` attributes, stored keys the schema lacks,
+/// empty values, extensions, members and the computed `groups` included.
+#[test]
+fn a_listed_resource_is_what_its_get_answers() {
+    let mut h = Harness::new();
+    let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let full = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ent],
+        "userName": "bjensen", "password": "t1meMa$heen", "displayName": "Babs \"B\" Jensen", "active": true,
+        "name": {"givenName": "Barbara", "familyName": "Jensen", "formatted": "Ms. Barbara J Jensen\u{e9}"},
+        "emails": [{"value": "b@work.example", "type": "work", "primary": true}, {"value": "b@home.example"}],
+        "phoneNumbers": [{"value": "555-1", "type": "work"}], "x509Certificates": [{"value": "MIIC"}],
+        ent: {"employeeNumber": "701984", "manager": {"value": "boss"}}
+    });
+    let bjensen = h.create("/Users", &full);
+    let plain = h.user("plain");
+    h.create("/Groups", &json!({"displayName": "Tour", "members": [{"value": bjensen}, {"value": plain}]}));
+    h.create("/Groups", &json!({"displayName": "Solo", "members": [{"value": bjensen}]}));
+    // Stored as another writer of the database may have left them: keys the schema lacks, empty values,
+    // an escaped key, a stored `groups` and `id`.
+    let odd = [
+        r#"{"userName":"odd1","nickName":null,"emails":[],"ims":[{}],"addresses":[{"street":"x","type":"work"}],"unknown":1}"#,
+        r#"{"userName":"odd2","name":{},"emails":[{"value":"a@b.c","secret":"s"}],"groups":[{"value":"g"}],"id":"x"}"#,
+        r#"{"userName":"odd3","title":"t","user\u004eame2":"y","meta":{"created":"2020-01-01T00:00:00Z"}}"#,
+        r#"{"userName":"odd4","roles":["admin"],"name":"flat","photos":{"value":"https://p.example/1"}}"#,
+    ];
+    for data in odd {
+        crate::store::Store::create(&mut h.store, "User", data, &[], &[]).expect("stored");
+    }
+    for query in ["", "?startIndex=2&count=3", "?filter=userName%20pr", "?sortBy=userName"] {
+        let list = h.get(&format!("/Users{query}")).expect(200);
+        let listed = list["Resources"].as_array().expect("Resources");
+        assert!(!listed.is_empty(), "{query}");
+        for resource in listed {
+            let id = resource["id"].as_str().expect("an id");
+            assert_eq!(resource, &h.get(&format!("/Users/{id}")).expect(200), "{query}");
+        }
+    }
+    let listed = h.get("/Users?count=2").expect(200);
+    assert_eq!(listed["Resources"][0]["groups"].as_array().map(Vec::len), Some(2), "{listed}");
+    assert_eq!(listed["Resources"][0].get("password"), None);
+    assert_eq!((listed["totalResults"].as_u64(), listed["itemsPerPage"].as_u64()), (Some(6), Some(2)));
+    let groups = h.get("/Groups").expect(200);
+    for group in groups["Resources"].as_array().expect("Resources") {
+        let id = group["id"].as_str().expect("an id");
+        assert_eq!(group, &h.get(&format!("/Groups/{id}")).expect(200));
+    }
+}
