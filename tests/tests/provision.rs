@@ -5,9 +5,10 @@
 
 mod common;
 
+use common::http1::{read_request, Request};
 use common::{binary, database_for, raw, skip_part, Server, TempDir, TOKEN};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -244,31 +245,7 @@ impl FlakyTarget {
 fn forward(conn: &TcpStream, root: &str, refused: &str, failing: &AtomicBool, refusals: &AtomicUsize) -> Option<()> {
     conn.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     let mut reader = BufReader::new(conn.try_clone().ok()?);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let mut headers = Vec::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).ok()?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (k, v) = l.split_once(':')?;
-        headers.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    let length: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
+    let Request { method, target, headers, body } = read_request(&mut reader)?;
     let (status, text) = if failing.load(Ordering::SeqCst)
         && (target.contains(refused) || String::from_utf8_lossy(&body).contains(refused))
     {
@@ -282,7 +259,7 @@ fn forward(conn: &TcpStream, root: &str, refused: &str, failing: &AtomicBool, re
             .filter(|(k, _)| keep.contains(&k.to_ascii_lowercase().as_str()))
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect();
-        let resp = raw(&method, &format!("{root}{target}"), &pass, (length > 0).then_some(body));
+        let resp = raw(&method, &format!("{root}{target}"), &pass, (!body.is_empty()).then_some(body));
         (resp.status, resp.text)
     };
     let mut conn = conn;

@@ -94,24 +94,28 @@ pub fn load(
 ) -> ScimResult<BTreeMap<String, Stored>> {
     let mut out = BTreeMap::new();
     for chunk in ids.chunks(BATCH) {
-        let mut nodes: Vec<FilterNode> = chunk.iter().map(|id| compare("id", id)).collect();
-        if nodes.len() > 1 {
-            nodes.push(FilterNode::AnyOf((0..nodes.len() as u32).collect()));
-        }
-        let root = nodes.len() as u32 - 1;
-        let q = Query {
-            resource_type: rt.name.clone(),
-            filter: Some(FlatFilter { nodes, root }),
-            sort: None,
-            start_index: 1,
-            count: u32::MAX,
-            without_members: true,
-            keyset: None,
-        };
-        let page = crate::membership::checked(cfg, store.search(&q)?)?;
+        let page = crate::membership::checked(cfg, store.search(&any_of(rt, "id", chunk))?)?;
         out.extend(page.items.into_iter().filter(|s| chunk.contains(&s.id)).map(|s| (s.id.clone(), s)));
     }
     Ok(out)
+}
+
+/// Every resource of type `rt` whose `path` equals one of `values` (not empty), members left out.
+fn any_of(rt: &ResourceType, path: &str, values: &[String]) -> Query {
+    let mut nodes: Vec<FilterNode> = values.iter().map(|v| compare(path, v)).collect();
+    if nodes.len() > 1 {
+        nodes.push(FilterNode::AnyOf((0..nodes.len() as u32).collect()));
+    }
+    let root = nodes.len() as u32 - 1;
+    Query {
+        resource_type: rt.name.clone(),
+        filter: Some(FlatFilter { nodes, root }),
+        sort: None,
+        start_index: 1,
+        count: u32::MAX,
+        without_members: true,
+        keyset: None,
+    }
 }
 
 fn compare(path: &str, value: &str) -> FilterNode {
@@ -205,21 +209,7 @@ fn depth_below(
 /// The groups of type `rt` nested, at any depth, in any of `groups`: storage's recursive `groups.value`
 /// query; a host that does not apply it gets the ancestries of every candidate checked here.
 fn nested_in(cfg: &Config, store: &mut dyn Store, rt: &ResourceType, groups: &[String]) -> ScimResult<Vec<String>> {
-    let mut nodes: Vec<FilterNode> = groups.iter().map(|g| compare(GROUPS_PATH, g)).collect();
-    if nodes.len() > 1 {
-        nodes.push(FilterNode::AnyOf((0..nodes.len() as u32).collect()));
-    }
-    let root = nodes.len() as u32 - 1;
-    let q = Query {
-        resource_type: rt.name.clone(),
-        filter: Some(FlatFilter { nodes, root }),
-        sort: None,
-        start_index: 1,
-        count: u32::MAX,
-        without_members: true,
-        keyset: None,
-    };
-    let page = crate::membership::checked(cfg, store.search(&q)?)?;
+    let page = crate::membership::checked(cfg, store.search(&any_of(rt, GROUPS_PATH, groups))?)?;
     let ids: Vec<String> = page.items.into_iter().map(|s| s.id).collect();
     if page.applied != Applied::Nothing {
         return Ok(ids);

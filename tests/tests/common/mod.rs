@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod http1;
 pub mod schemas_file;
 
 use serde_json::Value;
