@@ -260,8 +260,8 @@ final class ProviderTest {
     }
 
     @Test
-    @DisplayName("provider: a user's groups are one membership search the example answers exactly")
-    void aUsersGroupsAreOneMembershipSearchTheExampleAnswersExactly() throws Exception {
+    @DisplayName("provider: a user's groups are one membership search per level the example answers exactly")
+    void aUsersGroupsAreOneMembershipSearchPerLevelTheExampleAnswersExactly() throws Exception {
         var pages = Collections.synchronizedList(new ArrayList<Storage.Page>());
         var storage = new Recording() {
             @Override
@@ -281,11 +281,17 @@ final class ProviderTest {
             pages.clear();
             ScimResponse got = send(p, "GET", "/Users/" + id, null, null);
             assertTrue(got.status() == 200 && got.body().contains("\"display\":\"Admins\"") && !got.body().contains("Others"), got.toString());
-            assertTrue(storage.ops.stream().filter(o -> o[0].equals("search")).count() == 1, "one search: " + pages);
-            var q = (Storage.Query) storage.last("search");
+            // One search per level: the user's groups, then (groups may nest) the groups holding those, none here.
+            var searches = storage.ops.stream().filter(o -> o[0].equals("search")).map(o -> (Storage.Query) o[1]).toList();
+            assertTrue(searches.size() == 2, "two searches: " + pages);
+            var q = searches.get(0);
             assertTrue(q.resourceType().equals("Group") && q.withoutMembers(), q.toString());
             assertTrue(RowFilter.MEMBER_PATH.equals(q.filter().get("path")) && id.equals(q.filter().get("value")), q.toString());
             assertTrue(pages.get(0).applied() == Storage.Applied.FILTER_ONLY && pages.get(0).items().size() == 1, pages.toString());
+            String admins = pages.get(0).items().get(0).id();
+            var up = searches.get(1);
+            assertTrue(RowFilter.MEMBER_PATH.equals(up.filter().get("path")) && admins.equals(up.filter().get("value")), up.toString());
+            assertTrue(pages.get(1).items().isEmpty(), pages.toString());
             // An `or` of members, as for a page of users, and a client's filter on a group's members.
             ScimResponse both = send(p, "GET", "/Groups", "filter=" + java.net.URLEncoder.encode(
                     "members.value eq \"" + id + "\" or members.value eq \"" + other + "\"", StandardCharsets.UTF_8).replace("+", "%20"), null);
