@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::error::ScimResult;
 use crate::resource::{has_members, location};
 use crate::schema::{AttrType, Mutability, ResourceType};
-use crate::store::{Applied, CompareOp, Comparison, FilterNode, FlatFilter, Literal, Page, Query, Store, Stored};
+use crate::store::{Applied, Page, Query, Store, Stored};
 use serde_json::{json, Value};
 
 /// True when the resource type shows a computed `groups`: its schema has it, complex, multi-valued and
@@ -106,30 +106,7 @@ pub(crate) fn checked(cfg: &Config, page: Page) -> ScimResult<Page> {
 
 /// The resources of type `rt` with any of `member_ids` among their members.
 fn containing_any(cfg: &Config, rt: &ResourceType, member_ids: &[&str], without_members: bool) -> Query {
-    let mut nodes: Vec<FilterNode> = member_ids
-        .iter()
-        .map(|id| {
-            FilterNode::Compare(Comparison {
-                path: "members.value".into(),
-                op: CompareOp::Eq,
-                value: Literal::Text(id.to_string()),
-                case_exact: true,
-            })
-        })
-        .collect();
-    if nodes.len() > 1 {
-        nodes.push(FilterNode::AnyOf((0..nodes.len() as u32).collect()));
-    }
-    let root = nodes.len() as u32 - 1;
-    Query {
-        resource_type: rt.name.clone(),
-        filter: Some(FlatFilter { nodes, root }),
-        sort: None,
-        start_index: 1,
-        count: cfg.limits.max_results,
-        without_members,
-        keyset: None,
-    }
+    Query::any_of(&rt.name, "members.value", member_ids, cfg.limits.max_results, without_members)
 }
 
 fn group_value(cfg: &Config, rt: &ResourceType, group: &Stored, direct: bool) -> Value {

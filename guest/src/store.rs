@@ -63,6 +63,43 @@ pub struct Query {
     pub keyset: Option<Keyset>,
 }
 
+impl Query {
+    /// The resources of `resource_type` whose `path` equals, case-exactly, any of `values` (not empty): at most
+    /// `count`, in storage's order, from the first.
+    pub fn any_of<S: AsRef<str>>(
+        resource_type: &str,
+        path: &str,
+        values: &[S],
+        count: u32,
+        without_members: bool,
+    ) -> Query {
+        let mut nodes: Vec<FilterNode> = values
+            .iter()
+            .map(|v| {
+                FilterNode::Compare(Comparison {
+                    path: path.into(),
+                    op: CompareOp::Eq,
+                    value: Literal::Text(v.as_ref().to_string()),
+                    case_exact: true,
+                })
+            })
+            .collect();
+        if nodes.len() > 1 {
+            nodes.push(FilterNode::AnyOf((0..nodes.len() as u32).collect()));
+        }
+        let root = nodes.len() as u32 - 1;
+        Query {
+            resource_type: resource_type.to_string(),
+            filter: Some(FlatFilter { nodes, root }),
+            sort: None,
+            start_index: 1,
+            count,
+            without_members,
+            keyset: None,
+        }
+    }
+}
+
 /// Where a cursor walk resumes: the last shown resource's sort value (`Null` without one) and id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Position {

@@ -12,12 +12,9 @@
 
 use crate::config::Config;
 use crate::error::{self as err, ScimResult};
-use crate::filter::CompareOp;
 use crate::resource::has_members;
 use crate::schema::ResourceType;
-use crate::store::{
-    Ancestry, Applied, Comparison, FilterNode, FlatFilter, Literal, Member, Query, Store, StoreError, Stored,
-};
+use crate::store::{Ancestry, Applied, Member, Query, Store, StoreError, Stored};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Ids per search when resources are looked up by id: bounds one query's size.
@@ -102,29 +99,7 @@ pub fn load(
 
 /// Every resource of type `rt` whose `path` equals one of `values` (not empty), members left out.
 fn any_of(rt: &ResourceType, path: &str, values: &[String]) -> Query {
-    let mut nodes: Vec<FilterNode> = values.iter().map(|v| compare(path, v)).collect();
-    if nodes.len() > 1 {
-        nodes.push(FilterNode::AnyOf((0..nodes.len() as u32).collect()));
-    }
-    let root = nodes.len() as u32 - 1;
-    Query {
-        resource_type: rt.name.clone(),
-        filter: Some(FlatFilter { nodes, root }),
-        sort: None,
-        start_index: 1,
-        count: u32::MAX,
-        without_members: true,
-        keyset: None,
-    }
-}
-
-fn compare(path: &str, value: &str) -> FilterNode {
-    FilterNode::Compare(Comparison {
-        path: path.into(),
-        op: CompareOp::Eq,
-        value: Literal::Text(value.to_string()),
-        case_exact: true,
-    })
+    Query::any_of(&rt.name, path, values, u32::MAX, true)
 }
 
 /// Checks the resolved members about to be added to group `id` of type `rt` (none: a group being created).
