@@ -197,5 +197,9 @@ export function storageImports(current) {
       }
       return principal(s.resolvePrincipal(p));
     }),
+    // Answered `unsupported`: the engine walks nested groups itself, one membership search per level.
+    ancestors: guard('ancestors', () => {
+      throw StorageError.unsupported();
+    }),
   };
 }

@@ -126,7 +126,8 @@ def handler_missing(method: str) -> Any:
     return Err(wc.Variant("unsupported"))
 
 
-STORAGE_FUNCTIONS = ("get", "create", "update", "delete", "search", "members", "resolve-principal")
+# `ancestors` is answered `unsupported` (no bridge method): the engine walks nested groups itself.
+STORAGE_FUNCTIONS = ("get", "create", "update", "delete", "search", "members", "resolve-principal", "ancestors")
 
 
 class Runtime:
