@@ -11,7 +11,7 @@ use crate::projection::Projection;
 use crate::resource::render;
 use crate::schema::{discovery, ResourceType};
 use crate::store::{Applied, Query, Stored};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The parameters of a list or search (RFC 7644 §3.4.2).
 #[derive(Debug, Default)]
@@ -133,8 +133,10 @@ fn count(v: &str) -> ScimResult<u32> {
 /// The ListResponse (RFC 7644 §3.4.2), written around the page's resources, each already JSON text.
 fn list_response(start_index: u32, total: u64, resources: Vec<Vec<u8>>) -> Response {
     let mut body = Vec::with_capacity(resources.iter().map(|r| r.len() + 1).sum::<usize>() + 160);
-    body.extend_from_slice(b"{\"schemas\":");
-    body.extend_from_slice(&to_json(&json!([discovery::LIST_RESPONSE])));
+    // The schema URN needs no escaping in JSON.
+    body.extend_from_slice(b"{\"schemas\":[\"");
+    body.extend_from_slice(discovery::LIST_RESPONSE.as_bytes());
+    body.extend_from_slice(b"\"]");
     let counts =
         format!(",\"totalResults\":{total},\"startIndex\":{start_index},\"itemsPerPage\":{},", resources.len());
     body.extend_from_slice(counts.as_bytes());
