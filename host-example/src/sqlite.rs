@@ -18,6 +18,7 @@ use scimkit_runtime::bindings::{
     Ancestry, Applied, ChangeEvent, Member, Page, Query, ResourceChange, StorageError, Stored, UniqueKey,
 };
 use scimkit_runtime::storage::{new_id, Storage};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -52,35 +53,56 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 /// The schema version this code writes, kept in `PRAGMA user_version`. 1: `attr_values.rid` and the trigram
-/// index `attr_text`. An older database is brought up to it when opened.
-const VERSION: i64 = 1;
+/// index `attr_text`. 2: the trigram index is kept up to date per transaction ([`PENDING_TEXT`]), not by
+/// triggers of the database. An older database is brought up to it when opened.
+const VERSION: i64 = 2;
 
 /// The trigram index of every leaf's text (FTS5 over `attr_values`, ASCII and Unicode case folded), through
 /// which `co`, `sw` and `ew` of three characters or more find their few leaves instead of reading every leaf
-/// of the path; kept up to date by triggers. Its rowid is `attr_values.rid`, an explicit key (VACUUM keeps it).
+/// of the path. Its rowid is `attr_values.rid`, an explicit key (VACUUM keeps it).
 const TRIGRAM: &str = "
 CREATE VIRTUAL TABLE IF NOT EXISTS attr_text USING fts5(
     value, content = 'attr_values', content_rowid = 'rid', tokenize = 'trigram case_sensitive 0'
 );
-CREATE TRIGGER IF NOT EXISTS attr_text_insert AFTER INSERT ON attr_values BEGIN
-    INSERT INTO attr_text (rowid, value) VALUES (new.rid, new.value);
+";
+
+/// How a writing connection keeps [`TRIGRAM`] up to date: its own (temporary) triggers note every leaf written
+/// or removed, in order, and [`commit`] hands them to the index in one statement. FTS5 writes a new segment of
+/// its index at every savepoint, and every write of a group is in its own: fed per row, the index cost more
+/// than everything else a write does. The notes are in the transaction (a write rolled back to its savepoint
+/// takes its notes with it) and never on disk.
+const PENDING_TEXT: &str = "
+CREATE TEMP TABLE IF NOT EXISTS attr_text_pending (seq INTEGER PRIMARY KEY, command TEXT, rid INTEGER NOT NULL, value);
+CREATE TEMP TRIGGER IF NOT EXISTS attr_text_insert AFTER INSERT ON main.attr_values BEGIN
+    INSERT INTO attr_text_pending (command, rid, value) VALUES (NULL, new.rid, new.value);
 END;
-CREATE TRIGGER IF NOT EXISTS attr_text_delete AFTER DELETE ON attr_values BEGIN
-    INSERT INTO attr_text (attr_text, rowid, value) VALUES ('delete', old.rid, old.value);
+CREATE TEMP TRIGGER IF NOT EXISTS attr_text_delete AFTER DELETE ON main.attr_values BEGIN
+    INSERT INTO attr_text_pending (command, rid, value) VALUES ('delete', old.rid, old.value);
 END;
-CREATE TRIGGER IF NOT EXISTS attr_text_update AFTER UPDATE ON attr_values BEGIN
-    INSERT INTO attr_text (attr_text, rowid, value) VALUES ('delete', old.rid, old.value);
-    INSERT INTO attr_text (rowid, value) VALUES (new.rid, new.value);
+CREATE TEMP TRIGGER IF NOT EXISTS attr_text_update AFTER UPDATE ON main.attr_values BEGIN
+    INSERT INTO attr_text_pending (command, rid, value) VALUES ('delete', old.rid, old.value);
+    INSERT INTO attr_text_pending (command, rid, value) VALUES (NULL, new.rid, new.value);
 END;
 ";
 
-/// Triggers of [`TRIGRAM`], dropped while a bulk load fills an empty database (the index is built once at
+/// Triggers of [`PENDING_TEXT`], dropped while a bulk load fills an empty database (the index is built once at
 /// the end, far cheaper than row by row).
-const TRIGRAM_TRIGGERS: &[&str] = &["attr_text_insert", "attr_text_delete", "attr_text_update"];
+const PENDING_TRIGGERS: &[&str] = &["attr_text_insert", "attr_text_delete", "attr_text_update"];
+
+/// Commits the writer's transaction, with the trigram index brought up to date first, in the order the leaves
+/// were written (a `rid` removed then reused is deleted from the index before it is added again).
+fn commit(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "INSERT INTO main.attr_text (attr_text, rowid, value)
+             SELECT command, rid, value FROM temp.attr_text_pending ORDER BY seq;
+         DELETE FROM temp.attr_text_pending;
+         COMMIT;",
+    )
+}
 
 /// Brings the database to [`VERSION`], in one transaction that other processes wait for.
 /// 0 → 1: `attr_values` gains its explicit key `rid` (rebuilt when it has none), and the trigram index is
-/// created and filled.
+/// created and filled. 1 → 2: the triggers that fed the index row by row are dropped.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if user_version(conn)? >= VERSION {
         return Ok(());
@@ -101,22 +123,30 @@ fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// The steps of [`migrate`], inside its transaction; another process may have done them meanwhile.
 fn migrate_locked(conn: &Connection) -> rusqlite::Result<()> {
-    if user_version(conn)? >= VERSION {
+    let version = user_version(conn)?;
+    if version >= VERSION {
         return Ok(());
     }
-    let keyed: bool =
-        conn.query_row("SELECT count(*) FROM pragma_table_info('attr_values') WHERE name = 'rid'", [], |r| r.get(0))?;
-    if !keyed {
-        conn.execute_batch(
-            "ALTER TABLE attr_values RENAME TO attr_values_old;
-             CREATE TABLE attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL, value);
-             INSERT INTO attr_values (id, path, value) SELECT id, path, value FROM attr_values_old ORDER BY rowid;
-             DROP TABLE attr_values_old;",
-        )?;
-        conn.execute_batch(SCHEMA)?;
+    if version < 1 {
+        let keyed: bool =
+            conn.query_row("SELECT count(*) FROM pragma_table_info('attr_values') WHERE name = 'rid'", [], |r| {
+                r.get(0)
+            })?;
+        if !keyed {
+            conn.execute_batch(
+                "ALTER TABLE attr_values RENAME TO attr_values_old;
+                 CREATE TABLE attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL, value);
+                 INSERT INTO attr_values (id, path, value) SELECT id, path, value FROM attr_values_old ORDER BY rowid;
+                 DROP TABLE attr_values_old;",
+            )?;
+            conn.execute_batch(SCHEMA)?;
+        }
+        conn.execute_batch(TRIGRAM)?;
+        conn.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('rebuild');")?;
     }
-    conn.execute_batch(TRIGRAM)?;
-    conn.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('rebuild');")?;
+    for t in PENDING_TRIGGERS {
+        conn.execute_batch(&format!("DROP TRIGGER IF EXISTS main.{t};"))?;
+    }
     conn.pragma_update(None, "user_version", VERSION)
 }
 
@@ -230,6 +260,7 @@ impl SqliteStorage {
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
         conn.execute_batch(journal::SQLITE_SCHEMA)?;
+        conn.execute_batch(&format!("PRAGMA temp_store = MEMORY; {PENDING_TEXT}"))?;
         conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES ('cursor', ?1)", [crate::new_secret()])?;
         let cursor_key = conn.query_row("SELECT value FROM secrets WHERE name = 'cursor'", [], |r| r.get(0))?;
         let writer = Writer { conn, bulk: None, group: None, joined: 0 };
@@ -274,7 +305,7 @@ impl SqliteStorage {
             let empty: bool = w.conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM resources)", [], |r| r.get(0))?;
             if empty {
                 let indexes = DEFERRED_INDEXES.iter().map(|i| format!("DROP INDEX IF EXISTS {i};"));
-                let triggers = TRIGRAM_TRIGGERS.iter().map(|t| format!("DROP TRIGGER IF EXISTS {t};"));
+                let triggers = PENDING_TRIGGERS.iter().map(|t| format!("DROP TRIGGER IF EXISTS temp.{t};"));
                 // Version 0 until the end: a load that stops early has the next open build the trigram index.
                 w.conn.execute_batch(&format!(
                     "{} PRAGMA user_version = 0;",
@@ -290,7 +321,7 @@ impl SqliteStorage {
     pub fn flush(&self) -> anyhow::Result<()> {
         let mut w = self.writer.lock().unwrap();
         if !w.conn.is_autocommit() {
-            w.conn.execute_batch("COMMIT")?;
+            commit(&w.conn)?;
         }
         if let Some(b) = &mut w.bulk {
             b.pending = 0;
@@ -306,6 +337,7 @@ impl SqliteStorage {
         w.bulk = None;
         w.conn.execute_batch(SCHEMA)?;
         migrate(&w.conn)?;
+        w.conn.execute_batch(PENDING_TEXT)?;
         w.conn.execute_batch("PRAGMA synchronous = FULL; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
@@ -341,7 +373,7 @@ impl SqliteStorage {
         if (last || w.joined >= MAX_GROUP) && !w.conn.is_autocommit() {
             let group = w.group.take();
             w.joined = 0;
-            let outcome = w.conn.execute_batch("COMMIT").map_err(db_error);
+            let outcome = commit(&w.conn).map_err(db_error);
             if outcome.is_err() && !w.conn.is_autocommit() {
                 let _ = w.conn.execute_batch("ROLLBACK");
             }
@@ -401,7 +433,7 @@ fn bulk_write<T>(
     sp.commit().map_err(db_error)?;
     batch.pending += 1;
     if batch.pending >= batch.size {
-        conn.execute_batch("COMMIT").map_err(db_error)?;
+        commit(conn).map_err(db_error)?;
         batch.pending = 0;
     }
     Ok(value)
@@ -476,6 +508,82 @@ fn put_values(tx: &Connection, id: &str, leaves: &[(String, Param)]) -> Result<(
         stmt.execute(params![id, path, sql_value(value.clone())]).map_err(db_error)?;
     }
     Ok(())
+}
+
+/// Makes the resource's uniqueness keys `keys`, touching only those that changed: a PATCH of `displayName`
+/// leaves `userName`'s key, and its index entries, as they were.
+fn replace_unique(tx: &Connection, rtype: &str, id: &str, keys: &[UniqueKey]) -> Result<(), StorageError> {
+    let mut kept: Vec<(String, String)> = tx
+        .prepare_cached("SELECT attribute, value FROM unique_keys WHERE id = ?1")
+        .and_then(|mut stmt| stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(db_error)?;
+    let mut added = Vec::new();
+    for k in keys {
+        match kept.iter().position(|(a, v)| *a == k.attribute && *v == k.value) {
+            Some(i) => {
+                kept.swap_remove(i);
+            }
+            None => added.push(k.clone()),
+        }
+    }
+    let mut remove = tx
+        .prepare_cached("DELETE FROM unique_keys WHERE rtype = ?1 AND attribute = ?2 AND value = ?3 AND id = ?4")
+        .map_err(db_error)?;
+    for (attribute, value) in &kept {
+        remove.execute(params![rtype, attribute, value, id]).map_err(db_error)?;
+    }
+    put_unique(tx, rtype, id, &added)
+}
+
+/// Makes the resource's `attr_values` rows `leaves`, deleting and inserting only the leaves that changed (each
+/// row costs its indexes and the trigram index): a PATCH of `displayName` rewrites two leaves, not every one.
+fn replace_values(tx: &Connection, id: &str, leaves: &[(String, Param)]) -> Result<(), StorageError> {
+    let mut stale: HashMap<(String, LeafValue), Vec<i64>> = HashMap::new();
+    let mut stmt = tx.prepare_cached("SELECT rid, path, value FROM attr_values WHERE id = ?1").map_err(db_error)?;
+    let rows = stmt
+        .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, rusqlite::types::Value>(2)?)))
+        .map_err(db_error)?;
+    for row in rows {
+        let (rid, path, value) = row.map_err(db_error)?;
+        stale.entry((path, LeafValue::of(value))).or_default().push(rid);
+    }
+    let mut fresh = Vec::new();
+    for (path, value) in leaves {
+        let key = (path.clone(), LeafValue::of(sql_value(value.clone())));
+        match stale.get_mut(&key).and_then(Vec::pop) {
+            Some(_) => {}
+            None => fresh.push((path.clone(), value.clone())),
+        }
+    }
+    let mut remove = tx.prepare_cached("DELETE FROM attr_values WHERE rid = ?1").map_err(db_error)?;
+    for rid in stale.into_values().flatten() {
+        remove.execute([rid]).map_err(db_error)?;
+    }
+    put_values(tx, id, &fresh)
+}
+
+/// A stored leaf's value, compared as SQLite compares it (`=`, binary): a real by its bits, so that it can key
+/// a map.
+#[derive(PartialEq, Eq, Hash)]
+enum LeafValue {
+    Null,
+    Integer(i64),
+    Real(u64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl LeafValue {
+    fn of(v: rusqlite::types::Value) -> LeafValue {
+        use rusqlite::types::Value as V;
+        match v {
+            V::Null => LeafValue::Null,
+            V::Integer(i) => LeafValue::Integer(i),
+            V::Real(f) => LeafValue::Real(f.to_bits()),
+            V::Text(t) => LeafValue::Text(t),
+            V::Blob(b) => LeafValue::Blob(b),
+        }
+    }
 }
 
 fn add_members(tx: &Connection, id: &str, members: &[Member]) -> Result<(), StorageError> {
@@ -560,11 +668,8 @@ impl Storage for SqliteStorage {
         self.write(|tx| {
             let version = check_version(tx, &c.resource_type, &c.id, c.if_version.as_deref())? + 1;
             if let Some(leaves) = &leaves {
-                for sql in ["DELETE FROM unique_keys WHERE id = ?1", "DELETE FROM attr_values WHERE id = ?1"] {
-                    tx.prepare_cached(sql).map_err(db_error)?.execute([&c.id]).map_err(db_error)?;
-                }
-                put_unique(tx, &c.resource_type, &c.id, &c.unique)?;
-                put_values(tx, &c.id, leaves)?;
+                replace_unique(tx, &c.resource_type, &c.id, &c.unique)?;
+                replace_values(tx, &c.id, leaves)?;
             }
             if c.clear_members {
                 tx.prepare_cached("DELETE FROM members WHERE group_id = ?1")
@@ -582,11 +687,14 @@ impl Storage for SqliteStorage {
                 .map_err(db_error)?
                 .execute(params![version, c.data, c.id])
                 .map_err(db_error)?;
-            let data: String = tx
-                .prepare_cached("SELECT data FROM resources WHERE id = ?1")
-                .map_err(db_error)?
-                .query_row([&c.id], |r| r.get(0))
-                .map_err(db_error)?;
+            let data = match &c.data {
+                Some(data) => data.clone(),
+                None => tx
+                    .prepare_cached("SELECT data FROM resources WHERE id = ?1")
+                    .map_err(db_error)?
+                    .query_row([&c.id], |r| r.get(0))
+                    .map_err(db_error)?,
+            };
             journal::append_sqlite(tx, event, &c.id, &version.to_string())?;
             Ok(Stored { id: c.id.clone(), version: version.to_string(), data, members: None })
         })
@@ -1038,6 +1146,58 @@ mod tests {
     }
 
     #[test]
+    fn an_update_rewrites_only_the_leaves_that_changed_and_every_index_follows() {
+        let (_d, s) = storage();
+        let body = |display: &str| {
+            format!(
+                r#"{{"userName":"alice","displayName":"{display}","emails":[{{"value":"a@x.org"}},{{"value":"a@x.org"}}],"active":true,"x":1.5}}"#
+            )
+        };
+        let a = s.create("User", &body("Old Queen"), &key("alice"), &[]).unwrap();
+        let rows = |s: &SqliteStorage| -> Vec<(i64, String)> {
+            s.read(|c| {
+                let mut stmt = c.prepare("SELECT rid, path FROM attr_values ORDER BY rid").map_err(db_error)?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_error)?;
+                rows.collect::<Result<_, _>>().map_err(db_error)
+            })
+            .unwrap()
+        };
+        let before = rows(&s);
+        let change = |data: String, unique: Vec<UniqueKey>| ResourceChange {
+            resource_type: "User".into(),
+            id: a.id.clone(),
+            data: Some(data),
+            unique,
+            clear_members: false,
+            remove_members: vec![],
+            add_members: vec![],
+            if_version: None,
+        };
+        s.update(&change(body("New Queen"), key("alice"))).unwrap();
+        let after = rows(&s);
+        // Every leaf but `displayName` kept its row (both equal emails too); `displayName` has a new one.
+        let kept: Vec<_> = before.iter().filter(|r| after.contains(r)).map(|(_, p)| p.as_str()).collect();
+        assert_eq!(kept, ["active", "emails.value", "emails.value", "userName", "x"]);
+        assert_eq!(after.len(), before.len());
+        assert_eq!((indexed(&s, "\"Old Queen\""), indexed(&s, "\"New Queen\"")), (0, 1));
+        assert_eq!(ids(&s.search(&eq("displayName", "new queen")).unwrap()), vec![&a.id]);
+        assert!(s.search(&eq("displayName", "old queen")).unwrap().items.is_empty());
+        // One email fewer, and a new userName: the old key is free again, the new one taken.
+        let one_email = r#"{"userName":"alicia","displayName":"New Queen","emails":[{"value":"a@x.org"}]}"#;
+        s.update(&change(one_email.into(), key("alicia"))).unwrap();
+        assert_eq!(rows(&s).iter().filter(|(_, p)| p == "emails.value").count(), 1);
+        s.create("User", r#"{"userName":"alice"}"#, &key("alice"), &[]).unwrap();
+        let taken = s.create("User", r#"{"userName":"alicia"}"#, &key("alicia"), &[]).unwrap_err();
+        assert_eq!(taken, StorageError::Conflict("userName".into()));
+        // The trigram index matches its content, rows removed and their rids reused included.
+        s.delete("User", &a.id, None).unwrap();
+        s.create("User", r#"{"userName":"carol","emails":[{"value":"carol@x.org"}]}"#, &key("carol"), &[]).unwrap();
+        s.read(|c| c.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('integrity-check')").map_err(db_error))
+            .unwrap();
+        assert_eq!((indexed(&s, "\"New Queen\""), indexed(&s, "\"carol@\"")), (0, 1));
+    }
+
+    #[test]
     fn a_database_without_a_version_is_migrated_when_opened() {
         let dir = tempdir::Dir::new();
         let path = dir.path.join("db.sqlite");
@@ -1067,6 +1227,42 @@ mod tests {
         // Opening again finds the current version and changes nothing.
         let s = SqliteStorage::open(&path).unwrap();
         assert_eq!(s.search(&compare("emails.value", CompareOp::Co, "wonder", false)).unwrap().total(), Some(1));
+    }
+
+    #[test]
+    fn a_database_whose_index_was_fed_by_triggers_drops_them_when_opened() {
+        let dir = tempdir::Dir::new();
+        let path = dir.path.join("db.sqlite");
+        {
+            // Version 1: the trigram index fed row by row by triggers of the database.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(SCHEMA).unwrap();
+            c.execute_batch(TRIGRAM).unwrap();
+            c.execute_batch(
+                "CREATE TRIGGER attr_text_insert AFTER INSERT ON attr_values BEGIN
+                     INSERT INTO attr_text (rowid, value) VALUES (new.rid, new.value);
+                 END;
+                 CREATE TRIGGER attr_text_delete AFTER DELETE ON attr_values BEGIN
+                     INSERT INTO attr_text (attr_text, rowid, value) VALUES ('delete', old.rid, old.value);
+                 END;
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+            c.execute_batch(r#"INSERT INTO attr_values (id, path, value) VALUES ('u1', 'userName', 'alice');"#)
+                .unwrap();
+        }
+        let s = SqliteStorage::open(&path).unwrap();
+        let triggers: i64 = s
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'", [], |r| r.get(0))
+                    .map_err(db_error)
+            })
+            .unwrap();
+        assert_eq!(triggers, 0);
+        s.create("User", r#"{"userName":"bob"}"#, &key("bob"), &[]).unwrap();
+        s.read(|c| c.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('integrity-check')").map_err(db_error))
+            .unwrap();
+        assert_eq!((indexed(&s, "\"alice\""), indexed(&s, "\"bob\"")), (1, 1));
     }
 
     #[test]

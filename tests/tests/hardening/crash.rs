@@ -66,6 +66,9 @@ fn acknowledged_writes_survive_kill_9() {
         assert_eq!(check, "ok");
     }
 
+    // One GET per acknowledged write: more than the default tenant's rate limit lets through.
+    let unthrottled = "[[tenant]]\nname = \"default\"\nrate_limit_per_second = 1000000\nrate_limit_burst = 1000000\n";
+    std::fs::write(dir.0.join("scimkit.toml"), unthrottled).unwrap();
     let s = Server::start(&dir.0, &[]);
     for (id, name) in &acked {
         let r = s.get(&format!("/Users/{id}"));
