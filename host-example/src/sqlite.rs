@@ -48,13 +48,13 @@ CREATE INDEX IF NOT EXISTS members_in_order ON members(group_id, seq);
 CREATE TABLE IF NOT EXISTS attr_values (rid INTEGER PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL, value);
 CREATE INDEX IF NOT EXISTS attr_values_by_id ON attr_values(id);
 CREATE INDEX IF NOT EXISTS attr_values_nocase ON attr_values(path, value COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS attr_values_exact ON attr_values(path, value);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 /// The schema version this code writes, kept in `PRAGMA user_version`. 1: `attr_values.rid` and the trigram
 /// index `attr_text`. 2: the trigram index is kept up to date per transaction ([`PENDING_TEXT`]), not by
-/// triggers of the database. An older database is brought up to it when opened.
+/// triggers of the database, and leaves have one (path, value) index, case-blind (see [`Sqlite::compare`]).
+/// An older database is brought up to it when opened.
 const VERSION: i64 = 2;
 
 /// The trigram index of every leaf's text (FTS5 over `attr_values`, ASCII and Unicode case folded), through
@@ -102,7 +102,8 @@ fn commit(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Brings the database to [`VERSION`], in one transaction that other processes wait for.
 /// 0 → 1: `attr_values` gains its explicit key `rid` (rebuilt when it has none), and the trigram index is
-/// created and filled. 1 → 2: the triggers that fed the index row by row are dropped.
+/// created and filled. 1 → 2: the triggers that fed the index row by row and the case-exact (path, value)
+/// index are dropped.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if user_version(conn)? >= VERSION {
         return Ok(());
@@ -147,11 +148,12 @@ fn migrate_locked(conn: &Connection) -> rusqlite::Result<()> {
     for t in PENDING_TRIGGERS {
         conn.execute_batch(&format!("DROP TRIGGER IF EXISTS main.{t};"))?;
     }
+    conn.execute_batch("DROP INDEX IF EXISTS attr_values_exact;")?;
     conn.pragma_update(None, "user_version", VERSION)
 }
 
 /// Indexes of [`SCHEMA`] that only searches read, not the checks a write makes.
-const DEFERRED_INDEXES: &[&str] = &["attr_values_nocase", "attr_values_exact", "members_by_member"];
+const DEFERRED_INDEXES: &[&str] = &["attr_values_nocase", "members_by_member"];
 
 pub struct SqliteStorage {
     path: PathBuf,
@@ -846,14 +848,27 @@ impl Dialect for Sqlite {
         format!("?{n}")
     }
 
+    /// A leaf is found through its one (path, value) index, which is case-blind: a number compares the same
+    /// under any collation, and a case-exact equality is a case-blind one (found through the index) that
+    /// also holds byte for byte. Only a case-exact order of text reads the path's leaves in turn.
     fn compare(&self, column: Column, op: &str, value: &str, text: bool, case_exact: bool) -> String {
-        let collate = if text && !case_exact { " COLLATE NOCASE" } else { "" };
-        format!("{} {op} {value}{collate}", column_name(column))
+        let name = column_name(column);
+        match (column, text && case_exact) {
+            (Column::Leaf, false) => format!("{name} {op} {value} COLLATE NOCASE"),
+            (Column::Leaf, true) if op == "=" => format!("({name} = {value} COLLATE NOCASE AND {name} = {value})"),
+            (_, true) => format!("{name} {op} {value}"),
+            (_, false) if text => format!("{name} {op} {value} COLLATE NOCASE"),
+            (_, false) => format!("{name} {op} {value}"),
+        }
     }
 
     fn in_list(&self, column: Column, values: &[String], case_exact: bool) -> String {
-        let collate = if case_exact { "" } else { " COLLATE NOCASE" };
-        format!("{}{collate} IN ({})", column_name(column), values.join(", "))
+        let (name, values) = (column_name(column), values.join(", "));
+        match (column, case_exact) {
+            (Column::Leaf, true) => format!("({name} COLLATE NOCASE IN ({values}) AND {name} IN ({values}))"),
+            (_, true) => format!("{name} IN ({values})"),
+            (_, false) => format!("{name} COLLATE NOCASE IN ({values})"),
+        }
     }
 
     fn like(&self, column: Column, pattern: &str) -> String {
@@ -1413,6 +1428,45 @@ mod tests {
         assert_eq!(found.total(), Some(2));
         let by_name = s.search(&any("displayName", false, &["A", "c", "zz"])).unwrap();
         assert_eq!(by_name.total(), Some(2));
+    }
+
+    #[test]
+    fn one_case_blind_index_serves_case_exact_and_numeric_comparisons() {
+        let (_d, s) = storage();
+        let upper = s.create("User", r#"{"userName":"u1","externalId":"AbC","x":2}"#, &key("u1"), &[]).unwrap();
+        let lower = s.create("User", r#"{"userName":"u2","externalId":"abc","x":10}"#, &key("u2"), &[]).unwrap();
+        let plain = s.create("User", r#"{"userName":"u3","externalId":"B"}"#, &key("u3"), &[]).unwrap();
+        let found = |q: Query| {
+            let mut ids: Vec<String> = s.search(&q).unwrap().items.into_iter().map(|r| r.id).collect();
+            ids.sort();
+            ids
+        };
+        let sorted = |ids: &[&String]| {
+            let mut ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(found(compare("externalId", CompareOp::Eq, "AbC", true)), sorted(&[&upper.id]));
+        assert_eq!(found(compare("externalId", CompareOp::Eq, "AbC", false)), sorted(&[&upper.id, &lower.id]));
+        // Byte order: "abc" (0x61) is after "Z" (0x5a), "AbC" and "B" are not; without regard to case, none is.
+        assert_eq!(found(compare("externalId", CompareOp::Gt, "Z", true)), sorted(&[&lower.id]));
+        assert!(found(compare("externalId", CompareOp::Gt, "Z", false)).is_empty());
+        assert_eq!(found(compare("externalId", CompareOp::Lt, "C", true)), sorted(&[&upper.id, &plain.id]));
+        let mut number = compare("x", CompareOp::Gt, "", false);
+        if let Some(FilterNode::Compare(c)) = number.filter.as_mut().map(|f| &mut f.nodes[0]) {
+            c.value = Literal::Integer(3);
+        }
+        assert_eq!(found(number), sorted(&[&lower.id]));
+        let plan: String = s
+            .read(|c| {
+                let sql = format!(
+                    "EXPLAIN QUERY PLAN SELECT id FROM attr_values a WHERE a.path = 'externalId' AND {}",
+                    Sqlite.compare(Column::Leaf, "=", "'AbC'", true, true)
+                );
+                c.query_row(&sql, [], |r| r.get(3)).map_err(db_error)
+            })
+            .unwrap();
+        assert!(plan.contains("attr_values_nocase"), "a case-exact equality is found through the index: {plan}");
     }
 
     /// Writers that arrive together share transactions (one sync for several), each answered only once its write
