@@ -23,6 +23,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// mimalloc instead of the C library's allocator: a request allocates and frees many small buffers across
+/// threads (hyper, the JSON of bodies, the engine's answers), where the C allocator spent a tenth of the
+/// server's CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "scimkit", version, about = "A SCIM 2.0 server on the scimkit engine")]
 struct Cli {
