@@ -887,15 +887,31 @@ impl Dialect for Sqlite {
         "+a.path"
     }
 
-    /// The needle as one FTS5 phrase: its trigrams in a row, which is the substring.
+    /// Leaves holding every trigram of [`covering_trigrams`]: all that hold the needle, and maybe a few more,
+    /// which the `LIKE` beside it leaves out.
     fn substring_index(&self, needle: &str) -> Option<(Param, sql_filter::ReadThrough)> {
-        let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+        let probe: Vec<String> =
+            covering_trigrams(needle).iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect();
         // CROSS JOIN: the index finds the leaves; reading every leaf of the path instead is what it avoids.
         let from = |probe: &str| {
             format!("FROM attr_text CROSS JOIN attr_values a ON a.rid = attr_text.rowid WHERE attr_text MATCH {probe}")
         };
-        Some((Param::Text(phrase), from))
+        Some((Param::Text(probe.join(" AND ")), from))
     }
+}
+
+/// The needle's trigrams that do not overlap (the first, the fourth, …) and its last: every character of the
+/// needle is in one of them. Matching them all, in any place, is far cheaper than matching the needle as a
+/// phrase (every trigram, in a row), whose common trigrams (`use` of `user…`, in every `userName`) have
+/// long lists of places to compare.
+fn covering_trigrams(needle: &str) -> Vec<String> {
+    let chars: Vec<char> = needle.chars().collect();
+    let last = chars.len().saturating_sub(3);
+    let mut starts: Vec<usize> = (0..=last).step_by(3).collect();
+    if starts.last() != Some(&last) {
+        starts.push(last);
+    }
+    starts.into_iter().map(|i| chars[i..(i + 3).min(chars.len())].iter().collect()).collect()
 }
 
 fn column_name(c: Column) -> &'static str {
@@ -1300,6 +1316,21 @@ mod tests {
             })
             .unwrap();
         assert_eq!(reprepared, 0);
+    }
+
+    #[test]
+    fn a_needle_is_covered_by_trigrams_that_do_not_overlap_and_its_last() {
+        assert_eq!(covering_trigrams("abc"), ["abc"]);
+        assert_eq!(covering_trigrams("abcd"), ["abc", "bcd"]);
+        assert_eq!(covering_trigrams("user123@"), ["use", "r12", "23@"]);
+        assert_eq!(covering_trigrams("abcdef"), ["abc", "def"]);
+        assert_eq!(covering_trigrams("äöüßé"), ["äöü", "üßé"]);
+        // A leaf with every covering trigram but not the needle is not found.
+        let (_d, s) = storage();
+        let near = s.create("User", r#"{"userName":"abc-def"}"#, &key("abc-def"), &[]).unwrap();
+        let exact = s.create("User", r#"{"userName":"xabcdefx"}"#, &key("xabcdefx"), &[]).unwrap();
+        assert_eq!(ids(&s.search(&compare("userName", CompareOp::Co, "ABCDEF", false)).unwrap()), vec![&exact.id]);
+        assert_eq!(ids(&s.search(&compare("userName", CompareOp::Co, "c-d", false)).unwrap()), vec![&near.id]);
     }
 
     #[test]
