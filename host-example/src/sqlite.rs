@@ -775,10 +775,12 @@ impl Storage for SqliteStorage {
 
 /// The groups of type ?1 holding the members named after the head, directly or through groups of that type,
 /// at most ?2 levels up; each pair once at its smallest depth, nearest first, then in creation order.
+/// CROSS JOIN: from the members' rows to their groups. Left to choose, SQLite walked every group of the type
+/// and probed each for the member (1.2 ms a call with 2,000 groups, against 16 µs).
 const ANCESTORS_HEAD: &str = "WITH RECURSIVE up(member, grp, depth) AS (
-    SELECT m.member_id, m.group_id, 1 FROM members m JOIN resources r ON r.id = m.group_id AND r.rtype = ?1";
+    SELECT m.member_id, m.group_id, 1 FROM members m CROSS JOIN resources r ON r.id = m.group_id AND r.rtype = ?1";
 const ANCESTORS_TAIL: &str = "UNION SELECT up.member, m.group_id, up.depth + 1 FROM up
-        JOIN members m ON m.member_id = up.grp JOIN resources r ON r.id = m.group_id AND r.rtype = ?1
+        CROSS JOIN members m ON m.member_id = up.grp CROSS JOIN resources r ON r.id = m.group_id AND r.rtype = ?1
         WHERE up.depth < ?2)
     SELECT up.member, up.grp, min(up.depth) AS d FROM up JOIN resources r ON r.id = up.grp
     GROUP BY up.member, up.grp ORDER BY d, min(r.seq)";
@@ -1331,6 +1333,22 @@ mod tests {
         let exact = s.create("User", r#"{"userName":"xabcdefx"}"#, &key("xabcdefx"), &[]).unwrap();
         assert_eq!(ids(&s.search(&compare("userName", CompareOp::Co, "ABCDEF", false)).unwrap()), vec![&exact.id]);
         assert_eq!(ids(&s.search(&compare("userName", CompareOp::Co, "c-d", false)).unwrap()), vec![&near.id]);
+    }
+
+    #[test]
+    fn the_groups_of_a_member_are_found_from_the_member_not_by_walking_every_group() {
+        let (_d, s) = storage();
+        let sql = format!("EXPLAIN QUERY PLAN {ANCESTORS_HEAD} WHERE m.member_id IN (?3) {ANCESTORS_TAIL}");
+        let plan: Vec<String> = s
+            .read(|c| {
+                let mut stmt = c.prepare(&sql).map_err(db_error)?;
+                let rows = stmt.query_map(params!["Group", 8, "u1"], |r| r.get(3)).map_err(db_error)?;
+                rows.collect::<Result<_, _>>().map_err(db_error)
+            })
+            .unwrap();
+        let first_search = plan.iter().find(|p| p.starts_with("SEARCH")).unwrap();
+        assert!(first_search.contains("members_by_member (member_id=?)"), "{plan:#?}");
+        assert!(!plan.iter().any(|p| p.contains("(rtype=?)")), "no walk of a type's resources: {plan:#?}");
     }
 
     #[test]
