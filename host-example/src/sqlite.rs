@@ -850,42 +850,60 @@ fn search(conn: &Connection, q: &Query, max_candidates: u64) -> Result<Page, Sto
             }
             None => String::new(),
         };
-        format!("SELECT r.id, r.version, r.data {base}{after} ORDER BY r.id LIMIT {}", k.count)
+        format!("SELECT r.id, r.version, r.data, r.seq {base}{after} ORDER BY r.id LIMIT {}", k.count)
     } else if paged {
         let order = order_by(q).expect("checked above");
         format!(
-            "SELECT r.id, r.version, r.data {base} ORDER BY {order} LIMIT {} OFFSET {}",
+            "SELECT r.id, r.version, r.data, r.seq {base} ORDER BY {order} LIMIT {} OFFSET {}",
             q.count,
             q.start_index.saturating_sub(1)
         )
     } else {
         let limit = i64::try_from(max_candidates.saturating_add(1)).unwrap_or(-1);
-        format!("SELECT r.id, r.version, r.data {base} ORDER BY r.seq LIMIT {limit}")
+        format!("SELECT r.id, r.version, r.data, r.seq {base} ORDER BY r.seq LIMIT {limit}")
     };
     let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+    let mut last_seq = None;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+            last_seq = Some(r.get::<_, i64>(3)?);
             Ok(Stored { id: r.get(0)?, version: r.get::<_, i64>(1)?.to_string(), data: r.get(2)?, members: None })
         })
         .map_err(db_error)?;
     let mut items: Vec<Stored> = rows.collect::<Result<_, _>>().map_err(db_error)?;
-    let count_all = || -> Result<u64, StorageError> {
+    // The matches, or with `after` those created after it.
+    let count = |after: Option<i64>| -> Result<u64, StorageError> {
+        let mut counted_by: Vec<&SqlValue> = params[..counted_params].iter().collect();
+        let past = after.map(SqlValue::Integer);
+        let sql = match &past {
+            Some(seq) => {
+                counted_by.push(seq);
+                format!("SELECT count(*) {base} AND r.seq > ?{}", counted_by.len())
+            }
+            None => format!("SELECT count(*) {base}"),
+        };
         let counted: i64 = conn
-            .prepare_cached(&format!("SELECT count(*) {base}"))
+            .prepare_cached(&sql)
             .map_err(db_error)?
-            .query_row(rusqlite::params_from_iter(params[..counted_params].iter()), |r| r.get(0))
+            .query_row(rusqlite::params_from_iter(counted_by), |r| r.get(0))
             .map_err(db_error)?;
         Ok(counted as u64)
     };
     let applied = if keyset.is_some() {
-        Applied::Keyset(count_all()?)
+        Applied::Keyset(count(None)?)
     } else if paged {
         // A page that is not full holds the last matches: the total is known without running the filter again
         // to count (unless the page is empty past the first, which says nothing of how many came before).
         let skipped = u64::from(q.start_index.saturating_sub(1));
         let short = (items.len() as u64) < u64::from(q.count);
-        let total =
-            if short && (!items.is_empty() || skipped == 0) { skipped + items.len() as u64 } else { count_all()? };
+        let shown = skipped + items.len() as u64;
+        let total = match (q.sort.is_none(), last_seq) {
+            _ if short && (!items.is_empty() || skipped == 0) => shown,
+            // In creation order, a page that is not empty follows exactly the skipped matches: only those after
+            // it are counted, instead of the skipped ones a second time.
+            (true, Some(last)) => shown + count(Some(last))?,
+            _ => count(None)?,
+        };
         Applied::Everything(total)
     } else {
         applied.without_total()
@@ -901,7 +919,7 @@ fn search(conn: &Connection, q: &Query, max_candidates: u64) -> Result<Page, Sto
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scimkit_runtime::bindings::{CompareOp, Comparison, Filter, FilterNode, Literal};
+    use scimkit_runtime::bindings::{CompareOp, Comparison, Filter, FilterNode, Literal, SortKey};
 
     fn storage() -> (tempdir::Dir, SqliteStorage) {
         let dir = tempdir::Dir::new();
@@ -1135,6 +1153,48 @@ mod tests {
         };
         assert_eq!(present("cost_center"), vec![with.id]);
         assert_eq!(present("cost%"), Vec::<String>::new());
+    }
+
+    /// Every page, in creation order or sorted, filtered or not, says how many match in all: also when
+    /// deletions left gaps in the sequence and other types' resources lie between.
+    #[test]
+    fn each_page_counts_every_match() {
+        let (_d, s) = storage();
+        let mut users = Vec::new();
+        for i in 0..14 {
+            let title = if i % 3 == 0 { "t" } else { "u" };
+            let data = format!(r#"{{"userName":"user{i:02}","title":"{title}"}}"#);
+            users.push(s.create("User", &data, &key(&format!("user{i:02}")), &[]).unwrap().id);
+            if i % 4 == 0 {
+                s.create("Group", &format!(r#"{{"displayName":"g{i}"}}"#), &[], &[]).unwrap();
+            }
+        }
+        for gone in [users.remove(1), users.remove(5)] {
+            s.delete("User", &gone, None).unwrap();
+        }
+        let titled_t = users.len().div_ceil(3) as u64;
+        let all = Query { filter: None, ..eq("x", "y") };
+        let by_title = eq("title", "t");
+        let sorted = Query {
+            sort: Some(SortKey { path: "userName".into(), descending: true, case_exact: false }),
+            ..all.clone()
+        };
+        for (q, total) in [(&all, users.len() as u64), (&by_title, 4), (&sorted, users.len() as u64)] {
+            for start_index in 1..=16 {
+                for count in [1, 3, 5] {
+                    let page = s.search(&Query { start_index, count, ..q.clone() }).unwrap();
+                    assert_eq!(page.total(), Some(total), "start {start_index} count {count} {:?}", q.filter);
+                    let expected = (total.saturating_sub(u64::from(start_index) - 1)).min(u64::from(count));
+                    assert_eq!(page.items.len() as u64, expected, "start {start_index} count {count}");
+                }
+            }
+        }
+        assert_eq!(titled_t, 4);
+        let pages: Vec<String> = (0..4)
+            .flat_map(|p| s.search(&Query { start_index: p * 3 + 1, count: 3, ..all.clone() }).unwrap().items)
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(pages, users, "pages in creation order, each once");
     }
 
     /// Each member's groups, nearest first, found from the members table by member id: never by walking every
