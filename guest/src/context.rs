@@ -116,9 +116,10 @@ pub(crate) fn shown_page(
         let ids: Vec<&str> = items.iter().map(|s| s.id.as_str()).collect();
         let groups = groups_shown(ctx, rt, &ids, projection)?.unwrap_or_else(|| vec![Vec::new(); items.len()]);
         let mut page = Vec::with_capacity(items.len());
+        let mut writer = verbatim::PageWriter::new(cfg, rt, projection);
         for (stored, groups) in items.iter().zip(groups) {
             let mut text = Vec::with_capacity(stored.data.len() + 256);
-            if verbatim::write(cfg, rt, projection, stored, &groups, &mut text)?.is_none() {
+            if writer.write(stored, &groups, &mut text)?.is_none() {
                 let mut resource = render(cfg, rt, stored)?;
                 if !groups.is_empty() {
                     resource["groups"] = Value::Array(groups);

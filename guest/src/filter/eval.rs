@@ -363,9 +363,9 @@ mod tests {
     #[test]
     fn numbers_compare_as_numbers() {
         let mut cfg = config();
-        let schema = cfg.registry.schemas.iter_mut().find(|s| s.id.ends_with(":User")).unwrap();
-        schema.attributes.push(serde_json::from_value(json!({"name": "level", "type": "integer"})).unwrap());
-        schema.attributes.push(serde_json::from_value(json!({"name": "score", "type": "decimal"})).unwrap());
+        for attr in [json!({"name": "level", "type": "integer"}), json!({"name": "score", "type": "decimal"})] {
+            cfg.registry.add_attribute(crate::schema::USER, serde_json::from_value(attr).unwrap());
+        }
         let rt = user_type(&cfg);
         let user = json!({"level": 10, "score": 2.5});
         let cases = [

@@ -167,13 +167,12 @@ mod tests {
     #[test]
     fn numbers_follow_the_schema_type() {
         let mut cfg = config();
-        let schema = cfg.registry.schemas.iter_mut().find(|s| s.id.ends_with(":User")).unwrap();
-        schema
-            .attributes
-            .push(serde_json::from_value(serde_json::json!({"name": "level", "type": "integer"})).unwrap());
-        schema
-            .attributes
-            .push(serde_json::from_value(serde_json::json!({"name": "score", "type": "decimal"})).unwrap());
+        for attr in [
+            serde_json::json!({"name": "level", "type": "integer"}),
+            serde_json::json!({"name": "score", "type": "decimal"}),
+        ] {
+            cfg.registry.add_attribute(crate::schema::USER, serde_json::from_value(attr).unwrap());
+        }
         let rt = user_type(&cfg);
         let lit = |text: &str| match &flatten(&cfg, rt, &parse_filter(text).unwrap()).unwrap().nodes[0] {
             FilterNode::Compare(c) => c.value.clone(),

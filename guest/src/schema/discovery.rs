@@ -93,7 +93,7 @@ fn discovery_schemas() -> &'static [Schema] {
 /// Schemas in use by at least one served resource type, then discovery's own.
 fn served_schemas(cfg: &Config) -> impl Iterator<Item = &Schema> {
     let reg = &cfg.registry;
-    let in_use = reg.schemas.iter().filter(move |s| {
+    let in_use = reg.schemas().iter().filter(move |s| {
         reg.resource_types.iter().any(|rt| {
             rt.schema.eq_ignore_ascii_case(&s.id)
                 || rt.schema_extensions.iter().any(|e| e.schema.eq_ignore_ascii_case(&s.id))

@@ -7,9 +7,11 @@ pub mod check;
 pub mod discovery;
 #[cfg(test)]
 mod host_schemas;
+mod index;
 #[cfg(test)]
 mod rfc_examples;
 
+use index::NameIndex;
 use serde::{Deserialize, Serialize};
 
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -170,27 +172,64 @@ pub fn builtin_resource_types() -> Vec<ResourceType> {
     ]
 }
 
-/// Every schema and resource type the engine serves, with lookups used on every request.
+/// Every schema and resource type the engine serves, with lookups used on every request. Schemas and their
+/// attributes are found through indexes built once, so the schemas cannot change after [`Registry::new`].
 #[derive(Debug, Clone)]
 pub struct Registry {
-    pub common: Schema,
-    pub schemas: Vec<Schema>,
+    common: Schema,
+    schemas: Vec<Schema>,
     pub resource_types: Vec<ResourceType>,
     /// Whether the tolerance `unqualified-manager` is enabled (set from the switches by the configuration).
     pub unqualified_manager: bool,
+    index: Index,
+}
+
+/// Positions by name, without regard to case: of each schema by id, and of each attribute in its schema.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    schemas: NameIndex,
+    /// One per schema, in the order of `Registry::schemas`.
+    attributes: Vec<NameIndex>,
+    common: NameIndex,
+}
+
+impl Index {
+    fn new(common: &Schema, schemas: &[Schema]) -> Index {
+        let names = |s: &Schema| NameIndex::new(s.attributes.iter().map(|a| a.name.as_str()));
+        Index {
+            schemas: NameIndex::new(schemas.iter().map(|s| s.id.as_str())),
+            attributes: schemas.iter().map(names).collect(),
+            common: names(common),
+        }
+    }
 }
 
 impl Registry {
     pub fn new(schemas: Vec<Schema>, resource_types: Vec<ResourceType>) -> Self {
-        Registry { common: common_schema(), schemas, resource_types, unqualified_manager: false }
+        let common = common_schema();
+        let index = Index::new(&common, &schemas);
+        Registry { common, schemas, resource_types, unqualified_manager: false, index }
     }
 
     pub fn builtin() -> Self {
         Self::new(builtin_schemas(), builtin_resource_types())
     }
 
+    /// Every schema, core and extension, in configuration order.
+    pub fn schemas(&self) -> &[Schema] {
+        &self.schemas
+    }
+
+    /// Adds an attribute to a schema (tests of attribute types the built-in schemas lack).
+    #[cfg(test)]
+    pub fn add_attribute(&mut self, schema: &str, attribute: Attribute) {
+        let pos = self.index.schemas.get(schema).expect("a known schema");
+        self.schemas[pos].attributes.push(attribute);
+        self.index = Index::new(&self.common, &self.schemas);
+    }
+
     pub fn schema(&self, id: &str) -> Option<&Schema> {
-        self.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(id))
+        self.index.schemas.get(id).map(|i| &self.schemas[i])
     }
 
     pub fn resource_type(&self, name: &str) -> Option<&ResourceType> {
@@ -204,12 +243,22 @@ impl Registry {
 
     /// The core schema of a resource type.
     pub fn core_schema(&self, rt: &ResourceType) -> &Schema {
-        self.schema(&rt.schema).expect("configuration checks that every resource type's schema exists")
+        &self.schemas[self.core_position(rt)]
     }
 
     /// The resource type's extension schemas, in declaration order.
     pub fn extensions<'a>(&'a self, rt: &'a ResourceType) -> impl Iterator<Item = (&'a SchemaExtension, &'a Schema)> {
         rt.schema_extensions.iter().filter_map(|e| self.schema(&e.schema).map(|s| (e, s)))
+    }
+
+    /// The attribute `name` of the schema at `pos`.
+    fn in_schema(&self, pos: usize, name: &str) -> Option<&Attribute> {
+        self.index.attributes[pos].get(name).map(|i| &self.schemas[pos].attributes[i])
+    }
+
+    /// A core attribute of the schema at `pos`, or a common one (`id`, `externalId`, `meta`).
+    fn in_core(&self, pos: usize, name: &str) -> Option<&Attribute> {
+        self.in_schema(pos, name).or_else(|| self.index.common.get(name).map(|i| &self.common.attributes[i]))
     }
 
     /// A top-level attribute of a resource type: `schema` is none for a core or common attribute, else the
@@ -220,20 +269,31 @@ impl Registry {
         urn: Option<&str>,
         name: &str,
     ) -> Option<(Option<&'a str>, &'a Attribute)> {
-        let core = self.core_schema(rt);
+        let core = self.core_position(rt);
         match urn {
-            None => match core.attribute(name).or_else(|| self.common.attribute(name)) {
+            None => match self.in_core(core, name) {
                 Some(a) => Some((None, a)),
                 None => self.unqualified_manager(rt, name),
             },
-            Some(urn) if urn.eq_ignore_ascii_case(&core.id) => {
-                core.attribute(name).or_else(|| self.common.attribute(name)).map(|a| (None, a))
+            Some(urn) if self.index.schemas.get(urn) == Some(core) => self.in_core(core, name).map(|a| (None, a)),
+            Some(urn) => {
+                let pos = self.extension_position(rt, urn)?;
+                self.in_schema(pos, name).map(|a| (Some(self.schemas[pos].id.as_str()), a))
             }
-            Some(urn) => self
-                .extensions(rt)
-                .find(|(_, s)| s.id.eq_ignore_ascii_case(urn))
-                .and_then(|(_, s)| s.attribute(name).map(|a| (Some(s.id.as_str()), a))),
         }
+    }
+
+    fn core_position(&self, rt: &ResourceType) -> usize {
+        self.index.schemas.get(&rt.schema).expect("configuration checks that every resource type's schema exists")
+    }
+
+    /// The position of the extension schema `urn`, when the resource type has it.
+    fn extension_position(&self, rt: &ResourceType, urn: &str) -> Option<usize> {
+        if rt.schema_extensions.is_empty() {
+            return None;
+        }
+        let pos = self.index.schemas.get(urn)?;
+        rt.schema_extensions.iter().any(|e| self.index.schemas.get(&e.schema) == Some(pos)).then_some(pos)
     }
 
     /// The tolerance `unqualified-manager`: `manager` alone names the enterprise extension's, when enabled.
@@ -248,7 +308,7 @@ impl Registry {
 
     /// The extension schema with this URN, when the resource type has it.
     pub fn extension<'a>(&'a self, rt: &'a ResourceType, urn: &str) -> Option<&'a Schema> {
-        self.extensions(rt).map(|(_, s)| s).find(|s| s.id.eq_ignore_ascii_case(urn))
+        self.extension_position(rt, urn).map(|pos| &self.schemas[pos])
     }
 }
 
@@ -271,5 +331,56 @@ mod tests {
         assert_eq!(ext, Some(ENTERPRISE_USER));
         assert_eq!(emp.attr_type, AttrType::String);
         assert!(reg.attribute(user, None, "id").is_some());
+    }
+
+    /// The indexed lookups answer what a search of the lists would, in any case, and nothing else.
+    #[test]
+    fn indexed_lookups_agree_with_a_search_of_the_lists() {
+        let reg = Registry::builtin();
+        let (user, group) = (reg.resource_type("User").unwrap(), reg.resource_type("Group").unwrap());
+        for rt in [user, group] {
+            let core = reg.schemas().iter().find(|s| s.id == rt.schema).unwrap();
+            assert_eq!(reg.core_schema(rt).id, core.id);
+            for attr in core.attributes.iter().chain(&common_schema().attributes) {
+                for name in [attr.name.clone(), attr.name.to_ascii_uppercase(), attr.name.to_ascii_lowercase()] {
+                    let found = reg.attribute(rt, None, &name).map(|(urn, a)| (urn, a.name.as_str()));
+                    assert_eq!(found, Some((None, attr.name.as_str())), "{} {name}", rt.name);
+                    let qualified = reg.attribute(rt, Some(&core.id.to_ascii_lowercase()), &name);
+                    assert_eq!(qualified.map(|(_, a)| a.name.as_str()), Some(attr.name.as_str()));
+                }
+            }
+            for absent in ["", "user", "userNames", "urn:ietf:params:scim:schemas:core:2.0:User", "employeeNumber"] {
+                assert!(reg.attribute(rt, None, absent).is_none(), "{} {absent}", rt.name);
+            }
+        }
+        let ent = reg.schema(&ENTERPRISE_USER.to_ascii_uppercase()).unwrap();
+        assert_eq!(ent.id, ENTERPRISE_USER);
+        for attr in &ent.attributes {
+            let found =
+                reg.attribute(user, Some(&ENTERPRISE_USER.to_ascii_lowercase()), &attr.name.to_ascii_uppercase());
+            assert_eq!(found.map(|(urn, a)| (urn, a.name.as_str())), Some((Some(ENTERPRISE_USER), attr.name.as_str())));
+            // Group has no enterprise extension; the core schema does not hold its attributes.
+            assert!(reg.attribute(group, Some(ENTERPRISE_USER), &attr.name).is_none(), "{}", attr.name);
+            assert!(reg.attribute(user, Some(USER), &attr.name).is_none(), "{}", attr.name);
+        }
+        assert_eq!(
+            reg.extension(user, &ENTERPRISE_USER.to_ascii_lowercase()).map(|s| s.id.as_str()),
+            Some(ENTERPRISE_USER)
+        );
+        assert!(reg.extension(group, ENTERPRISE_USER).is_none());
+        assert!(reg.extension(user, USER).is_none(), "the core schema is no extension");
+        assert!(reg.extension(user, "userName").is_none());
+        assert_eq!(reg.schema("urn:ietf:params:scim:schemas:core:2.0:group").map(|s| s.id.as_str()), Some(GROUP));
+        assert!(reg.schema("urn:ietf:params:scim:schemas:core:2.0").is_none());
+    }
+
+    #[test]
+    fn an_added_attribute_is_found() {
+        let mut reg = Registry::builtin();
+        let user = reg.resource_type("User").unwrap().clone();
+        assert!(reg.attribute(&user, None, "level").is_none());
+        reg.add_attribute(USER, serde_json::from_str(r#"{"name": "level", "type": "integer"}"#).unwrap());
+        assert_eq!(reg.attribute(&user, None, "LEVEL").map(|(_, a)| a.attr_type), Some(AttrType::Integer));
+        assert_eq!(reg.attribute(&user, None, "userName").map(|(_, a)| a.name.as_str()), Some("userName"));
     }
 }
