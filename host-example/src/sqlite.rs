@@ -92,12 +92,14 @@ const PENDING_TRIGGERS: &[&str] = &["attr_text_insert", "attr_text_delete", "att
 /// Commits the writer's transaction, with the trigram index brought up to date first, in the order the leaves
 /// were written (a `rid` removed then reused is deleted from the index before it is added again).
 fn commit(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
+    // Cached statements: a commit happens hundreds of times a second under load.
+    conn.prepare_cached(
         "INSERT INTO main.attr_text (attr_text, rowid, value)
-             SELECT command, rid, value FROM temp.attr_text_pending ORDER BY seq;
-         DELETE FROM temp.attr_text_pending;
-         COMMIT;",
-    )
+             SELECT command, rid, value FROM temp.attr_text_pending ORDER BY seq",
+    )?
+    .execute([])?;
+    conn.prepare_cached("DELETE FROM temp.attr_text_pending")?.execute([])?;
+    conn.execute_batch("COMMIT")
 }
 
 /// Brings the database to [`VERSION`], in one transaction that other processes wait for.
