@@ -4,10 +4,10 @@
 //! enforced by a primary key), `members` (group membership, one row per member, so that membership changes
 //! cost the size of the change) and `attr_values` (every scalar leaf, for filter push-down).
 //!
-//! Writes are durable (`synchronous=FULL`) and committed as a group: writers that arrive while a transaction is
-//! being filled or committed join the next one, each in a savepoint of its own (a failed write rolls back to its
-//! savepoint only), and each, failed or not, is answered only once its transaction is committed, with one sync
-//! for all of them.
+//! Writes are durable and committed as a group: writers that arrive while a transaction is being filled join it,
+//! each in a savepoint of its own (a failed write rolls back to its savepoint only), and each, failed or not, is
+//! answered only once its transaction is committed and synced to disk, with one sync for all of them, made
+//! outside the writer connection's lock (see [`Durability`]).
 //! The exception is the bulk-load mode of [`SqliteStorage::open_bulk`], meant only for filling a new database
 //! before it serves.
 
@@ -163,8 +163,9 @@ pub struct SqliteStorage {
     readers: Mutex<Vec<Connection>>,
     /// Writers that want the writer connection or hold it: the last of them to finish its write commits.
     arriving: AtomicUsize,
-    /// Transactions committed (or failed to commit) in normal mode.
+    /// Transactions committed (or failed to commit) in normal mode, counted under the writer's lock.
     commits: AtomicU64,
+    durability: Durability,
     /// Most candidates a search that leaves work to the engine reads (see [`Self::with_max_candidates`]).
     max_candidates: u64,
     cursor_key: String,
@@ -209,6 +210,64 @@ impl Commit {
 struct Batch {
     size: usize,
     pending: usize,
+}
+
+/// How a commit is made durable. The writer connection commits with `synchronous=NORMAL`: COMMIT writes the
+/// transaction's pages to the write-ahead log and releases the lock, and the writer that committed then syncs
+/// the log itself, outside the lock, while the next group of writers fills its transaction. A sync covers every
+/// commit written before it began, so a commit that another sync covered is not synced again. An acknowledged
+/// write is as durable as with `synchronous=FULL`; what differs is that another connection may read a commit
+/// up to one sync before it is on disk. (A checkpoint, which SQLite runs in the commit, syncs the log first
+/// itself.)
+struct Durability {
+    /// The write-ahead log, opened by path for each sync: SQLite keeps no lock on it that closing a descriptor
+    /// of this process could drop, and a path always names the log SQLite writes.
+    wal: PathBuf,
+    /// Commits known to be on disk. Held during a sync: syncs that would overlap queue, and most then find
+    /// themselves covered.
+    synced: Mutex<u64>,
+    /// Set when a sync failed: what the kernel reports once may never be reported again (the pages can be
+    /// marked clean without reaching the disk), so nothing written since can be acknowledged.
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Durability {
+    fn new(db: &Path) -> Durability {
+        Durability { wal: PathBuf::from(format!("{}-wal", db.display())), synced: Mutex::new(0), failed: false.into() }
+    }
+
+    /// Returns once commit number `commit` is on disk; `written` is the number of commits written so far.
+    fn sync(&self, commit: u64, written: &AtomicU64) -> Result<(), StorageError> {
+        let mut synced = self.synced.lock().unwrap();
+        self.check()?;
+        if *synced >= commit {
+            return Ok(());
+        }
+        let upto = written.load(Ordering::SeqCst);
+        match std::fs::File::open(&self.wal).and_then(|log| log.sync_data()) {
+            Ok(()) => {
+                *synced = upto;
+                Ok(())
+            }
+            Err(e) => {
+                self.failed.store(true, Ordering::SeqCst);
+                tracing::error!(
+                    "syncing {}: {e}; no write is acknowledged until the server restarts",
+                    self.wal.display()
+                );
+                self.check()
+            }
+        }
+    }
+
+    fn check(&self) -> Result<(), StorageError> {
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(StorageError::Unavailable(
+                "the database could not be synced to disk; the server must be restarted".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn other(e: impl std::fmt::Display) -> StorageError {
@@ -279,6 +338,8 @@ impl SqliteStorage {
         conn.execute_batch(&format!("PRAGMA temp_store = MEMORY; {PENDING_TEXT}"))?;
         conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES ('cursor', ?1)", [crate::new_secret()])?;
         let cursor_key = conn.query_row("SELECT value FROM secrets WHERE name = 'cursor'", [], |r| r.get(0))?;
+        // The commits of the group write are synced by `Durability`, outside the lock.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         let writer = Writer { conn, bulk: None, group: None, joined: 0 };
         Ok(SqliteStorage {
             path: path.to_path_buf(),
@@ -286,6 +347,7 @@ impl SqliteStorage {
             readers: Mutex::new(Vec::new()),
             arriving: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
+            durability: Durability::new(path),
             max_candidates: u64::MAX,
             cursor_key,
         })
@@ -354,7 +416,8 @@ impl SqliteStorage {
         w.conn.execute_batch(SCHEMA)?;
         migrate(&w.conn)?;
         w.conn.execute_batch(PENDING_TEXT)?;
-        w.conn.execute_batch("PRAGMA synchronous = FULL; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        // The checkpoint syncs the whole load into the database; later commits are synced by `Durability`.
+        w.conn.execute_batch("PRAGMA synchronous = NORMAL; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
 
@@ -374,8 +437,10 @@ impl SqliteStorage {
         self.commits.load(Ordering::SeqCst)
     }
 
-    /// One write, in a savepoint of the group's transaction; answered once that transaction is committed.
+    /// One write, in a savepoint of the group's transaction; answered once that transaction is committed and
+    /// on disk.
     fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        self.durability.check()?;
         self.arriving.fetch_add(1, Ordering::SeqCst);
         let mut w = self.writer.lock().unwrap();
         if let Writer { conn, bulk: Some(batch), .. } = &mut *w {
@@ -393,8 +458,9 @@ impl SqliteStorage {
             if outcome.is_err() && !w.conn.is_autocommit() {
                 let _ = w.conn.execute_batch("ROLLBACK");
             }
-            self.commits.fetch_add(1, Ordering::SeqCst);
+            let number = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
             drop(w);
+            let outcome = outcome.and_then(|()| self.durability.sync(number, &self.commits));
             if let Some(group) = group {
                 group.finish(outcome);
             }
@@ -1661,6 +1727,21 @@ mod tests {
         let created = threads * (each - each / 5) + each / 5;
         assert_eq!(s.search(&Query { filter: None, ..eq("x", "y") }).unwrap().total(), Some(created as u64));
         assert!(s.commits() < created as u64, "{} commits for {created} writes", s.commits());
+        assert_eq!(*s.durability.synced.lock().unwrap(), s.commits(), "every commit was synced before its answer");
+    }
+
+    /// A sync that fails is the write's error, and no write is acknowledged after it: the kernel may report a
+    /// failed sync once only, so a later sync that succeeds proves nothing.
+    #[test]
+    fn after_a_failed_sync_no_write_is_acknowledged() {
+        let (d, mut s) = storage();
+        s.create("User", r#"{"userName":"a"}"#, &key("a"), &[]).unwrap();
+        s.durability.wal = d.path.join("no-such-dir").join("log");
+        let failed = s.create("User", r#"{"userName":"b"}"#, &key("b"), &[]).unwrap_err();
+        assert!(matches!(failed, StorageError::Unavailable(_)), "{failed:?}");
+        s.durability.wal = PathBuf::from(format!("{}-wal", s.path.display()));
+        let refused = s.create("User", r#"{"userName":"c"}"#, &key("c"), &[]).unwrap_err();
+        assert!(matches!(refused, StorageError::Unavailable(_)), "{refused:?}");
     }
 
     /// A conditional write that loses to another write of its own transaction is answered once that one is

@@ -1,7 +1,7 @@
 //! The endpoints of one resource (RFC 7644 §3.3, §3.4.1, §3.5.1, §3.6): create, read, replace and delete.
 
 use crate::conditional::{self, Tags};
-use crate::context::{fetch, json_body, projection_of, single, stamp_meta, Ctx};
+use crate::context::{fetch, json_body, projection_of, shown_created, single, stamp_meta, Ctx};
 use crate::error::{self as err, ErrorKind, ScimError, ScimResult};
 use crate::events::{self, MemberChange, Operation};
 use crate::http::{Request, Response};
@@ -30,7 +30,7 @@ pub(crate) fn create(ctx: &mut Ctx, rt: &ResourceType, req: &Request) -> ScimRes
     events::created(ctx.cfg, rt, &mut change, &stored)?;
     ctx.hooks.changed(&change, &stored.version);
     stored.members = Some(members);
-    let resp = single(ctx, rt, 201, &stored, &projection)?;
+    let resp = shown_created(ctx, rt, &stored, &projection)?;
     Ok(resp.with_header("Location", location(ctx.cfg, rt, &stored.id)))
 }
 

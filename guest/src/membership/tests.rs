@@ -167,3 +167,26 @@ fn members_are_loaded_only_for_resources_that_show_them() {
     let listed = get(&h, &mut store, "/Groups?filter=displayName%20eq%20%22c%22");
     assert_eq!(listed["Resources"][0]["members"][0]["value"], json!(users[1]));
 }
+
+#[test]
+fn a_created_resource_is_in_no_group_and_none_is_searched() {
+    let (mut h, users) = directory(true);
+    let mut store = Counting::new(&mut h, true);
+    let post = |store: &mut Counting, path: &str, body: Value| {
+        let req = Request {
+            method: "POST".into(),
+            path: path.into(),
+            query: String::new(),
+            headers: vec![("content-type".into(), "application/scim+json".into())],
+            body: Some(body.to_string().into_bytes()),
+        };
+        let resp = h.engine.handle(store, h.now, None, &req);
+        assert_eq!(resp.status, 201, "{}", String::from_utf8_lossy(&resp.body));
+        serde_json::from_slice::<Value>(&resp.body).expect("JSON")
+    };
+    let user = post(&mut store, "/Users", json!({"userName": "newcomer"}));
+    let group = post(&mut store, "/Groups", json!({"displayName": "new", "members": [{"value": users[0]}]}));
+    assert_eq!(store.group_searches, 0);
+    assert!(user.get("groups").is_none(), "{user}");
+    assert_eq!(group["members"][0]["value"], json!(users[0]));
+}
