@@ -41,12 +41,12 @@ pub trait Dialect {
     fn path_of_own_leaves(&self) -> &'static str {
         "a.path"
     }
-    /// A trigram index that finds the leaves whose text holds a substring, when the dialect needs one named:
-    /// the parameter that probes it for `needle` (ASCII case ignored) and the `FROM … WHERE` that reads the
-    /// matching leaves `a` through it, around that parameter's placeholder. None: `like` reaches the index
-    /// itself (PostgreSQL's `pg_trgm`), or there is none.
-    fn substring_index(&self, needle: &str) -> Option<(Param, ReadThrough)> {
-        let _ = needle;
+    /// A trigram index that finds the leaves of `path` whose text holds a substring, when the dialect needs one
+    /// named: the parameter that probes it for `needle` (ASCII case ignored) and the `FROM … WHERE` that reads
+    /// the matching leaves `a` through it, around that parameter's placeholder. None: `like` reaches the index
+    /// itself (PostgreSQL's `pg_trgm`), or there is none for this path.
+    fn substring_index(&self, path: &str, needle: &str) -> Option<(Param, ReadThrough)> {
+        let _ = (path, needle);
         None
     }
 }
@@ -470,10 +470,12 @@ fn substring(c: &Comparison, s: &str, scope: Scope, b: &mut Binder, correlated: 
     let cond = b.dialect.like(scope.column(), &p);
     let exact = !c.case_exact;
     let indexed = match (&scope, correlated) {
-        (Scope::Leaf(path), false) if s.chars().count() >= 3 => b.dialect.substring_index(s).map(|(probe, from)| {
-            let q = b.bind(probe);
-            format!("r.id IN (SELECT a.id {} AND a.path = {path} AND {cond})", from(&q))
-        }),
+        (Scope::Leaf(path), false) if s.chars().count() >= 3 => {
+            b.dialect.substring_index(&c.path, s).map(|(probe, from)| {
+                let q = b.bind(probe);
+                format!("r.id IN (SELECT a.id {} AND a.path = {path} AND {cond})", from(&q))
+            })
+        }
         _ => None,
     };
     Some((indexed.unwrap_or_else(|| scope.holding(b.dialect, &cond, correlated)), exact))

@@ -54,36 +54,71 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 /// The schema version this code writes, kept in `PRAGMA user_version`. 1: `attr_values.rid` and the trigram
 /// index `attr_text`. 2: the trigram index is kept up to date per transaction ([`PENDING_TEXT`]), not by
 /// triggers of the database, and leaves have one (path, value) index, case-blind (see [`Sqlite::compare`]).
+/// 3: the trigram index leaves out the [`unindexed_text`] paths.
 /// An older database is brought up to it when opened.
-const VERSION: i64 = 2;
+const VERSION: i64 = 3;
 
-/// The trigram index of every leaf's text (FTS5 over `attr_values`, ASCII and Unicode case folded), through
-/// which `co`, `sw` and `ew` of three characters or more find their few leaves instead of reading every leaf
-/// of the path. Its rowid is `attr_values.rid`, an explicit key (VACUUM keeps it).
-const TRIGRAM: &str = "
+/// The paths whose text the trigram index leaves out, as an SQL list: `meta.created` and `meta.lastModified`
+/// (RFC 7643 §3.1) are dateTimes, compared by order, and were three fifths of a User's trigrams; every update
+/// rewrote those of `lastModified`. A substring filter on them still works, by reading the path's leaves.
+macro_rules! unindexed_text {
+    () => {
+        "('meta.created', 'meta.lastModified')"
+    };
+}
+
+/// True when the trigram index holds the leaves of `path` (see [`unindexed_text`]).
+fn trigram_indexed(path: &str) -> bool {
+    !matches!(path, "meta.created" | "meta.lastModified")
+}
+
+/// The trigram index of leaves' text (FTS5, ASCII and Unicode case folded), through which `co`, `sw` and `ew`
+/// of three characters or more find their few leaves instead of reading every leaf of the path. Its content is
+/// the view of the leaves it holds; its rowid is `attr_values.rid`, an explicit key (VACUUM keeps it).
+const TRIGRAM: &str = concat!(
+    "
+CREATE VIEW IF NOT EXISTS attr_text_source AS
+    SELECT rid, value FROM attr_values WHERE path NOT IN ",
+    unindexed_text!(),
+    ";
 CREATE VIRTUAL TABLE IF NOT EXISTS attr_text USING fts5(
-    value, content = 'attr_values', content_rowid = 'rid', tokenize = 'trigram case_sensitive 0'
+    value, content = 'attr_text_source', content_rowid = 'rid', tokenize = 'trigram case_sensitive 0'
 );
-";
+"
+);
 
 /// How a writing connection keeps [`TRIGRAM`] up to date: its own (temporary) triggers note every leaf written
 /// or removed, in order, and [`commit`] hands them to the index in one statement. FTS5 writes a new segment of
 /// its index at every savepoint, and every write of a group is in its own: fed per row, the index cost more
 /// than everything else a write does. The notes are in the transaction (a write rolled back to its savepoint
 /// takes its notes with it) and never on disk.
-const PENDING_TEXT: &str = "
+const PENDING_TEXT: &str = concat!(
+    "
 CREATE TEMP TABLE IF NOT EXISTS attr_text_pending (seq INTEGER PRIMARY KEY, command TEXT, rid INTEGER NOT NULL, value);
-CREATE TEMP TRIGGER IF NOT EXISTS attr_text_insert AFTER INSERT ON main.attr_values BEGIN
+CREATE TEMP TRIGGER IF NOT EXISTS attr_text_insert AFTER INSERT ON main.attr_values
+WHEN new.path NOT IN ",
+    unindexed_text!(),
+    " BEGIN
     INSERT INTO attr_text_pending (command, rid, value) VALUES (NULL, new.rid, new.value);
 END;
-CREATE TEMP TRIGGER IF NOT EXISTS attr_text_delete AFTER DELETE ON main.attr_values BEGIN
+CREATE TEMP TRIGGER IF NOT EXISTS attr_text_delete AFTER DELETE ON main.attr_values
+WHEN old.path NOT IN ",
+    unindexed_text!(),
+    " BEGIN
     INSERT INTO attr_text_pending (command, rid, value) VALUES ('delete', old.rid, old.value);
 END;
 CREATE TEMP TRIGGER IF NOT EXISTS attr_text_update AFTER UPDATE ON main.attr_values BEGIN
-    INSERT INTO attr_text_pending (command, rid, value) VALUES ('delete', old.rid, old.value);
-    INSERT INTO attr_text_pending (command, rid, value) VALUES (NULL, new.rid, new.value);
+    INSERT INTO attr_text_pending (command, rid, value) SELECT 'delete', old.rid, old.value
+        WHERE old.path NOT IN ",
+    unindexed_text!(),
+    ";
+    INSERT INTO attr_text_pending (command, rid, value) SELECT NULL, new.rid, new.value
+        WHERE new.path NOT IN ",
+    unindexed_text!(),
+    ";
 END;
-";
+"
+);
 
 /// Triggers of [`PENDING_TEXT`], dropped while a bulk load fills an empty database (the index is built once at
 /// the end, far cheaper than row by row).
@@ -103,9 +138,9 @@ fn commit(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Brings the database to [`VERSION`], in one transaction that other processes wait for.
-/// 0 → 1: `attr_values` gains its explicit key `rid` (rebuilt when it has none), and the trigram index is
-/// created and filled. 1 → 2: the triggers that fed the index row by row and the case-exact (path, value)
-/// index are dropped.
+/// 0 → 1: `attr_values` gains its explicit key `rid` (rebuilt when it has none). 1 → 2: the triggers that fed
+/// the trigram index row by row and the case-exact (path, value) index are dropped. → 3: the trigram index is
+/// made again over the leaves it holds.
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if user_version(conn)? >= VERSION {
         return Ok(());
@@ -144,13 +179,13 @@ fn migrate_locked(conn: &Connection) -> rusqlite::Result<()> {
             )?;
             conn.execute_batch(SCHEMA)?;
         }
-        conn.execute_batch(TRIGRAM)?;
-        conn.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('rebuild');")?;
     }
     for t in PENDING_TRIGGERS {
         conn.execute_batch(&format!("DROP TRIGGER IF EXISTS main.{t};"))?;
     }
-    conn.execute_batch("DROP INDEX IF EXISTS attr_values_exact;")?;
+    conn.execute_batch("DROP INDEX IF EXISTS attr_values_exact; DROP TABLE IF EXISTS attr_text;")?;
+    conn.execute_batch(TRIGRAM)?;
+    conn.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('rebuild');")?;
     conn.pragma_update(None, "user_version", VERSION)
 }
 
@@ -617,8 +652,9 @@ fn replace_unique(tx: &Connection, rtype: &str, id: &str, keys: &[UniqueKey]) ->
     put_unique(tx, rtype, id, &added)
 }
 
-/// Makes the resource's `attr_values` rows `leaves`, deleting and inserting only the leaves that changed (each
-/// row costs its indexes and the trigram index): a PATCH of `displayName` rewrites two leaves, not every one.
+/// Makes the resource's `attr_values` rows `leaves`, writing only the leaves that changed (each row costs its
+/// indexes and the trigram index): a PATCH of `displayName` rewrites two leaves, not every one. A leaf whose
+/// path stays and whose value changed is updated in place, keeping its row and its entry in the index by id.
 fn replace_values(tx: &Connection, id: &str, leaves: &[(String, Param)]) -> Result<(), StorageError> {
     let mut stale: HashMap<(String, LeafValue), Vec<i64>> = HashMap::new();
     let mut stmt = tx.prepare_cached("SELECT rid, path, value FROM attr_values WHERE id = ?1").map_err(db_error)?;
@@ -637,11 +673,23 @@ fn replace_values(tx: &Connection, id: &str, leaves: &[(String, Param)]) -> Resu
             None => fresh.push((path.clone(), value.clone())),
         }
     }
+    let mut reusable: HashMap<String, Vec<i64>> = HashMap::new();
+    for ((path, _), rids) in stale {
+        reusable.entry(path).or_default().extend(rids);
+    }
+    let mut set = tx.prepare_cached("UPDATE attr_values SET value = ?2 WHERE rid = ?1").map_err(db_error)?;
+    let mut added = Vec::new();
+    for (path, value) in fresh {
+        match reusable.get_mut(&path).and_then(Vec::pop) {
+            Some(rid) => set.execute(params![rid, sql_value(value)]).map(drop).map_err(db_error)?,
+            None => added.push((path, value)),
+        }
+    }
     let mut remove = tx.prepare_cached("DELETE FROM attr_values WHERE rid = ?1").map_err(db_error)?;
-    for rid in stale.into_values().flatten() {
+    for rid in reusable.into_values().flatten() {
         remove.execute([rid]).map_err(db_error)?;
     }
-    put_values(tx, id, &fresh)
+    put_values(tx, id, &added)
 }
 
 /// A stored leaf's value, compared as SQLite compares it (`=`, binary): a real by its bits, so that it can key
@@ -975,7 +1023,10 @@ impl Dialect for Sqlite {
 
     /// Leaves holding every trigram of [`covering_trigrams`]: all that hold the needle, and maybe a few more,
     /// which the `LIKE` beside it leaves out.
-    fn substring_index(&self, needle: &str) -> Option<(Param, sql_filter::ReadThrough)> {
+    fn substring_index(&self, path: &str, needle: &str) -> Option<(Param, sql_filter::ReadThrough)> {
+        if !trigram_indexed(path) {
+            return None;
+        }
         let probe: Vec<String> =
             covering_trigrams(needle).iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect();
         // CROSS JOIN: the index finds the leaves; reading every leaf of the path instead is what it avoids.
@@ -1312,11 +1363,8 @@ mod tests {
             if_version: None,
         };
         s.update(&change(body("New Queen"), key("alice"))).unwrap();
-        let after = rows(&s);
-        // Every leaf but `displayName` kept its row (both equal emails too); `displayName` has a new one.
-        let kept: Vec<_> = before.iter().filter(|r| after.contains(r)).map(|(_, p)| p.as_str()).collect();
-        assert_eq!(kept, ["active", "emails.value", "emails.value", "userName", "x"]);
-        assert_eq!(after.len(), before.len());
+        // Every leaf kept its row (both equal emails too); `displayName` was changed in place.
+        assert_eq!(rows(&s), before);
         assert_eq!((indexed(&s, "\"Old Queen\""), indexed(&s, "\"New Queen\"")), (0, 1));
         assert_eq!(ids(&s.search(&eq("displayName", "new queen")).unwrap()), vec![&a.id]);
         assert!(s.search(&eq("displayName", "old queen")).unwrap().items.is_empty());
@@ -1333,6 +1381,33 @@ mod tests {
         s.read(|c| c.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('integrity-check')").map_err(db_error))
             .unwrap();
         assert_eq!((indexed(&s, "\"New Queen\""), indexed(&s, "\"carol@\"")), (0, 1));
+    }
+
+    /// `meta.created` and `meta.lastModified` have no trigrams (an update rewrote those of `lastModified`
+    /// every time), and a substring filter on them reads the path's leaves instead.
+    #[test]
+    fn date_times_are_left_out_of_the_trigram_index_and_still_found_by_substring() {
+        let (_d, s) = storage();
+        let body = |at: &str| format!(r#"{{"userName":"alice","meta":{{"created":"{at}","lastModified":"{at}"}}}}"#);
+        let a = s.create("User", &body("2026-01-02T03:04:05Z"), &key("alice"), &[]).unwrap();
+        assert_eq!((indexed(&s, "\"2026\""), indexed(&s, "\"alice\"")), (0, 1));
+        let since = |prefix: &str| s.search(&compare("meta.lastModified", CompareOp::Sw, prefix, false)).unwrap();
+        assert_eq!(ids(&since("2026-01")), vec![&a.id]);
+        s.update(&ResourceChange {
+            resource_type: "User".into(),
+            id: a.id.clone(),
+            data: Some(body("2027-05-06T07:08:09Z")),
+            unique: key("alice"),
+            clear_members: false,
+            remove_members: vec![],
+            add_members: vec![],
+            if_version: None,
+        })
+        .unwrap();
+        assert_eq!((ids(&since("2026-01")).len(), ids(&since("2027-05")).len()), (0, 1));
+        s.read(|c| c.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('integrity-check')").map_err(db_error))
+            .unwrap();
+        assert_eq!((indexed(&s, "\"2027\""), indexed(&s, "\"alice\"")), (0, 1));
     }
 
     #[test]
