@@ -408,7 +408,7 @@ pub fn logs(paths: &Paths, a: &LogsArgs, out: &mut impl Write) -> Result<()> {
     let mut readers = Vec::new();
     let mut merged: Vec<(String, Entry)> = Vec::new();
     for name in names {
-        let db = paths.tenant_db(&name);
+        let db = paths.tenant_log(&name);
         if !db.exists() {
             continue;
         }

@@ -485,6 +485,12 @@ impl Paths {
     pub fn tenant_db(&self, name: &str) -> PathBuf {
         self.tenant_dir(name).join("scimkit.sqlite3")
     }
+
+    /// A tenant's request log: a database of its own, so that its writes neither wait for the tenant's writes
+    /// nor make every reader of the tenant's data read its pages again.
+    pub fn tenant_log(&self, name: &str) -> PathBuf {
+        self.tenant_dir(name).join("requests.sqlite3")
+    }
 }
 
 /// SCIM endpoint names a tenant name must not shadow under `/scim/v2/`.

@@ -1,5 +1,5 @@
-//! The request log of each tenant, kept in the tenant's own database: who called, what, the answer and how
-//! long it took, with bodies redacted (see `redact`). A request is handed over as it came, and a background
+//! The request log of each tenant, kept in a database of its own beside the tenant's: who called, what, the
+//! answer and how long it took, with bodies redacted (see `redact`). A request is handed over as it came, and a background
 //! thread redacts and writes what gathered every [`BATCH_INTERVAL`], in one transaction: a request never waits
 //! for the log, nor pays for its redaction; old rows are pruned by age and count. Anonymous entries (no principal:
 //! refused before or at authentication) are the first to give way, in the queue and in pruning, so that a flood
@@ -143,9 +143,11 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    /// Opens the log in the database at `db` and starts its writer.
-    pub fn open(db: &Path, retention: LogConfig) -> Result<RequestLog> {
+    /// Opens the log in the database at `db` and starts its writer. Entries that an earlier version kept in
+    /// the tenant's database `data` are moved into it first.
+    pub fn open(db: &Path, data: &Path, retention: LogConfig) -> Result<RequestLog> {
         let conn = open(db)?;
+        move_entries(&conn, data).context("moving the request log out of the tenant's database")?;
         prune(&conn, &retention).context("pruning the request log")?;
         let (tx, rx) = mpsc::sync_channel::<Request>(QUEUE);
         let queued = Arc::new(Backlog::default());
@@ -192,6 +194,41 @@ fn open(db: &Path) -> Result<Connection> {
             .context("adding request_id to the request log")?;
     }
     Ok(conn)
+}
+
+/// Moves the entries kept in the tenant's database `data` (before the log had a file of its own) into the log
+/// of `conn`, keeping their ids, and drops them there. Run again after a crash, it copies nothing twice.
+fn move_entries(conn: &Connection, data: &Path) -> Result<()> {
+    if !data.exists() {
+        return Ok(());
+    }
+    conn.execute("ATTACH DATABASE ?1 AS data", [data.to_string_lossy()])?;
+    let moved = (|| -> Result<()> {
+        let kept: bool = conn.query_row(
+            "SELECT count(*) FROM data.sqlite_master WHERE type = 'table' AND name = 'request_log'",
+            [],
+            |r| r.get(0),
+        )?;
+        if kept {
+            let has_id: bool = conn.query_row(
+                "SELECT count(*) FROM pragma_table_info('request_log', 'data') WHERE name = 'request_id'",
+                [],
+                |r| r.get(0),
+            )?;
+            let request_id = if has_id { "request_id" } else { "NULL" };
+            let columns = "id, at_ms, client, principal, method, path, status, duration_ms, request_headers, request_body, response_body";
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE;
+                 INSERT OR IGNORE INTO main.request_log ({columns}, request_id)
+                     SELECT {columns}, {request_id} FROM data.request_log ORDER BY id;
+                 DROP TABLE data.request_log;
+                 COMMIT;"
+            ))?;
+        }
+        Ok(())
+    })();
+    conn.execute_batch("DETACH DATABASE data")?;
+    moved
 }
 
 fn writer(mut conn: Connection, rx: mpsc::Receiver<Request>, queued: &Backlog, retention: LogConfig) {
@@ -426,7 +463,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("scimkit-log-{}", scimkit_runtime::storage::new_id()));
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("db.sqlite3");
-        let log = RequestLog::open(&db, LogConfig { retention_days: 1, max_rows: 3 }).unwrap();
+        let log =
+            RequestLog::open(&db, &dir.join("data.sqlite3"), LogConfig { retention_days: 1, max_rows: 3 }).unwrap();
         log.record(request(now_ms() - 2 * 86_400_000, "/old", 200));
         for (i, status) in [200u16, 401, 404, 201, 500].into_iter().enumerate() {
             log.record(request(now_ms(), &format!("/Users/{i}"), status));
@@ -443,6 +481,42 @@ mod tests {
         let failed = reader.list(&Filter { status: Some("4xx".into()), limit: 100, ..Default::default() }).unwrap();
         assert!(failed.iter().all(|e| (400..500).contains(&e.status)));
         assert!(reader.list(&Filter { status: Some("x".into()), limit: 1, ..Default::default() }).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A log that an earlier version kept in the tenant's database moves to its own file, ids and all, once.
+    #[test]
+    fn entries_kept_in_the_tenants_database_move_to_the_log_of_their_own() {
+        let dir = std::env::temp_dir().join(format!("scimkit-log-{}", scimkit_runtime::storage::new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (db, data) = (dir.join("requests.sqlite3"), dir.join("scimkit.sqlite3"));
+        {
+            // Before request ids were kept.
+            let old = open(&data).unwrap();
+            old.execute_batch("ALTER TABLE request_log DROP COLUMN request_id").unwrap();
+            for (id, path) in [(7, "/Users/a"), (9, "/Users/b")] {
+                old.execute(
+                    "INSERT INTO request_log (id, at_ms, client, method, path, status, duration_ms, request_headers)
+                     VALUES (?1, ?2, '127.0.0.1', 'GET', ?3, 200, 1.0, '[]')",
+                    params![id, now_ms(), path],
+                )
+                .unwrap();
+            }
+        }
+        let retention = LogConfig { retention_days: 1, max_rows: 100 };
+        let log = RequestLog::open(&db, &data, retention.clone()).unwrap();
+        let listed = |log: &RequestLog| -> Vec<(i64, String)> {
+            let all = log.reader().unwrap().list(&Filter { limit: 100, ..Default::default() }).unwrap();
+            all.into_iter().map(|e| (e.id, e.path)).collect()
+        };
+        assert_eq!(listed(&log), [(9, "/Users/b".to_string()), (7, "/Users/a".to_string())]);
+        let left: i64 = Connection::open(&data)
+            .unwrap()
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'request_log'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+        drop(log);
+        assert_eq!(listed(&RequestLog::open(&db, &data, retention).unwrap()).len(), 2);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

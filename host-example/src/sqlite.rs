@@ -321,7 +321,7 @@ fn db_error(e: rusqlite::Error) -> StorageError {
     }
 }
 
-/// A connection with this host's settings; the request log and token records use it on the same file.
+/// A connection with this host's settings; the request log and token records use it too.
 pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     owner_only(path, "").map_err(cannot_open)?;
@@ -345,7 +345,7 @@ pub(crate) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 
-/// Waits for another connection's write lock (the request log's writer takes it twenty times a second) in
+/// Waits for another connection's write lock (token records, another process) in
 /// steps of 100 µs, giving up after 100,000 of them (10 s or more). SQLite's own handler sleeps 1, 2, 5, 10…
 /// ms, far longer than such a transaction holds the lock, and every writer queued behind the one waiting
 /// waits as long.
@@ -604,7 +604,7 @@ fn bulk_write<T>(
     Ok(value)
 }
 
-/// Searches read many pages, and every write (the request log's too) empties each connection's page cache:
+/// Searches read many pages, and every write empties each connection's page cache:
 /// reading the file through a memory map spares copying the pages in again for each search.
 const READ_MAP_BYTES: i64 = 1 << 30;
 

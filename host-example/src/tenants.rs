@@ -165,7 +165,8 @@ fn open_tenant(
         None if !t.events.is_empty() => bail!("tenant {name}: events need a database that keeps a journal"),
         None => Vec::new(),
     };
-    let log = RequestLog::open(&db, settings.log.clone()).with_context(|| format!("tenant {name}: request log"))?;
+    let log = RequestLog::open(&paths.tenant_log(&name), &db, settings.log.clone())
+        .with_context(|| format!("tenant {name}: request log"))?;
     if auth.is_open() {
         notices.push(Notice::Open { tenant: name.clone() });
     }
