@@ -27,6 +27,7 @@ pub mod schemas_file;
 pub mod selftest;
 pub mod server;
 pub mod sqlite;
+pub mod sqlite_memory;
 pub mod tenants;
 pub mod terminal;
 pub mod tls;

@@ -207,6 +207,8 @@ struct ServeArgs {
 }
 
 fn main() -> Result<()> {
+    // Before anything opens a database.
+    let sqlite_memory = scimkit_host::sqlite_memory::configure();
     let cli = Cli::parse();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
@@ -216,6 +218,9 @@ fn main() -> Result<()> {
         logs.json().init();
     } else {
         logs.init();
+    }
+    if let Err(e) = sqlite_memory {
+        tracing::warn!("{e:#}");
     }
     let out = &mut std::io::stdout();
     match cli.command {
