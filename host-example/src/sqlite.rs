@@ -604,14 +604,12 @@ fn bulk_write<T>(
     Ok(value)
 }
 
-/// Searches read many pages, and every write empties each connection's page cache:
-/// reading the file through a memory map spares copying the pages in again for each search.
-const READ_MAP_BYTES: i64 = 1 << 30;
-
+/// A reader reads through its own page cache, not a memory map of the file: every write changes the database,
+/// and SQLite then unmaps the whole file from each reader at its next read (a PATCH, which reads twice, spent a
+/// tenth of its time unmapping and faulting pages in again). Through the cache a reader copies the pages it
+/// needs instead: PATCH gained a tenth or more, searches lost up to a tenth (BENCHMARKS.md, "Writes").
 fn reader(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = open_connection(path)?;
-    conn.pragma_update(None, "mmap_size", READ_MAP_BYTES)?;
-    Ok(conn)
+    open_connection(path)
 }
 
 fn load_members(conn: &Connection, id: &str, start_index: u32, count: u32) -> Result<Vec<Member>, StorageError> {
