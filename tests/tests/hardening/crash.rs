@@ -25,6 +25,10 @@ fn try_create(url: &str, name: &str) -> Option<(u16, String)> {
 fn acknowledged_writes_survive_kill_9() {
     const WRITERS: usize = 4;
     let dir = TempDir::new("crash");
+    // The writes, then one GET per acknowledged write, are more than the default tenant's rate limit lets
+    // through: this test is about durability, not the limit.
+    let unthrottled = "[[tenant]]\nname = \"default\"\nrate_limit_per_second = 1000000\nrate_limit_burst = 1000000\n";
+    std::fs::write(dir.0.join("scimkit.toml"), unthrottled).unwrap();
     let s = Server::start(&dir.0, &[]);
     let url = s.url("/Users");
     let stop = Arc::new(AtomicBool::new(false));
@@ -66,9 +70,6 @@ fn acknowledged_writes_survive_kill_9() {
         assert_eq!(check, "ok");
     }
 
-    // One GET per acknowledged write: more than the default tenant's rate limit lets through.
-    let unthrottled = "[[tenant]]\nname = \"default\"\nrate_limit_per_second = 1000000\nrate_limit_burst = 1000000\n";
-    std::fs::write(dir.0.join("scimkit.toml"), unthrottled).unwrap();
     let s = Server::start(&dir.0, &[]);
     for (id, name) in &acked {
         let r = s.get(&format!("/Users/{id}"));
