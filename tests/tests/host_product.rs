@@ -1379,7 +1379,9 @@ mod browser {
 
         pub fn session(&self) -> Session<'_> {
             let binary = super::browser_binary();
-            let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            // An implicit wait: after a click that submits a form, the next page's elements are looked for until
+            // it has loaded (up to 5 s), not at once on the page that is going away.
+            let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "timeouts": {"implicit": 5000}, "goog:chromeOptions": {
                 "binary": binary,
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                          "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", format!("--user-data-dir={}", self.profile.0.display())]
