@@ -216,7 +216,7 @@ fn move_entries(conn: &Connection, data: &Path) -> Result<()> {
                 |r| r.get(0),
             )?;
             let request_id = if has_id { "request_id" } else { "NULL" };
-            let columns = "id, at_ms, client, principal, method, path, status, duration_ms, request_headers, request_body, response_body";
+            let columns = COLUMNS.strip_suffix(", request_id").expect("request_id is the last column");
             conn.execute_batch(&format!(
                 "BEGIN IMMEDIATE;
                  INSERT OR IGNORE INTO main.request_log ({columns}, request_id)

@@ -52,24 +52,27 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 /// The schema version this code writes, kept in `PRAGMA user_version`. 1: `attr_values.rid` and the trigram
-/// index `attr_text`. 2: the trigram index is kept up to date per transaction ([`PENDING_TEXT`]), not by
+/// index `attr_text`. 2: the trigram index is kept up to date per transaction ([`pending_text_sql`]), not by
 /// triggers of the database, and leaves have one (path, value) index, case-blind (see [`Sqlite::compare`]).
-/// 3: the trigram index leaves out the [`unindexed_text`] paths.
+/// 3: the trigram index leaves out the [`UNINDEXED_TEXT`] paths.
 /// An older database is brought up to it when opened.
 const VERSION: i64 = 3;
 
-/// The paths whose text the trigram index leaves out, as an SQL list: `meta.created` and `meta.lastModified`
-/// (RFC 7643 §3.1) are dateTimes, compared by order, and were three fifths of a User's trigrams; every update
-/// rewrote those of `lastModified`. A substring filter on them still works, by reading the path's leaves.
-macro_rules! unindexed_text {
-    () => {
-        "('meta.created', 'meta.lastModified')"
-    };
+/// The paths whose text the trigram index leaves out: `meta.created` and `meta.lastModified` (RFC 7643 §3.1) are
+/// dateTimes, compared by order, and were three fifths of a User's trigrams; every update rewrote those of
+/// `lastModified`. A substring filter on them still works, by reading the path's leaves.
+const UNINDEXED_TEXT: &[&str] = &["meta.created", "meta.lastModified"];
+
+/// True when the trigram index holds the leaves of `path` (see [`UNINDEXED_TEXT`]).
+fn trigram_indexed(path: &str) -> bool {
+    !UNINDEXED_TEXT.contains(&path)
 }
 
-/// True when the trigram index holds the leaves of `path` (see [`unindexed_text`]).
-fn trigram_indexed(path: &str) -> bool {
-    !matches!(path, "meta.created" | "meta.lastModified")
+/// `path NOT IN (…)` of the leaves the trigram index holds, for the row `row` (`new`, `old`, or none).
+fn indexed_path(row: &str) -> String {
+    let list: Vec<String> = UNINDEXED_TEXT.iter().map(|p| format!("'{p}'")).collect();
+    let column = if row.is_empty() { "path".to_string() } else { format!("{row}.path") };
+    format!("{column} NOT IN ({})", list.join(", "))
 }
 
 /// The trigram index of leaves' text (FTS5, ASCII and Unicode case folded), through which `co`, `sw` and `ew`
@@ -77,53 +80,44 @@ fn trigram_indexed(path: &str) -> bool {
 /// the view of the leaves it holds; its rowid is `attr_values.rid`, an explicit key (VACUUM keeps it). It keeps
 /// which leaves hold a trigram, not where nor any length (`detail = none`, `columnsize = 0`): a probe is trigrams
 /// that must all be there ([`trigram_probe`]), and the `LIKE` beside it does the rest.
-const TRIGRAM: &str = concat!(
-    "
-CREATE VIEW IF NOT EXISTS attr_text_source AS
-    SELECT rid, value FROM attr_values WHERE path NOT IN ",
-    unindexed_text!(),
-    ";
+fn trigram_sql() -> String {
+    format!(
+        "
+CREATE VIEW IF NOT EXISTS attr_text_source AS SELECT rid, value FROM attr_values WHERE {};
 CREATE VIRTUAL TABLE IF NOT EXISTS attr_text USING fts5(
     value, content = 'attr_text_source', content_rowid = 'rid', tokenize = 'trigram case_sensitive 0',
     detail = none, columnsize = 0
 );
-"
-);
+",
+        indexed_path("")
+    )
+}
 
-/// How a writing connection keeps [`TRIGRAM`] up to date: its own (temporary) triggers note every leaf written
-/// or removed, in order, and [`commit`] hands them to the index in one statement. FTS5 writes a new segment of
-/// its index at every savepoint, and every write of a group is in its own: fed per row, the index cost more
-/// than everything else a write does. The notes are in the transaction (a write rolled back to its savepoint
-/// takes its notes with it) and never on disk.
-const PENDING_TEXT: &str = concat!(
-    "
+/// How a writing connection keeps [`trigram_sql`]'s index up to date: its own (temporary) triggers note every
+/// leaf written or removed, in order, and [`commit`] hands them to the index in one statement. FTS5 writes a new
+/// segment of its index at every savepoint, and every write of a group is in its own: fed per row, the index
+/// cost more than everything else a write does. The notes are in the transaction (a write rolled back to its
+/// savepoint takes its notes with it) and never on disk.
+fn pending_text_sql() -> String {
+    let (new, old) = (indexed_path("new"), indexed_path("old"));
+    format!(
+        "
 CREATE TEMP TABLE IF NOT EXISTS attr_text_pending (seq INTEGER PRIMARY KEY, command TEXT, rid INTEGER NOT NULL, value);
-CREATE TEMP TRIGGER IF NOT EXISTS attr_text_insert AFTER INSERT ON main.attr_values
-WHEN new.path NOT IN ",
-    unindexed_text!(),
-    " BEGIN
+CREATE TEMP TRIGGER IF NOT EXISTS attr_text_insert AFTER INSERT ON main.attr_values WHEN {new} BEGIN
     INSERT INTO attr_text_pending (command, rid, value) VALUES (NULL, new.rid, new.value);
 END;
-CREATE TEMP TRIGGER IF NOT EXISTS attr_text_delete AFTER DELETE ON main.attr_values
-WHEN old.path NOT IN ",
-    unindexed_text!(),
-    " BEGIN
+CREATE TEMP TRIGGER IF NOT EXISTS attr_text_delete AFTER DELETE ON main.attr_values WHEN {old} BEGIN
     INSERT INTO attr_text_pending (command, rid, value) VALUES ('delete', old.rid, old.value);
 END;
 CREATE TEMP TRIGGER IF NOT EXISTS attr_text_update AFTER UPDATE ON main.attr_values BEGIN
-    INSERT INTO attr_text_pending (command, rid, value) SELECT 'delete', old.rid, old.value
-        WHERE old.path NOT IN ",
-    unindexed_text!(),
-    ";
-    INSERT INTO attr_text_pending (command, rid, value) SELECT NULL, new.rid, new.value
-        WHERE new.path NOT IN ",
-    unindexed_text!(),
-    ";
+    INSERT INTO attr_text_pending (command, rid, value) SELECT 'delete', old.rid, old.value WHERE {old};
+    INSERT INTO attr_text_pending (command, rid, value) SELECT NULL, new.rid, new.value WHERE {new};
 END;
 "
-);
+    )
+}
 
-/// Triggers of [`PENDING_TEXT`], dropped while a bulk load fills an empty database (the index is built once at
+/// Triggers of [`pending_text_sql`], dropped while a bulk load fills an empty database (the index is built once at
 /// the end, far cheaper than row by row).
 const PENDING_TRIGGERS: &[&str] = &["attr_text_insert", "attr_text_delete", "attr_text_update"];
 
@@ -187,7 +181,7 @@ fn migrate_locked(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch(&format!("DROP TRIGGER IF EXISTS main.{t};"))?;
     }
     conn.execute_batch("DROP INDEX IF EXISTS attr_values_exact; DROP TABLE IF EXISTS attr_text;")?;
-    conn.execute_batch(TRIGRAM)?;
+    conn.execute_batch(&trigram_sql())?;
     conn.execute_batch("INSERT INTO attr_text (attr_text) VALUES ('rebuild');")?;
     conn.pragma_update(None, "user_version", VERSION)
 }
@@ -379,7 +373,7 @@ impl SqliteStorage {
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
         conn.execute_batch(journal::SQLITE_SCHEMA)?;
-        conn.execute_batch(&format!("PRAGMA temp_store = MEMORY; {PENDING_TEXT}"))?;
+        conn.execute_batch(&format!("PRAGMA temp_store = MEMORY; {}", pending_text_sql()))?;
         conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES ('cursor', ?1)", [crate::new_secret()])?;
         let cursor_key = conn.query_row("SELECT value FROM secrets WHERE name = 'cursor'", [], |r| r.get(0))?;
         // The commits of the group write are synced by `Durability`, outside the lock.
@@ -459,7 +453,7 @@ impl SqliteStorage {
         w.bulk = None;
         w.conn.execute_batch(SCHEMA)?;
         migrate(&w.conn)?;
-        w.conn.execute_batch(PENDING_TEXT)?;
+        w.conn.execute_batch(&pending_text_sql())?;
         // The checkpoint syncs the whole load into the database; later commits are synced by `Durability`.
         w.conn.execute_batch("PRAGMA synchronous = NORMAL; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
@@ -1529,7 +1523,7 @@ mod tests {
             // Version 1: the trigram index fed row by row by triggers of the database.
             let c = Connection::open(&path).unwrap();
             c.execute_batch(SCHEMA).unwrap();
-            c.execute_batch(TRIGRAM).unwrap();
+            c.execute_batch(&trigram_sql()).unwrap();
             c.execute_batch(
                 "CREATE TRIGGER attr_text_insert AFTER INSERT ON attr_values BEGIN
                      INSERT INTO attr_text (rowid, value) VALUES (new.rid, new.value);

@@ -73,7 +73,7 @@ unsafe extern "C" fn x_size(p: *mut c_void) -> c_int {
 }
 
 unsafe extern "C" fn x_roundup(size: c_int) -> c_int {
-    (size + 7) & !7
+    size.saturating_add(7) & !7
 }
 
 unsafe extern "C" fn x_init(_: *mut c_void) -> c_int {
